@@ -1,0 +1,159 @@
+package ft;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.List;
+import java.util.Locale;
+import javax.tools.Diagnostic;
+import javax.tools.DiagnosticCollector;
+import javax.tools.JavaCompiler;
+import javax.tools.JavaFileObject;
+import javax.tools.StandardJavaFileManager;
+import javax.tools.ToolProvider;
+
+/**
+ * Compiles one submitted source file with the JDK's in-process compiler.
+ *
+ * <p>One-shot use: {@code java -cp ftcluster.jar ft.Compiler SRC_FILE OUT_DIR}. Exit status 0: the
+ * classes are in OUT_DIR. Exit status 1: stdout holds the contract's error body ({@code Code did
+ * not compile:} then one {@code Error on line L, column C in Name.java: message} line per error).
+ * Exit status 2: the compiler itself could not be used (details on stderr); that is an internal
+ * error, not the user's.
+ *
+ * <p>All compile logic is in {@link #compile}, on an instance that keeps the compiler and its file
+ * manager, so a long-lived "server mode" that reads jobs from stdin only needs a loop around it.
+ */
+public final class Compiler {
+	public static final String HEADER = "Code did not compile:";
+
+	/** Outcome of one compilation: ok, or the error body to hand to the user. */
+	public static final class Result {
+		public final boolean ok;
+		public final String body;
+
+		Result(boolean ok, String body) {
+			this.ok = ok;
+			this.body = body;
+		}
+	}
+
+	private final JavaCompiler javac;
+	private final StandardJavaFileManager files;
+
+	public Compiler() {
+		javac = ToolProvider.getSystemJavaCompiler();
+		if (javac == null)
+			throw new IllegalStateException("no system Java compiler (is this a JRE, not a JDK?)");
+		files = javac.getStandardFileManager(null, Locale.ROOT, StandardCharsets.UTF_8);
+	}
+
+	/** Compiles src into outDir, which must exist and should be empty. */
+	public Result compile(Path src, Path outDir) {
+		DiagnosticCollector<JavaFileObject> diags = new DiagnosticCollector<>();
+		/*
+		 * The class path and source path are the (empty) output directory: by default javac
+		 * would search our own jar, letting a submission compile against ft.* classes.
+		 */
+		List<String> options = List.of("-proc:none", "-d", outDir.toString(), "-encoding", "UTF-8",
+				"-nowarn", "-Xlint:none", "-classpath", outDir.toString(), "-sourcepath",
+				outDir.toString(), "-implicit:none");
+		Iterable<? extends JavaFileObject> units = files.getJavaFileObjects(src.toFile());
+		// Non-diagnostic compiler chatter is of no use to the user; keep it off our stdout.
+		StringWriter chatter = new StringWriter();
+		boolean ok;
+		try {
+			ok = javac.getTask(chatter, files, diags, options, null, units).call();
+		} catch (RuntimeException | Error e) {
+			/*
+			 * javac crashes (e.g. StackOverflowError on absurdly nested expressions) are a
+			 * deterministic property of the source, so they are reported as a compile error.
+			 */
+			return new Result(false, HEADER + "\nThe compiler failed on this code: " + e);
+		}
+		if (ok)
+			return new Result(true, "");
+		return new Result(false, formatErrors(diags.getDiagnostics(), src.getFileName().toString()));
+	}
+
+	static String formatErrors(List<Diagnostic<? extends JavaFileObject>> diags, String fileName) {
+		StringBuilder sb = new StringBuilder(HEADER);
+		int errors = 0;
+		for (Diagnostic<? extends JavaFileObject> d : diags) {
+			if (d.getKind() != Diagnostic.Kind.ERROR)
+				continue;
+			errors++;
+			sb.append("\nError on line ").append(position(d.getLineNumber()))
+					.append(", column ").append(position(d.getColumnNumber()))
+					.append(" in ").append(sourceName(d, fileName)).append(": ")
+					.append(oneLine(d.getMessage(Locale.ROOT)));
+		}
+		if (errors == 0)
+			sb.append("\nThe compiler reported failure without an error message");
+		return sb.toString();
+	}
+
+	/** Diagnostic.NOPOS (-1) for errors not tied to a place; 0 reads better than -1. */
+	private static long position(long p) {
+		return p < 0 ? 0 : p;
+	}
+
+	private static String sourceName(Diagnostic<? extends JavaFileObject> d, String fallback) {
+		JavaFileObject src = d.getSource();
+		if (src == null)
+			return fallback;
+		String name = src.getName();
+		int slash = name.lastIndexOf(File.separatorChar);
+		return slash >= 0 ? name.substring(slash + 1) : name;
+	}
+
+	/**
+	 * javac's messages span lines ("cannot find symbol\n  symbol: ...\n  location: ..."); the
+	 * contract wants one line per diagnostic, so line breaks and their indentation become one
+	 * space.
+	 */
+	static String oneLine(String msg) {
+		if (msg == null)
+			return "";
+		return msg.strip().replaceAll("\\s*\\R\\s*", " ");
+	}
+
+	public static void main(String[] args) {
+		if (args.length != 2) {
+			System.err.println("usage: java ft.Compiler SRC_FILE OUT_DIR");
+			System.exit(2);
+		}
+		Result r;
+		try {
+			r = new Compiler().compile(Paths.get(args[0]), Paths.get(args[1]));
+		} catch (RuntimeException e) {
+			e.printStackTrace();
+			System.exit(2);
+			return;
+		}
+		if (r.ok)
+			System.exit(0);
+		writeBody(System.out, r.body);
+		System.exit(1);
+	}
+
+	/** Raw UTF-8 bytes: the platform encoding of stdout must not mangle names or messages. */
+	private static void writeBody(PrintStream out, String body) {
+		byte[] b = body.getBytes(StandardCharsets.UTF_8);
+		out.write(b, 0, b.length);
+		out.flush();
+		if (out.checkError()) {
+			System.err.println("ft.Compiler: could not write the error body");
+			System.exit(2);
+		}
+	}
+
+	/** Releases the file manager's open archives; for a server mode that shuts down cleanly. */
+	public void close() throws IOException {
+		files.close();
+	}
+}

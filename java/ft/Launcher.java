@@ -1,0 +1,244 @@
+package ft;
+
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Deque;
+import java.util.IdentityHashMap;
+import java.util.Set;
+
+/**
+ * Runs one compiled submission: {@code java -cp ftcluster.jar:JOB_CLASSES ft.Launcher pkg.Name}.
+ *
+ * <p>Creates an instance with the no-arg constructor, calls {@code public String run()} and writes
+ * the outcome to file descriptor 3, the result channel, because stdout belongs to the user's code.
+ * Channel format: one byte, {@code 'O'} (ok) or {@code 'E'} (error), then UTF-8 bytes: the string
+ * run() returned, or the full error body of the contract (message line, newline, detail). A
+ * {@code null} from run() is an ok answer, the string {@code "null"} (what string concatenation
+ * would print).
+ *
+ * <p>Exit status 0 whenever the channel was written. An empty channel means the JVM ended before
+ * run() returned (System.exit, a crash, a kill); the runner reports that from the exit status.
+ *
+ * <p>Leniencies, since the contract only names a "no-arg constructor" and "public String run()":
+ * the constructor may have any access, and a static run() is accepted too.
+ */
+public final class Launcher {
+	private static final int EXIT_NO_CHANNEL = 70;
+	private static final int EXIT_CHANNEL_WRITE = 71;
+
+	/** What goes on the channel. */
+	private static final class Outcome {
+		final char tag;
+		final String text;
+
+		Outcome(char tag, String text) {
+			this.tag = tag;
+			this.text = text;
+		}
+
+		static Outcome error(String message, String detail) {
+			return new Outcome('E', message + "\n" + detail);
+		}
+	}
+
+	private Launcher() {
+	}
+
+	public static void main(String[] args) {
+		/* Opened before any user code runs, so nothing the program does to the file
+		 * descriptor table can take the channel away from us. */
+		OutputStream chan;
+		try {
+			chan = new FileOutputStream("/proc/self/fd/3");
+		} catch (IOException e) {
+			System.err.println("ft.Launcher: no result channel on fd 3: " + e);
+			Runtime.getRuntime().halt(EXIT_NO_CHANNEL);
+			return;
+		}
+		if (args.length != 1) {
+			System.err.println("usage: java ft.Launcher CLASS_NAME (result on fd 3)");
+			Runtime.getRuntime().halt(2);
+		}
+		Outcome o = launch(args[0]);
+		flushQuietly();
+		byte[] text = o.text.getBytes(StandardCharsets.UTF_8);
+		byte[] msg = new byte[text.length + 1];
+		msg[0] = (byte) o.tag;
+		System.arraycopy(text, 0, msg, 1, text.length);
+		try {
+			chan.write(msg);
+			chan.close();
+		} catch (IOException e) {
+			// Typically EFBIG: the answer is over the output limit, which the runner sees
+			// from the file size.
+			System.err.println("ft.Launcher: writing the result failed: " + e);
+			Runtime.getRuntime().halt(EXIT_CHANNEL_WRITE);
+		}
+		/* halt, not exit: threads the program left running, or its shutdown hooks, must not
+		 * keep the JVM (and the job) alive once the answer is known. */
+		Runtime.getRuntime().halt(0);
+	}
+
+	static Outcome launch(String name) {
+		Class<?> cls;
+		try {
+			cls = Class.forName(name, false, Launcher.class.getClassLoader());
+		} catch (ClassNotFoundException | LinkageError e) {
+			return Outcome.error("Class " + name + " could not be loaded", e.toString());
+		}
+		String simple = cls.getSimpleName();
+		if (cls.isInterface() || cls.isEnum() || Modifier.isAbstract(cls.getModifiers()))
+			return Outcome.error("Cannot create an instance of class " + simple,
+					"It is an interface, an enum or an abstract class");
+
+		Method run = findRun(cls);
+		if (run == null)
+			return Outcome.error("No public String run() method in class " + simple,
+					explainMissingRun(cls));
+		if (run.getReturnType() != String.class)
+			return Outcome.error("No public String run() method in class " + simple,
+					"run() returns " + run.getReturnType().getTypeName() + ", not String");
+
+		Constructor<?> ctor;
+		try {
+			ctor = cls.getDeclaredConstructor();
+			ctor.setAccessible(true);
+		} catch (NoSuchMethodException e) {
+			return Outcome.error("No no-arg constructor in class " + simple,
+					"Every constructor of " + simple + " takes arguments");
+		} catch (RuntimeException e) {
+			return Outcome.error("Cannot use the no-arg constructor of class " + simple, e.toString());
+		}
+
+		Object instance;
+		try {
+			instance = ctor.newInstance();
+		} catch (InvocationTargetException e) {
+			return Outcome.error("Exception thrown by the constructor of " + simple + ":",
+					trace(e.getCause()));
+		} catch (ExceptionInInitializerError e) {
+			Throwable cause = e.getCause() != null ? e.getCause() : e;
+			return Outcome.error("Exception thrown by the static initializer of " + simple + ":",
+					trace(cause));
+		} catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+			return Outcome.error("Cannot create an instance of class " + simple, e.toString());
+		}
+
+		Object result;
+		try {
+			run.setAccessible(true); // public run() inherited from a package-private class
+			result = run.invoke(instance);
+		} catch (InvocationTargetException e) {
+			return Outcome.error("Exception thrown by run():", trace(e.getCause()));
+		} catch (ReflectiveOperationException | RuntimeException e) {
+			return Outcome.error("Cannot call run() of class " + simple, e.toString());
+		}
+		return new Outcome('O', String.valueOf(result));
+	}
+
+	/** The public no-parameter run(), declared or inherited; null if there is none. */
+	private static Method findRun(Class<?> cls) {
+		try {
+			return cls.getMethod("run");
+		} catch (NoSuchMethodException e) {
+			return null;
+		}
+	}
+
+	private static String explainMissingRun(Class<?> cls) {
+		for (Class<?> c = cls; c != null && c != Object.class; c = c.getSuperclass()) {
+			try {
+				Method m = c.getDeclaredMethod("run");
+				return "run() in " + c.getSimpleName() + " is " + access(m.getModifiers())
+						+ "; it must be public";
+			} catch (NoSuchMethodException e) {
+				// keep looking in the superclass
+			}
+		}
+		for (Method m : cls.getMethods()) {
+			if (m.getName().equals("run"))
+				return "run must take no arguments, found " + m.toGenericString();
+		}
+		return "The class has no run() method";
+	}
+
+	private static String access(int mod) {
+		if (Modifier.isPrivate(mod))
+			return "private";
+		if (Modifier.isProtected(mod))
+			return "protected";
+		return "package-private";
+	}
+
+	/**
+	 * The stack trace as printStackTrace prints it, without the reflection and launcher frames
+	 * below the user's own (in the exception and all its causes, so the "... n more" lines stay
+	 * consistent), and without the final line break.
+	 */
+	static String trace(Throwable t) {
+		if (t == null)
+			return "(no exception object)";
+		try {
+			trimLauncherFrames(t);
+			StringWriter sw = new StringWriter();
+			PrintWriter pw = new PrintWriter(sw);
+			t.printStackTrace(pw);
+			pw.flush();
+			String s = sw.toString();
+			String nl = System.lineSeparator();
+			return s.endsWith(nl) ? s.substring(0, s.length() - nl.length()) : s;
+		} catch (Throwable e) {
+			// User exception classes can override toString() and friends with anything.
+			return t.getClass().getName() + " (its stack trace could not be printed: "
+					+ e.getClass().getName() + ")";
+		}
+	}
+
+	private static void trimLauncherFrames(Throwable top) {
+		Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+		Deque<Throwable> todo = new ArrayDeque<>();
+		todo.add(top);
+		while (!todo.isEmpty()) {
+			Throwable t = todo.remove();
+			if (!seen.add(t))
+				continue;
+			StackTraceElement[] st = t.getStackTrace();
+			int n = st.length;
+			while (n > 0 && isLauncherFrame(st[n - 1]))
+				n--;
+			if (n > 0 && n < st.length)
+				t.setStackTrace(Arrays.copyOf(st, n));
+			if (t.getCause() != null)
+				todo.add(t.getCause());
+			todo.addAll(Arrays.asList(t.getSuppressed()));
+		}
+	}
+
+	private static boolean isLauncherFrame(StackTraceElement e) {
+		String c = e.getClassName();
+		return c.equals(Launcher.class.getName()) || c.startsWith(Launcher.class.getName() + "$")
+				|| c.startsWith("jdk.internal.reflect.") || c.startsWith("sun.reflect.")
+				|| c.equals("java.lang.reflect.Method") || c.equals("java.lang.reflect.Constructor");
+	}
+
+	private static void flushQuietly() {
+		try {
+			System.out.flush();
+			System.err.flush();
+		} catch (RuntimeException e) {
+			// The program may have replaced System.out with something odd; its output is not
+			// part of the answer anyway.
+		}
+	}
+}

@@ -1,0 +1,94 @@
+/* Cluster configuration: one YAML file describes the whole cluster.
+ *
+ * The parser turns the file into this typed structure and refuses anything
+ * it does not understand with "file:line:column: what is wrong", so that a
+ * typo never silently falls back to a default. */
+#ifndef FT_CONFIG_H
+#define FT_CONFIG_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FT_MAX_NODES 256
+#define FT_NAME_MAX 64
+#define FT_PATH_MAX 512
+
+/* The gateway takes part in gossip under this member ID; nodes use 1..65535. */
+#define FT_GATEWAY_ID 0
+
+struct ft_addr {
+	char text[80]; /* as written in the file, "host:port" */
+	struct sockaddr_in sa;
+};
+
+struct ft_node_conf {
+	int id;                /* 1..65535, unique */
+	struct ft_addr gossip; /* UDP heartbeats */
+	struct ft_addr work;   /* TCP frames: gateway->leader, leader<->worker */
+	struct ft_addr http;   /* HTTP: heartbeat log endpoints */
+	int line;              /* where it was defined, for messages */
+};
+
+struct ft_gossip_conf {
+	int interval_ms; /* how often a member bumps its counter and sends */
+	int fail_ms;     /* no counter rise for this long: member failed */
+	int cleanup_ms;  /* failed this long: member dropped from the table */
+	int fanout;      /* members sent to per interval */
+	int max_datagram_bytes;
+};
+
+struct ft_limits {
+	size_t max_body_bytes;     /* HTTP request bodies */
+	size_t max_frame_bytes;    /* internal TCP frames */
+	size_t max_output_bytes;   /* program output kept */
+	int run_wall_ms;           /* one compile+run, wall clock */
+	int request_timeout_ms;    /* gateway gives up with 503 after this */
+	int max_pending_requests;  /* gateway: unanswered requests held */
+	int cache_entries;         /* gateway response cache */
+	size_t cache_bytes;        /* gateway response cache, total */
+	int worker_slots;          /* concurrent runs per worker */
+	int result_keep_ms;        /* worker keeps an uncollected result this long */
+	int max_connections;       /* gateway HTTP connections */
+	int connection_timeout_s;  /* idle / slow HTTP clients */
+};
+
+struct ft_config {
+	char path[FT_PATH_MAX]; /* file it came from */
+	char cluster[FT_NAME_MAX];
+
+	char zk_connect[256];
+	int zk_session_timeout_ms;
+
+	struct ft_addr gw_http;   /* client-facing HTTP (default port 8888) */
+	struct ft_addr gw_gossip; /* the gateway's gossip endpoint */
+
+	struct ft_gossip_conf gossip;
+	struct ft_limits limits;
+
+	char state_dir[FT_PATH_MAX]; /* per-node job directories */
+	char log_dir[FT_PATH_MAX];   /* per-node heartbeat logs */
+	char java[FT_PATH_MAX];      /* java binary */
+	char lib_dir[FT_PATH_MAX];   /* where ftcluster.jar lives */
+
+	size_t n_nodes;
+	struct ft_node_conf nodes[FT_MAX_NODES];
+};
+
+/* Parse and validate PATH into *out (which the call fills entirely, defaults
+ * included).  On failure returns -1 and writes one line
+ * "path:line:column: message" into err (never longer than errlen). */
+int ft_config_load(const char *path, struct ft_config *out, char *err, size_t errlen);
+
+/* Same, from a buffer; name is used in messages in place of a path. */
+int ft_config_parse(const char *name, const char *text, size_t len, struct ft_config *out,
+		    char *err, size_t errlen);
+
+/* Node entry with this ID, or NULL. */
+const struct ft_node_conf *ft_config_node(const struct ft_config *c, int id);
+
+/* "host:port" -> sockaddr_in (IPv4 dotted quad or "localhost"). 0 on success. */
+int ft_addr_parse(const char *text, struct ft_addr *out);
+
+#endif

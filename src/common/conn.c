@@ -1,0 +1,271 @@
+#include "common/conn.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+
+struct ft_conn {
+	sd_event *ev;
+	sd_event_source *io;
+	sd_event_source *defer; /* runs on_close + free outside any callback */
+	int fd;
+	bool connecting;
+	bool closing;
+	char why[128];
+	char peer[64];
+	struct ft_conn_limits lim;
+	const struct ft_conn_ops *ops;
+	void *ud;
+	struct ft_buf in, out;
+};
+
+static int io_cb(sd_event_source *s, int fd, uint32_t revents, void *ud);
+
+static void update_events(struct ft_conn *c)
+{
+	if (!c->io)
+		return;
+	uint32_t want = EPOLLIN;
+	if (c->connecting || c->out.len)
+		want |= EPOLLOUT;
+	sd_event_source_set_io_events(c->io, want);
+}
+
+static int finish_close(sd_event_source *s, void *ud)
+{
+	struct ft_conn *c = ud;
+	if (c->ops->on_close)
+		c->ops->on_close(c, c->why, c->ud);
+	sd_event_source_unref(c->defer);
+	ft_buf_free(&c->in);
+	ft_buf_free(&c->out);
+	free(c);
+	return 0;
+}
+
+void ft_conn_close(struct ft_conn *c, const char *why)
+{
+	if (!c || c->closing)
+		return;
+	c->closing = true;
+	snprintf(c->why, sizeof(c->why), "%s", why);
+	c->io = sd_event_source_disable_unref(c->io);
+	close(c->fd);
+	c->fd = -1;
+	if (sd_event_add_defer(c->ev, &c->defer, finish_close, c) < 0)
+		finish_close(NULL, c);
+}
+
+static struct ft_conn *conn_new(sd_event *ev, int fd, const struct ft_conn_limits *lim,
+				const struct ft_conn_ops *ops, void *ud, bool connecting)
+{
+	struct ft_conn *c = ft_xcalloc(1, sizeof(*c));
+	c->ev = ev;
+	c->fd = fd;
+	c->lim = *lim;
+	c->ops = ops;
+	c->ud = ud;
+	c->connecting = connecting;
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	if (getpeername(fd, (struct sockaddr *)&sa, &sl) == 0) {
+		char ip[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof(ip));
+		snprintf(c->peer, sizeof(c->peer), "%s:%u", ip, ntohs(sa.sin_port));
+	}
+	if (sd_event_add_io(ev, &c->io, fd, EPOLLIN, io_cb, c) < 0) {
+		close(fd);
+		free(c);
+		return NULL;
+	}
+	update_events(c);
+	return c;
+}
+
+struct ft_conn *ft_conn_adopt(sd_event *ev, int fd, const struct ft_conn_limits *lim,
+			      const struct ft_conn_ops *ops, void *ud)
+{
+	ft_set_nonblock(fd);
+	return conn_new(ev, fd, lim, ops, ud, false);
+}
+
+struct ft_conn *ft_conn_connect(sd_event *ev, const struct sockaddr_in *to,
+				const struct ft_conn_limits *lim, const struct ft_conn_ops *ops,
+				void *ud)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return NULL;
+	int r = connect(fd, (const struct sockaddr *)to, sizeof(*to));
+	bool connecting = r < 0 && errno == EINPROGRESS;
+	struct ft_conn *c = conn_new(ev, fd, lim, ops, ud, true);
+	if (!c)
+		return NULL;
+	char ip[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &to->sin_addr, ip, sizeof(ip));
+	snprintf(c->peer, sizeof(c->peer), "%s:%u", ip, ntohs(to->sin_port));
+	if (r < 0 && !connecting) {
+		char why[128];
+		snprintf(why, sizeof(why), "connect failed: %s", strerror(errno));
+		ft_conn_close(c, why);
+	}
+	return c;
+}
+
+static void handle_input(struct ft_conn *c)
+{
+	size_t off = 0;
+	while (!c->closing) {
+		struct ft_frame f;
+		const char *why = NULL;
+		long n = ft_frame_decode((const uint8_t *)c->in.data + off, c->in.len - off,
+					 c->lim.max_frame_bytes, &f, &why);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			ft_log_warn("closing connection from %s: %s", c->peer, why);
+			ft_conn_close(c, why);
+			return;
+		}
+		off += (size_t)n;
+		if (c->ops->on_frame)
+			c->ops->on_frame(c, &f, c->ud);
+		ft_frame_release(&f);
+	}
+	if (!c->closing)
+		ft_buf_consume(&c->in, off);
+}
+
+static void do_read(struct ft_conn *c)
+{
+	char tmp[65536];
+	for (;;) {
+		ssize_t n = read(c->fd, tmp, sizeof(tmp));
+		if (n > 0) {
+			ft_buf_append(&c->in, tmp, (size_t)n);
+			handle_input(c);
+			if (c->closing)
+				return;
+			continue;
+		}
+		if (n == 0) {
+			ft_conn_close(c, "peer closed the connection");
+		} else if (errno != EAGAIN && errno != EINTR) {
+			char why[128];
+			snprintf(why, sizeof(why), "read error: %s", strerror(errno));
+			ft_conn_close(c, why);
+		}
+		return;
+	}
+}
+
+static void do_write(struct ft_conn *c)
+{
+	while (c->out.len) {
+		ssize_t n = send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL);
+		if (n > 0) {
+			ft_buf_consume(&c->out, (size_t)n);
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		char why[128];
+		snprintf(why, sizeof(why), "write error: %s", strerror(errno));
+		ft_conn_close(c, why);
+		return;
+	}
+	update_events(c);
+}
+
+static int io_cb(sd_event_source *s, int fd, uint32_t revents, void *ud)
+{
+	struct ft_conn *c = ud;
+	if (c->connecting) {
+		if (!(revents & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+			return 0;
+		int err = 0;
+		socklen_t el = sizeof(err);
+		getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el);
+		if (err) {
+			char why[128];
+			snprintf(why, sizeof(why), "connect failed: %s", strerror(err));
+			ft_conn_close(c, why);
+			return 0;
+		}
+		c->connecting = false;
+		update_events(c);
+		if (c->ops->on_connected)
+			c->ops->on_connected(c, c->ud);
+		if (c->closing)
+			return 0;
+	}
+	if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))
+		do_read(c);
+	if (!c->closing && (revents & EPOLLOUT))
+		do_write(c);
+	return 0;
+}
+
+int ft_conn_send(struct ft_conn *c, int type, struct json_object *meta, const void *blob,
+		 size_t blob_len)
+{
+	if (!c || c->closing)
+		return -1;
+	if (c->out.len + FT_FRAME_HEADER_BYTES + blob_len > c->lim.max_out_bytes) {
+		ft_log_warn("closing connection to %s: output backlog over %zu bytes", c->peer,
+			    c->lim.max_out_bytes);
+		ft_conn_close(c, "output backlog limit");
+		return -1;
+	}
+	if (ft_frame_encode(&c->out, type, meta, blob, blob_len, c->lim.max_frame_bytes) < 0)
+		return -1;
+	if (!c->connecting)
+		do_write(c);
+	return c->closing ? -1 : 0;
+}
+
+bool ft_conn_is_open(const struct ft_conn *c)
+{
+	return c && !c->closing;
+}
+
+bool ft_conn_is_connected(const struct ft_conn *c)
+{
+	return c && !c->closing && !c->connecting;
+}
+
+void ft_conn_set_userdata(struct ft_conn *c, void *ud)
+{
+	c->ud = ud;
+}
+
+const char *ft_conn_peer(const struct ft_conn *c)
+{
+	return c->peer;
+}
+
+int ft_tcp_listen(const struct sockaddr_in *addr)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)addr, sizeof(*addr)) < 0 || listen(fd, 128) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}

@@ -1,0 +1,55 @@
+/* A framed TCP connection on the sd-event loop: non-blocking, buffered both
+ * ways, bounded both ways.  A malformed or oversize frame, or an output
+ * backlog past max_out_bytes, closes the connection with a log line; nothing
+ * a peer sends can crash the daemon or grow memory without bound. */
+#ifndef FT_CONN_H
+#define FT_CONN_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <systemd/sd-event.h>
+
+#include "common/frame.h"
+
+struct ft_conn;
+
+struct ft_conn_ops {
+	/* A complete frame arrived.  The frame is valid during the call only. */
+	void (*on_frame)(struct ft_conn *c, const struct ft_frame *f, void *ud);
+	/* Outgoing connect finished (only for ft_conn_connect). */
+	void (*on_connected)(struct ft_conn *c, void *ud);
+	/* The connection is gone (peer closed, error, protocol violation or
+	 * ft_conn_close).  Called once; the conn is freed after it returns. */
+	void (*on_close)(struct ft_conn *c, const char *why, void *ud);
+};
+
+struct ft_conn_limits {
+	size_t max_frame_bytes;
+	size_t max_out_bytes;
+};
+
+/* Wrap an accepted socket. */
+struct ft_conn *ft_conn_adopt(sd_event *ev, int fd, const struct ft_conn_limits *lim,
+			      const struct ft_conn_ops *ops, void *ud);
+/* Start a non-blocking connect. NULL only if no socket could be made. */
+struct ft_conn *ft_conn_connect(sd_event *ev, const struct sockaddr_in *to,
+				const struct ft_conn_limits *lim, const struct ft_conn_ops *ops,
+				void *ud);
+
+/* Queue a frame.  -1 if the connection is closing or the frame too big. */
+int ft_conn_send(struct ft_conn *c, int type, struct json_object *meta, const void *blob,
+		 size_t blob_len);
+
+/* Close: on_close runs (later, from the loop, never re-entrantly). */
+void ft_conn_close(struct ft_conn *c, const char *why);
+
+bool ft_conn_is_open(const struct ft_conn *c);
+bool ft_conn_is_connected(const struct ft_conn *c);
+void ft_conn_set_userdata(struct ft_conn *c, void *ud);
+const char *ft_conn_peer(const struct ft_conn *c); /* "ip:port" */
+
+/* Listening TCP socket (SO_REUSEADDR, non-blocking); fd or -1. */
+int ft_tcp_listen(const struct sockaddr_in *addr);
+
+#endif

@@ -1,0 +1,52 @@
+/* HTTP serving for the daemons: libmicrohttpd driven from the daemon's own
+ * sd-event loop (MHD's epoll fd is one more IO source), so handlers run on
+ * the loop thread and need no locks.  A handler may answer at once or keep
+ * the request and answer later (the connection is suspended meanwhile).
+ * All libmicrohttpd calls live in this file. */
+#ifndef FT_HTTPD_H
+#define FT_HTTPD_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <systemd/sd-event.h>
+
+struct ft_httpd;
+struct ft_http_req;
+
+struct ft_httpd_conf {
+	struct sockaddr_in addr;
+	size_t max_body_bytes; /* larger bodies are not buffered: req is marked too big */
+	unsigned max_connections;
+	unsigned connection_timeout_s;
+};
+
+/* Called once per request when its whole body has arrived (or has been
+ * found too big).  Answer with ft_http_respond, now or later. */
+typedef void (*ft_http_handler)(void *ud, struct ft_http_req *r);
+/* Called if the request ends (client gone, daemon stopping) before an
+ * answer was given; the handler must forget r. */
+typedef void (*ft_http_abandon_fn)(void *ud, struct ft_http_req *r);
+
+struct ft_httpd *ft_httpd_new(sd_event *ev, const struct ft_httpd_conf *conf,
+			      ft_http_handler handler, void *ud);
+void ft_httpd_free(struct ft_httpd *h);
+
+const char *ft_http_method(const struct ft_http_req *r);
+const char *ft_http_path(const struct ft_http_req *r);
+/* Header value or NULL. */
+const char *ft_http_header(const struct ft_http_req *r, const char *name);
+/* Query argument or NULL. */
+const char *ft_http_arg(const struct ft_http_req *r, const char *name);
+const char *ft_http_body(const struct ft_http_req *r, size_t *len);
+bool ft_http_body_too_big(const struct ft_http_req *r);
+
+void ft_http_set_abandon(struct ft_http_req *r, ft_http_abandon_fn fn, void *ud);
+
+/* Add a response header (before ft_http_respond). */
+void ft_http_add_header(struct ft_http_req *r, const char *name, const char *value);
+/* Send the answer.  After this r must not be used. */
+void ft_http_respond(struct ft_http_req *r, unsigned status, const char *content_type,
+		     const void *body, size_t len);
+
+#endif

@@ -1,0 +1,43 @@
+/* Small helpers shared by every daemon. */
+#ifndef FT_UTIL_H
+#define FT_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FT_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Milliseconds of CLOCK_MONOTONIC: intervals, timeouts, ages. */
+int64_t ft_now_ms(void);
+/* Milliseconds since the Unix epoch: incarnations and "node time" in logs. */
+int64_t ft_wall_ms(void);
+
+/* Allocation that cannot fail quietly: aborts with a message on OOM, so
+ * callers do not grow untested error paths for a condition the daemon
+ * cannot survive anyway. */
+void *ft_xmalloc(size_t n);
+void *ft_xcalloc(size_t n, size_t m);
+void *ft_xrealloc(void *p, size_t n);
+char *ft_xstrdup(const char *s);
+void *ft_xmemdup(const void *p, size_t n);
+
+int ft_set_nonblock(int fd);
+/* mkdir -p with mode; 0 or -1 (errno set). */
+int ft_mkdir_p(const char *path, unsigned mode);
+
+/* Growable byte buffer. */
+struct ft_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+void ft_buf_append(struct ft_buf *b, const void *p, size_t n);
+void ft_buf_printf(struct ft_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ft_buf_consume(struct ft_buf *b, size_t n);
+void ft_buf_free(struct ft_buf *b);
+
+/* xorshift random, seeded from getrandom(); good enough to pick gossip targets. */
+uint32_t ft_random(void *unused);
+
+#endif

@@ -1,0 +1,50 @@
+/* Leader election through ZooKeeper.  All ZooKeeper calls live here.
+ *
+ * Layout: every node holds an ephemeral /ftcluster/<cluster>/nodes/<id>;
+ * the leader holds the ephemeral /ftcluster/<cluster>/leader whose data is
+ * its ID.  When no leader znode exists, the node with the highest registered
+ * ID creates it (creation is atomic, so a race has one winner).  A live
+ * leader is never pre-empted: a higher ID that joins later finds the znode
+ * taken.  The epoch is the leader znode's czxid: it only grows.
+ *
+ * The client library calls back on its own thread; those callbacks only
+ * copy what they got into a queue and wake the daemon's loop through an
+ * eventfd.  All state lives on the loop thread.
+ *
+ * Connection loss and session expiry differ: on loss, leadership is
+ * suspended at once (we may already be deposed) and resumes only if, once
+ * reconnected within the session, the leader znode is still ours; on
+ * expiry the handle is closed and a new session registers afresh. */
+#ifndef FT_ELECTION_H
+#define FT_ELECTION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "common/config.h"
+
+struct ft_election;
+
+/* Something changed (session, leader, epoch or members): query the getters. */
+typedef void (*ft_election_change_fn)(void *ud);
+
+/* self_id: a node ID, or FT_GATEWAY_ID for an observer that never registers
+ * nor leads. */
+struct ft_election *ft_election_new(sd_event *ev, const struct ft_config *cfg, int self_id,
+				    ft_election_change_fn fn, void *ud);
+void ft_election_free(struct ft_election *e);
+
+bool ft_election_connected(const struct ft_election *e);
+/* Leader ID, or -1 when none is known. */
+int ft_election_leader(const struct ft_election *e);
+uint64_t ft_election_epoch(const struct ft_election *e);
+/* True only while connected and holding the leader znode in this session. */
+bool ft_election_is_leader(const struct ft_election *e);
+/* IDs registered in ZooKeeper (live sessions), ascending. */
+size_t ft_election_members(const struct ft_election *e, int *out, size_t cap);
+/* Monotonic ms of the last event drained from the client thread (watchdog). */
+int64_t ft_election_last_activity_ms(const struct ft_election *e);
+
+#endif

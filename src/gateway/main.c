@@ -1,0 +1,644 @@
+/* ftgw: the gateway.  Serves users over HTTP, assigns request IDs, keeps
+ * every unanswered request, and forwards them to the leader ZooKeeper names;
+ * when the leader changes it re-sends what is unanswered to the new one. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/config.h"
+#include "common/conn.h"
+#include "common/httpd.h"
+#include "common/log.h"
+#include "common/sdnotify.h"
+#include "common/util.h"
+#include "election/election.h"
+#include "gateway/cache.h"
+#include "gateway/pending.h"
+#include "gossip/gossip.h"
+#include "runner/javasrc.h"
+
+#ifndef FT_SYSCONFDIR
+#define FT_SYSCONFDIR "/etc"
+#endif
+#define DEFAULT_CONFIG FT_SYSCONFDIR "/ftcluster/ftcluster.yaml"
+#define RECONNECT_MS 200
+#define SWEEP_MS 250
+
+enum { EXIT_OK = 0, EXIT_CONFIG = 2, EXIT_USAGE = 64, EXIT_SETUP = 71 };
+
+struct gw {
+	sd_event *ev;
+	struct ft_config cfg;
+	struct ft_conn_limits conn_limits;
+	struct ft_httpd *httpd;
+	struct ft_gossip *gossip;
+	struct ft_election *election;
+	struct ft_cache *cache;
+	struct ft_cache *idem; /* Idempotency-Key -> answer */
+	struct ft_pending pending;
+	uint64_t next_id;
+	/* link to the leader */
+	struct ft_conn *link;
+	int link_leader;
+	uint64_t link_epoch;
+	bool link_ready; /* leader's HELLO arrived */
+	uint64_t max_epoch;
+	sd_event_source *retry;
+	sd_event_source *sweep;
+	const char *role;
+	uint64_t answered, late_ignored;
+};
+
+static struct gw G;
+
+static void usage(FILE *to)
+{
+	fprintf(to,
+		"Usage: ftgw [--config FILE] [--check-config]\n"
+		"\n"
+		"The ftcluster gateway: accepts Java programs over HTTP (POST /compileandrun),\n"
+		"forwards them to the cluster leader and answers with their result;\n"
+		"GET /cluster shows the cluster.\n"
+		"\n"
+		"  -c, --config FILE   cluster configuration (default " DEFAULT_CONFIG ")\n"
+		"      --check-config  validate the configuration, then exit\n"
+		"  -h, --help          show this help\n"
+		"  -V, --version       show the version\n");
+}
+
+/* ---- answering clients ---- */
+
+static void respond_text(struct ft_http_req *r, unsigned status, const char *msg)
+{
+	ft_http_add_header(r, "Cached-Response", "false");
+	ft_http_respond(r, status, "text/plain; charset=utf-8", msg, strlen(msg));
+}
+
+static unsigned status_for(const char *verdict)
+{
+	if (strcmp(verdict, "ok") == 0)
+		return 200;
+	if (strcmp(verdict, "internal_error") == 0)
+		return 500;
+	return 400;
+}
+
+static void answer(struct ft_http_req *r, unsigned status, const char *body, size_t len,
+		   bool cached, uint64_t id, const char *verdict)
+{
+	char idbuf[32];
+	ft_http_add_header(r, "Cached-Response", cached ? "true" : "false");
+	if (id) {
+		snprintf(idbuf, sizeof(idbuf), "%" PRIu64, id);
+		ft_http_add_header(r, "X-Request-Id", idbuf);
+	}
+	if (verdict)
+		ft_http_add_header(r, "X-Verdict", verdict);
+	ft_http_respond(r, status, "text/plain; charset=utf-8", body, len);
+}
+
+static void abandon(void *ud, struct ft_http_req *r)
+{
+	for (struct ft_pending_req *p = G.pending.head; p; p = p->next)
+		if (ft_pending_remove_waiter(p, r))
+			return;
+}
+
+/* ---- the leader link ---- */
+
+static void send_submit(struct ft_pending_req *p)
+{
+	struct json_object *m = json_object_new_object();
+	json_object_object_add(m, "req", json_object_new_uint64(p->id));
+	ft_conn_send(G.link, FT_FRAME_SUBMIT, m, p->body, p->len);
+	json_object_put(m);
+}
+
+static void send_ack(uint64_t id)
+{
+	struct json_object *m = json_object_new_object();
+	json_object_object_add(m, "req", json_object_new_uint64(id));
+	ft_conn_send(G.link, FT_FRAME_ACK, m, NULL, 0);
+	json_object_put(m);
+}
+
+static void on_result(const struct ft_frame *f)
+{
+	uint64_t id = ft_meta_u64(f, "req", 0);
+	uint64_t epoch = ft_meta_u64(f, "epoch", 0);
+	if (epoch < G.max_epoch) {
+		/* From a deposed leader: its requests go to the new one. */
+		G.late_ignored++;
+		ft_log_request(LOG_WARNING, id, "stale",
+			       "ignoring result for request %" PRIu64 " from epoch %" PRIu64
+			       " (current %" PRIu64 ")",
+			       id, epoch, G.max_epoch);
+		return;
+	}
+	send_ack(id);
+	struct ft_pending_req *p = ft_pending_find(&G.pending, id);
+	if (!p)
+		return; /* already answered: the first answer won */
+	const char *verdict = ft_meta_str(f, "verdict", "internal_error");
+	unsigned status = status_for(verdict);
+	if (strcmp(verdict, "ok") == 0 || strcmp(verdict, "compile_error") == 0)
+		ft_cache_put(G.cache, p->body, p->len, (int)status, (const char *)f->blob,
+			     f->blob_len);
+	if (p->idem_key)
+		ft_cache_put(G.idem, p->idem_key, strlen(p->idem_key), (int)status,
+			     (const char *)f->blob, f->blob_len);
+	for (size_t i = 0; i < p->n_waiters; i++)
+		answer(p->waiters[i], status, (const char *)f->blob, f->blob_len, false, id,
+		       verdict);
+	ft_log_request(LOG_INFO, id, "answered",
+		       "request %" PRIu64 " answered: %s by worker %d in %" PRId64 " ms", id,
+		       verdict, (int)ft_meta_int(f, "worker", -1),
+		       ft_now_ms() - p->created_ms);
+	G.answered++;
+	ft_pending_remove(&G.pending, p);
+}
+
+static void link_frame(struct ft_conn *c, const struct ft_frame *f, void *ud)
+{
+	switch (f->type) {
+	case FT_FRAME_HELLO: {
+		uint64_t epoch = ft_meta_u64(f, "epoch", 0);
+		if (epoch < G.max_epoch) {
+			ft_conn_close(c, "leader of a stale epoch");
+			return;
+		}
+		G.max_epoch = epoch;
+		G.link_epoch = epoch;
+		G.link_ready = true;
+		ft_log_election(LOG_NOTICE, epoch, G.link_leader,
+				"connected to leader %d (epoch %" PRIu64
+				"); re-sending %zu unanswered request(s)",
+				G.link_leader, epoch, G.pending.count);
+		for (struct ft_pending_req *p = G.pending.head; p; p = p->next)
+			send_submit(p);
+		break;
+	}
+	case FT_FRAME_RESULT:
+		if (G.link_ready)
+			on_result(f);
+		break;
+	case FT_FRAME_REJECT:
+		ft_log_warn("leader %d refused the gateway: %s", G.link_leader,
+			    ft_meta_str(f, "reason", "?"));
+		ft_conn_close(c, "refused");
+		break;
+	default:
+		break;
+	}
+}
+
+static void link_connected(struct ft_conn *c, void *ud)
+{
+	struct json_object *m = json_object_new_object();
+	json_object_object_add(m, "role", json_object_new_string("gateway"));
+	json_object_object_add(m, "id", json_object_new_int(FT_GATEWAY_ID));
+	ft_conn_send(c, FT_FRAME_HELLO, m, NULL, 0);
+	json_object_put(m);
+}
+
+static void connect_leader(void);
+
+static int retry_cb(sd_event_source *s, uint64_t usec, void *ud)
+{
+	G.retry = sd_event_source_disable_unref(G.retry);
+	connect_leader();
+	return 0;
+}
+
+static void link_closed(struct ft_conn *c, const char *why, void *ud)
+{
+	if (c != G.link)
+		return;
+	G.link = NULL;
+	G.link_ready = false;
+	ft_log_info("link to leader %d closed: %s", G.link_leader, why);
+	if (!G.retry)
+		sd_event_add_time_relative(G.ev, &G.retry, CLOCK_MONOTONIC, RECONNECT_MS * 1000,
+					   10000, retry_cb, NULL);
+}
+
+static const struct ft_conn_ops link_ops = {
+	.on_frame = link_frame,
+	.on_connected = link_connected,
+	.on_close = link_closed,
+};
+
+/* Make the link point at the leader ZooKeeper names now. */
+static void connect_leader(void)
+{
+	int leader = ft_election_leader(G.election);
+	uint64_t epoch = ft_election_epoch(G.election);
+	if (epoch > G.max_epoch)
+		G.max_epoch = epoch;
+	if (G.link && (G.link_leader != leader || (G.link_ready && G.link_epoch < epoch))) {
+		struct ft_conn *old = G.link;
+		G.link = NULL;
+		G.link_ready = false;
+		ft_conn_close(old, "leader changed");
+	}
+	if (G.link || leader < 0)
+		return;
+	const struct ft_node_conf *nc = ft_config_node(&G.cfg, leader);
+	if (!nc) {
+		ft_log_err("leader %d is not in %s", leader, G.cfg.path);
+		return;
+	}
+	G.link_leader = leader;
+	G.link = ft_conn_connect(G.ev, &nc->work.sa, &G.conn_limits, &link_ops, NULL);
+}
+
+static void set_role(const char *role)
+{
+	if (strcmp(G.role, role) == 0)
+		return;
+	ft_hb_switch(G.role, role);
+	G.role = role;
+}
+
+static void on_election_change(void *ud)
+{
+	set_role(ft_election_connected(G.election) ? "OBSERVER" : "LOOKING");
+	connect_leader();
+	ft_sd_status("leader %d, epoch %" PRIu64 "; %zu request(s) pending; %" PRIu64 " answered",
+		     ft_election_leader(G.election), ft_election_epoch(G.election),
+		     G.pending.count, G.answered);
+}
+
+/* ---- deadlines ---- */
+
+static int sweep_cb(sd_event_source *s, uint64_t usec, void *ud)
+{
+	int64_t now = ft_now_ms();
+	for (struct ft_pending_req *p = G.pending.head, *next; p; p = next) {
+		next = p->next;
+		if (now < p->deadline_ms)
+			continue;
+		char msg[256];
+		snprintf(msg, sizeof(msg),
+			 "No answer within the request timeout (%d ms): the cluster has no leader "
+			 "or is overloaded; try again later\n",
+			 G.cfg.limits.request_timeout_ms);
+		for (size_t i = 0; i < p->n_waiters; i++) {
+			ft_http_add_header(p->waiters[i], "Retry-After", "1");
+			respond_text(p->waiters[i], 503, msg);
+		}
+		ft_log_request(LOG_WARNING, p->id, "timeout",
+			       "request %" PRIu64 " timed out after %d ms", p->id,
+			       G.cfg.limits.request_timeout_ms);
+		ft_pending_remove(&G.pending, p);
+	}
+	sd_event_source_set_time(s, usec + SWEEP_MS * 1000);
+	return 0;
+}
+
+/* ---- HTTP ---- */
+
+static bool is_java_source(const char *ct)
+{
+	static const char want[] = "text/x-java-source";
+	if (!ct)
+		return false;
+	while (*ct == ' ')
+		ct++;
+	if (strncasecmp(ct, want, sizeof(want) - 1) != 0)
+		return false;
+	char next = ct[sizeof(want) - 1];
+	return next == '\0' || next == ';' || next == ' ';
+}
+
+static void compile_and_run(struct ft_http_req *r)
+{
+	if (strcmp(ft_http_method(r), "POST") != 0) {
+		ft_http_add_header(r, "Allow", "POST");
+		respond_text(r, 405, "Method not allowed: use POST with the Java source as body\n");
+		return;
+	}
+	if (ft_http_body_too_big(r)) {
+		char msg[160];
+		snprintf(msg, sizeof(msg),
+			 "Request body too large: the limit is %zu bytes (limits.max_body_bytes)\n",
+			 G.cfg.limits.max_body_bytes);
+		respond_text(r, 413, msg);
+		return;
+	}
+	if (!is_java_source(ft_http_header(r, "Content-Type"))) {
+		respond_text(r, 400, "Content-Type must be text/x-java-source\n");
+		return;
+	}
+	size_t len;
+	const char *body = ft_http_body(r, &len);
+	if (len == 0) {
+		respond_text(r, 400, "Empty body: send the Java source as the request body\n");
+		return;
+	}
+	int status;
+	const char *cbody;
+	size_t clen;
+	const char *key = ft_http_header(r, "Idempotency-Key");
+	if (key && ft_cache_get(G.idem, key, strlen(key), &status, &cbody, &clen)) {
+		answer(r, (unsigned)status, cbody, clen, true, 0, NULL);
+		return;
+	}
+	if (ft_cache_get(G.cache, body, len, &status, &cbody, &clen)) {
+		answer(r, (unsigned)status, cbody, clen, true, 0, NULL);
+		return;
+	}
+	char cls[256], simple[256];
+	if (ft_java_class_name(body, len, cls, sizeof(cls), simple, sizeof(simple)) < 0) {
+		static const char msg[] = "No class name found in code";
+		answer(r, 400, msg, sizeof(msg) - 1, false, 0, "compile_error");
+		return;
+	}
+	struct ft_pending_req *p = key ? ft_pending_find_key(&G.pending, key) : NULL;
+	if (!p) {
+		if (G.pending.count >= (size_t)G.cfg.limits.max_pending_requests) {
+			ft_http_add_header(r, "Retry-After", "1");
+			respond_text(r, 503,
+				     "Too many requests in progress (limits.max_pending_requests); "
+				     "try again later\n");
+			return;
+		}
+		int64_t now = ft_now_ms();
+		p = ft_pending_add(&G.pending, G.next_id++, body, len, key, now,
+				   now + G.cfg.limits.request_timeout_ms);
+		ft_log_request(LOG_INFO, p->id, "accepted",
+			       "request %" PRIu64 " accepted (%zu bytes, class %s)", p->id, len,
+			       cls);
+		if (G.link_ready)
+			send_submit(p);
+	}
+	ft_pending_add_waiter(p, r);
+	ft_http_set_abandon(r, abandon, NULL);
+}
+
+static const char *role_of(int id, int leader)
+{
+	if (id == FT_GATEWAY_ID)
+		return "OBSERVER";
+	return id == leader ? "LEADER" : "FOLLOWER";
+}
+
+/* A node is listed unless gossip knows it failed; ZooKeeper registration
+ * or a gossip heartbeat makes it known. */
+static bool listed(int id, const int *zk, size_t n_zk, const struct ft_member **mem)
+{
+	*mem = ft_membership_get(ft_gossip_table(G.gossip), id);
+	if (*mem && (*mem)->state == FT_MEMBER_FAILED)
+		return false;
+	if (*mem)
+		return true;
+	for (size_t i = 0; i < n_zk; i++)
+		if (zk[i] == id)
+			return true;
+	return false;
+}
+
+static void cluster_json(struct ft_buf *b, int leader)
+{
+	int zk[FT_MAX_NODES];
+	size_t n_zk = ft_election_members(G.election, zk, FT_MAX_NODES);
+	struct json_object *root = json_object_new_object();
+	json_object_object_add(root, "cluster", json_object_new_string(G.cfg.cluster));
+	json_object_object_add(root, "leader", leader >= 0 ? json_object_new_int(leader) : NULL);
+	json_object_object_add(root, "epoch", json_object_new_uint64(ft_election_epoch(G.election)));
+	json_object_object_add(root, "zookeeper_connected",
+			       json_object_new_boolean(ft_election_connected(G.election)));
+	struct json_object *nodes = json_object_new_array(), *failed = json_object_new_array();
+	int64_t now = ft_now_ms();
+	const struct ft_membership *tab = ft_gossip_table(G.gossip);
+	for (size_t i = 0; i <= G.cfg.n_nodes; i++) {
+		int id = i == 0 ? FT_GATEWAY_ID : G.cfg.nodes[i - 1].id;
+		const struct ft_member *m = NULL;
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "id", json_object_new_int(id));
+		bool show = id == FT_GATEWAY_ID || listed(id, zk, n_zk, &m);
+		if (id == FT_GATEWAY_ID)
+			m = ft_membership_get(tab, id);
+		if (m) {
+			json_object_object_add(o, "incarnation",
+					       json_object_new_uint64(m->incarnation));
+			json_object_object_add(o, "heartbeat", json_object_new_uint64(m->heartbeat));
+			json_object_object_add(o, "age_ms",
+					       json_object_new_int64(id == FT_GATEWAY_ID
+									     ? 0
+									     : now - m->last_rise_ms));
+		}
+		if (!show) {
+			if (m && m->state == FT_MEMBER_FAILED) {
+				json_object_object_add(o, "state", json_object_new_string("failed"));
+				json_object_array_add(failed, o);
+			} else {
+				json_object_put(o);
+			}
+			continue;
+		}
+		json_object_object_add(o, "role", json_object_new_string(role_of(id, leader)));
+		json_object_object_add(o, "state", json_object_new_string("alive"));
+		if (id == FT_GATEWAY_ID) {
+			json_object_object_add(o, "address",
+					       json_object_new_string(G.cfg.gw_http.text));
+		} else {
+			const struct ft_node_conf *nc = &G.cfg.nodes[i - 1];
+			char url[160];
+			json_object_object_add(o, "address", json_object_new_string(nc->work.text));
+			json_object_object_add(o, "gossip", json_object_new_string(nc->gossip.text));
+			json_object_object_add(o, "http", json_object_new_string(nc->http.text));
+			struct json_object *logs = json_object_new_object();
+			snprintf(url, sizeof(url), "http://%s/log/summary", nc->http.text);
+			json_object_object_add(logs, "summary", json_object_new_string(url));
+			snprintf(url, sizeof(url), "http://%s/log/verbose", nc->http.text);
+			json_object_object_add(logs, "verbose", json_object_new_string(url));
+			json_object_object_add(o, "logs", logs);
+		}
+		json_object_array_add(nodes, o);
+	}
+	json_object_object_add(root, "nodes", nodes);
+	json_object_object_add(root, "failed", failed);
+	ft_buf_printf(b, "%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY));
+	json_object_put(root);
+}
+
+static void cluster_text(struct ft_buf *b, int leader)
+{
+	int zk[FT_MAX_NODES];
+	size_t n_zk = ft_election_members(G.election, zk, FT_MAX_NODES);
+	if (leader < 0)
+		ft_buf_printf(b, "NO LEADER\n");
+	else
+		ft_buf_printf(b, "leader %d epoch %" PRIu64 "\n", leader,
+			      ft_election_epoch(G.election));
+	for (size_t i = G.cfg.n_nodes; i > 0; i--) {
+		const struct ft_member *m;
+		int id = G.cfg.nodes[i - 1].id;
+		if (listed(id, zk, n_zk, &m))
+			ft_buf_printf(b, "%d %s\n", id, role_of(id, leader));
+	}
+	ft_buf_printf(b, "%d %s\n", FT_GATEWAY_ID, role_of(FT_GATEWAY_ID, leader));
+}
+
+static void cluster_status(struct ft_http_req *r)
+{
+	if (strcmp(ft_http_method(r), "GET") != 0) {
+		ft_http_add_header(r, "Allow", "GET");
+		respond_text(r, 405, "Method not allowed: use GET\n");
+		return;
+	}
+	int leader = ft_election_leader(G.election);
+	const char *accept = ft_http_header(r, "Accept");
+	bool json = accept && strstr(accept, "application/json");
+	struct ft_buf b = { 0 };
+	if (json)
+		cluster_json(&b, leader);
+	else
+		cluster_text(&b, leader);
+	ft_http_add_header(r, "Cached-Response", "false");
+	ft_http_respond(r, leader >= 0 ? 200 : 503,
+			json ? "application/json" : "text/plain; charset=utf-8", b.data, b.len);
+	ft_buf_free(&b);
+}
+
+static void http_handler(void *ud, struct ft_http_req *r)
+{
+	const char *path = ft_http_path(r);
+	if (strcmp(path, "/compileandrun") == 0)
+		compile_and_run(r);
+	else if (strcmp(path, "/cluster") == 0)
+		cluster_status(r);
+	else
+		respond_text(r, 404, "Not found: try POST /compileandrun or GET /cluster\n");
+}
+
+/* ---- life cycle ---- */
+
+static bool healthy(void *ud)
+{
+	int64_t age = ft_now_ms() - ft_gossip_stats(G.gossip)->last_tick_ms;
+	return age < 10 * G.cfg.gossip.interval_ms + 1000;
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
+{
+	ft_log_notice("received signal %u, shutting down", si->ssi_signo);
+	ft_sd_stopping();
+	sd_event_exit(G.ev, 0);
+	return 0;
+}
+
+static int run(void)
+{
+	char dir[FT_PATH_MAX + 16];
+	snprintf(dir, sizeof(dir), "%s/gateway", G.cfg.log_dir);
+	if (ft_log_open("ftgw", FT_GATEWAY_ID, dir, 0) < 0)
+		return EXIT_SETUP;
+	sigset_t ss;
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGINT);
+	sigprocmask(SIG_BLOCK, &ss, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (sd_event_default(&G.ev) < 0)
+		return EXIT_SETUP;
+	sd_event_add_signal(G.ev, NULL, SIGTERM, on_signal, NULL);
+	sd_event_add_signal(G.ev, NULL, SIGINT, on_signal, NULL);
+	G.conn_limits.max_frame_bytes = G.cfg.limits.max_frame_bytes;
+	G.conn_limits.max_out_bytes = 64 * G.cfg.limits.max_frame_bytes;
+	G.role = "LOOKING";
+	G.next_id = (uint64_t)ft_wall_ms() * 1000;
+	G.cache = ft_cache_new((size_t)G.cfg.limits.cache_entries, G.cfg.limits.cache_bytes);
+	G.idem = ft_cache_new((size_t)G.cfg.limits.cache_entries, G.cfg.limits.cache_bytes);
+
+	struct ft_httpd_conf hc = {
+		.addr = G.cfg.gw_http.sa,
+		.max_body_bytes = G.cfg.limits.max_body_bytes,
+		.max_connections = (unsigned)G.cfg.limits.max_connections,
+		.connection_timeout_s = (unsigned)G.cfg.limits.connection_timeout_s,
+	};
+	G.httpd = ft_httpd_new(G.ev, &hc, http_handler, NULL);
+	if (!G.httpd) {
+		ft_log_err("cannot serve HTTP on %s: %s", G.cfg.gw_http.text, strerror(errno));
+		return EXIT_SETUP;
+	}
+	G.gossip = ft_gossip_new(G.ev, &G.cfg, FT_GATEWAY_ID, NULL, NULL);
+	if (!G.gossip)
+		return EXIT_SETUP;
+	G.election = ft_election_new(G.ev, &G.cfg, FT_GATEWAY_ID, on_election_change, NULL);
+	if (!G.election)
+		return EXIT_SETUP;
+	uint64_t now;
+	sd_event_now(G.ev, CLOCK_MONOTONIC, &now);
+	sd_event_add_time(G.ev, &G.sweep, CLOCK_MONOTONIC, now + SWEEP_MS * 1000, 50000, sweep_cb,
+			  NULL);
+	ft_sd_watchdog_start(G.ev, healthy, NULL);
+	ft_log_notice("gateway up: http %s, gossip %s, zookeeper %s", G.cfg.gw_http.text,
+		      G.cfg.gw_gossip.text, G.cfg.zk_connect);
+	ft_sd_ready();
+	int r = sd_event_loop(G.ev);
+
+	ft_election_free(G.election);
+	ft_gossip_free(G.gossip);
+	ft_httpd_free(G.httpd);
+	ft_pending_clear(&G.pending);
+	ft_cache_free(G.cache);
+	ft_cache_free(G.idem);
+	sd_event_source_disable_unref(G.sweep);
+	sd_event_source_disable_unref(G.retry);
+	sd_event_unref(G.ev);
+	ft_log_close();
+	return r < 0 ? EXIT_SETUP : EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	const char *config = DEFAULT_CONFIG;
+	bool check = false;
+	int o;
+	while ((o = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'C':
+			check = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("ftgw %s\n", PACKAGE_VERSION);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	char err[512];
+	if (ft_config_load(config, &G.cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ftgw: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	if (check) {
+		printf("%s: configuration OK (%zu nodes)\n", config, G.cfg.n_nodes);
+		return EXIT_OK;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	return run();
+}

@@ -1,0 +1,30 @@
+/* Gossip heartbeats on the wire: a UDP socket and an interval timer on the
+ * daemon's loop around the pure membership table.  Every event the table
+ * raises is logged here (one call each, see common/log.h) and then passed
+ * to the daemon, which reacts (a leader stops assigning to a failed worker). */
+#ifndef FT_GOSSIP_H
+#define FT_GOSSIP_H
+
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "common/config.h"
+#include "gossip/membership.h"
+
+struct ft_gossip;
+
+typedef void (*ft_gossip_event_fn)(void *ud, const struct ft_member_event_info *ev);
+
+struct ft_gossip_stats {
+	uint64_t sent, received, rejected;
+	int64_t last_tick_ms; /* monotonic time of the last interval tick */
+};
+
+struct ft_gossip *ft_gossip_new(sd_event *ev, const struct ft_config *cfg, int self_id,
+				ft_gossip_event_fn fn, void *ud);
+void ft_gossip_free(struct ft_gossip *g);
+
+const struct ft_membership *ft_gossip_table(const struct ft_gossip *g);
+const struct ft_gossip_stats *ft_gossip_stats(const struct ft_gossip *g);
+
+#endif

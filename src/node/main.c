@@ -1,0 +1,390 @@
+/* ftnode: one cluster node.  Gossips heartbeats, takes part in the
+ * ZooKeeper election, works as a worker, and leads when elected. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/httpd.h"
+#include "common/log.h"
+#include "common/sdnotify.h"
+#include "common/util.h"
+#include "node/node.h"
+
+#ifndef FT_SYSCONFDIR
+#define FT_SYSCONFDIR "/etc"
+#endif
+#define DEFAULT_CONFIG FT_SYSCONFDIR "/ftcluster/ftcluster.yaml"
+
+/* Named exit codes: an operator can tell from the status which path failed. */
+enum {
+	EXIT_OK = 0,
+	EXIT_CONFIG = 2,
+	EXIT_USAGE = 64,
+	EXIT_SETUP = 71,
+};
+
+enum peer_kind { PEER_UNKNOWN, PEER_GATEWAY, PEER_LEADER };
+
+struct accepted {
+	struct ft_node *n;
+	enum peer_kind kind;
+};
+
+static void usage(FILE *to)
+{
+	fprintf(to,
+		"Usage: ftnode [--config FILE] --id N [--check-config]\n"
+		"\n"
+		"A node of an ftcluster: gossips heartbeats, takes part in the ZooKeeper\n"
+		"leader election, compiles and runs Java programs, and leads when elected.\n"
+		"\n"
+		"  -c, --config FILE   cluster configuration (default " DEFAULT_CONFIG ")\n"
+		"  -i, --id N          this node's ID, an entry of the config's nodes list\n"
+		"      --check-config  validate the configuration (and --id, if given), then exit\n"
+		"  -h, --help          show this help\n"
+		"  -V, --version       show the version\n");
+}
+
+/* ---- accepted TCP connections: gateway or leader, told by their HELLO ---- */
+
+static void acc_frame(struct ft_conn *c, const struct ft_frame *f, void *ud)
+{
+	struct accepted *a = ud;
+	struct ft_node *n = a->n;
+	if (a->kind == PEER_UNKNOWN) {
+		const char *role = ft_meta_str(f, "role", "");
+		if (f->type != FT_FRAME_HELLO) {
+			ft_conn_close(c, "first frame is not HELLO");
+			return;
+		}
+		if (strcmp(role, "gateway") == 0) {
+			a->kind = PEER_GATEWAY;
+			if (!n->leader) {
+				struct json_object *m = json_object_new_object();
+				json_object_object_add(m, "reason",
+						       json_object_new_string("not the leader"));
+				ft_conn_send(c, FT_FRAME_REJECT, m, NULL, 0);
+				json_object_put(m);
+				ft_conn_close(c, "gateway connected to a node that is not leading");
+				return;
+			}
+			ft_leader_gateway_hello(n->leader, c, f);
+		} else if (strcmp(role, "leader") == 0) {
+			a->kind = PEER_LEADER;
+			ft_worker_leader_hello(n->worker, c, f);
+		} else {
+			ft_conn_close(c, "HELLO with an unknown role");
+		}
+		return;
+	}
+	if (a->kind == PEER_GATEWAY) {
+		if (n->leader)
+			ft_leader_gateway_frame(n->leader, c, f);
+		else
+			ft_conn_close(c, "no longer leading");
+	} else {
+		ft_worker_frame(n->worker, c, f);
+	}
+}
+
+static void acc_close(struct ft_conn *c, const char *why, void *ud)
+{
+	struct accepted *a = ud;
+	if (a->kind == PEER_GATEWAY && a->n->leader)
+		ft_leader_gateway_closed(a->n->leader, c);
+	else if (a->kind == PEER_LEADER)
+		ft_worker_conn_closed(a->n->worker, c);
+	free(a);
+}
+
+static const struct ft_conn_ops acc_ops = {
+	.on_frame = acc_frame,
+	.on_close = acc_close,
+};
+
+static int accept_cb(sd_event_source *s, int fd, uint32_t revents, void *ud)
+{
+	struct ft_node *n = ud;
+	for (int i = 0; i < 64; i++) {
+		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd < 0)
+			break;
+		struct accepted *a = ft_xcalloc(1, sizeof(*a));
+		a->n = n;
+		if (!ft_conn_adopt(n->ev, cfd, &n->conn_limits, &acc_ops, a))
+			free(a);
+	}
+	return 0;
+}
+
+/* ---- roles ---- */
+
+static void update_status(struct ft_node *n)
+{
+	int leader = ft_election_leader(n->election);
+	ft_sd_status("%s; leader %d, epoch %llu; %zu running, %zu results held; %s", n->role,
+		     leader, (unsigned long long)ft_election_epoch(n->election),
+		     ft_worker_running(n->worker), ft_worker_held(n->worker),
+		     ft_election_connected(n->election) ? "zookeeper connected"
+							: "zookeeper disconnected");
+}
+
+static void set_role(struct ft_node *n, const char *role)
+{
+	if (strcmp(n->role, role) == 0)
+		return;
+	ft_hb_switch(n->role, role);
+	n->role = role;
+}
+
+static void on_election_change(void *ud)
+{
+	struct ft_node *n = ud;
+	bool lead = ft_election_is_leader(n->election);
+	uint64_t epoch = ft_election_epoch(n->election);
+	if (n->leader && (!lead || ft_leader_epoch(n->leader) != epoch)) {
+		ft_log_election(LOG_NOTICE, ft_leader_epoch(n->leader), n->self->id,
+				"stopping leadership of epoch %llu",
+				(unsigned long long)ft_leader_epoch(n->leader));
+		ft_leader_free(n->leader);
+		n->leader = NULL;
+	}
+	if (lead && !n->leader) {
+		ft_log_election(LOG_NOTICE, epoch, n->self->id, "leading with epoch %llu",
+				(unsigned long long)epoch);
+		n->leader = ft_leader_new(n, epoch);
+	}
+	if (lead)
+		set_role(n, "LEADING");
+	else if (ft_election_connected(n->election) && ft_election_leader(n->election) >= 0)
+		set_role(n, "FOLLOWING");
+	else
+		set_role(n, "LOOKING");
+	update_status(n);
+}
+
+static void on_member_event(void *ud, const struct ft_member_event_info *ev)
+{
+	struct ft_node *n = ud;
+	if (n->leader)
+		ft_leader_member_event(n->leader, ev);
+}
+
+/* ---- heartbeat log endpoints ---- */
+
+static void serve_file(struct ft_http_req *r, const char *path)
+{
+	FILE *f = path[0] ? fopen(path, "r") : NULL;
+	if (!f) {
+		const char *msg = "log file not available\n";
+		ft_http_respond(r, 404, "text/plain", msg, strlen(msg));
+		return;
+	}
+	struct ft_buf b = { 0 };
+	char tmp[65536];
+	size_t k;
+	while ((k = fread(tmp, 1, sizeof(tmp), f)) > 0)
+		ft_buf_append(&b, tmp, k);
+	fclose(f);
+	const char *tail = ft_http_arg(r, "tail");
+	const char *start = b.data ? b.data : "";
+	size_t len = b.len;
+	if (tail && atol(tail) > 0) {
+		long want = atol(tail);
+		const char *p = start + len;
+		while (p > start && want >= 0) {
+			p--;
+			if (*p == '\n' && p != start + len - 1 && --want == 0) {
+				p++;
+				break;
+			}
+		}
+		len -= (size_t)(p - start);
+		start = p;
+	}
+	ft_http_respond(r, 200, "text/plain; charset=utf-8", start, len);
+	ft_buf_free(&b);
+}
+
+static void http_handler(void *ud, struct ft_http_req *r)
+{
+	const char *path = ft_http_path(r);
+	if (strcmp(ft_http_method(r), "GET") != 0) {
+		ft_http_add_header(r, "Allow", "GET");
+		const char *msg = "method not allowed\n";
+		ft_http_respond(r, 405, "text/plain", msg, strlen(msg));
+	} else if (strcmp(path, "/log/summary") == 0) {
+		serve_file(r, ft_log_summary_path());
+	} else if (strcmp(path, "/log/verbose") == 0) {
+		serve_file(r, ft_log_verbose_path());
+	} else {
+		const char *msg = "not found: try /log/summary or /log/verbose\n";
+		ft_http_respond(r, 404, "text/plain", msg, strlen(msg));
+	}
+}
+
+/* ---- health for the watchdog ---- */
+
+static bool healthy(void *ud)
+{
+	struct ft_node *n = ud;
+	int64_t now = ft_now_ms();
+	int64_t gossip_age = now - ft_gossip_stats(n->gossip)->last_tick_ms;
+	/* The gossip timer runs on this loop; if it stalls, the loop is wedged. */
+	return gossip_age < 10 * n->cfg.gossip.interval_ms + 1000;
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
+{
+	ft_log_notice("received signal %u, shutting down", si->ssi_signo);
+	ft_sd_stopping();
+	sd_event_exit(sd_event_source_get_event(s), 0);
+	return 0;
+}
+
+static int run(struct ft_node *n)
+{
+	char dir[FT_PATH_MAX + 32];
+	snprintf(dir, sizeof(dir), "%s/node-%d", n->cfg.log_dir, n->self->id);
+	if (ft_log_open("ftnode", n->self->id, dir, 0) < 0)
+		return EXIT_SETUP;
+	sigset_t ss;
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &ss, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (sd_event_default(&n->ev) < 0)
+		return EXIT_SETUP;
+	sd_event_add_signal(n->ev, NULL, SIGTERM, on_signal, n);
+	sd_event_add_signal(n->ev, NULL, SIGINT, on_signal, n);
+
+	n->conn_limits.max_frame_bytes = n->cfg.limits.max_frame_bytes;
+	n->conn_limits.max_out_bytes = 16 * n->cfg.limits.max_frame_bytes;
+	n->role = "LOOKING";
+
+	n->listen_fd = ft_tcp_listen(&n->self->work.sa);
+	if (n->listen_fd < 0) {
+		ft_log_err("cannot listen on %s: %s", n->self->work.text, strerror(errno));
+		return EXIT_SETUP;
+	}
+	sd_event_add_io(n->ev, &n->listen_src, n->listen_fd, EPOLLIN, accept_cb, n);
+
+	struct ft_httpd_conf hc = {
+		.addr = n->self->http.sa,
+		.max_body_bytes = 4096,
+		.max_connections = 64,
+		.connection_timeout_s = 30,
+	};
+	n->httpd = ft_httpd_new(n->ev, &hc, http_handler, n);
+	if (!n->httpd) {
+		ft_log_err("cannot serve HTTP on %s", n->self->http.text);
+		return EXIT_SETUP;
+	}
+	n->worker = ft_worker_new(n);
+	if (!n->worker)
+		return EXIT_SETUP;
+	n->gossip = ft_gossip_new(n->ev, &n->cfg, n->self->id, on_member_event, n);
+	if (!n->gossip)
+		return EXIT_SETUP;
+	n->election = ft_election_new(n->ev, &n->cfg, n->self->id, on_election_change, n);
+	if (!n->election)
+		return EXIT_SETUP;
+	ft_sd_watchdog_start(n->ev, healthy, n);
+	ft_log_notice("node %d up: gossip %s, work %s, http %s, zookeeper %s", n->self->id,
+		      n->self->gossip.text, n->self->work.text, n->self->http.text,
+		      n->cfg.zk_connect);
+	ft_log_info("heartbeat logs: %s and %s", ft_log_summary_path(), ft_log_verbose_path());
+	ft_sd_ready();
+	update_status(n);
+	int r = sd_event_loop(n->ev);
+
+	if (n->leader)
+		ft_leader_free(n->leader);
+	ft_election_free(n->election);
+	ft_worker_free(n->worker);
+	ft_gossip_free(n->gossip);
+	ft_httpd_free(n->httpd);
+	sd_event_source_disable_unref(n->listen_src);
+	close(n->listen_fd);
+	sd_event_unref(n->ev);
+	ft_log_close();
+	return r < 0 ? EXIT_SETUP : EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "id", required_argument, NULL, 'i' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	const char *config = DEFAULT_CONFIG;
+	int id = -1;
+	bool check = false;
+	int o;
+	while ((o = getopt_long(argc, argv, "c:i:hV", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'i': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > 65535) {
+				fprintf(stderr, "ftnode: --id must be a node ID (1..65535)\n");
+				return EXIT_USAGE;
+			}
+			id = (int)v;
+			break;
+		}
+		case 'C':
+			check = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("ftnode %s\n", PACKAGE_VERSION);
+			return EXIT_OK;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	static struct ft_node node;
+	char err[512];
+	if (ft_config_load(config, &node.cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ftnode: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	if (id >= 0) {
+		node.self = ft_config_node(&node.cfg, id);
+		if (!node.self) {
+			fprintf(stderr, "ftnode: %s: no node with id %d in nodes\n", config, id);
+			return EXIT_CONFIG;
+		}
+	}
+	if (check) {
+		printf("%s: configuration OK (%zu nodes)\n", config, node.cfg.n_nodes);
+		return EXIT_OK;
+	}
+	if (id < 0) {
+		fprintf(stderr, "ftnode: --id is required\n");
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	return run(&node);
+}

@@ -1,0 +1,54 @@
+/* ftnode internals shared by its three parts: main (loop, roles, logs),
+ * worker (runs what a leader assigns, keeps results until collected) and
+ * leader (dispatch, tracking, reassignment, result gathering). */
+#ifndef FT_NODE_H
+#define FT_NODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "common/config.h"
+#include "common/conn.h"
+#include "election/election.h"
+#include "gossip/gossip.h"
+
+struct ft_worker;
+struct ft_leader;
+
+struct ft_node {
+	sd_event *ev;
+	struct ft_config cfg;
+	const struct ft_node_conf *self;
+	struct ft_conn_limits conn_limits;
+	struct ft_gossip *gossip;
+	struct ft_election *election;
+	struct ft_worker *worker;
+	struct ft_leader *leader; /* non-NULL while leading */
+	struct ft_httpd *httpd;
+	const char *role; /* LOOKING, FOLLOWING, LEADING */
+	int listen_fd;
+	sd_event_source *listen_src;
+};
+
+/* ---- worker.c ---- */
+struct ft_worker *ft_worker_new(struct ft_node *n);
+void ft_worker_free(struct ft_worker *w);
+/* A HELLO from a leader arrived on c: adopt it (or reject a stale epoch). */
+void ft_worker_leader_hello(struct ft_worker *w, struct ft_conn *c, const struct ft_frame *f);
+void ft_worker_frame(struct ft_worker *w, struct ft_conn *c, const struct ft_frame *f);
+void ft_worker_conn_closed(struct ft_worker *w, struct ft_conn *c);
+size_t ft_worker_running(const struct ft_worker *w);
+size_t ft_worker_held(const struct ft_worker *w);
+
+/* ---- leader.c ---- */
+struct ft_leader *ft_leader_new(struct ft_node *n, uint64_t epoch);
+void ft_leader_free(struct ft_leader *l);
+void ft_leader_gateway_hello(struct ft_leader *l, struct ft_conn *c, const struct ft_frame *f);
+void ft_leader_gateway_frame(struct ft_leader *l, struct ft_conn *c, const struct ft_frame *f);
+void ft_leader_gateway_closed(struct ft_leader *l, struct ft_conn *c);
+void ft_leader_member_event(struct ft_leader *l, const struct ft_member_event_info *ev);
+size_t ft_leader_in_flight(const struct ft_leader *l);
+uint64_t ft_leader_epoch(const struct ft_leader *l);
+
+#endif

@@ -1,0 +1,320 @@
+/* The worker side of a node: runs what the current leader assigns and keeps
+ * each finished result, with its request ID, until a leader confirms it was
+ * delivered (RELEASE).  A leader that reconnects, or a new leader, gets the
+ * whole inventory, so no finished work is lost with a leader. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "node/node.h"
+#include "runner/runner.h"
+
+enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_DONE };
+
+struct job {
+	struct job *next;
+	uint64_t req;
+	enum job_state state;
+	char *src;
+	size_t src_len;
+	/* result, once done */
+	enum ft_verdict verdict;
+	int exit_code;
+	int64_t wall_ms;
+	char *body;
+	size_t body_len;
+	int64_t done_at_ms;
+};
+
+struct ft_worker {
+	struct ft_node *n;
+	struct ft_runner *runner;
+	struct job *jobs;
+	struct ft_conn *leader; /* connection of the newest leader, or NULL */
+	uint64_t max_epoch;	/* newest epoch seen: older leaders are refused */
+	size_t running;
+	sd_event_source *sweep;
+	char jar[FT_PATH_MAX + 32];
+	char work_dir[FT_PATH_MAX + 32];
+};
+
+static struct job *find_job(struct ft_worker *w, uint64_t req)
+{
+	for (struct job *j = w->jobs; j; j = j->next)
+		if (j->req == req)
+			return j;
+	return NULL;
+}
+
+static void free_job(struct job *j)
+{
+	free(j->src);
+	free(j->body);
+	free(j);
+}
+
+static void drop_job(struct ft_worker *w, struct job *j)
+{
+	for (struct job **p = &w->jobs; *p; p = &(*p)->next) {
+		if (*p == j) {
+			*p = j->next;
+			free_job(j);
+			return;
+		}
+	}
+}
+
+static void send_result(struct ft_worker *w, const struct job *j)
+{
+	if (!ft_conn_is_open(w->leader))
+		return;
+	struct json_object *m = json_object_new_object();
+	json_object_object_add(m, "req", json_object_new_uint64(j->req));
+	json_object_object_add(m, "epoch", json_object_new_uint64(w->max_epoch));
+	json_object_object_add(m, "verdict", json_object_new_string(ft_verdict_name(j->verdict)));
+	json_object_object_add(m, "exit", json_object_new_int(j->exit_code));
+	json_object_object_add(m, "wall_ms", json_object_new_int64(j->wall_ms));
+	json_object_object_add(m, "worker", json_object_new_int(w->n->self->id));
+	ft_conn_send(w->leader, FT_FRAME_RESULT, m, j->body, j->body_len);
+	json_object_put(m);
+}
+
+static void start_queued(struct ft_worker *w);
+
+static void job_done(void *ud, uint64_t req, const struct ft_run_result *res)
+{
+	struct ft_worker *w = ud;
+	struct job *j = find_job(w, req);
+	w->running--;
+	if (j) {
+		j->state = JOB_DONE;
+		j->verdict = res->verdict;
+		j->exit_code = res->exit_code;
+		j->wall_ms = res->wall_ms;
+		j->body = ft_xmemdup(res->body ? res->body : "", res->body_len);
+		j->body_len = res->body_len;
+		j->done_at_ms = ft_now_ms();
+		free(j->src);
+		j->src = NULL;
+		ft_log_request(LOG_INFO, req, "done", "request %llu done: %s in %lld ms",
+			       (unsigned long long)req, ft_verdict_name(res->verdict),
+			       (long long)res->wall_ms);
+		send_result(w, j);
+	}
+	start_queued(w);
+}
+
+static void start_queued(struct ft_worker *w)
+{
+	size_t slots = (size_t)w->n->cfg.limits.worker_slots;
+	/* Oldest first: jobs are prepended, so walk to the tail repeatedly. */
+	while (w->running < slots) {
+		struct job *oldest = NULL;
+		for (struct job *j = w->jobs; j; j = j->next)
+			if (j->state == JOB_QUEUED)
+				oldest = j;
+		if (!oldest)
+			return;
+		oldest->state = JOB_RUNNING;
+		w->running++;
+		ft_log_request(LOG_INFO, oldest->req, "run", "running request %llu",
+			       (unsigned long long)oldest->req);
+		if (ft_runner_start(w->runner, oldest->req, oldest->src, oldest->src_len, job_done,
+				    w) < 0) {
+			struct ft_run_result res = {
+				.verdict = FT_VERDICT_INTERNAL_ERROR,
+				.exit_code = -1,
+				.body = (char *)"Internal error: the worker could not start the run",
+			};
+			res.body_len = strlen(res.body);
+			job_done(w, oldest->req, &res);
+			return;
+		}
+	}
+}
+
+static void reply_reject(struct ft_conn *c, const char *reason, uint64_t req)
+{
+	struct json_object *m = json_object_new_object();
+	json_object_object_add(m, "reason", json_object_new_string(reason));
+	if (req)
+		json_object_object_add(m, "req", json_object_new_uint64(req));
+	ft_conn_send(c, FT_FRAME_REJECT, m, NULL, 0);
+	json_object_put(m);
+}
+
+static void send_inventory(struct ft_worker *w)
+{
+	struct json_object *m = json_object_new_object();
+	struct json_object *running = json_object_new_array();
+	struct json_object *done = json_object_new_array();
+	for (struct job *j = w->jobs; j; j = j->next)
+		json_object_array_add(j->state == JOB_DONE ? done : running,
+				      json_object_new_uint64(j->req));
+	json_object_object_add(m, "epoch", json_object_new_uint64(w->max_epoch));
+	json_object_object_add(m, "worker", json_object_new_int(w->n->self->id));
+	json_object_object_add(m, "running", running);
+	json_object_object_add(m, "done", done);
+	ft_conn_send(w->leader, FT_FRAME_INVENTORY, m, NULL, 0);
+	json_object_put(m);
+	for (struct job *j = w->jobs; j; j = j->next)
+		if (j->state == JOB_DONE)
+			send_result(w, j);
+}
+
+void ft_worker_leader_hello(struct ft_worker *w, struct ft_conn *c, const struct ft_frame *f)
+{
+	uint64_t epoch = ft_meta_u64(f, "epoch", 0);
+	int leader = (int)ft_meta_int(f, "id", -1);
+	if (epoch < w->max_epoch) {
+		ft_log_warn("refusing leader %d of stale epoch %llu (newest seen %llu)", leader,
+			    (unsigned long long)epoch, (unsigned long long)w->max_epoch);
+		reply_reject(c, "stale epoch", 0);
+		ft_conn_close(c, "stale epoch");
+		return;
+	}
+	w->max_epoch = epoch;
+	if (w->leader && w->leader != c)
+		ft_conn_close(w->leader, "superseded by a newer leader connection");
+	w->leader = c;
+	ft_log_info("serving leader %d (epoch %llu); handing over %zu held results", leader,
+		    (unsigned long long)epoch, ft_worker_held(w));
+	send_inventory(w);
+}
+
+static void on_assign(struct ft_worker *w, struct ft_conn *c, const struct ft_frame *f)
+{
+	uint64_t req = ft_meta_u64(f, "req", 0);
+	uint64_t epoch = ft_meta_u64(f, "epoch", 0);
+	if (epoch < w->max_epoch) {
+		reply_reject(c, "stale epoch", req);
+		return;
+	}
+	struct job *j = find_job(w, req);
+	if (j) {
+		/* Already have it: never run one request twice here. */
+		if (j->state == JOB_DONE)
+			send_result(w, j);
+		return;
+	}
+	j = ft_xcalloc(1, sizeof(*j));
+	j->req = req;
+	j->state = JOB_QUEUED;
+	j->src = ft_xmemdup(f->blob, f->blob_len);
+	j->src_len = f->blob_len;
+	j->next = w->jobs;
+	w->jobs = j;
+	ft_log_request(LOG_INFO, req, "assigned", "assigned request %llu (%zu bytes)",
+		       (unsigned long long)req, f->blob_len);
+	start_queued(w);
+}
+
+void ft_worker_frame(struct ft_worker *w, struct ft_conn *c, const struct ft_frame *f)
+{
+	if (c != w->leader) {
+		ft_conn_close(c, "frame from a superseded leader connection");
+		return;
+	}
+	switch (f->type) {
+	case FT_FRAME_ASSIGN:
+		on_assign(w, c, f);
+		break;
+	case FT_FRAME_RELEASE: {
+		struct job *j = find_job(w, ft_meta_u64(f, "req", 0));
+		if (j && j->state == JOB_DONE)
+			drop_job(w, j);
+		break;
+	}
+	case FT_FRAME_COLLECT:
+		send_inventory(w);
+		break;
+	default:
+		ft_log_warn("worker: unexpected %s frame from the leader",
+			    ft_frame_type_name(f->type));
+		break;
+	}
+}
+
+void ft_worker_conn_closed(struct ft_worker *w, struct ft_conn *c)
+{
+	if (w->leader == c)
+		w->leader = NULL;
+}
+
+size_t ft_worker_running(const struct ft_worker *w)
+{
+	return w->running;
+}
+
+size_t ft_worker_held(const struct ft_worker *w)
+{
+	size_t k = 0;
+	for (const struct job *j = w->jobs; j; j = j->next)
+		k += j->state == JOB_DONE;
+	return k;
+}
+
+static int sweep_cb(sd_event_source *s, uint64_t usec, void *ud)
+{
+	struct ft_worker *w = ud;
+	int64_t now = ft_now_ms();
+	for (struct job *j = w->jobs, *next; j; j = next) {
+		next = j->next;
+		if (j->state == JOB_DONE &&
+		    now - j->done_at_ms > w->n->cfg.limits.result_keep_ms) {
+			ft_log_request(LOG_WARNING, j->req, "expired",
+				       "dropping result of request %llu: no leader collected it "
+				       "within limits.result_keep_ms",
+				       (unsigned long long)j->req);
+			drop_job(w, j);
+		}
+	}
+	sd_event_source_set_time(s, usec + 5000000);
+	return 0;
+}
+
+struct ft_worker *ft_worker_new(struct ft_node *n)
+{
+	struct ft_worker *w = ft_xcalloc(1, sizeof(*w));
+	w->n = n;
+	snprintf(w->jar, sizeof(w->jar), "%s/ftcluster.jar", n->cfg.lib_dir);
+	snprintf(w->work_dir, sizeof(w->work_dir), "%s/node-%d/jobs", n->cfg.state_dir,
+		 n->self->id);
+	if (ft_mkdir_p(w->work_dir, 0700) < 0) {
+		ft_log_err("cannot create job directory %s", w->work_dir);
+		free(w);
+		return NULL;
+	}
+	struct ft_runner_conf rc = {
+		.java = n->cfg.java,
+		.jar = w->jar,
+		.work_dir = w->work_dir,
+		.wall_ms = n->cfg.limits.run_wall_ms,
+		.max_output_bytes = n->cfg.limits.max_output_bytes,
+	};
+	w->runner = ft_runner_new(n->ev, &rc);
+	if (!w->runner) {
+		free(w);
+		return NULL;
+	}
+	uint64_t now;
+	sd_event_now(n->ev, CLOCK_MONOTONIC, &now);
+	sd_event_add_time(n->ev, &w->sweep, CLOCK_MONOTONIC, now + 5000000, 100000, sweep_cb, w);
+	return w;
+}
+
+void ft_worker_free(struct ft_worker *w)
+{
+	if (!w)
+		return;
+	sd_event_source_disable_unref(w->sweep);
+	ft_runner_free(w->runner);
+	while (w->jobs) {
+		struct job *j = w->jobs;
+		w->jobs = j->next;
+		free_job(j);
+	}
+	free(w);
+}

@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# ftcluster's single test command.
+#
+#   ./test.sh                 every stage, in order
+#   ./test.sh STAGE...        only those stages (e.g. ./test.sh build unit)
+#   ./test.sh --list          list the stages
+#
+# Stages: deps (install missing Debian packages), build (autogen, configure,
+# make, in the source tree), unit (make check), integration (pytest against
+# real daemons and a private ZooKeeper).  Exits non-zero at the first failing
+# stage.
+#
+# Environment:
+#   PYTHON                 interpreter with Debian's pytest (default /usr/bin/python3)
+#   MAKE_JOBS              parallel make jobs (default 2)
+#   CONFIGURE_FLAGS        extra ./configure arguments (word-split)
+#   PYTEST_ARGS            extra pytest arguments (word-split), e.g. "-k leader -x"
+#   FT_INTEGRATION_TIMEOUT seconds for the whole integration stage (default 1800)
+#
+# To add a stage (sanitizers, valgrind, fuzzing, ...): write a function
+# stage_NAME and add NAME to ALL_STAGES (or to OPTIONAL_STAGES to run it only
+# when asked by name).  A stage runs in a subshell with `set -e`.
+
+set -euo pipefail
+
+ROOT=$(cd -- "$(dirname -- "$(readlink -f -- "${BASH_SOURCE[0]}")")" && pwd -P)
+readonly ROOT
+cd "$ROOT"
+
+readonly ALL_STAGES=(deps build unit integration)
+readonly OPTIONAL_STAGES=()
+
+# Test tools on top of what scripts/ensure-deps.sh installs for build and run.
+readonly TEST_PACKAGES=(python3-pytest valgrind clang libclang-rt-14-dev bubblewrap libseccomp-dev)
+
+PYTHON=${PYTHON:-/usr/bin/python3}
+MAKE_JOBS=${MAKE_JOBS:-2}
+FT_INTEGRATION_TIMEOUT=${FT_INTEGRATION_TIMEOUT:-1800}
+
+log() {
+	printf '\n==> %s\n' "$*"
+}
+
+# Print a command, then run it.
+run() {
+	printf '+ %s\n' "$*"
+	"$@"
+}
+
+# ---------------------------------------------------------------- deps
+
+stage_deps() {
+	run scripts/ensure-deps.sh "${TEST_PACKAGES[@]}"
+}
+
+# ---------------------------------------------------------------- build
+
+stage_build() {
+	local -a flags=()
+	# shellcheck disable=SC2206 # word splitting of CONFIGURE_FLAGS is the point
+	[[ -n ${CONFIGURE_FLAGS:-} ]] && flags=(${CONFIGURE_FLAGS})
+	run ./autogen.sh
+	run ./configure "${flags[@]}"
+	run make -j"$MAKE_JOBS"
+}
+
+# ---------------------------------------------------------------- unit
+
+stage_unit() {
+	if ! run make -j"$MAKE_JOBS" check; then
+		if [[ -f test-suite.log ]]; then
+			echo "----- test-suite.log -----"
+			cat test-suite.log
+		fi
+		return 1
+	fi
+}
+
+# ---------------------------------------------------------------- integration
+
+stage_integration() {
+	local -a extra=()
+	# shellcheck disable=SC2206 # word splitting of PYTEST_ARGS is the point
+	[[ -n ${PYTEST_ARGS:-} ]] && extra=(${PYTEST_ARGS})
+	"$PYTHON" -c 'import pytest' 2>/dev/null || {
+		echo "$PYTHON cannot import pytest (apt-get install python3-pytest, or set PYTHON)" >&2
+		return 1
+	}
+	export FT_BUILD_DIR=$ROOT
+	local rc=0
+	# pytest cleans up its daemons on TERM; KILL only if that hangs.
+	run timeout --kill-after=60 "$FT_INTEGRATION_TIMEOUT" \
+		"$PYTHON" -m pytest -v -ra --durations=5 -p no:cacheprovider tests/integration "${extra[@]}" || rc=$?
+	case $rc in
+	0) ;;
+	5)
+		echo "pytest collected no tests: treating that as a failure" >&2
+		return 1
+		;;
+	124)
+		echo "integration tests exceeded ${FT_INTEGRATION_TIMEOUT}s" >&2
+		return 1
+		;;
+	*) return "$rc" ;;
+	esac
+}
+
+# ---------------------------------------------------------------- driver
+
+is_stage() {
+	local s
+	for s in "${ALL_STAGES[@]}" "${OPTIONAL_STAGES[@]}"; do
+		[[ $s == "$1" ]] && return 0
+	done
+	return 1
+}
+
+main() {
+	local -a stages
+	if (($# == 0)); then
+		stages=("${ALL_STAGES[@]}")
+	elif [[ $1 == --list ]]; then
+		printf '%s\n' "${ALL_STAGES[@]}"
+		((${#OPTIONAL_STAGES[@]} == 0)) || printf '%s (optional)\n' "${OPTIONAL_STAGES[@]}"
+		return 0
+	else
+		stages=("$@")
+		local s
+		for s in "${stages[@]}"; do
+			is_stage "$s" || {
+				echo "unknown stage: $s (try --list)" >&2
+				return 2
+			}
+		done
+	fi
+
+	local s rc start
+	local -a done_stages=()
+	for s in "${stages[@]}"; do
+		log "stage $s"
+		start=$SECONDS
+		set +e
+		(
+			set -e
+			"stage_$s"
+		)
+		rc=$?
+		set -e
+		if ((rc != 0)); then
+			log "FAILED: stage $s (exit $rc, $((SECONDS - start))s)"
+			((${#done_stages[@]} == 0)) || echo "passed before it: ${done_stages[*]}"
+			return 1
+		fi
+		echo "stage $s passed ($((SECONDS - start))s)"
+		done_stages+=("$s")
+	done
+	log "all stages passed: ${done_stages[*]}"
+}
+
+main "$@"

@@ -1,0 +1,109 @@
+#!/bin/bash
+# Build the gossip fuzzer (libFuzzer + ASan + UBSan) and run it for a bounded
+# time: tests/fuzz/run-fuzz.sh [SECONDS]   (default 20)
+#
+# Everything it makes lives in one temporary directory, removed on success and
+# kept on failure (the crash input is there; rerun the binary on it to replay).
+# Set FUZZ_KEEP=1 to keep it in any case.  Exit status is non-zero on a crash.
+set -eu
+
+secs=${1:-20}
+case $secs in
+'' | *[!0-9]* | 0)
+	echo "usage: $0 [SECONDS>0]" >&2
+	exit 2
+	;;
+esac
+
+cd "$(dirname "$0")/../.."
+CC=${CC:-clang}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/fuzz_gossip.XXXXXX")
+status=1
+cleanup() {
+	if [ "$status" -eq 0 ] && [ "${FUZZ_KEEP:-0}" != 1 ]; then
+		rm -rf "$tmp"
+	else
+		echo "fuzz artefacts kept in $tmp" >&2
+	fi
+}
+trap cleanup EXIT
+
+"$CC" -std=c11 -g -O1 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-Isrc -D_GNU_SOURCE \
+	tests/fuzz/fuzz_gossip.c src/gossip/codec.c src/gossip/membership.c \
+	-o "$tmp/fuzz_gossip"
+
+# --- seed corpus: a few valid datagrams, written byte by byte ---
+
+# be VALUE BYTES: VALUE big-endian (bash arithmetic is 64-bit signed, so the
+# values below stay under 2^63).
+be() {
+	local v=$1 n=$2 i out=''
+	for ((i = n - 1; i >= 0; i--)); do
+		out+=$(printf '\\x%02x' $(((v >> (8 * i)) & 255)))
+	done
+	printf '%b' "$out"
+}
+header() { # count sender incarnation sent_ms
+	printf 'FTGS\001\000'
+	be "$1" 2
+	be "$2" 4
+	be "$3" 8
+	be "$4" 8
+}
+entry() { # id incarnation heartbeat state(1 alive, 2 failed)
+	be "$1" 4
+	be "$2" 8
+	be "$3" 8
+	be "$4" 1
+}
+
+mkdir "$tmp/corpus"
+header 0 2 5 1000 >"$tmp/corpus/empty"
+{
+	header 3 3 1764100000123 42
+	entry 3 1764100000123 40 1
+	entry 2 7 12 1
+	entry 4 9 3 2
+} >"$tmp/corpus/snapshot"
+{
+	# Declares member 1 (incarnation 1000, as the harness's table has it)
+	# failed, and carries the gateway and the highest ID.
+	header 4 2 7 500
+	entry 2 7 13 1
+	entry 1 1000 5 2
+	entry 0 1 1 1
+	entry 65535 1 1 1
+} >"$tmp/corpus/self-failed"
+{
+	header 2 5 9 0
+	entry 5 9 1 1
+	entry 2 8 1 1
+} >"$tmp/corpus/new-life"
+
+cat >"$tmp/gossip.dict" <<'EOF'
+magic="FTGS"
+header="FTGS\x01\x00"
+id_max="\x00\x00\xff\xff"
+id_over="\x00\x01\x00\x00"
+EOF
+
+# 28-byte header + 256 entries of 21 bytes, and a little beyond.
+echo "fuzzing gossip datagrams for ${secs}s ($tmp)" >&2
+set +e
+"$tmp/fuzz_gossip" -max_total_time="$secs" -max_len=5500 -timeout=10 -rss_limit_mb=2048 \
+	-dict="$tmp/gossip.dict" -artifact_prefix="$tmp/" -print_final_stats=1 \
+	"$tmp/corpus" >"$tmp/fuzz.log" 2>&1
+rc=$?
+set -e
+
+if [ "$rc" -ne 0 ]; then
+	tail -n 60 "$tmp/fuzz.log" >&2
+	echo "FAIL: fuzzer exited with $rc; replay with: $tmp/fuzz_gossip INPUT, inputs:" >&2
+	ls "$tmp"/crash-* "$tmp"/leak-* "$tmp"/timeout-* "$tmp"/oom-* >&2 2>/dev/null || true
+	status=$rc
+	exit "$rc"
+fi
+grep -E '^(Done|stat::number_of_executed_units)' "$tmp/fuzz.log" >&2 || true
+status=0
