@@ -95,6 +95,7 @@ sed -e "s|^cluster: .*|cluster: demo-$$|" \
 for id in "${NODES[@]}"; do
 	./ftnode --config "$CONFIG" --id "$id" >"$RUN/node-$id.out" 2>"$RUN/node-$id.err" &
 	NODE_PID[$id]=$!
+	disown "${NODE_PID[$id]}" # no "Killed" job notices: the kills are the show
 	say "node $id: pid ${NODE_PID[$id]}"
 done
 ./ftgw --config "$CONFIG" >"$RUN/gateway.out" 2>"$RUN/gateway.err" &
@@ -186,7 +187,6 @@ for id in "${NODES[@]}"; do
 done
 say "killing node $VICTIM (pid ${NODE_PID[$VICTIM]}) with SIGKILL"
 kill -9 "${NODE_PID[$VICTIM]}"
-wait "${NODE_PID[$VICTIM]}" 2>/dev/null || true
 unset "NODE_PID[$VICTIM]"
 say "waiting until every other node has logged it failed..."
 deadline=$((SECONDS + 20))
@@ -211,7 +211,6 @@ if curl -s "http://127.0.0.1:$GW_PORT/cluster" | grep -q "^$VICTIM "; then fail 
 step "6. kill -9 the leader, then nine requests in the background"
 say "killing leader node $LEADER (pid ${NODE_PID[$LEADER]}) with SIGKILL"
 kill -9 "${NODE_PID[$LEADER]}"
-wait "${NODE_PID[$LEADER]}" 2>/dev/null || true
 unset "NODE_PID[$LEADER]"
 OLD_LEADER=$LEADER
 sleep 1

@@ -183,11 +183,11 @@ static int status(const char *gw, long timeout)
 		fprintf(stderr, "ftctl: %s: answer is not JSON\n", url);
 		return EXIT_ERROR;
 	}
-	struct json_object *v;
+	struct json_object *v, *ep;
 	if (json_object_object_get_ex(root, "leader", &v) && v)
 		printf("leader %d, epoch %s\n", json_object_get_int(v),
-		       json_object_object_get_ex(root, "epoch", &v) ? json_object_get_string(v)
-								    : "?");
+		       json_object_object_get_ex(root, "epoch", &ep) ? json_object_get_string(ep)
+								     : "?");
 	else
 		printf("no leader\n");
 	printf("%-6s %-9s %-7s %-22s %10s %8s\n", "ID", "ROLE", "STATE", "ADDRESS", "HEARTBEAT",

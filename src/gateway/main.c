@@ -28,7 +28,7 @@
 #define FT_SYSCONFDIR "/etc"
 #endif
 #define DEFAULT_CONFIG FT_SYSCONFDIR "/ftcluster/ftcluster.yaml"
-#define RECONNECT_MS 200
+#define RECONNECT_MS 50
 #define SWEEP_MS 250
 
 enum { EXIT_OK = 0, EXIT_CONFIG = 2, EXIT_USAGE = 64, EXIT_SETUP = 71 };
@@ -154,9 +154,15 @@ static void on_result(const struct ft_frame *f)
 	if (p->idem_key)
 		ft_cache_put(G.idem, p->idem_key, strlen(p->idem_key), (int)status,
 			     (const char *)f->blob, f->blob_len);
-	for (size_t i = 0; i < p->n_waiters; i++)
+	char exit_code[24], wall[24];
+	snprintf(exit_code, sizeof(exit_code), "%d", (int)ft_meta_int(f, "exit", -1));
+	snprintf(wall, sizeof(wall), "%" PRId64, ft_meta_int(f, "wall_ms", -1));
+	for (size_t i = 0; i < p->n_waiters; i++) {
+		ft_http_add_header(p->waiters[i], "X-Exit-Code", exit_code);
+		ft_http_add_header(p->waiters[i], "X-Time-Ms", wall);
 		answer(p->waiters[i], status, (const char *)f->blob, f->blob_len, false, id,
 		       verdict);
+	}
 	ft_log_request(LOG_INFO, id, "answered",
 		       "request %" PRIu64 " answered: %s by worker %d in %" PRId64 " ms", id,
 		       verdict, (int)ft_meta_int(f, "worker", -1),
@@ -269,6 +275,12 @@ static void set_role(const char *role)
 
 static void on_election_change(void *ud)
 {
+	static bool ready;
+	if (!ready && ft_election_connected(G.election)) {
+		/* Serving HTTP since start; now it also knows the membership. */
+		ready = true;
+		ft_sd_ready();
+	}
 	set_role(ft_election_connected(G.election) ? "OBSERVER" : "LOOKING");
 	connect_leader();
 	ft_sd_status("leader %d, epoch %" PRIu64 "; %zu request(s) pending; %" PRIu64 " answered",
@@ -583,7 +595,6 @@ static int run(void)
 	ft_sd_watchdog_start(G.ev, healthy, NULL);
 	ft_log_notice("gateway up: http %s, gossip %s, zookeeper %s", G.cfg.gw_http.text,
 		      G.cfg.gw_gossip.text, G.cfg.zk_connect);
-	ft_sd_ready();
 	int r = sd_event_loop(G.ev);
 
 	ft_election_free(G.election);

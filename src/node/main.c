@@ -161,6 +161,12 @@ static void on_election_change(void *ud)
 				(unsigned long long)epoch);
 		n->leader = ft_leader_new(n, epoch);
 	}
+	if (!n->ready && ft_election_connected(n->election)) {
+		/* Gossip runs from start; with a ZooKeeper session the node can
+		 * do its job. */
+		n->ready = true;
+		ft_sd_ready();
+	}
 	if (lead)
 		set_role(n, "LEADING");
 	else if (ft_election_connected(n->election) && ft_election_leader(n->election) >= 0)
@@ -303,7 +309,6 @@ static int run(struct ft_node *n)
 		      n->self->gossip.text, n->self->work.text, n->self->http.text,
 		      n->cfg.zk_connect);
 	ft_log_info("heartbeat logs: %s and %s", ft_log_summary_path(), ft_log_verbose_path());
-	ft_sd_ready();
 	update_status(n);
 	int r = sd_event_loop(n->ev);
 

@@ -27,6 +27,7 @@ struct ft_node {
 	struct ft_leader *leader; /* non-NULL while leading */
 	struct ft_httpd *httpd;
 	const char *role; /* LOOKING, FOLLOWING, LEADING */
+	bool ready;	  /* READY=1 sent */
 	int listen_fd;
 	sd_event_source *listen_src;
 };
