@@ -18,6 +18,11 @@ void ft_sd_ready(void)
 	sd_notify(0, "READY=1");
 }
 
+void ft_sd_reloading(void)
+{
+	sd_notify(0, "RELOADING=1");
+}
+
 void ft_sd_stopping(void)
 {
 	sd_notify(0, "STOPPING=1");

@@ -9,6 +9,7 @@
 
 void ft_sd_ready(void);
 void ft_sd_stopping(void);
+void ft_sd_reloading(void);
 void ft_sd_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Watchdog: if systemd asked for one, ping every half period from a loop

@@ -16,6 +16,7 @@
 #include "common/conn.h"
 #include "common/httpd.h"
 #include "common/log.h"
+#include "common/reload.h"
 #include "common/sdnotify.h"
 #include "common/util.h"
 #include "election/election.h"
@@ -540,6 +541,22 @@ static bool healthy(void *ud)
 	return age < 10 * G.cfg.gossip.interval_ms + 1000;
 }
 
+static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
+{
+	struct ft_config *cfg = ud;
+	char note[512];
+	ft_sd_reloading();
+	if (ft_config_reload(cfg, note, sizeof(note)) < 0)
+		ft_log_err("reload refused, keeping the running configuration: %s", note);
+	else if (note[0])
+		ft_log_warn("reloaded %s; changes to %s take effect only after a restart",
+			    cfg->path, note);
+	else
+		ft_log_notice("reloaded %s", cfg->path);
+	ft_sd_ready();
+	return 0;
+}
+
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
 {
 	ft_log_notice("received signal %u, shutting down", si->ssi_signo);
@@ -558,12 +575,14 @@ static int run(void)
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGTERM);
 	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGHUP);
 	sigprocmask(SIG_BLOCK, &ss, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (sd_event_default(&G.ev) < 0)
 		return EXIT_SETUP;
 	sd_event_add_signal(G.ev, NULL, SIGTERM, on_signal, NULL);
 	sd_event_add_signal(G.ev, NULL, SIGINT, on_signal, NULL);
+	sd_event_add_signal(G.ev, NULL, SIGHUP, on_reload, &G.cfg);
 	G.conn_limits.max_frame_bytes = G.cfg.limits.max_frame_bytes;
 	G.conn_limits.max_out_bytes = 64 * G.cfg.limits.max_frame_bytes;
 	G.role = "LOOKING";

@@ -210,6 +210,19 @@ static void on_inventory(struct ft_leader *l, struct wlink *k, const struct ft_f
 	dispatch(l);
 }
 
+/* A worker handed one request back (it is stopping, or refused it). */
+static void give_back(struct ft_leader *l, struct wlink *k, uint64_t id, const char *why)
+{
+	struct req *r = find_req(l, id);
+	if (!r || r->state == REQ_DONE || r->worker != k->id)
+		return;
+	unassign(l, r);
+	r->state = r->src ? REQ_QUEUED : REQ_WAITING;
+	ft_log_notice("leader: worker %d handed back request %llu (%s); reassigning", k->id,
+		      (unsigned long long)id, why);
+	dispatch(l);
+}
+
 static void link_frame(struct ft_conn *c, const struct ft_frame *f, void *ud)
 {
 	struct wlink *k = ud;
@@ -223,6 +236,10 @@ static void link_frame(struct ft_conn *c, const struct ft_frame *f, void *ud)
 		on_worker_result(k->l, k, f);
 		break;
 	case FT_FRAME_REJECT:
+		if (ft_meta_u64(f, "req", 0)) {
+			give_back(k->l, k, ft_meta_u64(f, "req", 0), ft_meta_str(f, "reason", "?"));
+			break;
+		}
 		ft_log_warn("leader: worker %d refused us: %s", k->id,
 			    ft_meta_str(f, "reason", "?"));
 		ft_conn_close(c, "refused by worker");

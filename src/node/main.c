@@ -13,6 +13,7 @@
 
 #include "common/httpd.h"
 #include "common/log.h"
+#include "common/reload.h"
 #include "common/sdnotify.h"
 #include "common/util.h"
 #include "node/node.h"
@@ -247,11 +248,53 @@ static bool healthy(void *ud)
 	return gossip_age < 10 * n->cfg.gossip.interval_ms + 1000;
 }
 
+#define DRAIN_MS 3000
+
+static int drain_cb(sd_event_source *s, uint64_t usec, void *ud)
+{
+	struct ft_node *n = ud;
+	/* Finished results stay until a leader has delivered them (RELEASE),
+	 * bounded so that a stop never hangs. */
+	if (ft_worker_held(n->worker) == 0 || ft_now_ms() >= n->drain_deadline_ms) {
+		if (ft_worker_held(n->worker))
+			ft_log_warn("stopping with %zu undelivered result(s): no leader took them",
+				    ft_worker_held(n->worker));
+		sd_event_exit(n->ev, 0);
+		return 0;
+	}
+	sd_event_source_set_time(s, usec + 100000);
+	return 0;
+}
+
+static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
+{
+	struct ft_config *cfg = ud;
+	char note[512];
+	ft_sd_reloading();
+	if (ft_config_reload(cfg, note, sizeof(note)) < 0)
+		ft_log_err("reload refused, keeping the running configuration: %s", note);
+	else if (note[0])
+		ft_log_warn("reloaded %s; changes to %s take effect only after a restart",
+			    cfg->path, note);
+	else
+		ft_log_notice("reloaded %s", cfg->path);
+	ft_sd_ready();
+	return 0;
+}
+
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
 {
+	struct ft_node *n = ud;
+	if (n->stopping) {
+		sd_event_exit(n->ev, 0);
+		return 0;
+	}
+	n->stopping = true;
 	ft_log_notice("received signal %u, shutting down", si->ssi_signo);
 	ft_sd_stopping();
-	sd_event_exit(sd_event_source_get_event(s), 0);
+	ft_worker_hand_back(n->worker);
+	n->drain_deadline_ms = ft_now_ms() + DRAIN_MS;
+	sd_event_add_time_relative(n->ev, NULL, CLOCK_MONOTONIC, 0, 10000, drain_cb, n);
 	return 0;
 }
 
@@ -265,6 +308,7 @@ static int run(struct ft_node *n)
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGTERM);
 	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGHUP);
 	sigaddset(&ss, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &ss, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -272,6 +316,7 @@ static int run(struct ft_node *n)
 		return EXIT_SETUP;
 	sd_event_add_signal(n->ev, NULL, SIGTERM, on_signal, n);
 	sd_event_add_signal(n->ev, NULL, SIGINT, on_signal, n);
+	sd_event_add_signal(n->ev, NULL, SIGHUP, on_reload, &n->cfg);
 
 	n->conn_limits.max_frame_bytes = n->cfg.limits.max_frame_bytes;
 	n->conn_limits.max_out_bytes = 16 * n->cfg.limits.max_frame_bytes;

@@ -28,6 +28,8 @@ struct ft_node {
 	struct ft_httpd *httpd;
 	const char *role; /* LOOKING, FOLLOWING, LEADING */
 	bool ready;	  /* READY=1 sent */
+	bool stopping;
+	int64_t drain_deadline_ms;
 	int listen_fd;
 	sd_event_source *listen_src;
 };
@@ -40,6 +42,8 @@ void ft_worker_leader_hello(struct ft_worker *w, struct ft_conn *c, const struct
 void ft_worker_frame(struct ft_worker *w, struct ft_conn *c, const struct ft_frame *f);
 void ft_worker_conn_closed(struct ft_worker *w, struct ft_conn *c);
 size_t ft_worker_running(const struct ft_worker *w);
+/* Clean stop: give every unfinished request back to the leader. */
+size_t ft_worker_hand_back(struct ft_worker *w);
 size_t ft_worker_held(const struct ft_worker *w);
 
 /* ---- leader.c ---- */

@@ -243,6 +243,23 @@ void ft_worker_conn_closed(struct ft_worker *w, struct ft_conn *c)
 		w->leader = NULL;
 }
 
+size_t ft_worker_hand_back(struct ft_worker *w)
+{
+	size_t n = 0;
+	for (struct job *j = w->jobs; j; j = j->next) {
+		if (j->state == JOB_DONE)
+			continue;
+		/* Unfinished work goes back to the leader now, rather than when
+		 * gossip notices we are gone. */
+		if (ft_conn_is_open(w->leader))
+			reply_reject(w->leader, "worker stopping", j->req);
+		n++;
+	}
+	if (n)
+		ft_log_notice("stopping: handed %zu unfinished request(s) back to the leader", n);
+	return n;
+}
+
 size_t ft_worker_running(const struct ft_worker *w)
 {
 	return w->running;

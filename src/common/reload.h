@@ -1,0 +1,17 @@
+/* Live reload (SIGHUP): which settings may change in a running daemon.
+ * Limits change live; identity and topology (cluster, ZooKeeper, addresses,
+ * gossip timing, paths) need a restart, and the daemon says which. */
+#ifndef FT_RELOAD_H
+#define FT_RELOAD_H
+
+#include <stddef.h>
+
+#include "common/config.h"
+
+/* Re-read cur->path.  On success copies the live settings into *cur, writes
+ * into note the settings that changed but need a restart ("" if none), and
+ * returns 0.  On a bad file returns -1 with the parser's message in note and
+ * leaves *cur untouched. */
+int ft_config_reload(struct ft_config *cur, char *note, size_t notelen);
+
+#endif
