@@ -21,6 +21,7 @@
 #include "common/util.h"
 #include "election/election.h"
 #include "gateway/cache.h"
+#include "gateway/gateway.h"
 #include "gateway/pending.h"
 #include "gossip/gossip.h"
 #include "runner/javasrc.h"
@@ -105,11 +106,24 @@ static void answer(struct ft_http_req *r, unsigned status, const char *body, siz
 	ft_http_respond(r, status, "text/plain; charset=utf-8", body, len);
 }
 
-static void abandon(void *ud, struct ft_http_req *r)
+void gw_forget(uint64_t id, void *ud)
 {
-	for (struct ft_pending_req *p = G.pending.head; p; p = p->next)
-		if (ft_pending_remove_waiter(p, r))
-			return;
+	struct ft_pending_req *p = ft_pending_find(&G.pending, id);
+	if (p)
+		ft_pending_remove_waiter(p, ud);
+}
+
+const struct ft_config *gw_config(void)
+{
+	return &G.cfg;
+}
+
+/* Deliver one outcome to every waiter of p, then drop p. */
+static void finish(struct ft_pending_req *p, const struct gw_result *res)
+{
+	for (size_t i = 0; i < p->n_waiters; i++)
+		((gw_done_fn)p->waiters[i].fn)(p->waiters[i].ud, res);
+	ft_pending_remove(&G.pending, p);
 }
 
 /* ---- the leader link ---- */
@@ -155,21 +169,20 @@ static void on_result(const struct ft_frame *f)
 	if (p->idem_key)
 		ft_cache_put(G.idem, p->idem_key, strlen(p->idem_key), (int)status,
 			     (const char *)f->blob, f->blob_len);
-	char exit_code[24], wall[24];
-	snprintf(exit_code, sizeof(exit_code), "%d", (int)ft_meta_int(f, "exit", -1));
-	snprintf(wall, sizeof(wall), "%" PRId64, ft_meta_int(f, "wall_ms", -1));
-	for (size_t i = 0; i < p->n_waiters; i++) {
-		ft_http_add_header(p->waiters[i], "X-Exit-Code", exit_code);
-		ft_http_add_header(p->waiters[i], "X-Time-Ms", wall);
-		answer(p->waiters[i], status, (const char *)f->blob, f->blob_len, false, id,
-		       verdict);
-	}
+	struct gw_result res = {
+		.id = id,
+		.status = status,
+		.verdict = verdict,
+		.body = (const char *)f->blob,
+		.len = f->blob_len,
+		.meta = f->meta,
+	};
 	ft_log_request(LOG_INFO, id, "answered",
 		       "request %" PRIu64 " answered: %s by worker %d in %" PRId64 " ms", id,
 		       verdict, (int)ft_meta_int(f, "worker", -1),
 		       ft_now_ms() - p->created_ms);
 	G.answered++;
-	ft_pending_remove(&G.pending, p);
+	finish(p, &res);
 }
 
 static void link_frame(struct ft_conn *c, const struct ft_frame *f, void *ud)
@@ -303,14 +316,17 @@ static int sweep_cb(sd_event_source *s, uint64_t usec, void *ud)
 			 "No answer within the request timeout (%d ms): the cluster has no leader "
 			 "or is overloaded; try again later\n",
 			 G.cfg.limits.request_timeout_ms);
-		for (size_t i = 0; i < p->n_waiters; i++) {
-			ft_http_add_header(p->waiters[i], "Retry-After", "1");
-			respond_text(p->waiters[i], 503, msg);
-		}
+		struct gw_result res = {
+			.id = p->id,
+			.status = 503,
+			.verdict = "timeout",
+			.body = msg,
+			.len = strlen(msg),
+		};
 		ft_log_request(LOG_WARNING, p->id, "timeout",
 			       "request %" PRIu64 " timed out after %d ms", p->id,
 			       G.cfg.limits.request_timeout_ms);
-		ft_pending_remove(&G.pending, p);
+		finish(p, &res);
 	}
 	sd_event_source_set_time(s, usec + SWEEP_MS * 1000);
 	return 0;
@@ -329,6 +345,91 @@ static bool is_java_source(const char *ct)
 		return false;
 	char next = ct[sizeof(want) - 1];
 	return next == '\0' || next == ';' || next == ' ';
+}
+
+/* ---- the core: submit, answer from cache, hold until answered ---- */
+
+static void answer_now(gw_done_fn fn, void *ud, unsigned status, const char *verdict,
+		       const char *body, size_t len, bool cached)
+{
+	struct gw_result res = {
+		.status = status,
+		.verdict = verdict,
+		.body = body,
+		.len = len,
+		.cached = cached,
+	};
+	fn(ud, &res);
+}
+
+enum gw_submit_status gw_submit(const char *src, size_t len, const char *idem_key,
+				gw_done_fn fn, void *ud, uint64_t *id_out)
+{
+	int status;
+	const char *cbody;
+	size_t clen;
+	*id_out = 0;
+	if (idem_key && ft_cache_get(G.idem, idem_key, strlen(idem_key), &status, &cbody, &clen)) {
+		answer_now(fn, ud, (unsigned)status, NULL, cbody, clen, true);
+		return GW_ANSWERED;
+	}
+	if (ft_cache_get(G.cache, src, len, &status, &cbody, &clen)) {
+		answer_now(fn, ud, (unsigned)status, NULL, cbody, clen, true);
+		return GW_ANSWERED;
+	}
+	char cls[256], simple[256];
+	if (ft_java_class_name(src, len, cls, sizeof(cls), simple, sizeof(simple)) < 0) {
+		/* Decided here: the same source never has a class name. */
+		static const char msg[] = "No class name found in code";
+		answer_now(fn, ud, 400, "compile_error", msg, sizeof(msg) - 1, false);
+		return GW_ANSWERED;
+	}
+	struct ft_pending_req *p = idem_key ? ft_pending_find_key(&G.pending, idem_key) : NULL;
+	if (!p) {
+		if (G.pending.count >= (size_t)G.cfg.limits.max_pending_requests)
+			return GW_OVERLOADED;
+		int64_t now = ft_now_ms();
+		p = ft_pending_add(&G.pending, G.next_id++, src, len, idem_key, now,
+				   now + G.cfg.limits.request_timeout_ms);
+		ft_log_request(LOG_INFO, p->id, "accepted",
+			       "request %" PRIu64 " accepted (%zu bytes, class %s)", p->id, len,
+			       cls);
+		if (G.link_ready)
+			send_submit(p);
+	}
+	ft_pending_add_waiter(p, (ft_pending_fn)fn, ud);
+	*id_out = p->id;
+	return GW_SUBMITTED;
+}
+
+/* ---- the plain API: POST /compileandrun ---- */
+
+static void plain_done(void *ud, const struct gw_result *res)
+{
+	struct ft_http_req *r = ud;
+	if (res->meta) {
+		char exit_code[24], wall[24];
+		struct json_object *v;
+		snprintf(exit_code, sizeof(exit_code), "%d",
+			 json_object_object_get_ex(res->meta, "exit", &v) ? json_object_get_int(v)
+									   : -1);
+		snprintf(wall, sizeof(wall), "%" PRId64,
+			 json_object_object_get_ex(res->meta, "wall_ms", &v)
+				 ? json_object_get_int64(v)
+				 : -1);
+		ft_http_add_header(r, "X-Exit-Code", exit_code);
+		ft_http_add_header(r, "X-Time-Ms", wall);
+	}
+	if (res->status == 503)
+		ft_http_add_header(r, "Retry-After", "1");
+	answer(r, res->status, res->body, res->len, res->cached, res->id, res->verdict);
+}
+
+static void plain_abandon(void *ud, struct ft_http_req *r)
+{
+	for (struct ft_pending_req *p = G.pending.head; p; p = p->next)
+		if (ft_pending_remove_waiter(p, r))
+			return;
 }
 
 static void compile_and_run(struct ft_http_req *r)
@@ -356,44 +457,20 @@ static void compile_and_run(struct ft_http_req *r)
 		respond_text(r, 400, "Empty body: send the Java source as the request body\n");
 		return;
 	}
-	int status;
-	const char *cbody;
-	size_t clen;
-	const char *key = ft_http_header(r, "Idempotency-Key");
-	if (key && ft_cache_get(G.idem, key, strlen(key), &status, &cbody, &clen)) {
-		answer(r, (unsigned)status, cbody, clen, true, 0, NULL);
-		return;
+	uint64_t id = 0;
+	switch (gw_submit(body, len, ft_http_header(r, "Idempotency-Key"), plain_done, r, &id)) {
+	case GW_SUBMITTED:
+		ft_http_set_abandon(r, plain_abandon, NULL);
+		break;
+	case GW_ANSWERED:
+		break;
+	case GW_OVERLOADED:
+		ft_http_add_header(r, "Retry-After", "1");
+		respond_text(r, 503,
+			     "Too many requests in progress (limits.max_pending_requests); "
+			     "try again later\n");
+		break;
 	}
-	if (ft_cache_get(G.cache, body, len, &status, &cbody, &clen)) {
-		answer(r, (unsigned)status, cbody, clen, true, 0, NULL);
-		return;
-	}
-	char cls[256], simple[256];
-	if (ft_java_class_name(body, len, cls, sizeof(cls), simple, sizeof(simple)) < 0) {
-		static const char msg[] = "No class name found in code";
-		answer(r, 400, msg, sizeof(msg) - 1, false, 0, "compile_error");
-		return;
-	}
-	struct ft_pending_req *p = key ? ft_pending_find_key(&G.pending, key) : NULL;
-	if (!p) {
-		if (G.pending.count >= (size_t)G.cfg.limits.max_pending_requests) {
-			ft_http_add_header(r, "Retry-After", "1");
-			respond_text(r, 503,
-				     "Too many requests in progress (limits.max_pending_requests); "
-				     "try again later\n");
-			return;
-		}
-		int64_t now = ft_now_ms();
-		p = ft_pending_add(&G.pending, G.next_id++, body, len, key, now,
-				   now + G.cfg.limits.request_timeout_ms);
-		ft_log_request(LOG_INFO, p->id, "accepted",
-			       "request %" PRIu64 " accepted (%zu bytes, class %s)", p->id, len,
-			       cls);
-		if (G.link_ready)
-			send_submit(p);
-	}
-	ft_pending_add_waiter(p, r);
-	ft_http_set_abandon(r, abandon, NULL);
 }
 
 static const char *role_of(int id, int leader)
@@ -418,8 +495,10 @@ static bool listed(int id, const int *zk, size_t n_zk, const struct ft_member **
 	return false;
 }
 
-static void cluster_json(struct ft_buf *b, int leader)
+struct json_object *gw_cluster_view(int *leader_out)
 {
+	int leader = ft_election_leader(G.election);
+	*leader_out = leader;
 	int zk[FT_MAX_NODES];
 	size_t n_zk = ft_election_members(G.election, zk, FT_MAX_NODES);
 	struct json_object *root = json_object_new_object();
@@ -479,8 +558,7 @@ static void cluster_json(struct ft_buf *b, int leader)
 	}
 	json_object_object_add(root, "nodes", nodes);
 	json_object_object_add(root, "failed", failed);
-	ft_buf_printf(b, "%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY));
-	json_object_put(root);
+	return root;
 }
 
 static void cluster_text(struct ft_buf *b, int leader)
@@ -512,9 +590,12 @@ static void cluster_status(struct ft_http_req *r)
 	const char *accept = ft_http_header(r, "Accept");
 	bool json = accept && strstr(accept, "application/json");
 	struct ft_buf b = { 0 };
-	if (json)
-		cluster_json(&b, leader);
-	else
+	if (json) {
+		struct json_object *view = gw_cluster_view(&leader);
+		ft_buf_printf(&b, "%s\n",
+			      json_object_to_json_string_ext(view, JSON_C_TO_STRING_PRETTY));
+		json_object_put(view);
+	} else
 		cluster_text(&b, leader);
 	ft_http_add_header(r, "Cached-Response", "false");
 	ft_http_respond(r, leader >= 0 ? 200 : 503,

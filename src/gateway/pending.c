@@ -41,16 +41,18 @@ struct ft_pending_req *ft_pending_find_key(const struct ft_pending *p, const cha
 	return NULL;
 }
 
-void ft_pending_add_waiter(struct ft_pending_req *r, void *waiter)
+void ft_pending_add_waiter(struct ft_pending_req *r, ft_pending_fn fn, void *ud)
 {
-	r->waiters = ft_xrealloc(r->waiters, (r->n_waiters + 1) * sizeof(void *));
-	r->waiters[r->n_waiters++] = waiter;
+	r->waiters = ft_xrealloc(r->waiters, (r->n_waiters + 1) * sizeof(*r->waiters));
+	r->waiters[r->n_waiters].fn = fn;
+	r->waiters[r->n_waiters].ud = ud;
+	r->n_waiters++;
 }
 
-int ft_pending_remove_waiter(struct ft_pending_req *r, void *waiter)
+int ft_pending_remove_waiter(struct ft_pending_req *r, void *ud)
 {
 	for (size_t i = 0; i < r->n_waiters; i++) {
-		if (r->waiters[i] == waiter) {
+		if (r->waiters[i].ud == ud) {
 			r->waiters[i] = r->waiters[--r->n_waiters];
 			return 1;
 		}

@@ -8,6 +8,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A waiter's callback, stored generically: the gateway core casts it back
+ * to its own callback type (gw_done_fn) before calling it. */
+typedef void (*ft_pending_fn)(void);
+
+struct ft_pending_waiter {
+	ft_pending_fn fn;
+	void *ud;
+};
+
 struct ft_pending_req {
 	struct ft_pending_req *next;
 	uint64_t id;
@@ -17,7 +26,7 @@ struct ft_pending_req {
 	int64_t created_ms;
 	int64_t deadline_ms;
 	size_t n_waiters;
-	void **waiters; /* HTTP requests waiting for this answer */
+	struct ft_pending_waiter *waiters; /* clients waiting for this answer */
 };
 
 struct ft_pending {
@@ -30,9 +39,9 @@ struct ft_pending_req *ft_pending_add(struct ft_pending *p, uint64_t id, const c
 				      int64_t deadline_ms);
 struct ft_pending_req *ft_pending_find(const struct ft_pending *p, uint64_t id);
 struct ft_pending_req *ft_pending_find_key(const struct ft_pending *p, const char *idem_key);
-void ft_pending_add_waiter(struct ft_pending_req *r, void *waiter);
-/* Returns 1 if the waiter was found and removed. */
-int ft_pending_remove_waiter(struct ft_pending_req *r, void *waiter);
+void ft_pending_add_waiter(struct ft_pending_req *r, ft_pending_fn fn, void *ud);
+/* Returns 1 if a waiter with this ud was found and removed. */
+int ft_pending_remove_waiter(struct ft_pending_req *r, void *ud);
 /* Unlinks and frees r. */
 void ft_pending_remove(struct ft_pending *p, struct ft_pending_req *r);
 void ft_pending_clear(struct ft_pending *p);

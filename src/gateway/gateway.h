@@ -1,0 +1,52 @@
+/* The gateway core, as the HTTP front ends (the plain /compileandrun API,
+ * the JSON API, the dashboard, metrics) see it: submit a source and be
+ * called back once with its outcome; read the cluster view. */
+#ifndef FT_GATEWAY_H
+#define FT_GATEWAY_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/config.h"
+#include "common/httpd.h"
+
+struct gw_result {
+	uint64_t id;	     /* request ID (0 when answered from the cache) */
+	unsigned status;     /* status of the plain API: 200, 400, 500 or 503 */
+	const char *verdict; /* ok, compile_error, ..., or "timeout" */
+	const char *body;    /* contract body: run()'s string or the error text */
+	size_t len;
+	bool cached;		  /* answered from the gateway's cache */
+	struct json_object *meta; /* the worker's result fields, or NULL */
+};
+
+/* Called exactly once per submission, on the loop thread. */
+typedef void (*gw_done_fn)(void *ud, const struct gw_result *r);
+
+enum gw_submit_status {
+	GW_SUBMITTED = 0, /* fn will be called later */
+	GW_ANSWERED,	  /* fn was already called (cache, idempotent replay) */
+	GW_OVERLOADED,	  /* too many pending requests: fn not called */
+};
+
+/* Submit a Java source (the caller has validated it).  idem_key may be NULL.
+ * ud identifies the waiter for gw_forget.  *id_out gets the request ID. */
+enum gw_submit_status gw_submit(const char *src, size_t len, const char *idem_key,
+				gw_done_fn fn, void *ud, uint64_t *id_out);
+/* The waiter ud is gone (client disconnected); the request itself goes on. */
+void gw_forget(uint64_t id, void *ud);
+
+/* GET /cluster's JSON view; caller owns the object.  *leader gets the
+ * leader ID or -1. */
+struct json_object *gw_cluster_view(int *leader);
+
+const struct ft_config *gw_config(void);
+
+/* Extra front ends: each returns true if it handled the request. */
+bool gw_api_v1_route(struct ft_http_req *r);
+bool gw_dashboard_route(struct ft_http_req *r);
+bool gw_metrics_route(struct ft_http_req *r);
+
+#endif
