@@ -27,7 +27,7 @@ ROOT=$(cd -- "$(dirname -- "$(readlink -f -- "${BASH_SOURCE[0]}")")" && pwd -P)
 readonly ROOT
 cd "$ROOT"
 
-readonly ALL_STAGES=(deps build unit integration)
+readonly ALL_STAGES=(deps build unit valgrind fuzz sanitize integration)
 readonly OPTIONAL_STAGES=()
 
 # Test tools on top of what scripts/ensure-deps.sh installs for build and run.
@@ -72,6 +72,58 @@ stage_unit() {
 			echo "----- test-suite.log -----"
 			cat test-suite.log
 		fi
+		return 1
+	fi
+}
+
+# ---------------------------------------------------------------- valgrind
+
+# The unit tests once more under valgrind: no leak, no invalid access.
+stage_valgrind() {
+	local t
+	for t in $(make -s print-unit-tests); do
+		run env CK_FORK=no srcdir="$ROOT" valgrind -q --leak-check=full \
+			--show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible \
+			--error-exitcode=1 "./$t" >/dev/null
+	done
+}
+
+# ---------------------------------------------------------------- fuzz
+
+stage_fuzz() {
+	run tests/fuzz/run-fuzz.sh "${FT_FUZZ_SECONDS:-30}"
+}
+
+# ---------------------------------------------------------------- sanitize
+
+# A second build with ASan + UBSan, out of the source tree (a copy of the
+# tracked files), whose unit tests and request-path integration tests must
+# run clean: any report aborts the program and fails the stage.
+stage_sanitize() {
+	local dir=${FT_SANITIZE_DIR:-/tmp/ftcluster-sanitize}
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	git ls-files -z | xargs -0 cp --parents -t "$dir"
+	cd "$dir"
+	run ./autogen.sh >/dev/null
+	run ./configure --quiet --enable-sanitizers
+	run make -j"$MAKE_JOBS" >/dev/null
+	# Reports land in files too, so that one from a daemon (whose stderr a
+	# test may never read) still fails the stage.
+	local reports=$dir/sanitizer-reports
+	mkdir -p "$reports"
+	export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:log_path=$reports/asan
+	export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$reports/ubsan
+	if ! run make -j"$MAKE_JOBS" check; then
+		cat test-suite.log 2>/dev/null || true
+		return 1
+	fi
+	export FT_BUILD_DIR=$dir
+	run timeout --kill-after=60 600 "$PYTHON" -m pytest -q -p no:cacheprovider \
+		"$ROOT/tests/integration/test_request_path.py"
+	if [[ -n $(ls -A "$reports") ]]; then
+		echo "sanitizer reports:" >&2
+		cat "$reports"/* >&2
 		return 1
 	fi
 }
