@@ -31,6 +31,7 @@
 #endif
 #define DEFAULT_CONFIG FT_SYSCONFDIR "/ftcluster/ftcluster.yaml"
 #define RECONNECT_MS 50
+#define RECONNECT_MAX_MS 1000
 #define SWEEP_MS 250
 
 enum { EXIT_OK = 0, EXIT_CONFIG = 2, EXIT_USAGE = 64, EXIT_SETUP = 71 };
@@ -53,6 +54,7 @@ struct gw {
 	bool link_ready; /* leader's HELLO arrived */
 	uint64_t max_epoch;
 	sd_event_source *retry;
+	int retry_ms; /* grows while the named leader does not answer */
 	sd_event_source *sweep;
 	const char *role;
 	uint64_t answered, late_ignored;
@@ -197,6 +199,7 @@ static void link_frame(struct ft_conn *c, const struct ft_frame *f, void *ud)
 		G.max_epoch = epoch;
 		G.link_epoch = epoch;
 		G.link_ready = true;
+		G.retry_ms = 0;
 		ft_log_election(LOG_NOTICE, epoch, G.link_leader,
 				"connected to leader %d (epoch %" PRIu64
 				"); re-sending %zu unanswered request(s)",
@@ -243,10 +246,17 @@ static void link_closed(struct ft_conn *c, const char *why, void *ud)
 		return;
 	G.link = NULL;
 	G.link_ready = false;
-	ft_log_info("link to leader %d closed: %s", G.link_leader, why);
+	/* A leader that died keeps its znode until its session expires: back
+	 * off meanwhile.  A new leader is reached at once through the
+	 * election change, not through this timer. */
+	G.retry_ms = G.retry_ms ? G.retry_ms * 2 : RECONNECT_MS;
+	if (G.retry_ms > RECONNECT_MAX_MS)
+		G.retry_ms = RECONNECT_MAX_MS;
+	if (G.retry_ms == RECONNECT_MS)
+		ft_log_info("link to leader %d closed: %s", G.link_leader, why);
 	if (!G.retry)
-		sd_event_add_time_relative(G.ev, &G.retry, CLOCK_MONOTONIC, RECONNECT_MS * 1000,
-					   10000, retry_cb, NULL);
+		sd_event_add_time_relative(G.ev, &G.retry, CLOCK_MONOTONIC,
+					   (uint64_t)G.retry_ms * 1000, 10000, retry_cb, NULL);
 }
 
 static const struct ft_conn_ops link_ops = {
@@ -270,6 +280,8 @@ static void connect_leader(void)
 	}
 	if (G.link || leader < 0)
 		return;
+	if (leader != G.link_leader)
+		G.retry_ms = 0;
 	const struct ft_node_conf *nc = ft_config_node(&G.cfg, leader);
 	if (!nc) {
 		ft_log_err("leader %d is not in %s", leader, G.cfg.path);
