@@ -88,8 +88,7 @@ sed -e "s|^cluster: .*|cluster: demo-$$|" \
 	-e "s|connect: 127.0.0.1:2181|connect: 127.0.0.1:$ZK_PORT|" \
 	-e "s|http: 127.0.0.1:8888|http: 127.0.0.1:$GW_PORT|" \
 	-e "s|state_dir: .*|state_dir: $RUN/state|" \
-	-e "s|log_dir: .*|log_dir: $RUN/log|" \
-	-e "s|lib_dir: .*|lib_dir: $ROOT|" \
+	-e "s|log_dir: .*|log_dir: $RUN/log\n  lib_dir: $ROOT|" \
 	etc/ftcluster.yaml >"$CONFIG"
 ./ftnode --config "$CONFIG" --check-config >/dev/null
 for id in "${NODES[@]}"; do
