@@ -90,6 +90,12 @@ static const struct setting config_settings[] = {
 	CFG_INT("limits", "result_keep_ms", limits.result_keep_ms, 1, 604800000),
 	CFG_INT("limits", "max_connections", limits.max_connections, 1, 1000000),
 	CFG_INT("limits", "connection_timeout_s", limits.connection_timeout_s, 1, 86400),
+	CFG_INT("limits", "collect_timeout_ms", limits.collect_timeout_ms, 1, 600000),
+	CFG_INT("limits", "stop_drain_ms", limits.stop_drain_ms, 0, 3600000),
+	CFG_INT("limits", "election_settle_ms", limits.election_settle_ms, 0, 600000),
+	CFG_SIZE("limits", "log_file_max_bytes", limits.log_file_max_bytes, 4096, GiB),
+
+	CFG_OF(KIND_STRING, "logging", "level", log_level),
 
 	CFG_OF(KIND_STRING, "paths", "state_dir", state_dir),
 	CFG_OF(KIND_STRING, "paths", "log_dir", log_dir),
@@ -702,6 +708,18 @@ static yaml_mark_t gossip_mark(const struct loader *ld, const char *first, const
 	return ld->given[b] ? ld->where[b] : none;
 }
 
+static int check_logging(struct loader *ld)
+{
+	static const char *const levels[] = { "error", "warning", "notice", "info", "debug" };
+	for (size_t i = 0; i < COUNT_OF(levels); i++)
+		if (strcmp(ld->cfg->log_level, levels[i]) == 0)
+			return 0;
+	size_t k = setting_index("logging", "level");
+	return fail(ld, ld->where[k],
+		    "logging.level must be one of error, warning, notice, info, debug; got '%s'",
+		    ld->cfg->log_level);
+}
+
 static int check_gossip(struct loader *ld)
 {
 	const struct ft_gossip_conf *g = &ld->cfg->gossip;
@@ -837,6 +855,11 @@ static void set_defaults(struct ft_config *c)
 	c->limits.result_keep_ms = 600000;
 	c->limits.max_connections = 512;
 	c->limits.connection_timeout_s = 30;
+	c->limits.collect_timeout_ms = 500;
+	c->limits.stop_drain_ms = 3000;
+	c->limits.election_settle_ms = 1000;
+	c->limits.log_file_max_bytes = 16u << 20;
+	snprintf(c->log_level, sizeof(c->log_level), "info");
 
 	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/ftcluster");
 	snprintf(c->log_dir, sizeof(c->log_dir), "/var/log/ftcluster");
@@ -929,6 +952,8 @@ static int load(struct loader *ld)
 		rc = check_endpoints(ld);
 	if (rc == 0)
 		rc = check_gossip(ld);
+	if (rc == 0)
+		rc = check_logging(ld);
 	if (rc == 0)
 		rc = check_single_document(ld, &parser);
 	ld->doc = NULL;

@@ -52,6 +52,10 @@ struct ft_limits {
 	int result_keep_ms;        /* worker keeps an uncollected result this long */
 	int max_connections;       /* gateway HTTP connections */
 	int connection_timeout_s;  /* idle / slow HTTP clients */
+	int collect_timeout_ms;    /* new leader waits this long for worker inventories */
+	int stop_drain_ms;         /* clean stop waits this long for results to be taken */
+	int election_settle_ms;    /* wait after registering before claiming the lead */
+	size_t log_file_max_bytes; /* heartbeat log files rotate at this size */
 };
 
 struct ft_config {
@@ -71,6 +75,7 @@ struct ft_config {
 	char log_dir[FT_PATH_MAX];   /* per-node heartbeat logs */
 	char java[FT_PATH_MAX];      /* java binary */
 	char lib_dir[FT_PATH_MAX];   /* where ftcluster.jar lives */
+	char log_level[16];          /* error, warning, notice, info, debug */
 
 	size_t n_nodes;
 	struct ft_node_conf nodes[FT_MAX_NODES];

@@ -86,6 +86,21 @@ void ft_log_set_level(int prio)
 	L.level = prio;
 }
 
+int ft_log_level_from_name(const char *name)
+{
+	static const struct {
+		const char *name;
+		int prio;
+	} levels[] = {
+		{ "error", LOG_ERR },	 { "warning", LOG_WARNING }, { "notice", LOG_NOTICE },
+		{ "info", LOG_INFO },	 { "debug", LOG_DEBUG },
+	};
+	for (size_t i = 0; i < FT_ARRAY_SIZE(levels); i++)
+		if (strcmp(levels[i].name, name) == 0)
+			return levels[i].prio;
+	return -1;
+}
+
 const char *ft_log_summary_path(void)
 {
 	return L.summary.f ? L.summary.path : "";

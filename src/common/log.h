@@ -23,6 +23,8 @@
 int ft_log_open(const char *daemon, int self_id, const char *hb_dir, size_t max_file_bytes);
 void ft_log_close(void);
 void ft_log_set_level(int prio);
+/* "error", "warning", "notice", "info", "debug" -> LOG_*; -1 if unknown. */
+int ft_log_level_from_name(const char *name);
 
 void ft_log(int prio, const char *fmt, ...) FT_PRINTF(2, 3);
 #define ft_log_err(...) ft_log(LOG_ERR, __VA_ARGS__)

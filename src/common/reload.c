@@ -65,6 +65,7 @@ int ft_config_reload(struct ft_config *cur, char *note, size_t notelen)
 			cur->limits.max_output_bytes != next->limits.max_output_bytes,
 		"limits.cache_*, max_frame_bytes, run_wall_ms, max_output_bytes");
 	cur->limits = next->limits;
+	memcpy(cur->log_level, next->log_level, sizeof(cur->log_level));
 	free(next);
 	return 0;
 }

@@ -13,11 +13,6 @@
 #include "common/util.h"
 
 #define MAX_MEMBERS FT_MAX_NODES
-/* After registering, wait this long before claiming an empty leader seat, so
- * that nodes started together all register first and the highest ID wins
- * (a leader is never pre-empted later).  Fail-over is not delayed: by then
- * every candidate has long been registered. */
-#define SETTLE_MS 1000
 
 enum zev_kind {
 	ZEV_SESSION,	 /* state in .state */
@@ -261,7 +256,11 @@ static void consider(struct ft_election *e)
 		return;
 	if (max_member(e) != e->self_id)
 		return;
-	int64_t wait = e->registered_ms + SETTLE_MS - ft_now_ms();
+	/* After registering, wait before claiming an empty seat, so that nodes
+	 * started together all register first and the highest ID wins (a
+	 * leader is never pre-empted later).  Fail-over is not delayed: by then
+	 * every candidate has long been registered. */
+	int64_t wait = e->registered_ms + e->cfg->limits.election_settle_ms - ft_now_ms();
 	if (wait > 0) {
 		if (!e->settle)
 			sd_event_add_time_relative(e->ev, &e->settle, CLOCK_MONOTONIC,

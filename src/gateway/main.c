@@ -646,6 +646,7 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
 			    cfg->path, note);
 	else
 		ft_log_notice("reloaded %s", cfg->path);
+	ft_log_set_level(ft_log_level_from_name(cfg->log_level));
 	ft_sd_ready();
 	return 0;
 }
@@ -662,8 +663,9 @@ static int run(void)
 {
 	char dir[FT_PATH_MAX + 16];
 	snprintf(dir, sizeof(dir), "%s/gateway", G.cfg.log_dir);
-	if (ft_log_open("ftgw", FT_GATEWAY_ID, dir, 0) < 0)
+	if (ft_log_open("ftgw", FT_GATEWAY_ID, dir, G.cfg.limits.log_file_max_bytes) < 0)
 		return EXIT_SETUP;
+	ft_log_set_level(ft_log_level_from_name(G.cfg.log_level));
 	sigset_t ss;
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGTERM);

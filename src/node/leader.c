@@ -17,7 +17,6 @@
 #include "common/util.h"
 #include "node/node.h"
 
-#define COLLECT_TIMEOUT_MS 500
 #define RECONNECT_MS 300
 
 enum req_state { REQ_WAITING, REQ_QUEUED, REQ_ASSIGNED, REQ_DONE };
@@ -530,7 +529,7 @@ struct ft_leader *ft_leader_new(struct ft_node *n, uint64_t epoch)
 			link_connect(k);
 	}
 	sd_event_add_time_relative(n->ev, &l->collect_timer, CLOCK_MONOTONIC,
-				   COLLECT_TIMEOUT_MS * 1000, 10000, collect_cb, l);
+				   (uint64_t)n->cfg.limits.collect_timeout_ms * 1000, 10000, collect_cb, l);
 	return l;
 }
 

@@ -248,8 +248,6 @@ static bool healthy(void *ud)
 	return gossip_age < 10 * n->cfg.gossip.interval_ms + 1000;
 }
 
-#define DRAIN_MS 3000
-
 static int drain_cb(sd_event_source *s, uint64_t usec, void *ud)
 {
 	struct ft_node *n = ud;
@@ -278,6 +276,7 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
 			    cfg->path, note);
 	else
 		ft_log_notice("reloaded %s", cfg->path);
+	ft_log_set_level(ft_log_level_from_name(cfg->log_level));
 	ft_sd_ready();
 	return 0;
 }
@@ -293,7 +292,7 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 	ft_log_notice("received signal %u, shutting down", si->ssi_signo);
 	ft_sd_stopping();
 	ft_worker_hand_back(n->worker);
-	n->drain_deadline_ms = ft_now_ms() + DRAIN_MS;
+	n->drain_deadline_ms = ft_now_ms() + n->cfg.limits.stop_drain_ms;
 	sd_event_add_time_relative(n->ev, NULL, CLOCK_MONOTONIC, 0, 10000, drain_cb, n);
 	return 0;
 }
@@ -302,8 +301,9 @@ static int run(struct ft_node *n)
 {
 	char dir[FT_PATH_MAX + 32];
 	snprintf(dir, sizeof(dir), "%s/node-%d", n->cfg.log_dir, n->self->id);
-	if (ft_log_open("ftnode", n->self->id, dir, 0) < 0)
+	if (ft_log_open("ftnode", n->self->id, dir, n->cfg.limits.log_file_max_bytes) < 0)
 		return EXIT_SETUP;
+	ft_log_set_level(ft_log_level_from_name(n->cfg.log_level));
 	sigset_t ss;
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGTERM);

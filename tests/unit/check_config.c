@@ -103,7 +103,7 @@ START_TEST(test_sample_file)
 	ck_assert_uint_eq(cfg.n_nodes, 7);
 	for (size_t i = 0; i < cfg.n_nodes; i++) {
 		ck_assert_int_eq(cfg.nodes[i].id, (int)i + 1);
-		ck_assert_int_eq(cfg.nodes[i].line, 40 + (int)i);
+		ck_assert_int_eq(cfg.nodes[i].line, 47 + (int)i);
 	}
 	n = ft_config_node(&cfg, 3);
 	ck_assert_ptr_nonnull(n);
@@ -289,6 +289,18 @@ START_TEST(test_unknown_keys)
 	/* Keys are case sensitive, and a key's text is shown on one line. */
 	assert_error(NODES "Gossip: {}\n", "t.yaml:3:1: unknown key 'Gossip' at top level");
 	assert_error(NODES "\"a\\nb\": 1\n", "t.yaml:3:1: unknown key 'a?b' at top level");
+}
+END_TEST
+
+START_TEST(test_logging_level)
+{
+	assert_parses(NODES "logging:\n  level: debug\n");
+	ck_assert_str_eq(cfg.log_level, "debug");
+	assert_parses(NODES);
+	ck_assert_str_eq(cfg.log_level, "info");
+	assert_error(NODES "logging:\n  level: loud\n",
+		     "t.yaml:4:10: logging.level must be one of error, warning, notice, info, "
+		     "debug; got 'loud'");
 }
 END_TEST
 
@@ -716,6 +728,7 @@ static Suite *config_suite(void)
 	tcase_add_test(errors, test_syntax_errors);
 	tcase_add_test(errors, test_document_shape);
 	tcase_add_test(errors, test_unknown_keys);
+	tcase_add_test(errors, test_logging_level);
 	tcase_add_test(errors, test_duplicate_keys);
 	tcase_add_test(errors, test_wrong_types);
 	tcase_add_test(errors, test_integers);
