@@ -27,11 +27,13 @@ ROOT=$(cd -- "$(dirname -- "$(readlink -f -- "${BASH_SOURCE[0]}")")" && pwd -P)
 readonly ROOT
 cd "$ROOT"
 
-readonly ALL_STAGES=(deps build unit valgrind fuzz sanitize integration)
+readonly ALL_STAGES=(deps build unit valgrind fuzz sanitize integration systemd package browser)
 readonly OPTIONAL_STAGES=()
 
 # Test tools on top of what scripts/ensure-deps.sh installs for build and run.
-readonly TEST_PACKAGES=(python3-pytest valgrind clang libclang-rt-14-dev bubblewrap libseccomp-dev)
+readonly TEST_PACKAGES=(python3-pytest python3-yaml valgrind clang libclang-rt-14-dev
+	systemd util-linux procps iproute2 debhelper lintian dpkg-dev groff-base man-db
+	chromium)
 
 PYTHON=${PYTHON:-/usr/bin/python3}
 MAKE_JOBS=${MAKE_JOBS:-2}
@@ -155,6 +157,47 @@ stage_integration() {
 		;;
 	*) return "$rc" ;;
 	esac
+}
+
+# ---------------------------------------------------------------- systemd
+
+# A real systemd as PID 1 in private namespaces runs the installed units.
+stage_systemd() {
+	export FT_BUILD_DIR=$ROOT
+	local rc=0
+	run timeout --kill-after=30 300 "$PYTHON" -m pytest -v -ra -p no:cacheprovider tests/systemd || rc=$?
+	case $rc in
+	0) ;;
+	5) echo "systemd tests skipped (reason above)" ;; # module-level skip, e.g. not root
+	124)
+		echo "systemd tests exceeded 300s" >&2
+		return 1
+		;;
+	*) return "$rc" ;;
+	esac
+}
+
+# ---------------------------------------------------------------- package
+
+# nocheck: the unit stage already ran "make check" on the same sources.
+stage_package() {
+	run env DEB_BUILD_OPTIONS="parallel=$MAKE_JOBS nocheck" \
+		timeout --kill-after=60 1800 tests/package/test-package.sh
+}
+
+# ---------------------------------------------------------------- browser
+
+# The dashboard in headless Chromium, driven by playwright-core.
+stage_browser() {
+	export FT_BUILD_DIR=$ROOT
+	# Node.js and npm come with the machine image (Debian's npm conflicts
+	# with it); without them this stage says so and skips.
+	if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+		echo "SKIP browser: node and npm are not installed"
+		return 0
+	fi
+	(cd tests/browser && run npm ci --no-audit --no-fund)
+	(cd tests/browser && run timeout --kill-after=30 600 node --test)
 }
 
 # ---------------------------------------------------------------- driver

@@ -23,7 +23,8 @@ import javax.tools.ToolProvider;
  * classes are in OUT_DIR. Exit status 1: stdout holds the contract's error body ({@code Code did
  * not compile:} then one {@code Error on line L, column C in Name.java: message} line per error).
  * Exit status 2: the compiler itself could not be used (details on stderr); that is an internal
- * error, not the user's.
+ * error, not the user's. Exit status 3: the compiler ran out of memory (the memory limit; not a
+ * property of the source alone, so not a compile error).
  *
  * <p>All compile logic is in {@link #compile}, on an instance that keeps the compiler and its file
  * manager, so a long-lived "server mode" that reads jobs from stdin only needs a loop around it.
@@ -68,6 +69,8 @@ public final class Compiler {
 		boolean ok;
 		try {
 			ok = javac.getTask(chatter, files, diags, options, null, units).call();
+		} catch (OutOfMemoryError e) {
+			throw e;
 		} catch (RuntimeException | Error e) {
 			/*
 			 * javac crashes (e.g. StackOverflowError on absurdly nested expressions) are a
@@ -123,6 +126,17 @@ public final class Compiler {
 	}
 
 	public static void main(String[] args) {
+		try {
+			compileMain(args);
+		} catch (OutOfMemoryError e) {
+			// halt: exiting normally could need memory there is none of.
+			Runtime.getRuntime().halt(EXIT_OUT_OF_MEMORY);
+		}
+	}
+
+	private static final int EXIT_OUT_OF_MEMORY = 3;
+
+	private static void compileMain(String[] args) {
 		if (args.length != 2) {
 			System.err.println("usage: java ft.Compiler SRC_FILE OUT_DIR");
 			System.exit(2);

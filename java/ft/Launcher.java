@@ -1,7 +1,10 @@
 package ft;
 
+import java.io.FileDescriptor;
+import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -22,10 +25,21 @@ import java.util.Set;
  *
  * <p>Creates an instance with the no-arg constructor, calls {@code public String run()} and writes
  * the outcome to file descriptor 3, the result channel, because stdout belongs to the user's code.
- * Channel format: one byte, {@code 'O'} (ok) or {@code 'E'} (error), then UTF-8 bytes: the string
- * run() returned, or the full error body of the contract (message line, newline, detail). A
- * {@code null} from run() is an ok answer, the string {@code "null"} (what string concatenation
- * would print).
+ * Channel format: one tag byte, then UTF-8 bytes: the string run() returned, or the full error body
+ * of the contract (message line, newline, detail). A {@code null} from run() is an ok answer, the
+ * string {@code "null"} (what string concatenation would print). Tags:
+ * <ul>
+ * <li>{@code 'O'} run() returned;
+ * <li>{@code 'E'} an exception or a contract violation;
+ * <li>{@code 'M'} an OutOfMemoryError (heap, metaspace, direct memory...): the memory limit;
+ * <li>{@code 'T'} OutOfMemoryError "unable to create native thread": the process limit;
+ * <li>{@code 'F'} an IOException "File too large" (EFBIG) or "No space left on device"
+ * (ENOSPC): the file size limit or the sandbox's /tmp.
+ * </ul>
+ * The runner describes the limits itself; the detail after the tag is the program's exception.
+ *
+ * <p>{@code java ... ft.Launcher -} reads the class name as one line from stdin instead: a JVM can
+ * be started (and this class loaded) before the job is known, and handed the job later.
  *
  * <p>Exit status 0 whenever the channel was written. An empty channel means the JVM ended before
  * run() returned (System.exit, a crash, a kill); the runner reports that from the exit status.
@@ -36,6 +50,8 @@ import java.util.Set;
 public final class Launcher {
 	private static final int EXIT_NO_CHANNEL = 70;
 	private static final int EXIT_CHANNEL_WRITE = 71;
+	private static final int EXIT_NO_JOB = 72;
+	private static final int MAX_JOB_LINE = 4096;
 
 	/** What goes on the channel. */
 	private static final class Outcome {
@@ -50,6 +66,54 @@ public final class Launcher {
 		static Outcome error(String message, String detail) {
 			return new Outcome('E', message + "\n" + detail);
 		}
+
+		/** An exception from the program's code: tagged by what it says about the limits. */
+		static Outcome thrown(String message, Throwable t) {
+			return new Outcome(tagFor(t), message + "\n" + trace(t));
+		}
+	}
+
+	/** Run once by a JVM started ahead of its job, so the job does not pay for first use. */
+	public static final class Warmup {
+		public String run() {
+			return "warm";
+		}
+	}
+
+	/** The channel tag for an exception that ended the program (see the class comment). */
+	static char tagFor(Throwable top) {
+		Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+		for (Throwable t = top; t != null && seen.add(t); t = t.getCause()) {
+			if (t instanceof OutOfMemoryError) {
+				String m = String.valueOf(t.getMessage());
+				return m.contains("unable to create native thread") ? 'T' : 'M';
+			}
+			if (t instanceof IOException) {
+				String m = String.valueOf(t.getMessage());
+				if (m.contains("File too large") || m.contains("No space left on device"))
+					return 'F';
+			}
+		}
+		return 'E';
+	}
+
+	/** One line from stdin, the class name, read byte by byte (no buffering beyond it). */
+	private static String readJob() {
+		byte[] buf = new byte[MAX_JOB_LINE];
+		int n = 0;
+		// Unbuffered: System.in would read ahead of the line.
+		InputStream in = new FileInputStream(FileDescriptor.in);
+		try {
+			int c;
+			while ((c = in.read()) >= 0 && c != '\n') {
+				if (n == buf.length)
+					return null;
+				buf[n++] = (byte) c;
+			}
+		} catch (IOException e) {
+			return null;
+		}
+		return n == 0 ? null : new String(buf, 0, n, StandardCharsets.UTF_8).strip();
 	}
 
 	private Launcher() {
@@ -67,10 +131,27 @@ public final class Launcher {
 			return;
 		}
 		if (args.length != 1) {
-			System.err.println("usage: java ft.Launcher CLASS_NAME (result on fd 3)");
+			System.err.println("usage: java ft.Launcher CLASS_NAME|- (result on fd 3)");
 			Runtime.getRuntime().halt(2);
 		}
-		Outcome o = launch(args[0]);
+		String name = args[0];
+		if (name.equals("-")) {
+			// Started ahead of its job: do the first-use work of the reflective path now.
+			launch(Warmup.class.getName());
+			name = readJob();
+			if (name == null) {
+				System.err.println("ft.Launcher: no class name on stdin");
+				Runtime.getRuntime().halt(EXIT_NO_JOB);
+			}
+		}
+		Outcome o;
+		try {
+			o = launch(name);
+		} catch (OutOfMemoryError e) {
+			// Out of memory while building the outcome itself: no room for a stack trace.
+			o = new Outcome('M', "Exception thrown by run():\njava.lang.OutOfMemoryError: "
+					+ e.getMessage());
+		}
 		flushQuietly();
 		byte[] text = o.text.getBytes(StandardCharsets.UTF_8);
 		byte[] msg = new byte[text.length + 1];
@@ -125,12 +206,12 @@ public final class Launcher {
 		try {
 			instance = ctor.newInstance();
 		} catch (InvocationTargetException e) {
-			return Outcome.error("Exception thrown by the constructor of " + simple + ":",
-					trace(e.getCause()));
+			return Outcome.thrown("Exception thrown by the constructor of " + simple + ":",
+					e.getCause());
 		} catch (ExceptionInInitializerError e) {
 			Throwable cause = e.getCause() != null ? e.getCause() : e;
-			return Outcome.error("Exception thrown by the static initializer of " + simple + ":",
-					trace(cause));
+			return Outcome.thrown("Exception thrown by the static initializer of " + simple + ":",
+					cause);
 		} catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
 			return Outcome.error("Cannot create an instance of class " + simple, e.toString());
 		}
@@ -140,7 +221,7 @@ public final class Launcher {
 			run.setAccessible(true); // public run() inherited from a package-private class
 			result = run.invoke(instance);
 		} catch (InvocationTargetException e) {
-			return Outcome.error("Exception thrown by run():", trace(e.getCause()));
+			return Outcome.thrown("Exception thrown by run():", e.getCause());
 		} catch (ReflectiveOperationException | RuntimeException e) {
 			return Outcome.error("Cannot call run() of class " + simple, e.toString());
 		}

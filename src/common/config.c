@@ -34,6 +34,7 @@
 #define SHOWN_MAX 48
 
 #define GiB (1024LL * 1024 * 1024)
+#define MiB (1024LL * 1024)
 
 enum setting_kind {
 	KIND_INT,        /* int */
@@ -81,6 +82,12 @@ static const struct setting config_settings[] = {
 	CFG_SIZE("limits", "max_frame_bytes", limits.max_frame_bytes, 1, GiB),
 	CFG_SIZE("limits", "max_output_bytes", limits.max_output_bytes, 1, GiB),
 	CFG_INT("limits", "run_wall_ms", limits.run_wall_ms, 1, 86400000),
+	CFG_INT("limits", "compile_wall_ms", limits.compile_wall_ms, 1, 86400000),
+	CFG_INT("limits", "run_cpu_ms", limits.run_cpu_ms, 1, 86400000),
+	CFG_SIZE("limits", "run_memory_bytes", limits.run_memory_bytes, 64 * MiB, 64 * GiB),
+	CFG_SIZE("limits", "compile_memory_bytes", limits.compile_memory_bytes, 64 * MiB, 64 * GiB),
+	CFG_INT("limits", "run_max_processes", limits.run_max_processes, 24, 65536),
+	CFG_SIZE("limits", "run_max_file_bytes", limits.run_max_file_bytes, 1, GiB),
 	CFG_INT("limits", "request_timeout_ms", limits.request_timeout_ms, 1, 86400000),
 	CFG_INT("limits", "max_pending_requests", limits.max_pending_requests, 1, 1000000),
 	CFG_INT("limits", "cache_entries", limits.cache_entries, 1, 10000000),
@@ -96,6 +103,12 @@ static const struct setting config_settings[] = {
 	CFG_SIZE("limits", "log_file_max_bytes", limits.log_file_max_bytes, 4096, GiB),
 
 	CFG_OF(KIND_STRING, "logging", "level", log_level),
+
+	CFG_INT("sandbox", "enabled", sandbox.enabled, 0, 1),
+	CFG_OF(KIND_STRING, "sandbox", "bwrap", sandbox.bwrap),
+	CFG_INT("sandbox", "uid", sandbox.uid, 1, 2147483647),
+	CFG_INT("sandbox", "gid", sandbox.gid, 1, 2147483647),
+	CFG_OF(KIND_STRING, "sandbox", "memory", sandbox.memory),
 
 	CFG_OF(KIND_STRING, "paths", "state_dir", state_dir),
 	CFG_OF(KIND_STRING, "paths", "log_dir", log_dir),
@@ -720,6 +733,18 @@ static int check_logging(struct loader *ld)
 		    ld->cfg->log_level);
 }
 
+static int check_sandbox(struct loader *ld)
+{
+	static const char *const modes[] = { "auto", "cgroup2", "cgroup1", "rlimit" };
+	for (size_t i = 0; i < COUNT_OF(modes); i++)
+		if (strcmp(ld->cfg->sandbox.memory, modes[i]) == 0)
+			return 0;
+	size_t k = setting_index("sandbox", "memory");
+	return fail(ld, ld->where[k],
+		    "sandbox.memory must be one of auto, cgroup2, cgroup1, rlimit; got '%s'",
+		    ld->cfg->sandbox.memory);
+}
+
 static int check_gossip(struct loader *ld)
 {
 	const struct ft_gossip_conf *g = &ld->cfg->gossip;
@@ -847,6 +872,17 @@ static void set_defaults(struct ft_config *c)
 	c->limits.max_frame_bytes = 4194304;
 	c->limits.max_output_bytes = 1048576;
 	c->limits.run_wall_ms = 10000;
+	c->limits.compile_wall_ms = 30000;
+	c->limits.run_cpu_ms = 10000;
+	c->limits.run_memory_bytes = 256 * MiB;
+	c->limits.compile_memory_bytes = 512 * MiB;
+	c->limits.run_max_processes = 64;
+	c->limits.run_max_file_bytes = 16 * MiB;
+	c->sandbox.enabled = 1;
+	snprintf(c->sandbox.bwrap, sizeof(c->sandbox.bwrap), "/usr/bin/bwrap");
+	c->sandbox.uid = 65534;
+	c->sandbox.gid = 65534;
+	snprintf(c->sandbox.memory, sizeof(c->sandbox.memory), "auto");
 	c->limits.request_timeout_ms = 60000;
 	c->limits.max_pending_requests = 1024;
 	c->limits.cache_entries = 1024;
@@ -954,6 +990,8 @@ static int load(struct loader *ld)
 		rc = check_gossip(ld);
 	if (rc == 0)
 		rc = check_logging(ld);
+	if (rc == 0)
+		rc = check_sandbox(ld);
 	if (rc == 0)
 		rc = check_single_document(ld, &parser);
 	ld->doc = NULL;

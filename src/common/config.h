@@ -43,7 +43,13 @@ struct ft_limits {
 	size_t max_body_bytes;     /* HTTP request bodies */
 	size_t max_frame_bytes;    /* internal TCP frames */
 	size_t max_output_bytes;   /* program output kept */
-	int run_wall_ms;           /* one compile+run, wall clock */
+	int run_wall_ms;           /* the run phase, wall clock */
+	int compile_wall_ms;       /* the compile phase, wall clock */
+	int run_cpu_ms;            /* CPU time of the run phase, all its processes */
+	size_t run_memory_bytes;   /* memory of the run phase */
+	size_t compile_memory_bytes;
+	int run_max_processes;     /* processes + threads of the run phase */
+	size_t run_max_file_bytes; /* largest file a program may write */
 	int request_timeout_ms;    /* gateway gives up with 503 after this */
 	int max_pending_requests;  /* gateway: unanswered requests held */
 	int cache_entries;         /* gateway response cache */
@@ -58,6 +64,15 @@ struct ft_limits {
 	size_t log_file_max_bytes; /* heartbeat log files rotate at this size */
 };
 
+/* How compile and run children are sandboxed (runner/sandbox.h). */
+struct ft_sandbox_settings {
+	int enabled;        /* 1 (default): bubblewrap; 0: rlimits only */
+	char bwrap[FT_PATH_MAX];
+	int uid;            /* the sandbox user, default 65534 */
+	int gid;
+	char memory[16];    /* auto | cgroup2 | cgroup1 | rlimit */
+};
+
 struct ft_config {
 	char path[FT_PATH_MAX]; /* file it came from */
 	char cluster[FT_NAME_MAX];
@@ -70,6 +85,7 @@ struct ft_config {
 
 	struct ft_gossip_conf gossip;
 	struct ft_limits limits;
+	struct ft_sandbox_settings sandbox;
 
 	char state_dir[FT_PATH_MAX]; /* per-node job directories */
 	char log_dir[FT_PATH_MAX];   /* per-node heartbeat logs */

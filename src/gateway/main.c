@@ -16,6 +16,7 @@
 #include "common/conn.h"
 #include "common/httpd.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/reload.h"
 #include "common/sdnotify.h"
 #include "common/util.h"
@@ -69,7 +70,8 @@ static void usage(FILE *to)
 		"\n"
 		"The ftcluster gateway: accepts Java programs over HTTP (POST /compileandrun),\n"
 		"forwards them to the cluster leader and answers with their result;\n"
-		"GET /cluster shows the cluster.\n"
+		"GET /cluster shows the cluster; /v1/... is the JSON API (docs/openapi.yaml),\n"
+		"/metrics the Prometheus metrics and / a live dashboard.\n"
 		"\n"
 		"  -c, --config FILE   cluster configuration (default " DEFAULT_CONFIG ")\n"
 		"      --check-config  validate the configuration, then exit\n"
@@ -123,6 +125,7 @@ const struct ft_config *gw_config(void)
 /* Deliver one outcome to every waiter of p, then drop p. */
 static void finish(struct ft_pending_req *p, const struct gw_result *res)
 {
+	gw_metrics_answered(res, ft_now_ms() - p->created_ms);
 	for (size_t i = 0; i < p->n_waiters; i++)
 		((gw_done_fn)p->waiters[i].fn)(p->waiters[i].ud, res);
 	ft_pending_remove(&G.pending, p);
@@ -307,6 +310,7 @@ static void on_election_change(void *ud)
 		ready = true;
 		ft_sd_ready();
 	}
+	ft_metrics_election(ft_election_leader(G.election), ft_election_epoch(G.election));
 	set_role(ft_election_connected(G.election) ? "OBSERVER" : "LOOKING");
 	connect_leader();
 	ft_sd_status("leader %d, epoch %" PRIu64 "; %zu request(s) pending; %" PRIu64 " answered",
@@ -371,6 +375,7 @@ static void answer_now(gw_done_fn fn, void *ud, unsigned status, const char *ver
 		.len = len,
 		.cached = cached,
 	};
+	gw_metrics_answered(&res, 0);
 	fn(ud, &res);
 }
 
@@ -385,7 +390,9 @@ enum gw_submit_status gw_submit(const char *src, size_t len, const char *idem_ke
 		answer_now(fn, ud, (unsigned)status, NULL, cbody, clen, true);
 		return GW_ANSWERED;
 	}
-	if (ft_cache_get(G.cache, src, len, &status, &cbody, &clen)) {
+	bool hit = ft_cache_get(G.cache, src, len, &status, &cbody, &clen);
+	gw_metrics_cache_lookup(hit);
+	if (hit) {
 		answer_now(fn, ud, (unsigned)status, NULL, cbody, clen, true);
 		return GW_ANSWERED;
 	}
@@ -398,8 +405,10 @@ enum gw_submit_status gw_submit(const char *src, size_t len, const char *idem_ke
 	}
 	struct ft_pending_req *p = idem_key ? ft_pending_find_key(&G.pending, idem_key) : NULL;
 	if (!p) {
-		if (G.pending.count >= (size_t)G.cfg.limits.max_pending_requests)
+		if (G.pending.count >= (size_t)G.cfg.limits.max_pending_requests) {
+			gw_metrics_overloaded();
 			return GW_OVERLOADED;
+		}
 		int64_t now = ft_now_ms();
 		p = ft_pending_add(&G.pending, G.next_id++, src, len, idem_key, now,
 				   now + G.cfg.limits.request_timeout_ms);
@@ -419,18 +428,19 @@ enum gw_submit_status gw_submit(const char *src, size_t len, const char *idem_ke
 static void plain_done(void *ud, const struct gw_result *res)
 {
 	struct ft_http_req *r = ud;
-	if (res->meta) {
-		char exit_code[24], wall[24];
+	/* What the worker measured, for people and scripts (-1: unknown). */
+	static const char *const measured[][2] = {
+		{ "exit", "X-Exit-Code" },	   { "run_ms", "X-Time-Ms" },
+		{ "wall_ms", "X-Wall-Time-Ms" }, { "cpu_ms", "X-Cpu-Time-Ms" },
+		{ "memory_bytes", "X-Memory-Bytes" },
+	};
+	for (size_t i = 0; res->meta && i < FT_ARRAY_SIZE(measured); i++) {
 		struct json_object *v;
-		snprintf(exit_code, sizeof(exit_code), "%d",
-			 json_object_object_get_ex(res->meta, "exit", &v) ? json_object_get_int(v)
-									   : -1);
-		snprintf(wall, sizeof(wall), "%" PRId64,
-			 json_object_object_get_ex(res->meta, "wall_ms", &v)
-				 ? json_object_get_int64(v)
-				 : -1);
-		ft_http_add_header(r, "X-Exit-Code", exit_code);
-		ft_http_add_header(r, "X-Time-Ms", wall);
+		char num[24];
+		if (!json_object_object_get_ex(res->meta, measured[i][0], &v))
+			continue;
+		snprintf(num, sizeof(num), "%" PRId64, json_object_get_int64(v));
+		ft_http_add_header(r, measured[i][1], num);
 	}
 	if (res->status == 503)
 		ft_http_add_header(r, "Retry-After", "1");
@@ -622,11 +632,18 @@ static void http_handler(void *ud, struct ft_http_req *r)
 		compile_and_run(r);
 	else if (strcmp(path, "/cluster") == 0)
 		cluster_status(r);
+	else if (gw_api_v1_route(r) || gw_dashboard_route(r) || gw_metrics_route(r))
+		return;
 	else
 		respond_text(r, 404, "Not found: try POST /compileandrun or GET /cluster\n");
 }
 
 /* ---- life cycle ---- */
+
+static double pending_count(void *ud)
+{
+	return (double)G.pending.count;
+}
 
 static bool healthy(void *ud)
 {
@@ -696,9 +713,13 @@ static int run(void)
 		ft_log_err("cannot serve HTTP on %s: %s", G.cfg.gw_http.text, strerror(errno));
 		return EXIT_SETUP;
 	}
-	G.gossip = ft_gossip_new(G.ev, &G.cfg, FT_GATEWAY_ID, NULL, NULL);
+	G.gossip = ft_gossip_new(G.ev, &G.cfg, FT_GATEWAY_ID, ft_metrics_on_member_event, NULL);
 	if (!G.gossip)
 		return EXIT_SETUP;
+	ft_metrics_init("ftgw", FT_GATEWAY_ID, G.gossip);
+	ft_metrics_gauge_fn("ftgw_pending_requests",
+			    "Requests the gateway accepted and has not answered yet", pending_count,
+			    NULL);
 	G.election = ft_election_new(G.ev, &G.cfg, FT_GATEWAY_ID, on_election_change, NULL);
 	if (!G.election)
 		return EXIT_SETUP;
@@ -720,6 +741,7 @@ static int run(void)
 	sd_event_source_disable_unref(G.sweep);
 	sd_event_source_disable_unref(G.retry);
 	sd_event_unref(G.ev);
+	ft_metrics_shutdown();
 	ft_log_close();
 	return r < 0 ? EXIT_SETUP : EXIT_OK;
 }

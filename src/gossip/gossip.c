@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,11 +29,20 @@ struct ft_gossip {
 	struct peer *peers; /* every configured member, self included */
 	size_t n_peers;
 	int *allowed;
+	int *targets; /* n_peers: scratch for one round's targets */
 	ft_gossip_event_fn fn;
 	void *ud;
 	struct ft_gossip_stats stats;
 	struct ft_gossip_msg msg; /* scratch, large: kept off the stack */
+	struct ft_gossip_entry spare[FT_GOSSIP_MAX_ENTRIES]; /* scratch for fit() */
 	uint8_t *buf;
+	size_t room;        /* entries a datagram of max_datagram bytes holds */
+	uint32_t rotation;  /* window start when the table does not fit */
+	bool news;          /* failure news learned: pass it on before the next tick */
+	bool warned_fit;
+	bool deaf;          /* heard from no member for deaf_ms: timers held */
+	int deaf_ms;
+	int64_t last_heard_ms; /* monotonic time of the last datagram from a member */
 };
 
 static const struct peer *peer_by_id(const struct ft_gossip *g, int id)
@@ -77,6 +87,11 @@ static void on_member_event(void *ud, const struct ft_member_event_info *ev)
 {
 	struct ft_gossip *g = ud;
 	struct ft_member_event_info e = *ev;
+	/* A failure, or our own new life, is news worth passing on at once
+	 * rather than at the next tick: each hop of the epidemic then costs a
+	 * datagram's latency, not up to an interval. */
+	if (ev->type == FT_EV_FAILED || ev->type == FT_EV_SELF_REJOIN)
+		g->news = true;
 	/* The table reports local detection with src = self; the log wants
 	 * "no heartbeat from server X" for those. */
 	if (e.type == FT_EV_FAILED && e.src == g->self_id)
@@ -92,29 +107,100 @@ static void send_to(struct ft_gossip *g, const struct peer *p, const uint8_t *bu
 		g->stats.sent++;
 }
 
+/* More members than one datagram of max_datagram_bytes holds: keep our own
+ * entry (first) and what concerns the target, and send a window of the
+ * rest that moves on every round, so every entry still gets out. */
+static void fit(struct ft_gossip *g, struct ft_gossip_msg *m, int target)
+{
+	if (m->n <= g->room)
+		return;
+	size_t head = 1, n_rest = 0;
+	for (size_t i = 1; i < m->n; i++) {
+		if (m->e[i].id == (uint32_t)target && head < g->room)
+			m->e[head++] = m->e[i];
+		else
+			g->spare[n_rest++] = m->e[i];
+	}
+	size_t take = g->room - head;
+	size_t start = g->rotation++ % n_rest;
+	for (size_t k = 0; k < take; k++)
+		m->e[head + k] = g->spare[(start + k) % n_rest];
+	m->n = head + take;
+	if (!g->warned_fit) {
+		g->warned_fit = true;
+		ft_log_warn("gossip: the table (%zu members) does not fit in %zu bytes "
+			    "(gossip.max_datagram_bytes); sending %zu entries per datagram in turn",
+			    ft_membership_count(g->table) + 1, g->max_datagram, g->room);
+	}
+}
+
+/* One gossip round: our table to up to `fanout` members.  Each target gets
+ * a datagram of its own: ft_membership_snapshot_for() adds the target's
+ * failed life when that has already been cleaned out of the table, so a
+ * member falsely declared failed (a partition that healed after cleanup_ms)
+ * still learns that it must rejoin. */
+static void push_round(struct ft_gossip *g)
+{
+	size_t k = ft_membership_pick_targets(g->table, g->targets,
+					      g->fanout < g->n_peers ? g->fanout : g->n_peers,
+					      ft_random, NULL);
+	for (size_t i = 0; i < k; i++) {
+		const struct peer *p = peer_by_id(g, g->targets[i]);
+		if (!p)
+			continue;
+		ft_membership_snapshot_for(g->table, &g->msg, ft_wall_ms(), g->targets[i]);
+		fit(g, &g->msg, g->targets[i]);
+		ssize_t n = ft_gossip_encode(&g->msg, g->buf, g->max_datagram);
+		if (n > 0)
+			send_to(g, p, g->buf, (size_t)n);
+		else
+			ft_log_err("gossip: cannot encode a datagram of %zu entries in %zu bytes",
+				   g->msg.n, g->max_datagram);
+	}
+	g->news = false;
+}
+
+static void drain(struct ft_gossip *g);
+
 static int tick_cb(sd_event_source *s, uint64_t usec, void *ud)
 {
 	struct ft_gossip *g = ud;
 	int64_t now = ft_now_ms();
+	int64_t gap = now - g->stats.last_tick_ms;
 	g->stats.last_tick_ms = now;
-	ft_membership_tick(g->table, now);
-	ft_membership_snapshot(g->table, &g->msg, ft_wall_ms());
-	ssize_t n = ft_gossip_encode(&g->msg, g->buf, g->max_datagram);
-	if (n > 0) {
-		int targets[16];
-		size_t k = ft_membership_pick_targets(g->table, targets,
-						      g->fanout < 16 ? g->fanout : 16, ft_random,
-						      NULL);
-		for (size_t i = 0; i < k; i++) {
-			const struct peer *p = peer_by_id(g, targets[i]);
-			if (p)
-				send_to(g, p, g->buf, (size_t)n);
-		}
-	} else {
-		ft_log_err("gossip: table does not fit in %zu bytes (gossip.max_datagram_bytes)",
-			   g->max_datagram);
+	/* Read what arrived since the last look before judging anyone: after a
+	 * stall the timer and the socket are ready together, in either order. */
+	drain(g);
+	/* Heard from nobody at all for a while: we are the one cut off (our
+	 * link is down, our socket broken) far more likely than every other
+	 * member died at once.  Declaring them all failed would, once the link
+	 * is back, make every one of them start a new life; so hold the timers
+	 * until someone is heard again.  The others meanwhile declare *us*
+	 * failed, and we rejoin when we hear of it. */
+	bool deaf = ft_membership_count(g->table) > 0 && now - g->last_heard_ms >= g->deaf_ms;
+	if (deaf != g->deaf) {
+		g->deaf = deaf;
+		if (deaf)
+			ft_log_warn("gossip: no datagram from any member for %lld ms; cut off? "
+				    "nobody is declared failed until one is heard again",
+				    (long long)(now - g->last_heard_ms));
 	}
-	sd_event_source_set_time(s, usec + (uint64_t)g->interval_ms * 1000);
+	/* A tick far later than due means we were not running (SIGSTOP, a
+	 * starved CPU): peers' silence over that time proves nothing, so their
+	 * failure timers do not count it. */
+	if (deaf)
+		ft_membership_stalled(g->table, gap, now);
+	else if (gap > 2 * (int64_t)g->interval_ms)
+		ft_membership_stalled(g->table, gap - g->interval_ms, now);
+	ft_membership_tick(g->table, now);
+	push_round(g);
+	/* After a stall, carry on from now instead of firing every missed tick
+	 * in a burst. */
+	uint64_t next = usec + (uint64_t)g->interval_ms * 1000;
+	uint64_t mono;
+	if (sd_event_now(g->ev, CLOCK_MONOTONIC, &mono) >= 0 && next <= mono)
+		next = mono + (uint64_t)g->interval_ms * 1000;
+	sd_event_source_set_time(s, next);
 	return 0;
 }
 
@@ -146,6 +232,14 @@ static void handle_datagram(struct ft_gossip *g, const uint8_t *buf, size_t len,
 		reject(g, from, "sender id does not match its configured address");
 		return;
 	}
+	/* A member reached us (even one whose life we refuse): we are not cut
+	 * off. */
+	g->last_heard_ms = ft_now_ms();
+	if (g->deaf) {
+		/* Leave deafness before merging: its timers must count from now. */
+		g->deaf = false;
+		ft_log_notice("gossip: hearing from members again");
+	}
 	char text[4096];
 	ft_gossip_format(&g->msg, text, sizeof(text));
 	ft_hb_received((int)g->msg.sender, text, ft_wall_ms());
@@ -165,24 +259,35 @@ static void handle_datagram(struct ft_gossip *g, const uint8_t *buf, size_t len,
 	}
 }
 
-static int io_cb(sd_event_source *s, int fd, uint32_t revents, void *ud)
+/* Bounded per call so a flood cannot starve the rest of the loop. */
+static void drain(struct ft_gossip *g)
 {
-	struct ft_gossip *g = ud;
-	/* Bounded per wakeup so a flood cannot starve the rest of the loop. */
 	for (int i = 0; i < 256; i++) {
 		struct sockaddr_in from;
 		socklen_t fl = sizeof(from);
 		/* One byte more than allowed tells an oversize datagram apart. */
-		ssize_t n = recvfrom(fd, g->buf, g->max_datagram + 1, MSG_TRUNC,
+		ssize_t n = recvfrom(g->fd, g->buf, g->max_datagram + 1, MSG_TRUNC,
 				     (struct sockaddr *)&from, &fl);
 		if (n < 0)
 			break;
+		if (fl < sizeof(from) || from.sin_family != AF_INET) {
+			g->stats.rejected++;
+			continue;
+		}
 		if ((size_t)n > g->max_datagram) {
 			reject(g, &from, "oversize datagram");
 			continue;
 		}
 		handle_datagram(g, g->buf, (size_t)n, &from);
 	}
+	/* Failure news goes on at once (one extra round per event at most). */
+	if (g->news)
+		push_round(g);
+}
+
+static int io_cb(sd_event_source *s, int fd, uint32_t revents, void *ud)
+{
+	drain(ud);
 	return 0;
 }
 
@@ -198,9 +303,13 @@ struct ft_gossip *ft_gossip_new(sd_event *ev, const struct ft_config *cfg, int s
 	g->fanout = (size_t)cfg->gossip.fanout;
 	g->max_datagram = (size_t)cfg->gossip.max_datagram_bytes;
 	g->buf = ft_xmalloc(g->max_datagram + 1);
+	g->room = (g->max_datagram - FT_GOSSIP_HEADER_BYTES) / FT_GOSSIP_ENTRY_BYTES;
+	if (g->room > FT_GOSSIP_MAX_ENTRIES)
+		g->room = FT_GOSSIP_MAX_ENTRIES;
 	g->n_peers = cfg->n_nodes + 1;
 	g->peers = ft_xcalloc(g->n_peers, sizeof(*g->peers));
 	g->allowed = ft_xcalloc(g->n_peers, sizeof(int));
+	g->targets = ft_xcalloc(g->n_peers, sizeof(int));
 	g->peers[0].id = FT_GATEWAY_ID;
 	g->peers[0].sa = cfg->gw_gossip.sa;
 	for (size_t i = 0; i < cfg->n_nodes; i++) {
@@ -220,6 +329,11 @@ struct ft_gossip *ft_gossip_new(sd_event *ev, const struct ft_config *cfg, int s
 	};
 	g->table = ft_membership_new(&mc, on_member_event, g);
 	g->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (!g->table) {
+		ft_log_err("gossip: cannot create the membership table (bad gossip settings?)");
+		ft_gossip_free(g);
+		return NULL;
+	}
 	if (!self || g->fd < 0 ||
 	    bind(g->fd, (const struct sockaddr *)&self->sa, sizeof(self->sa)) < 0) {
 		ft_log_err("gossip: cannot bind UDP %s: %s",
@@ -241,6 +355,8 @@ struct ft_gossip *ft_gossip_new(sd_event *ev, const struct ft_config *cfg, int s
 	sd_event_source_set_priority(g->timer, SD_EVENT_PRIORITY_IMPORTANT);
 	sd_event_source_set_priority(g->io, SD_EVENT_PRIORITY_IMPORTANT);
 	g->stats.last_tick_ms = ft_now_ms();
+	g->last_heard_ms = g->stats.last_tick_ms;
+	g->deaf_ms = cfg->gossip.fail_ms / 2;
 	return g;
 }
 
@@ -255,6 +371,7 @@ void ft_gossip_free(struct ft_gossip *g)
 	ft_membership_free(g->table);
 	free(g->peers);
 	free(g->allowed);
+	free(g->targets);
 	free(g->buf);
 	free(g);
 }

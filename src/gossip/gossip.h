@@ -1,7 +1,20 @@
 /* Gossip heartbeats on the wire: a UDP socket and an interval timer on the
  * daemon's loop around the pure membership table.  Every event the table
  * raises is logged here (one call each, see common/log.h) and then passed
- * to the daemon, which reacts (a leader stops assigning to a failed worker). */
+ * to the daemon, which reacts (a leader stops assigning to a failed worker).
+ *
+ * Each interval: read what has arrived, bump our counter, detect failures,
+ * and send to `fanout` members a datagram built for each one
+ * (ft_membership_snapshot_for), trimmed in turn to max_datagram_bytes.
+ * Besides the plain protocol:
+ * - failure news (and our own new life) is passed on at once, not at the
+ *   next tick, so it spreads in datagram latencies;
+ * - a tick much later than due (we were stopped or starved) does not count
+ *   that time against anyone;
+ * - a member that hears from nobody for fail_ms / 2 is the one cut off far
+ *   more likely than everyone else died: it holds its failure timers until
+ *   it hears from someone, instead of declaring everyone failed (which would
+ *   make every member start a new life when its link comes back). */
 #ifndef FT_GOSSIP_H
 #define FT_GOSSIP_H
 

@@ -189,6 +189,22 @@ void ft_membership_check(struct ft_membership *m, int64_t now_ms)
 		check_one(m, &m->slots[i], now_ms);
 }
 
+void ft_membership_stalled(struct ft_membership *m, int64_t stall_ms, int64_t now_ms)
+{
+	if (stall_ms <= 0)
+		return;
+	for (size_t i = 0; i < m->n_slots; i++) {
+		struct slot *s = &m->slots[i];
+		if (!s->present || s->m.state != FT_MEMBER_ALIVE || s->m.last_rise_ms >= now_ms)
+			continue;
+		/* last + stall stays below now_ms when it is taken: no overflow. */
+		if ((uint64_t)stall_ms < elapsed(now_ms, s->m.last_rise_ms))
+			s->m.last_rise_ms += stall_ms;
+		else
+			s->m.last_rise_ms = now_ms;
+	}
+}
+
 void ft_membership_tick(struct ft_membership *m, int64_t now_ms)
 {
 	m->self.heartbeat++;
@@ -451,16 +467,33 @@ const struct ft_member *ft_membership_at(const struct ft_membership *m, size_t i
 
 /* --- target selection --- */
 
-static bool slot_is_failed(const struct slot *s)
+/* Members picked as readily as the live ones ("regular"): those we know
+ * alive; those whose failed entry was already cleaned up (if one of them is
+ * in fact alive, only a datagram from us tells it that it must rejoin); and,
+ * while we know nobody alive, those never heard of (how first contact
+ * happens).  The others - failed and not yet cleaned up, and, once we know
+ * some live members, those never heard of (most likely not started yet) -
+ * get a slot now and then.  With most configured members not running yet
+ * (a large cluster starting one by one), picking them like the live ones
+ * would send most datagrams into the void and starve the live members of
+ * heartbeats: false alarms during start-up. */
+static bool slot_is_regular(const struct slot *s, bool know_alive)
 {
-	return s->present && s->m.state == FT_MEMBER_FAILED;
+	if (s->present)
+		return s->m.state == FT_MEMBER_ALIVE;
+	return s->tomb || !know_alive;
 }
 
-/* The idx-th slot (in ID order) whose failed-ness equals `failed`. */
-static int nth_id(const struct ft_membership *m, bool failed, size_t idx)
+static bool slot_known_alive(const struct slot *s)
+{
+	return s->present && s->m.state == FT_MEMBER_ALIVE;
+}
+
+/* The idx-th slot (in ID order) whose regular-ness equals `regular`. */
+static int nth_id(const struct ft_membership *m, bool know_alive, bool regular, size_t idx)
 {
 	for (size_t i = 0; i < m->n_slots; i++)
-		if (slot_is_failed(&m->slots[i]) == failed && idx-- == 0)
+		if (slot_is_regular(&m->slots[i], know_alive) == regular && idx-- == 0)
 			return m->slots[i].m.id;
 	return -1;
 }
@@ -475,15 +508,15 @@ static bool contains(const int *v, size_t n, int x)
 
 /* Appends `want` distinct random IDs out of the `pool` slots of one class
  * (Floyd's sampling: no scratch memory, one rnd call per pick). */
-static size_t sample(const struct ft_membership *m, bool failed, size_t pool, size_t want,
-		     int *out, size_t n_out, uint32_t (*rnd)(void *), void *rnd_ud)
+static size_t sample(const struct ft_membership *m, bool know_alive, bool regular, size_t pool,
+		     size_t want, int *out, size_t n_out, uint32_t (*rnd)(void *), void *rnd_ud)
 {
 	if (want > pool)
 		want = pool;
 	for (size_t j = pool - want; j < pool; j++) {
-		int id = nth_id(m, failed, rnd(rnd_ud) % (j + 1));
+		int id = nth_id(m, know_alive, regular, rnd(rnd_ud) % (j + 1));
 		if (contains(out, n_out, id))
-			id = nth_id(m, failed, j);
+			id = nth_id(m, know_alive, regular, j);
 		out[n_out++] = id;
 	}
 	return n_out;
@@ -494,19 +527,23 @@ size_t ft_membership_pick_targets(const struct ft_membership *m, int *out, size_
 {
 	if (k == 0 || m->n_slots == 0)
 		return 0;
-	size_t n_failed = 0;
+	bool know_alive = false;
+	for (size_t i = 0; i < m->n_slots && !know_alive; i++)
+		know_alive = slot_known_alive(&m->slots[i]);
+	size_t n_regular = 0;
 	for (size_t i = 0; i < m->n_slots; i++)
-		n_failed += slot_is_failed(&m->slots[i]);
-	size_t n_ok = m->n_slots - n_failed;
+		n_regular += slot_is_regular(&m->slots[i], know_alive);
+	size_t n_other = m->n_slots - n_regular;
 
-	/* Now and then spend a slot on a failed member: if it is in fact alive,
-	 * our table tells it that it was declared failed, so it can rejoin. */
-	size_t extra = n_failed > 0 && n_ok > 0 && rnd(rnd_ud) % 4 == 0;
-	size_t take_ok = n_ok < k - extra ? n_ok : k - extra;
-	/* Too few live candidates: failed ones are better than silence. */
-	size_t take_failed = n_failed < k - take_ok ? n_failed : k - take_ok;
+	/* Now and then spend a slot on one of the others: a failed member that
+	 * is in fact alive learns from our table that it must rejoin, and a
+	 * member that has just started is found. */
+	size_t extra = n_other > 0 && n_regular > 0 && rnd(rnd_ud) % 4 == 0;
+	size_t take_regular = n_regular < k - extra ? n_regular : k - extra;
+	/* Too few regular candidates: the others are better than silence. */
+	size_t take_other = n_other < k - take_regular ? n_other : k - take_regular;
 
 	/* Each class is sampled once, so Floyd's duplicate check holds. */
-	size_t n = sample(m, false, n_ok, take_ok, out, 0, rnd, rnd_ud);
-	return sample(m, true, n_failed, take_failed, out, n, rnd, rnd_ud);
+	size_t n = sample(m, know_alive, true, n_regular, take_regular, out, 0, rnd, rnd_ud);
+	return sample(m, know_alive, false, n_other, take_other, out, n, rnd, rnd_ud);
 }

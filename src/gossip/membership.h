@@ -86,6 +86,13 @@ void ft_membership_tick(struct ft_membership *m, int64_t now_ms);
 /* Check for failures and cleanups only (no heartbeat bump). */
 void ft_membership_check(struct ft_membership *m, int64_t now_ms);
 
+/* We ourselves were not running for stall_ms (the process was stopped, or
+ * starved of CPU): nobody's silence during that time is evidence against
+ * them, so the failure timer of every live entry is moved forward by it
+ * (never past now_ms).  Call before merging what arrived meanwhile and
+ * before the next check. */
+void ft_membership_stalled(struct ft_membership *m, int64_t stall_ms, int64_t now_ms);
+
 enum ft_merge_result {
 	FT_MERGE_OK = 0,
 	FT_MERGE_REJECT_UNKNOWN_SENDER, /* sender ID not allowed */
@@ -127,9 +134,13 @@ uint64_t ft_membership_self_heartbeat(const struct ft_membership *m);
 size_t ft_membership_count(const struct ft_membership *m);
 const struct ft_member *ft_membership_at(const struct ft_membership *m, size_t i);
 
-/* Choose up to k distinct send targets among allowed IDs other than self,
- * preferring members not known failed; rnd is a caller-supplied random
- * source (so tests are deterministic).  Returns how many were written. */
+/* Choose up to k distinct send targets among allowed IDs other than self;
+ * rnd is a caller-supplied random source (so tests are deterministic).
+ * Preferred: members known alive, members whose failed entry was cleaned up,
+ * and - only while nobody is known alive - members never heard of.  About
+ * one call in four spends a slot on one of the rest (failed members, and
+ * members never heard of), which are also taken when the preferred are too
+ * few.  Returns how many were written. */
 size_t ft_membership_pick_targets(const struct ft_membership *m, int *out, size_t k,
 				  uint32_t (*rnd)(void *), void *rnd_ud);
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/util.h"
 #include "node/node.h"
 
@@ -217,6 +218,7 @@ static void give_back(struct ft_leader *l, struct wlink *k, uint64_t id, const c
 		return;
 	unassign(l, r);
 	r->state = r->src ? REQ_QUEUED : REQ_WAITING;
+	ft_metrics_reassigned(1);
 	ft_log_notice("leader: worker %d handed back request %llu (%s); reassigning", k->id,
 		      (unsigned long long)id, why);
 	dispatch(l);
@@ -274,6 +276,7 @@ static void reclaim(struct ft_leader *l, struct wlink *k, const char *why)
 	}
 	k->assigned = 0;
 	k->ready = false;
+	ft_metrics_reassigned(n);
 	if (n)
 		ft_log_notice("leader: reassigning %zu request(s) of worker %d (%s)", n, k->id,
 			      why);
@@ -367,6 +370,7 @@ static void dispatch(struct ft_leader *l)
 			r->worker = k->id;
 			r->attempts++;
 			k->assigned++;
+			ft_metrics_assigned();
 			ft_log_request(LOG_INFO, r->id, "assign",
 				       "request %llu assigned to worker %d (attempt %d)",
 				       (unsigned long long)r->id, k->id, r->attempts);

@@ -13,6 +13,7 @@
 
 #include "common/httpd.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/reload.h"
 #include "common/sdnotify.h"
 #include "common/util.h"
@@ -149,6 +150,7 @@ static void on_election_change(void *ud)
 {
 	struct ft_node *n = ud;
 	bool lead = ft_election_is_leader(n->election);
+	ft_metrics_election(ft_election_leader(n->election), ft_election_epoch(n->election));
 	uint64_t epoch = ft_election_epoch(n->election);
 	if (n->leader && (!lead || ft_leader_epoch(n->leader) != epoch)) {
 		ft_log_election(LOG_NOTICE, ft_leader_epoch(n->leader), n->self->id,
@@ -180,6 +182,7 @@ static void on_election_change(void *ud)
 static void on_member_event(void *ud, const struct ft_member_event_info *ev)
 {
 	struct ft_node *n = ud;
+	ft_metrics_on_member_event(NULL, ev);
 	if (n->leader)
 		ft_leader_member_event(n->leader, ev);
 }
@@ -223,6 +226,8 @@ static void serve_file(struct ft_http_req *r, const char *path)
 static void http_handler(void *ud, struct ft_http_req *r)
 {
 	const char *path = ft_http_path(r);
+	if (ft_metrics_route(r))
+		return;
 	if (strcmp(ft_http_method(r), "GET") != 0) {
 		ft_http_add_header(r, "Allow", "GET");
 		const char *msg = "method not allowed\n";
@@ -235,6 +240,24 @@ static void http_handler(void *ud, struct ft_http_req *r)
 		const char *msg = "not found: try /log/summary or /log/verbose\n";
 		ft_http_respond(r, 404, "text/plain", msg, strlen(msg));
 	}
+}
+
+/* ---- metrics sampled at each scrape ---- */
+
+static double m_running(void *ud)
+{
+	return (double)ft_worker_running(((struct ft_node *)ud)->worker);
+}
+
+static double m_held(void *ud)
+{
+	return (double)ft_worker_held(((struct ft_node *)ud)->worker);
+}
+
+static double m_leader_requests(void *ud)
+{
+	struct ft_node *n = ud;
+	return n->leader ? (double)ft_leader_in_flight(n->leader) : 0;
 }
 
 /* ---- health for the watchdog ---- */
@@ -346,6 +369,15 @@ static int run(struct ft_node *n)
 	n->gossip = ft_gossip_new(n->ev, &n->cfg, n->self->id, on_member_event, n);
 	if (!n->gossip)
 		return EXIT_SETUP;
+	ft_metrics_init("ftnode", n->self->id, n->gossip);
+	ft_metrics_gauge_fn("ftnode_running_jobs", "Runs in progress on this worker", m_running, n);
+	ft_metrics_gauge_fn("ftnode_held_results",
+			    "Finished results this worker keeps until a leader has delivered them",
+			    m_held, n);
+	ft_metrics_gauge_fn("ftnode_leader_requests",
+			    "Requests this node tracks as leader (queued, assigned, answered "
+			    "but not acknowledged); 0 when not leading",
+			    m_leader_requests, n);
 	n->election = ft_election_new(n->ev, &n->cfg, n->self->id, on_election_change, n);
 	if (!n->election)
 		return EXIT_SETUP;
@@ -366,6 +398,7 @@ static int run(struct ft_node *n)
 	sd_event_source_disable_unref(n->listen_src);
 	close(n->listen_fd);
 	sd_event_unref(n->ev);
+	ft_metrics_shutdown();
 	ft_log_close();
 	return r < 0 ? EXIT_SETUP : EXIT_OK;
 }

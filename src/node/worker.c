@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/util.h"
 #include "node/node.h"
 #include "runner/runner.h"
@@ -23,6 +24,7 @@ struct job {
 	enum ft_verdict verdict;
 	int exit_code;
 	int64_t wall_ms;
+	int64_t run_ms, cpu_ms, memory_bytes; /* -1: unknown */
 	char *body;
 	size_t body_len;
 	int64_t done_at_ms;
@@ -76,6 +78,9 @@ static void send_result(struct ft_worker *w, const struct job *j)
 	json_object_object_add(m, "verdict", json_object_new_string(ft_verdict_name(j->verdict)));
 	json_object_object_add(m, "exit", json_object_new_int(j->exit_code));
 	json_object_object_add(m, "wall_ms", json_object_new_int64(j->wall_ms));
+	json_object_object_add(m, "run_ms", json_object_new_int64(j->run_ms));
+	json_object_object_add(m, "cpu_ms", json_object_new_int64(j->cpu_ms));
+	json_object_object_add(m, "memory_bytes", json_object_new_int64(j->memory_bytes));
 	json_object_object_add(m, "worker", json_object_new_int(w->n->self->id));
 	ft_conn_send(w->leader, FT_FRAME_RESULT, m, j->body, j->body_len);
 	json_object_put(m);
@@ -88,11 +93,15 @@ static void job_done(void *ud, uint64_t req, const struct ft_run_result *res)
 	struct ft_worker *w = ud;
 	struct job *j = find_job(w, req);
 	w->running--;
+	ft_metrics_run_done(ft_verdict_name(res->verdict), res->wall_ms);
 	if (j) {
 		j->state = JOB_DONE;
 		j->verdict = res->verdict;
 		j->exit_code = res->exit_code;
 		j->wall_ms = res->wall_ms;
+		j->run_ms = res->run_ms;
+		j->cpu_ms = res->cpu_ms;
+		j->memory_bytes = res->memory_bytes;
 		j->body = ft_xmemdup(res->body ? res->body : "", res->body_len);
 		j->body_len = res->body_len;
 		j->done_at_ms = ft_now_ms();
@@ -310,12 +319,28 @@ struct ft_worker *ft_worker_new(struct ft_node *n)
 		.work_dir = w->work_dir,
 		.wall_ms = n->cfg.limits.run_wall_ms,
 		.max_output_bytes = n->cfg.limits.max_output_bytes,
+		.compile_wall_ms = n->cfg.limits.compile_wall_ms,
+		.cpu_ms = n->cfg.limits.run_cpu_ms,
+		.memory_bytes = n->cfg.limits.run_memory_bytes,
+		.compile_memory_bytes = n->cfg.limits.compile_memory_bytes,
+		.max_processes = n->cfg.limits.run_max_processes,
+		.max_file_bytes = n->cfg.limits.run_max_file_bytes,
+		.sandbox_disabled = !n->cfg.sandbox.enabled,
+		.bwrap = n->cfg.sandbox.bwrap,
+		.sandbox_uid = n->cfg.sandbox.uid,
+		.sandbox_gid = n->cfg.sandbox.gid,
+		.memory_mode = strcmp(n->cfg.sandbox.memory, "cgroup2") == 0   ? FT_MEMORY_CGROUP2
+			       : strcmp(n->cfg.sandbox.memory, "cgroup1") == 0 ? FT_MEMORY_CGROUP1
+			       : strcmp(n->cfg.sandbox.memory, "rlimit") == 0  ? FT_MEMORY_RLIMIT
+									       : FT_MEMORY_AUTO,
 	};
 	w->runner = ft_runner_new(n->ev, &rc);
 	if (!w->runner) {
+		ft_log_err("cannot set up the runner: %s", ft_runner_last_error());
 		free(w);
 		return NULL;
 	}
+	ft_log_info("runner: %s", ft_runner_describe(w->runner));
 	uint64_t now;
 	sd_event_now(n->ev, CLOCK_MONOTONIC, &now);
 	sd_event_add_time(n->ev, &w->sweep, CLOCK_MONOTONIC, now + 5000000, 100000, sweep_cb, w);

@@ -1,23 +1,32 @@
-/* Compile and run submitted Java programs as child processes of the event
- * loop.
+/* Compile and run submitted Java programs as sandboxed child processes of
+ * the event loop.
  *
  * One job = one private directory under work_dir holding Name.java, the
  * compiled classes/ and the children's output files.  The compile JVM
- * (ft.Compiler) runs first; if it succeeds the run JVM (ft.Launcher) runs with
- * the result channel on fd 3.  Each child leads its own process group, so a
- * timeout (one timer for compile + run) takes down everything the program
- * started with one kill().
+ * (ft.Compiler) runs first, then the run JVM (ft.Launcher) with the result
+ * channel on fd 3.  Each is a child of its own: bubblewrap with the job
+ * directory at /job (sandbox.h), in a cgroup of its own where there is one
+ * (cgroup.h), under rlimits, with a wall-clock timer per phase and, while
+ * the program runs, a poll of its output sizes and CPU time.  A limit that
+ * trips kills the child's whole process tree: SIGKILL to bwrap's process
+ * group ends its PID namespace (and cgroup.kill on cgroup v2).  The verdict
+ * comes from what was observed (verdict.h).
  *
  * The caller must block SIGCHLD in every thread before creating the sd_event
  * loop (sd_event_add_child requires it).  done() must not free the runner's
  * event loop; it may start new jobs and may even free the runner (nothing of
  * the runner is touched after done() returns). */
 #include "runner/runner.h"
+#include "runner/cgroup.h"
 #include "runner/javasrc.h"
+#include "runner/limits.h"
+#include "runner/sandbox.h"
+#include "runner/verdict.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -37,15 +46,28 @@
 /* The compiler writes class files and diagnostics; this only guards the
  * disk, the user's output limit does not apply to it. */
 #define COMPILE_FSIZE_MAX ((rlim_t)64 << 20)
+/* The compiler's own threads (javac is single-threaded, the JVM is not). */
+#define COMPILE_MAX_TASKS 256
+/* Tasks of the sandbox itself (bwrap's monitor and init) on top of the
+ * program's limit. */
+#define SANDBOX_TASKS 4
 /* How much of a failed child's stderr goes into an internal-error body. */
 #define STDERR_EXCERPT 2048
-/* How often a running program's output files are checked against the
- * limit: the kernel caps each file, but a program that keeps printing would
- * otherwise spin on failing writes until the wall limit. */
-#define OUTPUT_POLL_USEC (100 * 1000)
+/* How often a running program's output files and CPU time are checked: the
+ * kernel caps each file (and RLIMIT_CPU the CPU to the second), but a
+ * program that keeps printing would otherwise spin on failing writes until
+ * the wall limit. */
+#define POLL_USEC (100 * 1000)
 /* Depth beyond which a job directory is not cleaned (a program building
  * absurdly deep trees must not make the daemon recurse without bound). */
 #define REMOVE_DEPTH_MAX 128
+/* Job cgroups whose tasks are still leaving are retried this often, this
+ * many times (then left for the next start's clean-up). */
+#define CGROUP_RETRY_USEC (200 * 1000)
+#define CGROUP_RETRIES 300
+/* The start-up self-test: java -version in the sandbox. */
+#define SELFTEST_TIMEOUT_MS 20000
+#define DEFAULT_SANDBOX_ID 65534
 
 #define SRC_FILE_SUFFIX ".java"
 #define CLASSES_DIR "classes"
@@ -54,6 +76,10 @@
 #define RUN_OUT "stdout"
 #define RUN_ERR "stderr"
 #define RUN_RESULT "result"
+
+/* ft.Compiler's exit statuses. */
+#define COMPILER_EXIT_ERRORS 1
+#define COMPILER_EXIT_OOM 3
 
 static const char *const verdict_names[] = {
 	[FT_VERDICT_OK] = "ok",
@@ -94,6 +120,7 @@ struct job {
 	uint64_t id;
 	ft_run_done_fn done;
 	void *ud;
+	struct ft_run_limits lim;
 
 	char *dir; /* absolute path of the private directory */
 	int dirfd;
@@ -101,8 +128,10 @@ struct job {
 	char simple[SIMPLE_NAME_MAX + 1];
 
 	enum phase phase;
-	pid_t pid;       /* current child, also its process group; 0 if none */
-	int exec_err_fd; /* read end of the child's exec-failure pipe */
+	pid_t pid;       /* current child (bwrap), also its process group; 0 if none */
+	int exec_err_fd; /* read end: struct ft_spawn_failure if set-up failed */
+	int status_fd;   /* read end of bwrap's status pipe */
+	struct ft_cgroup_job *cg;
 	sd_event_source *child_src;
 	sd_event_source *timer_src;
 	sd_event_source *defer_src;
@@ -110,30 +139,57 @@ struct job {
 	int watch_fds[3]; /* run phase: stdout, stderr, result, as the child has them */
 	bool deadline_passed;
 	bool killed_by_timer;
+	bool killed_cpu;
+	bool killed_output;
 	int64_t start_ms;
+	int64_t phase_start_ms;
+	/* bwrap's status text (its init's pid) for the current child. */
+	char status[512];
+	size_t status_len;
+	/* Without a cgroup: the process tree's use, sampled from /proc. */
+	int64_t sample_cpu_ms;
+	int64_t sample_peak;
 
 	struct ft_run_result res;
 };
 
+/* A job cgroup that could not be removed yet. */
+struct cg_grave {
+	struct cg_grave *next;
+	struct ft_cgroup_job *cg;
+	int tries;
+};
+
 struct ft_runner {
 	sd_event *ev;
-	char *java;
-	char *jar;
 	char *work_dir;
-	int wall_ms;
-	size_t max_output;
+	struct ft_run_limits max; /* configured: defaults and maxima */
+	struct ft_sandbox *sb;
+	struct ft_cgroups *cg;    /* NULL: no cgroups, rlimits only */
+	struct cg_grave *graves;
+	sd_event_source *grave_timer;
 	struct job *jobs;
 	size_t active;
+	char desc[2048];
 };
 
 /* Children get a fixed, small environment: nothing from the daemon's (no
- * JAVA_TOOL_OPTIONS or CLASSPATH sneaking in), and a UTF-8 locale so the
- * JVM can handle non-ASCII class and file names. */
+ * JAVA_TOOL_OPTIONS or CLASSPATH sneaking in), a UTF-8 locale so the JVM
+ * can handle non-ASCII class and file names, and few malloc arenas (each
+ * reserves 64 MiB of address space, which matters under RLIMIT_AS). */
 static char *const child_env[] = {
 	"PATH=/usr/local/bin:/usr/bin:/bin",
 	"LANG=C.UTF-8",
+	"MALLOC_ARENA_MAX=2",
 	NULL,
 };
+
+static char last_error[1024];
+
+const char *ft_runner_last_error(void)
+{
+	return last_error;
+}
 
 /* ---- small helpers ---- */
 
@@ -182,29 +238,6 @@ static char *absolutize(const char *path)
 	if (!getcwd(cwd, sizeof(cwd)))
 		return NULL;
 	return xasprintf("%s/%s", cwd, path);
-}
-
-/* execve() does not search PATH, and doing the search in the child would
- * not be async-signal-safe, so a bare "java" is resolved once here. */
-static char *resolve_exe(const char *name)
-{
-	if (strchr(name, '/'))
-		return absolutize(name);
-	const char *path = getenv("PATH");
-	if (!path || !*path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	while (*path) {
-		size_t n = strcspn(path, ":");
-		char *cand = xasprintf("%.*s/%s", (int)n, path, name);
-		if (n > 0 && access(cand, X_OK) == 0)
-			return cand;
-		free(cand);
-		path += n;
-		if (*path == ':')
-			path++;
-	}
-	errno = ENOENT;
-	return NULL;
 }
 
 /* At most max bytes from the start of fd, NUL-terminated. */
@@ -295,83 +328,77 @@ static void remove_tree_at(int parent, const char *name, int depth)
 	(void)unlinkat(parent, name, AT_REMOVEDIR);
 }
 
+
+/* ---- cgroups of finished children ---- */
+
+static void arm_grave_timer(struct ft_runner *r)
+{
+	if (r->grave_timer) {
+		if (sd_event_source_set_time_relative(r->grave_timer, CGROUP_RETRY_USEC) >= 0)
+			(void)sd_event_source_set_enabled(r->grave_timer, SD_EVENT_ONESHOT);
+	}
+}
+
+static int on_grave_timer(sd_event_source *s, uint64_t usec, void *ud)
+{
+	struct ft_runner *r = ud;
+	struct cg_grave **pp = &r->graves;
+	while (*pp) {
+		struct cg_grave *g = *pp;
+		bool gone = ft_cgroup_job_destroy(g->cg) == 0;
+		if (!gone && ++g->tries >= CGROUP_RETRIES)
+			ft_cgroup_job_abandon(g->cg); /* left for the next start */
+		if (gone || g->tries >= CGROUP_RETRIES) {
+			*pp = g->next;
+			free(g);
+			continue;
+		}
+		pp = &g->next;
+	}
+	if (r->graves)
+		arm_grave_timer(r);
+	return 0;
+}
+
+/* Removes a finished child's cgroup now, or as soon as its last tasks
+ * (killed, still exiting) have left. */
+static void release_cgroup(struct ft_runner *r, struct ft_cgroup_job *cg)
+{
+	if (!cg || ft_cgroup_job_destroy(cg) == 0)
+		return;
+	struct cg_grave *g = xmalloc(sizeof(*g));
+	g->cg = cg;
+	g->tries = 0;
+	g->next = r->graves;
+	r->graves = g;
+	if (!r->grave_timer) {
+		if (sd_event_add_time_relative(r->ev, &r->grave_timer, CLOCK_MONOTONIC,
+					       CGROUP_RETRY_USEC, 10000, on_grave_timer, r) < 0)
+			r->grave_timer = NULL;
+		else
+			(void)sd_event_source_set_enabled(r->grave_timer, SD_EVENT_ONESHOT);
+	} else {
+		arm_grave_timer(r);
+	}
+}
+
 /* ---- spawning ---- */
 
-struct spawn_args {
-	const char *path;
-	char *const *argv;
-	int dirfd;
-	int fds[4]; /* become 0..3 in the child; fds[3] < 0: no fd 3 */
+static bool memory_by_rlimit(const struct ft_runner *r)
+{
+	return !ft_cgroups_has(r->cg, FT_CG_MEMORY);
+}
+
+/* What one child may use. */
+struct child_limits {
+	const char *rw_subdir; /* writable below /job */
+	uint64_t tmp_bytes;
 	rlim_t fsize;
-	int err_pipe; /* write end: errno if exec fails */
+	rlim_t cpu_seconds;
+	uint64_t memory; /* cgroup limit */
+	int tasks;       /* the program's processes + threads */
+	rlim_t address_space;
 };
-
-/* Closes every fd >= first except keep. */
-static void close_fds_from(int first, int keep)
-{
-	int rc = 0;
-	if (keep > first)
-		rc = close_range((unsigned)first, (unsigned)keep - 1, 0);
-	if (rc == 0)
-		rc = close_range((unsigned)(keep >= first ? keep + 1 : first), ~0U, 0);
-	if (rc == 0)
-		return;
-	/* No close_range (old kernel, seccomp): the slow way. */
-	struct rlimit rl;
-	int max = 65536;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur < (rlim_t)max)
-		max = (int)rl.rlim_cur;
-	for (int fd = first; fd < max; fd++)
-		if (fd != keep)
-			(void)close(fd);
-}
-
-/* In the forked child: only async-signal-safe calls from here on. */
-static _Noreturn void child_exec(const struct spawn_args *a)
-{
-	int err_fd = a->err_pipe;
-	int nfds = a->fds[3] >= 0 ? 4 : 3;
-	int high[4];
-	struct sigaction dfl;
-	sigset_t none;
-	struct rlimit fsize = {a->fsize, a->fsize};
-	struct rlimit nocore = {0, 0};
-
-	if (setpgid(0, 0) < 0)
-		goto fail;
-	/* Ignored signals stay ignored across exec; the daemon's dispositions
-	 * and its blocked SIGCHLD are no business of the JVM's. */
-	memset(&dfl, 0, sizeof(dfl));
-	dfl.sa_handler = SIG_DFL;
-	for (int sig = 1; sig < NSIG; sig++)
-		(void)sigaction(sig, &dfl, NULL);
-	sigemptyset(&none);
-	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
-		goto fail;
-	if (setrlimit(RLIMIT_FSIZE, &fsize) < 0 || setrlimit(RLIMIT_CORE, &nocore) < 0)
-		goto fail;
-	if (fchdir(a->dirfd) < 0)
-		goto fail;
-	/* Lift every source above 0..3 first, so no dup2 below can clobber a
-	 * source that happened to sit on one of the target numbers. */
-	for (int i = 0; i < nfds; i++)
-		if ((high[i] = fcntl(a->fds[i], F_DUPFD_CLOEXEC, 10)) < 0)
-			goto fail;
-	if ((err_fd = fcntl(a->err_pipe, F_DUPFD_CLOEXEC, 10)) < 0) {
-		err_fd = a->err_pipe;
-		goto fail;
-	}
-	for (int i = 0; i < nfds; i++)
-		if (dup2(high[i], i) < 0)
-			goto fail;
-	close_fds_from(nfds, err_fd);
-	execve(a->path, a->argv, child_env);
-fail:;
-	int e = errno;
-	(void)!write(err_fd, &e, sizeof(e));
-	_exit(127);
-}
 
 /* Read-write so that the runner can read the result channel back through
  * the very fd the child had. */
@@ -388,80 +415,180 @@ static void close_if_open(int *fd)
 }
 
 static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *ud);
+static int on_timeout(sd_event_source *s, uint64_t usec, void *ud);
 
-/* Starts one child with stdin = /dev/null, stdout/stderr (and the result
- * channel) on files of the job directory.  0, or -1 with errno. */
+/* Starts one sandboxed child with stdin = /dev/null, stdout/stderr (and the
+ * result channel) on files of the job directory.  0, or -1 with a message
+ * in err. */
 static int spawn_child(struct job *j, char *const argv[], const char *out_name,
-		       const char *err_name, const char *chan_name, rlim_t fsize)
+		       const char *err_name, const char *chan_name, const struct child_limits *cl,
+		       char *err, size_t errlen)
 {
-	/* The run phase keeps its output fds to watch their sizes. */
-	bool watch = chan_name != NULL;
-	struct spawn_args a = {
-		.path = j->r->java, .argv = argv, .dirfd = j->dirfd,
-		.fds = {-1, -1, -1, -1}, .fsize = fsize, .err_pipe = -1,
+	struct ft_runner *r = j->r;
+	bool watch = chan_name != NULL; /* the run phase keeps its fds to watch sizes */
+	int fds[4] = {-1, -1, -1, -1};
+	int cgfds[FT_CG_N];
+	struct ft_spawned sp = {-1, -1, -1};
+	int rc = -1;
+
+	fds[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	fds[1] = open_output(j->dirfd, out_name);
+	fds[2] = open_output(j->dirfd, err_name);
+	if (chan_name) {
+		fds[3] = open_output(j->dirfd, chan_name);
+		/* ft.Launcher reopens it through /proc/self/fd/3, which checks
+		 * the file's permissions against the sandbox user. */
+		if (fds[3] >= 0 && ft_sandbox_enabled(r->sb) &&
+		    fchown(fds[3], ft_sandbox_uid(r->sb), ft_sandbox_gid(r->sb)) < 0)
+			close_if_open(&fds[3]);
+	}
+	if (fds[0] < 0 || fds[1] < 0 || fds[2] < 0 || (chan_name && fds[3] < 0)) {
+		snprintf(err, errlen, "cannot create output files: %s", strerror(errno));
+		goto out;
+	}
+	if (r->cg) {
+		j->cg = ft_cgroup_job_new(r->cg, cl->memory, cl->tasks + SANDBOX_TASKS, err, errlen);
+		if (!j->cg)
+			goto out;
+	}
+	struct ft_spawn s = {
+		.dirfd = j->dirfd,
+		.dir_path = j->dir,
+		.rw_subdir = cl->rw_subdir,
+		.tmp_bytes = cl->tmp_bytes,
+		.fds = {fds[0], fds[1], fds[2], fds[3]},
+		.cgroup_fds = cgfds,
+		.n_cgroup_fds = j->cg ? ft_cgroup_job_procs_fds(j->cg, cgfds) : 0,
+		.fsize = cl->fsize,
+		.cpu_seconds = cl->cpu_seconds,
+		/* Per uid across the whole system: only when no pids cgroup. */
+		.nproc = ft_cgroups_has(r->cg, FT_CG_PIDS) ? 0 : (rlim_t)(cl->tasks + SANDBOX_TASKS),
+		.address_space = memory_by_rlimit(r) ? cl->address_space : 0,
+		.argv = argv,
+		.env = child_env,
 	};
-	int pipefd[2] = {-1, -1};
-	int rc = -1, saved;
-
-	a.fds[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	a.fds[1] = open_output(j->dirfd, out_name);
-	a.fds[2] = open_output(j->dirfd, err_name);
-	if (chan_name)
-		a.fds[3] = open_output(j->dirfd, chan_name);
-	if (a.fds[0] < 0 || a.fds[1] < 0 || a.fds[2] < 0 || (chan_name && a.fds[3] < 0))
+	if (ft_sandbox_spawn(r->sb, &s, &sp) < 0) {
+		snprintf(err, errlen, "cannot start a child: %s", strerror(errno));
 		goto out;
-	if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) < 0)
-		goto out;
-	a.err_pipe = pipefd[1];
-
-	pid_t pid = fork();
-	if (pid < 0)
-		goto out;
-	if (pid == 0)
-		child_exec(&a);
-	/* Also from this side, so that the group exists before the timer can
-	 * possibly try to kill it; fails harmlessly once the child has exec'd. */
-	(void)setpgid(pid, pid);
-	j->pid = pid;
-	j->exec_err_fd = pipefd[0];
-	pipefd[0] = -1;
-	int r = sd_event_add_child(j->r->ev, &j->child_src, pid, WEXITED, on_child_exit, j);
-	if (r < 0) {
+	}
+	j->pid = sp.pid;
+	j->exec_err_fd = sp.err_fd;
+	j->status_fd = sp.status_fd;
+	j->phase_start_ms = now_ms();
+	j->status_len = 0;
+	j->status[0] = '\0';
+	j->sample_cpu_ms = j->sample_peak = -1;
+	int e = sd_event_add_child(r->ev, &j->child_src, sp.pid, WEXITED, on_child_exit, j);
+	if (e < 0) {
 		/* Without a watch nobody would reap it: do it now. */
-		kill(-pid, SIGKILL);
-		(void)waitpid(pid, NULL, 0);
+		kill(-sp.pid, SIGKILL);
+		(void)waitpid(sp.pid, NULL, 0);
 		j->pid = 0;
 		close_if_open(&j->exec_err_fd);
-		errno = -r;
+		close_if_open(&j->status_fd);
+		snprintf(err, errlen, "cannot watch the child: %s", strerror(-e));
 		goto out;
 	}
 	rc = 0;
 	if (watch) {
 		for (int i = 0; i < 3; i++) {
-			j->watch_fds[i] = a.fds[i + 1];
-			a.fds[i + 1] = -1;
+			j->watch_fds[i] = fds[i + 1];
+			fds[i + 1] = -1;
 		}
 	}
 out:
-	saved = errno;
+	if (rc < 0 && j->cg) {
+		release_cgroup(r, j->cg);
+		j->cg = NULL;
+	}
 	for (int i = 0; i < 4; i++)
-		close_if_open(&a.fds[i]);
-	close_if_open(&pipefd[0]);
-	close_if_open(&pipefd[1]);
-	errno = saved;
+		close_if_open(&fds[i]);
 	return rc;
 }
 
-static int spawn_compiler(struct job *j)
+/* From the clock, not from the loop's cached "now": a spawn takes a while,
+ * and the program must get its whole time. */
+static uint64_t deadline_usec(int ms)
 {
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000 + (uint64_t)ms * 1000;
+}
+
+static int arm_timer(struct job *j, int ms)
+{
+	uint64_t at = deadline_usec(ms);
+	j->deadline_passed = false;
+	j->killed_by_timer = false;
+	if (j->timer_src) {
+		int rc = sd_event_source_set_time(j->timer_src, at);
+		if (rc >= 0)
+			rc = sd_event_source_set_enabled(j->timer_src, SD_EVENT_ONESHOT);
+		return rc;
+	}
+	return sd_event_add_time(j->r->ev, &j->timer_src, CLOCK_MONOTONIC, at, 1000, on_timeout, j);
+}
+
+/* The JVM flags both children share, and the memory flags for budget.
+ * Returns the number of arguments written to argv (which has room). */
+static int jvm_args(const struct ft_runner *r, uint64_t budget, char *argv[],
+		    char mem[][FT_JVM_ARG_LEN])
+{
+	struct ft_jvm_mem m;
+	int n = 0;
+	argv[n++] = (char *)ft_sandbox_java(r->sb);
+	argv[n++] = "-XX:+UseSerialGC";
+	argv[n++] = "-XX:TieredStopAtLevel=1";
+	argv[n++] = "-XX:-UsePerfData";
+	argv[n++] = "-Xshare:auto";
+	ft_jvm_mem_plan(budget, memory_by_rlimit(r), &m);
+	int nm = ft_jvm_mem_args(&m, mem);
+	for (int i = 0; i < nm; i++)
+		argv[n++] = mem[i];
+	return n;
+}
+
+static uint64_t address_space_for(const struct ft_runner *r, uint64_t budget)
+{
+	struct ft_jvm_mem m;
+	ft_jvm_mem_plan(budget, true, &m);
+	return m.address_space;
+}
+
+static int spawn_compiler(struct job *j, char *err, size_t errlen)
+{
+	struct ft_runner *r = j->r;
 	char src[SIMPLE_NAME_MAX + sizeof(SRC_FILE_SUFFIX)];
+	char mem[FT_JVM_MEM_ARGS_MAX][FT_JVM_ARG_LEN];
+	char *argv[32];
 	snprintf(src, sizeof(src), "%s%s", j->simple, SRC_FILE_SUFFIX);
-	char *const argv[] = {
-		"java", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData",
-		"-cp", j->r->jar, "ft.Compiler", src, CLASSES_DIR, NULL,
+	char *tmpdir = xasprintf("-Djava.io.tmpdir=%s",
+				 ft_sandbox_enabled(r->sb) ? FT_SANDBOX_TMP : j->dir);
+	int n = jvm_args(r, j->lim.compile_memory_bytes, argv, mem);
+	argv[n++] = tmpdir;
+	argv[n++] = "-cp";
+	argv[n++] = (char *)ft_sandbox_jar(r->sb);
+	argv[n++] = "ft.Compiler";
+	argv[n++] = src;
+	argv[n++] = CLASSES_DIR;
+	argv[n] = NULL;
+	struct child_limits cl = {
+		.rw_subdir = CLASSES_DIR,
+		.tmp_bytes = 16 * FT_MiB,
+		.fsize = COMPILE_FSIZE_MAX,
+		.cpu_seconds = ft_cpu_rlimit_seconds(2 * j->lim.compile_wall_ms),
+		.memory = j->lim.compile_memory_bytes,
+		.tasks = COMPILE_MAX_TASKS,
+		.address_space = address_space_for(r, j->lim.compile_memory_bytes),
 	};
 	j->phase = PHASE_COMPILE;
-	return spawn_child(j, argv, COMPILE_OUT, COMPILE_ERR, NULL, COMPILE_FSIZE_MAX);
+	int rc = spawn_child(j, argv, COMPILE_OUT, COMPILE_ERR, NULL, &cl, err, errlen);
+	free(tmpdir);
+	if (rc == 0 && j->lim.compile_wall_ms > 0 && arm_timer(j, j->lim.compile_wall_ms) < 0) {
+		snprintf(err, errlen, "cannot arm the compile timer");
+		return -1; /* the child is watched: its exit still ends the job */
+	}
+	return rc;
 }
 
 enum { WATCH_OUT, WATCH_ERR, WATCH_RESULT };
@@ -471,46 +598,126 @@ static bool over_limit(struct job *j, int which)
 {
 	struct stat st;
 	int fd = j->watch_fds[which];
-	return fd >= 0 && fstat(fd, &st) == 0 && (uint64_t)st.st_size > (uint64_t)j->r->max_output;
+	return fd >= 0 && fstat(fd, &st) == 0 && (uint64_t)st.st_size > j->lim.max_output_bytes;
 }
 
-static int on_output_poll(sd_event_source *s, uint64_t usec, void *ud)
+/* Kills the current child's whole tree: bwrap's group (its PID namespace
+ * dies with it) and, on cgroup v2, every task of the cgroup at once. */
+static void kill_child(struct job *j)
+{
+	if (j->pid > 1)
+		(void)kill(-j->pid, SIGKILL);
+	if (j->cg)
+		(void)ft_cgroup_job_kill(j->cg);
+}
+
+/* The root of the program's process tree: bwrap's init in the sandbox,
+ * else the JVM itself.  -1 while unknown. */
+static pid_t tree_root(struct job *j)
+{
+	if (!ft_sandbox_enabled(j->r->sb))
+		return j->pid;
+	ft_sandbox_read_status(j->status_fd, j->status, sizeof(j->status), &j->status_len);
+	return ft_sandbox_child_pid(j->status);
+}
+
+/* Without cgroup accounting: sample the tree's CPU time and peak RSS. */
+static void sample_usage(struct job *j)
+{
+	pid_t root = tree_root(j);
+	if (root <= 1)
+		return;
+	struct ft_proc_usage u;
+	ft_proc_tree_usage(root, &u);
+	if (u.processes == 0)
+		return;
+	if (u.cpu_ms > j->sample_cpu_ms)
+		j->sample_cpu_ms = u.cpu_ms;
+	if (u.peak_rss > j->sample_peak)
+		j->sample_peak = u.peak_rss;
+}
+
+static int on_poll(sd_event_source *s, uint64_t usec, void *ud)
 {
 	struct job *j = ud;
+	if (j->pid <= 1)
+		return 0;
+	if (!ft_cgroups_has(j->r->cg, FT_CG_CPU) || !ft_cgroups_has(j->r->cg, FT_CG_MEMORY)) {
+		sample_usage(j);
+		if (!ft_cgroups_has(j->r->cg, FT_CG_CPU) && j->lim.run_cpu_ms > 0 &&
+		    j->sample_cpu_ms >= j->lim.run_cpu_ms) {
+			j->killed_cpu = true;
+			kill_child(j);
+			return 0;
+		}
+	}
 	if (over_limit(j, WATCH_OUT) || over_limit(j, WATCH_ERR) || over_limit(j, WATCH_RESULT)) {
-		/* run_done() sees the size and reports the limit. */
-		if (j->pid > 1)
-			(void)kill(-j->pid, SIGKILL);
+		/* run_done() sees the sizes and reports the limit. */
+		j->killed_output = true;
+		kill_child(j);
 		return 0;
 	}
-	if (sd_event_source_set_time_relative(s, OUTPUT_POLL_USEC) >= 0)
+	if (j->cg && j->lim.run_cpu_ms > 0) {
+		int64_t ns = ft_cgroup_job_cpu_ns(j->cg);
+		if (ns >= 0 && ns / 1000000 >= j->lim.run_cpu_ms) {
+			j->killed_cpu = true;
+			kill_child(j);
+			return 0;
+		}
+	}
+	if (sd_event_source_set_time_relative(s, POLL_USEC) >= 0)
 		(void)sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 	return 0;
 }
 
-static int spawn_launcher(struct job *j)
+static int spawn_launcher(struct job *j, char *err, size_t errlen)
 {
-	char *cp = xasprintf("%s:%s", j->r->jar, CLASSES_DIR);
-	/* Temporary files land in the job directory and go away with it. */
-	char *tmpdir = xasprintf("-Djava.io.tmpdir=%s", j->dir);
-	char *const argv[] = {
-		"java", "-Xmx256m", "-Xss512k", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-		"-Xshare:auto", "-XX:-UsePerfData", tmpdir, "-cp", cp, "ft.Launcher", j->fqcn,
-		NULL,
-	};
+	struct ft_runner *r = j->r;
+	char mem[FT_JVM_MEM_ARGS_MAX][FT_JVM_ARG_LEN];
+	char *argv[32];
+	char *cp = xasprintf("%s:%s", ft_sandbox_jar(r->sb), CLASSES_DIR);
+	/* Temporary files land in the private /tmp (unsandboxed: the job
+	 * directory) and go away with it. */
+	char *tmpdir = xasprintf("-Djava.io.tmpdir=%s",
+				 ft_sandbox_enabled(r->sb) ? FT_SANDBOX_TMP : j->dir);
+	int n = jvm_args(r, j->lim.run_memory_bytes, argv, mem);
+	argv[n++] = tmpdir;
+	argv[n++] = "-cp";
+	argv[n++] = cp;
+	argv[n++] = "ft.Launcher";
+	argv[n++] = j->fqcn;
+	argv[n] = NULL;
 	/* One byte more than allowed, so "exactly at the limit" is still fine
 	 * and "over it" is visible as a file longer than the limit. */
-	rlim_t fsize = (rlim_t)j->r->max_output + 1;
+	uint64_t fmax = j->lim.max_output_bytes > j->lim.run_max_file_bytes
+				? j->lim.max_output_bytes
+				: j->lim.run_max_file_bytes;
+	uint64_t tmp = 2 * j->lim.run_max_file_bytes;
+	struct child_limits cl = {
+		.rw_subdir = NULL,
+		.tmp_bytes = tmp < FT_MiB ? FT_MiB : tmp,
+		.fsize = (rlim_t)fmax + 1,
+		.cpu_seconds = ft_cpu_rlimit_seconds(j->lim.run_cpu_ms),
+		.memory = j->lim.run_memory_bytes,
+		.tasks = j->lim.run_max_processes,
+		.address_space = address_space_for(r, j->lim.run_memory_bytes),
+	};
 	j->phase = PHASE_RUN;
-	int rc = spawn_child(j, argv, RUN_OUT, RUN_ERR, RUN_RESULT, fsize);
+	j->killed_cpu = j->killed_output = false;
+	int rc = spawn_child(j, argv, RUN_OUT, RUN_ERR, RUN_RESULT, &cl, err, errlen);
 	free(cp);
 	free(tmpdir);
-	/* Without the poll the kernel's cap still holds; only speed is lost. */
-	if (rc == 0)
-		(void)sd_event_add_time_relative(j->r->ev, &j->poll_src, CLOCK_MONOTONIC,
-						 OUTPUT_POLL_USEC, OUTPUT_POLL_USEC / 10,
-						 on_output_poll, j);
-	return rc;
+	if (rc < 0)
+		return rc;
+	if (j->lim.run_wall_ms > 0 && arm_timer(j, j->lim.run_wall_ms) < 0) {
+		snprintf(err, errlen, "cannot arm the run timer");
+		kill_child(j); /* its exit ends the job */
+		return 0;
+	}
+	/* Without the poll the kernel's caps still hold; only precision is lost. */
+	(void)sd_event_add_time_relative(r->ev, &j->poll_src, CLOCK_MONOTONIC, POLL_USEC,
+					 POLL_USEC / 10, on_poll, j);
+	return 0;
 }
 
 /* ---- delivering results ---- */
@@ -550,8 +757,13 @@ static void job_release(struct job *j)
 	j->defer_src = sd_event_source_unref(j->defer_src);
 	j->poll_src = sd_event_source_unref(j->poll_src);
 	close_if_open(&j->exec_err_fd);
+	close_if_open(&j->status_fd);
 	for (int i = 0; i < 3; i++)
 		close_if_open(&j->watch_fds[i]);
+	if (j->cg) {
+		release_cgroup(j->r, j->cg);
+		j->cg = NULL;
+	}
 	j->pid = 0;
 }
 
@@ -613,29 +825,55 @@ static void internal_error(struct job *j, const char *what, const char *detail)
 		       xasprintf("Internal error: %s\n%s", what, detail));
 }
 
-static void time_limit(struct job *j)
+static unsigned long long mib(uint64_t bytes)
 {
-	set_result_str(j, FT_VERDICT_TIME_LIMIT, -1,
-		       xasprintf("Time limit exceeded: the program ran for more than %d ms",
-				 j->r->wall_ms));
+	return (unsigned long long)(bytes / FT_MiB);
+}
+
+/* What the child's set-up wrote before it could exec, if anything. */
+static bool setup_failed(struct job *j, struct ft_spawn_failure *f)
+{
+	memset(f, 0, sizeof(*f));
+	bool failed = read(j->exec_err_fd, f, sizeof(*f)) == (ssize_t)sizeof(*f);
+	close_if_open(&j->exec_err_fd);
+	return failed;
 }
 
 /* Compile finished.  Returns true if the job is over (result set). */
-static bool compile_done(struct job *j, const siginfo_t *si)
+static bool compile_done(struct job *j, const siginfo_t *si, bool started,
+			 const struct ft_cgroup_stats *cs)
 {
-	bool compiled = si->si_code == CLD_EXITED && si->si_status == 0;
+	bool exited = si->si_code == CLD_EXITED;
+	bool compiled = exited && si->si_status == 0 && started;
 	/* A compile that ended right at the deadline leaves no time to run. */
 	if (j->killed_by_timer || (j->deadline_passed && compiled)) {
-		time_limit(j);
+		set_result_str(j, FT_VERDICT_TIME_LIMIT, -1,
+			       xasprintf("Time limit exceeded:\nCompilation took more than %d ms",
+					 j->lim.compile_wall_ms));
+		return true;
+	}
+	if (!started) {
+		char *e = stderr_excerpt(j, COMPILE_ERR);
+		internal_error(j, "the sandbox did not start", e);
+		free(e);
 		return true;
 	}
 	if (compiled) {
-		if (spawn_launcher(j) == 0)
+		char err[512];
+		j->poll_src = sd_event_source_unref(j->poll_src);
+		if (spawn_launcher(j, err, sizeof(err)) == 0)
 			return false;
-		internal_error(j, "could not start the program", strerror(errno));
+		internal_error(j, "could not start the program", err);
 		return true;
 	}
-	if (si->si_code == CLD_EXITED && si->si_status == 1) {
+	if (cs->oom_killed || (exited && si->si_status == COMPILER_EXIT_OOM)) {
+		set_result_str(j, FT_VERDICT_MEMORY_LIMIT, -1,
+			       xasprintf("Memory limit exceeded:\nThe compiler needed more than "
+					 "%llu MiB for this source",
+					 mib(j->lim.compile_memory_bytes)));
+		return true;
+	}
+	if (exited && si->si_status == COMPILER_EXIT_ERRORS) {
 		size_t len;
 		char *out = read_file_at(j->dirfd, COMPILE_OUT, (size_t)COMPILE_FSIZE_MAX, &len);
 		/* Anything else on stdout means the compiler JVM itself misbehaved. */
@@ -667,88 +905,182 @@ static bool jvm_failed_to_start(const char *err)
 	       has_prefix(err, "Unrecognized option") || has_prefix(err, "Unrecognized VM option");
 }
 
-static void run_done_without_answer(struct job *j, const siginfo_t *si)
+static const char *process_note(struct job *j, bool limited, char *buf, size_t len)
 {
-	char *err = stderr_excerpt(j, RUN_ERR);
-	if (jvm_failed_to_start(err)) {
-		internal_error(j, "the Java VM did not start", err);
-	} else if (si->si_code == CLD_EXITED) {
-		set_result_str(j, FT_VERDICT_RUNTIME_ERROR, si->si_status,
-			       xasprintf("Program exited with status %d before run() returned",
-					 si->si_status));
-	} else {
-		set_result_str(j, FT_VERDICT_RUNTIME_ERROR, -1,
-			       xasprintf("Program was killed by signal %d (%s) before run() returned",
-					 si->si_status, strsignal(si->si_status)));
-	}
-	free(err);
+	if (!limited)
+		return "";
+	snprintf(buf, len,
+		 "Process limit exceeded:\nThe program tried to run more than %d processes and "
+		 "threads\n",
+		 j->lim.run_max_processes);
+	return buf;
 }
 
-static void output_limit(struct job *j, int exit_code, const char *where)
+/* The body for a decided verdict.  chan is the channel text after its tag
+ * byte (len bytes, NUL-terminated), taken over when used. */
+static void compose(struct job *j, const struct ft_verdict_decision *d, char *chan, size_t len)
 {
-	set_result_str(j, FT_VERDICT_OUTPUT_LIMIT, exit_code,
-		       xasprintf("Output limit exceeded:\nThe program wrote more than %zu bytes %s",
-				 j->r->max_output, where));
-}
-
-static void run_done(struct job *j, const siginfo_t *si)
-{
-	int exit_code = si->si_code == CLD_EXITED ? si->si_status : -1;
-
-	if (j->killed_by_timer) {
-		time_limit(j);
+	char note[256];
+	const char *pn = process_note(j, d->processes_limited, note, sizeof(note));
+	char *body = NULL;
+	switch (d->why) {
+	case FT_WHY_ANSWER:
+		set_result(j, d->verdict, d->exit_code, chan, len);
 		return;
+	case FT_WHY_EXCEPTION:
+	case FT_WHY_THREADS:
+		if (!*pn) {
+			set_result(j, d->verdict, d->exit_code, chan, len);
+			return;
+		}
+		body = xasprintf("%s%s", pn, chan);
+		break;
+	case FT_WHY_WALL:
+		body = xasprintf("Time limit exceeded:\nThe program ran for more than %d ms",
+				 j->lim.run_wall_ms);
+		break;
+	case FT_WHY_CPU:
+		body = xasprintf("Time limit exceeded:\nThe program used more than %d ms of CPU time",
+				 j->lim.run_cpu_ms);
+		break;
+	case FT_WHY_STDOUT:
+	case FT_WHY_STDERR:
+	case FT_WHY_ANSWER_SIZE:
+		body = xasprintf("Output limit exceeded:\nThe program wrote more than %llu bytes %s",
+				 (unsigned long long)j->lim.max_output_bytes,
+				 d->why == FT_WHY_STDOUT	 ? "to standard output"
+				 : d->why == FT_WHY_STDERR ? "to standard error"
+							   : "as the answer of run()");
+		break;
+	case FT_WHY_FILE:
+		body = xasprintf("Output limit exceeded:\nThe program tried to write a file larger "
+				 "than %llu bytes, or more than %llu bytes in all to /tmp",
+				 (unsigned long long)j->lim.run_max_file_bytes,
+				 (unsigned long long)(2 * j->lim.run_max_file_bytes));
+		break;
+	case FT_WHY_OOM_KILL:
+		body = xasprintf("Memory limit exceeded:\nThe program used more than %llu MiB of "
+				 "memory and was killed",
+				 mib(j->lim.run_memory_bytes));
+		break;
+	case FT_WHY_HEAP:
+		body = xasprintf("Memory limit exceeded:\nThe program ran out of memory (limit %llu "
+				 "MiB)\n%s",
+				 mib(j->lim.run_memory_bytes), chan);
+		break;
+	case FT_WHY_EXIT:
+		body = xasprintf("%sProgram exited with status %d before run() returned", pn,
+				 d->exit_code);
+		break;
+	case FT_WHY_SIGNAL:
+		body = xasprintf("%sProgram was killed by signal %d (%s) before run() returned", pn,
+				 d->signal, strsignal(d->signal));
+		break;
+	case FT_WHY_SANDBOX:
+	case FT_WHY_NONE: {
+		char *err = stderr_excerpt(j, RUN_ERR);
+		body = xasprintf("Internal error: the Java VM did not start\n%s", err);
+		free(err);
+		break;
 	}
-	/* The JVM ignores SIGXFSZ (writes fail with EFBIG instead), but a
-	 * process the program started might not. */
-	if ((si->si_code != CLD_EXITED && si->si_status == SIGXFSZ) || over_limit(j, WATCH_OUT)) {
-		output_limit(j, exit_code, "to standard output");
-		return;
-	}
-	if (over_limit(j, WATCH_ERR)) {
-		output_limit(j, exit_code, "to standard error");
-		return;
-	}
-	if (over_limit(j, WATCH_RESULT)) {
-		output_limit(j, exit_code, "as the answer of run()");
-		return;
-	}
-	size_t len;
-	char *chan = read_fd(j->watch_fds[WATCH_RESULT], j->r->max_output + 1, &len);
-	if (len > 0 && (chan[0] == 'O' || chan[0] == 'E')) {
-		enum ft_verdict v = chan[0] == 'O' ? FT_VERDICT_OK : FT_VERDICT_RUNTIME_ERROR;
-		memmove(chan, chan + 1, len); /* also moves the NUL */
-		set_result(j, v, exit_code, chan, len - 1);
-		return;
 	}
 	free(chan);
-	run_done_without_answer(j, si);
+	set_result_str(j, d->verdict, d->exit_code, body);
+}
+
+static void run_done(struct job *j, const siginfo_t *si, bool started,
+		     const struct ft_cgroup_stats *cs, const struct rusage *ru)
+{
+	struct ft_run_facts f = {
+		.wall_killed = j->killed_by_timer,
+		.cpu_killed = j->killed_cpu,
+		.output_killed = j->killed_output,
+		.out_over = over_limit(j, WATCH_OUT),
+		.err_over = over_limit(j, WATCH_ERR),
+		.chan_over = over_limit(j, WATCH_RESULT),
+		.oom_killed = cs->oom_killed,
+		.pids_refused = cs->tasks_refused,
+		.exited = si->si_code == CLD_EXITED,
+		.status = si->si_status,
+		.cpu_ms = -1,
+		.cpu_limit_ms = j->lim.run_cpu_ms,
+	};
+	/* Unsandboxed, the JVM is our child and its rusage is exact; bwrap's
+	 * rusage never includes the program (its monitor does not reap its
+	 * init), so sandboxed runs without a cgroup use the samples. */
+	bool exact_ru = ru && !ft_sandbox_enabled(j->r->sb);
+	if (cs->cpu_ns >= 0)
+		f.cpu_ms = cs->cpu_ns / 1000000;
+	else if (exact_ru)
+		f.cpu_ms = (int64_t)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1000 +
+			   (ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1000;
+	else
+		f.cpu_ms = j->sample_cpu_ms;
+	j->res.cpu_ms = f.cpu_ms;
+	j->res.memory_bytes = cs->memory_peak >= 0 ? cs->memory_peak
+			      : exact_ru		? (int64_t)ru->ru_maxrss * 1024
+							: j->sample_peak;
+	j->res.run_ms = now_ms() - j->phase_start_ms;
+
+	size_t len = 0;
+	char *chan = read_fd(j->watch_fds[WATCH_RESULT], j->lim.max_output_bytes + 1, &len);
+	if (len > 0) {
+		f.chan_tag = (unsigned char)chan[0];
+		memmove(chan, chan + 1, len); /* also moves the NUL */
+		len--;
+	}
+	if (!started) {
+		f.sandbox_failed = true;
+	} else if (f.chan_tag == FT_CHAN_NONE) {
+		char *err = stderr_excerpt(j, RUN_ERR);
+		f.sandbox_failed = jvm_failed_to_start(err);
+		free(err);
+	}
+	struct ft_verdict_decision d;
+	ft_verdict_decide(&f, &d);
+	compose(j, &d, chan, len);
 }
 
 static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *ud)
 {
 	struct job *j = ud;
-	int exec_errno = 0;
+	struct ft_spawn_failure fail;
+	struct ft_cgroup_stats cs = {.cpu_ns = -1, .memory_peak = -1};
+	struct rusage ru;
+	bool have_ru = false;
+	int status;
 
-	/* The leader is still a zombie here, so its pid cannot have been
-	 * reused as a group id: take down whatever it left in its group. */
-	if (j->pid > 1)
+	/* bwrap is still a zombie here, so its pid cannot have been reused as
+	 * a group id: take down whatever it left in its group, and reap it
+	 * ourselves for its resource usage (which includes the program's
+	 * when bwrap's init reaped it). */
+	if (j->pid > 1) {
 		(void)kill(-j->pid, SIGKILL);
-	if (read(j->exec_err_fd, &exec_errno, sizeof(exec_errno)) != (ssize_t)sizeof(exec_errno))
-		exec_errno = 0;
-	close_if_open(&j->exec_err_fd);
+		have_ru = wait4(j->pid, &status, WNOHANG, &ru) == j->pid;
+	}
+	if (j->cg) {
+		(void)ft_cgroup_job_kill(j->cg);
+		ft_cgroup_job_stats(j->cg, &cs);
+		release_cgroup(j->r, j->cg);
+		j->cg = NULL;
+	}
+	ft_sandbox_read_status(j->status_fd, j->status, sizeof(j->status), &j->status_len);
+	bool started = !ft_sandbox_enabled(j->r->sb) || ft_sandbox_child_pid(j->status) > 0;
+	close_if_open(&j->status_fd);
 	j->child_src = sd_event_source_unref(j->child_src);
+	j->poll_src = sd_event_source_unref(j->poll_src);
 	j->pid = 0;
 
 	bool over = true;
-	if (exec_errno != 0) {
-		char *what = xasprintf("could not start %s", j->r->java);
-		internal_error(j, what, strerror(exec_errno));
+	if (setup_failed(j, &fail)) {
+		char *what = xasprintf("could not set up the sandbox (%s)",
+				       ft_sandbox_stage_name(fail.stage));
+		internal_error(j, what, strerror(fail.err));
 		free(what);
 	} else if (j->phase == PHASE_COMPILE) {
-		over = compile_done(j, si);
+		over = compile_done(j, si, started, &cs);
 	} else {
-		run_done(j, si);
+		run_done(j, si, started, &cs, have_ru ? &ru : NULL);
 	}
 	if (over)
 		deliver(j);
@@ -769,34 +1101,281 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *ud)
 	if (waitid(P_PID, (id_t)j->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == j->pid)
 		return 0;
 	j->killed_by_timer = true;
-	(void)kill(-j->pid, SIGKILL);
+	kill_child(j);
 	return 0;
 }
 
-/* ---- public API ---- */
+/* ---- set-up ---- */
+
+static void fail_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void fail_msg(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	va_end(ap);
+}
+
+/* Makes a job directory ready for the sandbox user: it may read and enter
+ * it, and write only where the compiler puts classes. */
+static int share_dir(const struct ft_runner *r, int dirfd)
+{
+	if (!ft_sandbox_enabled(r->sb))
+		return 0;
+	return fchmod(dirfd, 0755);
+}
+
+/* java -version in the sandbox with the run limits, blocking: proves at
+ * start that bwrap, the namespaces, the filter, the cgroups and the JVM
+ * flags work together, and measures what a sandboxed JVM start costs. */
+static int self_test(struct ft_runner *r, int64_t *took_ms)
+{
+	char *dir = xasprintf("%s/selftest-XXXXXX", r->work_dir);
+	int dirfd = -1, fds[4] = {-1, -1, -1, -1}, rc = -1;
+	struct ft_cgroup_job *cg = NULL;
+	struct ft_spawned sp = {-1, -1, -1};
+	char err[512] = "";
+
+	if (!mkdtemp(dir)) {
+		fail_msg("self-test: mkdtemp in %s: %s", r->work_dir, strerror(errno));
+		free(dir);
+		return -1;
+	}
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (dirfd < 0 || share_dir(r, dirfd) < 0) {
+		fail_msg("self-test: %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	fds[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	fds[1] = open_output(dirfd, RUN_OUT);
+	fds[2] = open_output(dirfd, RUN_ERR);
+	if (fds[0] < 0 || fds[1] < 0 || fds[2] < 0) {
+		fail_msg("self-test: output files: %s", strerror(errno));
+		goto out;
+	}
+	if (r->cg) {
+		cg = ft_cgroup_job_new(r->cg, r->max.run_memory_bytes,
+				       r->max.run_max_processes + SANDBOX_TASKS, err, sizeof(err));
+		if (!cg) {
+			fail_msg("self-test: cgroup: %s", err);
+			goto out;
+		}
+	}
+	char mem[FT_JVM_MEM_ARGS_MAX][FT_JVM_ARG_LEN];
+	char *argv[32];
+	int n = jvm_args(r, r->max.run_memory_bytes, argv, mem);
+	argv[n++] = "-version";
+	argv[n] = NULL;
+	int cgfds[FT_CG_N];
+	struct ft_spawn s = {
+		.dirfd = dirfd,
+		.dir_path = dir,
+		.tmp_bytes = FT_MiB,
+		.fds = {fds[0], fds[1], fds[2], -1},
+		.cgroup_fds = cgfds,
+		.n_cgroup_fds = cg ? ft_cgroup_job_procs_fds(cg, cgfds) : 0,
+		.fsize = 1 << 20,
+		.cpu_seconds = ft_cpu_rlimit_seconds(SELFTEST_TIMEOUT_MS),
+		.nproc = ft_cgroups_has(r->cg, FT_CG_PIDS)
+				 ? 0
+				 : (rlim_t)(r->max.run_max_processes + SANDBOX_TASKS),
+		.address_space = memory_by_rlimit(r) ? address_space_for(r, r->max.run_memory_bytes)
+						     : 0,
+		.argv = argv,
+		.env = child_env,
+	};
+	int64_t t0 = now_ms();
+	if (ft_sandbox_spawn(r->sb, &s, &sp) < 0) {
+		fail_msg("self-test: cannot start a child: %s", strerror(errno));
+		goto out;
+	}
+	int status = 0;
+	pid_t w;
+	struct timespec tick = {0, 2 * 1000 * 1000};
+	while ((w = waitpid(sp.pid, &status, WNOHANG)) == 0 && now_ms() - t0 < SELFTEST_TIMEOUT_MS)
+		nanosleep(&tick, NULL);
+	if (w == 0) {
+		kill(-sp.pid, SIGKILL);
+		(void)waitpid(sp.pid, &status, 0);
+		fail_msg("self-test: java -version in the sandbox took more than %d ms",
+			 SELFTEST_TIMEOUT_MS);
+		goto out;
+	}
+	*took_ms = now_ms() - t0;
+	struct ft_spawn_failure f;
+	if (read(sp.err_fd, &f, sizeof(f)) == (ssize_t)sizeof(f)) {
+		fail_msg("self-test: sandbox set-up failed at %s: %s", ft_sandbox_stage_name(f.stage),
+			 strerror(f.err));
+		goto out;
+	}
+	char st[512];
+	size_t st_len = 0;
+	st[0] = '\0';
+	ft_sandbox_read_status(sp.status_fd, st, sizeof(st), &st_len);
+	bool started = !ft_sandbox_enabled(r->sb) || ft_sandbox_child_pid(st) > 0;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !started) {
+		size_t len;
+		char *e = read_file_at(dirfd, RUN_ERR, STDERR_EXCERPT, &len);
+		fail_msg("self-test: java -version in the sandbox failed (status %#x): %s", status,
+			 e ? e : "");
+		free(e);
+		goto out;
+	}
+	rc = 0;
+out:
+	for (int i = 0; i < 4; i++)
+		close_if_open(&fds[i]);
+	close_if_open(&sp.err_fd);
+	close_if_open(&sp.status_fd);
+	if (cg) {
+		/* Its tasks are gone (waited for), but may still be leaving. */
+		for (int i = 0; i < 50 && cg; i++) {
+			if (ft_cgroup_job_destroy(cg) == 0)
+				cg = NULL;
+			else
+				nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+		}
+		if (cg)
+			ft_cgroup_job_abandon(cg);
+	}
+	close_if_open(&dirfd);
+	remove_tree_at(AT_FDCWD, dir, 0);
+	free(dir);
+	return rc;
+}
+
+/* Job directories a killed daemon left behind (this work directory is the
+ * node's own: nothing else runs jobs in it). */
+static void remove_stale_jobs(const char *work_dir)
+{
+	DIR *d = opendir(work_dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (!has_prefix(e->d_name, "job-") && !has_prefix(e->d_name, "selftest-"))
+			continue;
+		remove_tree_at(dirfd(d), e->d_name, 0);
+	}
+	closedir(d);
+}
+
+static void limits_from_conf(struct ft_run_limits *l, const struct ft_runner_conf *conf)
+{
+	*l = (struct ft_run_limits){
+		.compile_wall_ms = conf->compile_wall_ms,
+		.run_wall_ms = conf->wall_ms,
+		.run_cpu_ms = conf->cpu_ms,
+		.run_memory_bytes = conf->memory_bytes,
+		.compile_memory_bytes = conf->compile_memory_bytes,
+		.run_max_processes = conf->max_processes,
+		.run_max_file_bytes = conf->max_file_bytes,
+		.max_output_bytes = conf->max_output_bytes,
+	};
+	ft_run_limits_fill(l);
+}
+
+void ft_runner_set_limits(struct ft_runner *r, const struct ft_runner_conf *conf)
+{
+	limits_from_conf(&r->max, conf);
+}
+
+static void describe(struct ft_runner *r, const char *cg_why, int64_t selftest_ms)
+{
+	char mem[1024];
+	const struct ft_run_limits *l = &r->max;
+	if (r->cg)
+		snprintf(mem, sizeof(mem), "%s", ft_cgroups_describe(r->cg));
+	else
+		snprintf(mem, sizeof(mem), "JVM heap flags + RLIMIT_AS (no cgroup: %s)", cg_why);
+	snprintf(r->desc, sizeof(r->desc),
+		 "memory limit by %s; processes by %s; CPU time by %s; sandbox: %s; limits: run "
+		 "%d ms wall, %d ms CPU, %llu MiB, %d tasks, files %llu bytes, output %llu bytes; "
+		 "compile %d ms wall, %llu MiB; self-test (java -version sandboxed) %" PRId64 " ms",
+		 mem,
+		 ft_cgroups_has(r->cg, FT_CG_PIDS) ? "the pids cgroup"
+						   : "RLIMIT_NPROC (counted per uid)",
+		 ft_cgroups_has(r->cg, FT_CG_CPU) ? "cgroup CPU accounting (polled) + RLIMIT_CPU"
+						  : "RLIMIT_CPU (whole seconds)",
+		 ft_sandbox_describe(r->sb), l->run_wall_ms, l->run_cpu_ms,
+		 mib(l->run_memory_bytes), l->run_max_processes,
+		 (unsigned long long)l->run_max_file_bytes, (unsigned long long)l->max_output_bytes,
+		 l->compile_wall_ms, mib(l->compile_memory_bytes), selftest_ms);
+}
+
+static enum ft_cgroup_want cgroup_want(enum ft_memory_mode m)
+{
+	switch (m) {
+	case FT_MEMORY_CGROUP2:
+		return FT_CGROUP_V2_ONLY;
+	case FT_MEMORY_CGROUP1:
+		return FT_CGROUP_V1_ONLY;
+	case FT_MEMORY_RLIMIT:
+		return FT_CGROUP_OFF;
+	default:
+		return FT_CGROUP_AUTO;
+	}
+}
 
 struct ft_runner *ft_runner_new(sd_event *ev, const struct ft_runner_conf *conf)
 {
+	char err[512] = "", cg_why[512] = "";
+	int64_t selftest_ms = -1;
+	int saved = EINVAL;
+
+	last_error[0] = '\0';
 	struct ft_runner *r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
-	r->java = resolve_exe(conf->java);
-	r->jar = absolutize(conf->jar);
+	r->ev = sd_event_ref(ev);
+	limits_from_conf(&r->max, conf);
+
 	r->work_dir = absolutize(conf->work_dir);
-	if (!r->java || !r->jar || !r->work_dir) {
-		int saved = errno;
-		free(r->java);
-		free(r->jar);
-		free(r->work_dir);
-		free(r);
-		errno = saved;
-		return NULL;
+	if (!r->work_dir) {
+		saved = errno;
+		fail_msg("work directory %s: %s", conf->work_dir, strerror(errno));
+		goto fail;
 	}
 	(void)mkdir(r->work_dir, 0700);
-	r->ev = sd_event_ref(ev);
-	r->wall_ms = conf->wall_ms;
-	r->max_output = conf->max_output_bytes;
+	remove_stale_jobs(r->work_dir);
+	struct ft_sandbox_conf sc = {
+		.enabled = !conf->sandbox_disabled,
+		.bwrap = conf->bwrap,
+		.uid = conf->sandbox_uid > 0 ? (uid_t)conf->sandbox_uid : DEFAULT_SANDBOX_ID,
+		.gid = conf->sandbox_gid > 0 ? (gid_t)conf->sandbox_gid : DEFAULT_SANDBOX_ID,
+	};
+	r->sb = ft_sandbox_new(&sc, conf->java, conf->jar, err, sizeof(err));
+	if (!r->sb) {
+		saved = ENOENT;
+		fail_msg("sandbox: %s", err);
+		goto fail;
+	}
+	r->cg = ft_cgroups_open(cgroup_want(conf->memory_mode), cg_why, sizeof(cg_why));
+	if (!r->cg && (conf->memory_mode == FT_MEMORY_CGROUP1 ||
+		       conf->memory_mode == FT_MEMORY_CGROUP2)) {
+		saved = ENOTSUP;
+		fail_msg("the configured memory mechanism is not available: %s", cg_why);
+		goto fail;
+	}
+	if (self_test(r, &selftest_ms) < 0) {
+		saved = EPERM;
+		goto fail;
+	}
+	describe(r, cg_why, selftest_ms);
 	return r;
+fail:
+	ft_cgroups_close(r->cg);
+	ft_sandbox_free(r->sb);
+	sd_event_unref(r->ev);
+	free(r->work_dir);
+	free(r);
+	errno = saved;
+	return NULL;
+}
+
+const char *ft_runner_describe(const struct ft_runner *r)
+{
+	return r->desc;
 }
 
 void ft_runner_free(struct ft_runner *r)
@@ -806,7 +1385,7 @@ void ft_runner_free(struct ft_runner *r)
 	while (r->jobs) {
 		struct job *j = r->jobs;
 		if (j->pid > 1) {
-			(void)kill(-j->pid, SIGKILL);
+			kill_child(j);
 			/* The source reaps the (now dying) child when freed. */
 			if (j->child_src)
 				(void)sd_event_source_set_child_process_own(j->child_src, 1);
@@ -815,9 +1394,26 @@ void ft_runner_free(struct ft_runner *r)
 		unlink_job(j);
 		job_free(j);
 	}
+	/* Last chance for cgroups of killed children; the rest is cleaned at
+	 * the next start. */
+	while (r->graves) {
+		struct cg_grave *g = r->graves;
+		r->graves = g->next;
+		for (int i = 0; i < 20; i++) {
+			if (ft_cgroup_job_destroy(g->cg) == 0) {
+				g->cg = NULL;
+				break;
+			}
+			nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
+		}
+		if (g->cg)
+			ft_cgroup_job_abandon(g->cg);
+		free(g);
+	}
+	r->grave_timer = sd_event_source_unref(r->grave_timer);
+	ft_cgroups_close(r->cg);
+	ft_sandbox_free(r->sb);
 	sd_event_unref(r->ev);
-	free(r->java);
-	free(r->jar);
 	free(r->work_dir);
 	free(r);
 }
@@ -829,18 +1425,19 @@ size_t ft_runner_active(const struct ft_runner *r)
 
 static int make_job_dir(struct job *j, const char *src, size_t len)
 {
-	char *tmpl = xasprintf("%s/job-XXXXXX", j->r->work_dir);
+	struct ft_runner *r = j->r;
+	char *tmpl = xasprintf("%s/job-XXXXXX", r->work_dir);
 	if (!mkdtemp(tmpl)) { /* mode 0700 */
 		free(tmpl);
 		return -1;
 	}
 	j->dir = tmpl;
 	j->dirfd = open(j->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (j->dirfd < 0)
+	if (j->dirfd < 0 || share_dir(r, j->dirfd) < 0)
 		return -1;
 	char name[SIMPLE_NAME_MAX + sizeof(SRC_FILE_SUFFIX)];
 	snprintf(name, sizeof(name), "%s%s", j->simple, SRC_FILE_SUFFIX);
-	int fd = openat(j->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int fd = openat(j->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -1;
 	int rc = write_all(fd, src, len);
@@ -850,10 +1447,18 @@ static int make_job_dir(struct job *j, const char *src, size_t len)
 	errno = saved;
 	if (rc < 0)
 		return -1;
-	return mkdirat(j->dirfd, CLASSES_DIR, 0700);
+	if (mkdirat(j->dirfd, CLASSES_DIR, 0755) < 0)
+		return -1;
+	/* The compiler (as the sandbox user) writes the classes there. */
+	if (ft_sandbox_enabled(r->sb) &&
+	    fchownat(j->dirfd, CLASSES_DIR, ft_sandbox_uid(r->sb), ft_sandbox_gid(r->sb),
+		     AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	return 0;
 }
 
-static struct job *job_new(struct ft_runner *r, uint64_t job_id, ft_run_done_fn done, void *ud)
+static struct job *job_new(struct ft_runner *r, uint64_t job_id, const struct ft_run_limits *want,
+			   ft_run_done_fn done, void *ud)
 {
 	struct job *j = calloc(1, sizeof(*j));
 	if (!j)
@@ -862,12 +1467,17 @@ static struct job *job_new(struct ft_runner *r, uint64_t job_id, ft_run_done_fn 
 	j->id = job_id;
 	j->done = done;
 	j->ud = ud;
+	ft_run_limits_clamp(&r->max, want, &j->lim);
 	j->dirfd = -1;
 	j->exec_err_fd = -1;
+	j->status_fd = -1;
 	for (int i = 0; i < 3; i++)
 		j->watch_fds[i] = -1;
 	j->start_ms = now_ms();
 	j->res.exit_code = -1;
+	j->res.run_ms = -1;
+	j->res.cpu_ms = -1;
+	j->res.memory_bytes = -1;
 	return j;
 }
 
@@ -881,10 +1491,10 @@ static void link_job(struct job *j)
 	r->active++;
 }
 
-int ft_runner_start(struct ft_runner *r, uint64_t job_id, const char *src, size_t len,
-		    ft_run_done_fn done, void *ud)
+int ft_runner_start_limits(struct ft_runner *r, uint64_t job_id, const char *src, size_t len,
+			   const struct ft_run_limits *want, ft_run_done_fn done, void *ud)
 {
-	struct job *j = job_new(r, job_id, done, ud);
+	struct job *j = job_new(r, job_id, want, done, ud);
 	int rc;
 
 	if (ft_java_class_name(src, len, j->fqcn, sizeof(j->fqcn), j->simple, sizeof(j->simple)) < 0) {
@@ -898,18 +1508,17 @@ int ft_runner_start(struct ft_runner *r, uint64_t job_id, const char *src, size_
 		rc = -errno;
 		goto fail_errno;
 	}
-	if (r->wall_ms > 0) {
-		rc = sd_event_add_time_relative(r->ev, &j->timer_src, CLOCK_MONOTONIC,
-						(uint64_t)r->wall_ms * 1000, 1000, on_timeout, j);
-		if (rc < 0)
-			goto fail_errno;
-	}
-	if (spawn_compiler(j) < 0) {
-		char *what = xasprintf("could not start the compiler (%s)", r->java);
-		internal_error(j, what, strerror(errno));
-		free(what);
-		if ((rc = deliver_later(j)) < 0)
-			goto fail_errno;
+	char err[512];
+	if (spawn_compiler(j, err, sizeof(err)) < 0) {
+		if (j->pid > 0) {
+			/* Started, but no timer: it must not run unbounded. */
+			kill_child(j);
+			internal_error(j, "could not start the compiler", err);
+		} else {
+			internal_error(j, "could not start the compiler", err);
+			if ((rc = deliver_later(j)) < 0)
+				goto fail_errno;
+		}
 	}
 	link_job(j);
 	return 0;
@@ -919,4 +1528,10 @@ fail_errno:
 	job_free(j);
 	errno = -rc;
 	return -1;
+}
+
+int ft_runner_start(struct ft_runner *r, uint64_t job_id, const char *src, size_t len,
+		    ft_run_done_fn done, void *ud)
+{
+	return ft_runner_start_limits(r, job_id, src, len, NULL, done, ud);
 }

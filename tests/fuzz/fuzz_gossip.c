@@ -143,6 +143,16 @@ static void exercise_table(const struct ft_gossip_msg *msg, int self_id, int64_t
 		ft_membership_merge(m, msg, now + step * 100);
 		check_table(m, self_id);
 	}
+	/* We stalled: live entries' failure timers move forward, never past now
+	 * (a negative stall is no stall). */
+	int64_t later = now + 600;
+	ft_membership_stalled(m, (int64_t)(msg->sender_incarnation % 1000) - 100, later);
+	for (size_t i = 0; i < ft_membership_count(m); i++) {
+		const struct ft_member *x = ft_membership_at(m, i);
+		require(x->state != FT_MEMBER_ALIVE || x->last_rise_ms <= later);
+	}
+	check_table(m, self_id);
+
 	uint64_t inc = ft_membership_self_incarnation(m);
 	require(inc >= 1000);
 	check_snapshot(m, now + 600, 2);

@@ -35,6 +35,7 @@ def _sigterm_to_interrupt(signum, frame):  # pragma: no cover - signal path
 
 def pytest_configure(config):
     signal.signal(signal.SIGTERM, _sigterm_to_interrupt)
+    config.addinivalue_line("markers", "slow: long-running (deselect with -m 'not slow')")
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -1,8 +1,11 @@
 """Integration-test harness for ftcluster (Python 3 standard library only).
 
-Starts a private ZooKeeper (scripts/zk-server.sh) and whole clusters of real
-daemons (``ftnode`` x N + ``ftgw``) on free loopback ports, talks to them over
-HTTP and reads ZooKeeper directly, and always cleans up what it started.
+Starts a private ZooKeeper (scripts/zk-server.sh: one server, ``ZkServer``, or
+an ensemble, ``ZkEnsemble``) and whole clusters of real daemons (``ftnode`` x N
++ ``ftgw``) on free loopback ports (or on addresses of their own, each in a
+network namespace), talks to them over HTTP and reads ZooKeeper directly,
+reads the daemons' output per life (``Cluster.grep``), makes test programs
+with known answers (``program``), and always cleans up what it started.
 
 Every wait here is bounded in time.  Every process started here is in a
 session (and so a process group) of its own, and carries the environment
@@ -30,6 +33,7 @@ import itertools
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -124,7 +128,10 @@ def wait_until(pred: Callable[[], Any], timeout: float, interval: float = 0.1,
 # Free loopback ports
 
 _ports_lock = threading.Lock()
-_ports_given: set = set()
+# 8888 is the showcase's fixed gateway port (demo.sh, test_showcase.py):
+# never handed out, so that no test cluster can take it.
+RESERVED_PORTS = frozenset({8888})
+_ports_given: set = set(RESERVED_PORTS)
 
 
 def _ephemeral_range() -> Tuple[int, int]:
@@ -396,6 +403,23 @@ class ZkServer:
                        stdin=subprocess.DEVNULL, capture_output=True, text=True,
                        timeout=30, check=False)
 
+    def stop_process(self) -> None:
+        """Stop the server process only (an outage): directory, port and data
+        stay, and start_process() brings the same server back."""
+        if self.external or not self._started:
+            raise HarnessError("no private ZooKeeper server to stop")
+        r = _zk_script("stop", str(self.dir))
+        if r.returncode != 0:
+            raise HarnessError("zk-server.sh stop failed:\n" + r.stdout + r.stderr)
+
+    def start_process(self) -> None:
+        """Start the server again after stop_process(): same port, same data."""
+        if self.external or not self._started:
+            raise HarnessError("no private ZooKeeper server to start")
+        r = _zk_script("start", str(self.dir))
+        if r.returncode != 0:
+            raise HarnessError("ZooKeeper did not start again:\n" + r.stdout + r.stderr)
+
     def running(self) -> bool:
         if self.external:
             return True
@@ -409,6 +433,111 @@ class ZkServer:
 
     def log_tail(self, lines: int = 30) -> str:
         return _tail(self.dir / "zk.log", lines)
+
+
+def _zk_script(*args: str, timeout: float = 120.0) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", str(ZK_SCRIPT), *args], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def zk_four_letter(host: str, port: int, word: str, timeout: float = 3.0) -> str:
+    """Send a ZooKeeper four-letter word (ruok, srvr, cons, ...); return the
+    answer ("" if the server does not answer)."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as s:
+            s.settimeout(timeout)
+            s.sendall(word.encode())
+            out = bytearray()
+            while len(out) < 1 << 20:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                out += chunk
+            return out.decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+class ZkEnsemble:
+    """A private ZooKeeper ensemble of n servers (scripts/zk-server.sh
+    start-ensemble): member i (1-based) lives in <dir>/zk<i>, its own process.
+
+    specs: one "HOST:CLIENTPORT:PEERPORT:ELECTIONPORT[:NETNS]" per member;
+    default: 127.0.0.1 and free ports."""
+
+    def __init__(self, directory: Path, n: int = 3, specs: Optional[List[str]] = None):
+        self.dir = Path(directory)
+        self.n = n
+        if specs is None:
+            ports = free_ports(3 * n)
+            specs = ["127.0.0.1:%d:%d:%d" % tuple(ports[3 * i:3 * i + 3]) for i in range(n)]
+        if len(specs) != n:
+            raise HarnessError("need %d specs, got %d" % (n, len(specs)))
+        self.specs = list(specs)
+        self.addrs: List[Tuple[str, int]] = []
+        for spec in self.specs:
+            host, cport = spec.split(":")[:2]
+            self.addrs.append((host, int(cport)))
+        self.connect = ",".join("%s:%d" % a for a in self.addrs)
+        self._started = False
+
+    def start(self) -> "ZkEnsemble":
+        r = _zk_script("start-ensemble", str(self.dir), str(self.n), *self.specs, timeout=180)
+        if r.returncode != 0:
+            raise HarnessError("ZooKeeper ensemble did not start:\n" + r.stdout + r.stderr)
+        last = r.stdout.strip().splitlines()[-1]
+        if last != "connect " + self.connect:
+            raise HarnessError("unexpected start-ensemble output: %r" % r.stdout)
+        self._started = True
+        _register_zk(self)
+        return self
+
+    def member_dir(self, i: int) -> Path:
+        return self.dir / ("zk%d" % i)
+
+    def stop_member(self, i: int) -> None:
+        r = _zk_script("stop", str(self.member_dir(i)))
+        if r.returncode != 0:
+            raise HarnessError("stopping member %d failed:\n%s%s" % (i, r.stdout, r.stderr))
+
+    def start_member(self, i: int) -> None:
+        r = _zk_script("start", str(self.member_dir(i)))
+        if r.returncode != 0:
+            raise HarnessError("member %d did not start again:\n%s%s" % (i, r.stdout, r.stderr))
+
+    def member_running(self, i: int) -> bool:
+        return _zk_script("status", str(self.member_dir(i)), timeout=30).returncode == 0
+
+    def mode(self, i: int) -> Optional[str]:
+        """"leader", "follower", ... of member i, or None if not serving."""
+        out = zk_four_letter(*self.addrs[i - 1], "srvr")
+        for line in out.splitlines():
+            if line.startswith("Mode: "):
+                return line[6:].strip()
+        return None
+
+    def leader_member(self) -> Optional[int]:
+        for i in range(1, self.n + 1):
+            if self.mode(i) == "leader":
+                return i
+        return None
+
+    def stop(self) -> None:
+        if not self._started:
+            return
+        self._started = False
+        _unregister_zk(self)
+        _zk_script("stop", str(self.dir))
+
+    def running(self) -> bool:
+        return _zk_script("status", str(self.dir), timeout=60).returncode == 0
+
+    def client(self, timeout: float = 5.0) -> ZkClient:
+        return ZkClient(self.connect, timeout=timeout)
+
+    def log_tail(self, lines: int = 20) -> str:
+        return "\n".join("--- zk%d ---\n%s" % (i, _tail(self.member_dir(i) / "zk.log", lines))
+                         for i in range(1, self.n + 1))
 
 
 # --------------------------------------------------------------------------
@@ -527,6 +656,7 @@ def stop_daemons(daemons: Iterable[Daemon], term_timeout: float = 10.0) -> None:
     daemons = list(daemons)
     for d in daemons:
         d.signal(signal.SIGTERM)
+        d.signal(signal.SIGCONT)  # a stopped daemon cannot act on TERM
     deadline = time.monotonic() + term_timeout
     for d in daemons:
         d.wait(max(0.0, deadline - time.monotonic()))
@@ -666,13 +796,21 @@ class Cluster:
     """N nodes and a gateway with a config of their own in tmp_dir.
 
     Node IDs are 1..n; the gateway is member 0 (GATEWAY_ID) and every method
-    taking an ID accepts 0 for it."""
+    taking an ID accepts 0 for it.
+
+    By default every member is on 127.0.0.1 with free ports.  hosts
+    ({member ID: IP address}, every member) puts each on an address of its
+    own with fixed ports instead (gateway: HTTP 8080, gossip 7000; node i:
+    gossip 7000+i, work 7100+i, http 7200+i), and netns ({member ID: name})
+    starts that member inside the network namespace (ip netns exec)."""
 
     def __init__(self, tmp_dir: Path, zk_connect: str, nodes: int = 3,
                  name: Optional[str] = None, build: Optional[Build] = None,
                  gossip: Optional[Dict[str, int]] = None,
                  limits: Optional[Dict[str, int]] = None,
-                 session_timeout_ms: int = 2000, env: Optional[Dict[str, str]] = None):
+                 session_timeout_ms: int = 2000, env: Optional[Dict[str, str]] = None,
+                 hosts: Optional[Dict[int, str]] = None,
+                 netns: Optional[Dict[int, str]] = None):
         self.dir = Path(tmp_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.zk_connect = zk_connect
@@ -687,15 +825,27 @@ class Cluster:
         self.out_dir = self.dir / "out"
         for d in (self.state_dir, self.log_dir, self.out_dir):
             d.mkdir(parents=True, exist_ok=True)
-        ports = free_ports(3 * nodes + 2)
-        self.gw_http = "127.0.0.1:%d" % ports[0]
-        self.gw_gossip = "127.0.0.1:%d" % ports[1]
+        self.netns = dict(netns or {})
         self.nodes: Dict[int, NodeAddr] = {}
-        for i in range(1, nodes + 1):
-            base = 2 + 3 * (i - 1)
-            self.nodes[i] = NodeAddr(i, "127.0.0.1:%d" % ports[base],
-                                     "127.0.0.1:%d" % ports[base + 1],
-                                     "127.0.0.1:%d" % ports[base + 2])
+        if hosts:
+            missing = [i for i in range(0, nodes + 1) if i not in hosts]
+            if missing:
+                raise HarnessError("hosts names no address for members %s" % missing)
+            self.gw_http = "%s:8080" % hosts[GATEWAY_ID]
+            self.gw_gossip = "%s:7000" % hosts[GATEWAY_ID]
+            for i in range(1, nodes + 1):
+                self.nodes[i] = NodeAddr(i, "%s:%d" % (hosts[i], 7000 + i),
+                                         "%s:%d" % (hosts[i], 7100 + i),
+                                         "%s:%d" % (hosts[i], 7200 + i))
+        else:
+            ports = free_ports(3 * nodes + 2)
+            self.gw_http = "127.0.0.1:%d" % ports[0]
+            self.gw_gossip = "127.0.0.1:%d" % ports[1]
+            for i in range(1, nodes + 1):
+                base = 2 + 3 * (i - 1)
+                self.nodes[i] = NodeAddr(i, "127.0.0.1:%d" % ports[base],
+                                         "127.0.0.1:%d" % ports[base + 1],
+                                         "127.0.0.1:%d" % ports[base + 2])
         self.config_path = self.dir / "ftcluster.yaml"
         self.tag = "%s/%s" % (HARNESS_TAG, self.name)
         self.procs: Dict[int, Daemon] = {}
@@ -760,6 +910,7 @@ class Cluster:
             if old is not None and old.alive():
                 raise HarnessError("node %d is already running (pid %d)" % (node_id, old.pid))
             d = Daemon("node-%d" % node_id,
+                       self._wrap(node_id) +
                        [str(self.build.ftnode), "--config", str(self.config_path),
                         "--id", str(node_id)],
                        self.out_dir, self.dir, self.env, self.tag)
@@ -774,12 +925,17 @@ class Cluster:
             old = self.procs.get(GATEWAY_ID)
             if old is not None and old.alive():
                 raise HarnessError("gateway is already running (pid %d)" % old.pid)
-            d = Daemon("gateway", [str(self.build.ftgw), "--config", str(self.config_path)],
+            d = Daemon("gateway", self._wrap(GATEWAY_ID) +
+                       [str(self.build.ftgw), "--config", str(self.config_path)],
                        self.out_dir, self.dir, self.env, self.tag)
             self.procs[GATEWAY_ID] = d
             self._all_daemons.append(d)
         self._activate()
         return d
+
+    def _wrap(self, member_id: int) -> List[str]:
+        ns = self.netns.get(member_id)
+        return ["ip", "netns", "exec", ns] if ns else []
 
     def _activate(self) -> None:
         with _reg_lock:
@@ -829,9 +985,11 @@ class Cluster:
     def kill(self, node_id: int, sig: int = signal.SIGKILL, timeout: float = 10.0) -> None:
         """Send sig to that daemon's PID (its children are left alone, as a
         `kill -9 PID` would).  For SIGKILL/SIGTERM/SIGINT, wait (bounded) for
-        it to exit."""
+        it to exit (and its exit is then expected, not a crash); other
+        signals (SIGSTOP, SIGCONT, ...) are only sent."""
         d = self.procs[node_id]
-        d.expected_exit = True
+        if sig in (signal.SIGKILL, signal.SIGTERM, signal.SIGINT):
+            d.expected_exit = True
         d.signal(sig)
         if sig in (signal.SIGKILL, signal.SIGTERM, signal.SIGINT):
             if d.wait(timeout) is None:
@@ -973,6 +1131,72 @@ class Cluster:
                     files.append(p)
         return files
 
+    @staticmethod
+    def daemon_name(member_id: int) -> str:
+        return "gateway" if member_id == GATEWAY_ID else "node-%d" % member_id
+
+    def lives(self, member_id: int) -> List[Daemon]:
+        """Every process started for that member, oldest first."""
+        name = self.daemon_name(member_id)
+        with self._lock:
+            return [d for d in self._all_daemons if d.name == name]
+
+    def output_path(self, member_id: int, stream: str = "stderr") -> Path:
+        return self.out_dir / ("%s.%s" % (self.daemon_name(member_id), stream))
+
+    def output(self, member_id: int, stream: str = "stderr", since: int = 0) -> str:
+        """The member's stdout or stderr file (every life), from byte offset since."""
+        try:
+            with open(self.output_path(member_id, stream), "rb") as f:
+                f.seek(since)
+                return f.read().decode("utf-8", errors="replace")
+        except OSError:
+            return ""
+
+    def output_sizes(self, stream: str = "stderr") -> Dict[int, int]:
+        """{member ID: current size of its output file}: marks for output(since=...)."""
+        out = {}
+        for m in [GATEWAY_ID, *sorted(self.nodes)]:
+            try:
+                out[m] = self.output_path(m, stream).stat().st_size
+            except OSError:
+                out[m] = 0
+        return out
+
+    def life_outputs(self, member_id: int, stream: str = "stderr") -> List[Tuple[Daemon, str]]:
+        """[(daemon, text)] per life of the member: its output file split at
+        the harness's "=== NAME: started by ftharness" stamps."""
+        name = self.daemon_name(member_id)
+        text = self.output(member_id, stream)
+        parts = re.split(r"^=== %s: started by ftharness at [^\n]*\n" % re.escape(name), text,
+                         flags=re.M)[1:]
+        lives = self.lives(member_id)
+        if len(parts) != len(lives):
+            raise HarnessError("%s: %d lives but %d stamps in %s" % (
+                name, len(lives), len(parts), self.output_path(member_id, stream)))
+        return list(zip(lives, parts))
+
+    def grep(self, pattern: str, members: Optional[Iterable[int]] = None,
+             stream: str = "stderr") -> List[Tuple[int, int, "re.Match"]]:
+        """[(member ID, life index, match)] for every line of the members'
+        output (default: every node and the gateway) matching pattern."""
+        rx = re.compile(pattern)
+        out = []
+        for m in (members if members is not None else [GATEWAY_ID, *sorted(self.nodes)]):
+            for life, (_d, text) in enumerate(self.life_outputs(m, stream)):
+                for line in text.splitlines():
+                    mt = rx.search(line)
+                    if mt:
+                        out.append((m, life, mt))
+        return out
+
+    def crashed(self) -> List[str]:
+        """Daemons that exited without the harness stopping or killing them."""
+        with self._lock:
+            daemons = list(self._all_daemons)
+        return ["%s (pid %d) exited with status %s" % (d.name, d.pid, d.returncode())
+                for d in daemons if not d.alive() and not d.expected_exit]
+
     def tail_logs(self, lines: int = 40, verbose_lines: int = 8) -> str:
         out = ["===== cluster %s in %s =====" % (self.name, self.dir)]
         for _, d in sorted(self.procs.items()):
@@ -997,3 +1221,103 @@ def check_config(binary: Path, config: Path, timeout: float = 30.0) -> subproces
                           stdin=subprocess.DEVNULL, capture_output=True, text=True,
                           timeout=timeout, check=False,
                           env=dict(os.environ, FT_HARNESS_TAG=HARNESS_TAG))
+
+
+# --------------------------------------------------------------------------
+# Test programs with known answers
+
+
+def java_string(s: str) -> str:
+    """s as a Java string literal (ASCII only: other characters as \\uXXXX)."""
+    out = []
+    for ch in s:
+        if ch in "\\\"":
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif 32 <= ord(ch) < 127:
+            out.append(ch)
+        else:
+            out.append("\\u%04x" % ord(ch))
+    return '"' + "".join(out) + '"'
+
+
+PROGRAM_KINDS = ("sumsq", "fib", "strings", "primes", "collatz", "sort", "text", "gcd", "sleep")
+
+
+def program(i: int, kind: str, rnd: random.Random, sleep_ms: int = 500) -> Tuple[str, str]:
+    """A distinct Java source (public class P<i>, a unique comment) of the
+    given kind, and the exact string its run() returns."""
+    cls = "P%d" % i
+    head = "// program %d (%s) %s\n" % (i, kind, uuid.uuid4().hex)
+    if kind == "sumsq":
+        n = rnd.randint(100, 5000)
+        body = ("long s = 0;\n        for (long k = 1; k <= %d; k++) s += k * k;\n"
+                "        return \"sumsq(%d) = \" + s;" % (n, n))
+        expect = "sumsq(%d) = %d" % (n, n * (n + 1) * (2 * n + 1) // 6)
+    elif kind == "fib":
+        n = rnd.randint(10, 90)
+        a, b = 0, 1
+        for _ in range(n):
+            a, b = b, a + b
+        body = ("long a = 0, b = 1;\n        for (int k = 0; k < %d; k++) { long t = a + b; a = b; b = t; }\n"
+                "        return \"fib(%d) = \" + a;" % (n, n))
+        expect = "fib(%d) = %d" % (n, a)
+    elif kind == "strings":
+        word = "".join(rnd.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rnd.randint(3, 12)))
+        k = rnd.randint(1, 5)
+        body = ("String w = %s;\n"
+                "        return new StringBuilder(w).reverse().toString() + \"|\" + w.toUpperCase()"
+                " + \"|\" + \"ab\".repeat(%d) + \"|\" + w.length();" % (java_string(word), k))
+        expect = "%s|%s|%s|%d" % (word[::-1], word.upper(), "ab" * k, len(word))
+    elif kind == "primes":
+        n = rnd.randint(1000, 30000)
+        sieve = bytearray([1]) * n
+        sieve[0:2] = b"\0\0"
+        for q in range(2, int(n ** 0.5) + 1):
+            if sieve[q]:
+                sieve[q * q::q] = bytearray(len(sieve[q * q::q]))
+        body = ("int c = 0;\n"
+                "        for (int x = 2; x < %d; x++) { boolean p = true;"
+                " for (int d = 2; (long) d * d <= x; d++) if (x %% d == 0) { p = false; break; }"
+                " if (p) c++; }\n"
+                "        return \"primes below %d: \" + c;" % (n, n))
+        expect = "primes below %d: %d" % (n, sum(sieve))
+    elif kind == "collatz":
+        n = rnd.randint(2, 100000)
+        x, steps = n, 0
+        while x != 1:
+            x = x // 2 if x % 2 == 0 else 3 * x + 1
+            steps += 1
+        body = ("long x = %d; int steps = 0;\n"
+                "        while (x != 1) { x = (x %% 2 == 0) ? x / 2 : 3 * x + 1; steps++; }\n"
+                "        return \"collatz(%d) takes \" + steps + \" steps\";" % (n, n))
+        expect = "collatz(%d) takes %d steps" % (n, steps)
+    elif kind == "sort":
+        xs = [rnd.randint(-999, 999) for _ in range(rnd.randint(3, 15))]
+        body = ("java.util.List<Integer> l = new java.util.ArrayList<>(java.util.List.of(%s));\n"
+                "        java.util.Collections.sort(l);\n"
+                "        return l.toString();" % ", ".join(map(str, xs)))
+        expect = "[" + ", ".join(map(str, sorted(xs))) + "]"
+    elif kind == "text":
+        lines = ["line %d of %d: %s" % (k, i, rnd.choice(["caf\u00e9", "na\u00efve", "\u4e2d\u6587", "plain"]))
+                 for k in range(1, rnd.randint(2, 5))]
+        text = "\n".join(lines) + ("\n" if rnd.random() < 0.5 else "")
+        body = "return %s;" % java_string(text)
+        expect = text
+    elif kind == "gcd":
+        a, b = rnd.randint(1, 10 ** 9), rnd.randint(1, 10 ** 9)
+        import math
+        body = ("long a = %dL, b = %dL;\n"
+                "        while (b != 0) { long t = a %% b; a = b; b = t; }\n"
+                "        return \"gcd = \" + a;" % (a, b))
+        expect = "gcd = %d" % math.gcd(a, b)
+    elif kind == "sleep":
+        body = ("try { Thread.sleep(%d); } catch (InterruptedException e) { return \"interrupted\"; }\n"
+                "        return \"slept %d ms in program %d\";" % (sleep_ms, sleep_ms, i))
+        expect = "slept %d ms in program %d" % (sleep_ms, i)
+    else:
+        raise ValueError(kind)
+    src = head + ("public class %s {\n    public String run() {\n        %s\n    }\n}\n"
+                  % (cls, body))
+    return src, expect

@@ -885,6 +885,22 @@ START_TEST(pick_alone)
 }
 END_TEST
 
+START_TEST(stall_moves_timers_not_past_now)
+{
+	join2(); /* 2 rose at t=0 */
+	ft_membership_stalled(mb, 900, 950);
+	ck_assert_int_eq(ft_membership_get(mb, 2)->last_rise_ms, 900);
+	ft_membership_check(mb, 1500);
+	ck_assert_uint_eq(n_events, 0);
+	ft_membership_stalled(mb, 5000, 1600); /* capped at now */
+	ck_assert_int_eq(ft_membership_get(mb, 2)->last_rise_ms, 1600);
+	ft_membership_stalled(mb, -5, 1700); /* no-op */
+	ck_assert_int_eq(ft_membership_get(mb, 2)->last_rise_ms, 1600);
+	ft_membership_check(mb, 2600);
+	assert_event(0, FT_EV_FAILED, 2, SELF, 200, 2600);
+}
+END_TEST
+
 static Suite *membership_suite(void)
 {
 	Suite *s = suite_create("gossip membership");
@@ -910,8 +926,8 @@ static Suite *membership_suite(void)
 	tcase_add_test(tc, cleanup_after_cleanup_ms);
 	tcase_add_test(tc, zero_cleanup_fails_then_cleans);
 	tcase_add_test(tc, tombstone_rejects_old_life);
+	tcase_add_test(tc, stall_moves_timers_not_past_now);
 	suite_add_tcase(s, tc);
-
 	tc = tcase_create("rejoin");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, rejoin_before_cleanup);

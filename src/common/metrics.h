@@ -1,0 +1,149 @@
+/* Metrics in the Prometheus text format (version 0.0.4), for GET /metrics
+ * on the gateway and on every node.
+ *
+ * Two layers:
+ *
+ * 1. A tiny registry (pure, unit-tested): counters, gauges and histograms,
+ *    each a family with at most one label whose values are fixed when the
+ *    family is registered (every series exists, from 0, so a scrape never
+ *    misses a series that simply has not happened yet).  A value outside
+ *    the fixed set goes to the series "other" if the family has one, else
+ *    it is dropped.  Everything runs on the daemon's loop thread: no locks.
+ *
+ * 2. The daemons' standard metrics, in one process-wide registry, fed by
+ *    hooks the daemons call where things happen (see each hook), plus a
+ *    small ring of recent cluster events (member failures and joins,
+ *    leadership changes) that the gateway serves as GET /v1/events.
+ *
+ * Names: ftcluster_* exist in every daemon, ftgw_* only in the gateway,
+ * ftnode_* only in nodes.  Durations are in seconds, as Prometheus wants. */
+#ifndef FT_METRICS_H
+#define FT_METRICS_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/util.h"
+
+struct ft_http_req;
+struct ft_gossip;
+struct ft_member_event_info;
+
+/* ---- 1. the registry ---- */
+
+enum ft_metric_type { FT_METRIC_COUNTER, FT_METRIC_GAUGE, FT_METRIC_HISTOGRAM };
+
+struct ft_metrics; /* a registry */
+struct ft_metric;  /* one family */
+
+typedef double (*ft_metric_sample_fn)(void *ud);
+/* Called before every render: may set values (mirror external counters). */
+typedef void (*ft_metrics_collect_fn)(struct ft_metrics *m, void *ud);
+
+struct ft_metrics *ft_metrics_new(void);
+void ft_metrics_free(struct ft_metrics *m);
+
+/* Register a family.  label: NULL for one unlabelled series; else the
+ * label's name and values, a NULL-terminated list of distinct strings.
+ * Returns NULL (and registers nothing) for an invalid or duplicate name,
+ * an invalid label name (or "le"), or an empty or duplicated value list.
+ * The strings are copied. */
+struct ft_metric *ft_metrics_counter(struct ft_metrics *m, const char *name, const char *help,
+				     const char *label, const char *const *values);
+struct ft_metric *ft_metrics_gauge(struct ft_metrics *m, const char *name, const char *help,
+				   const char *label, const char *const *values);
+/* bounds: the buckets' upper bounds, strictly increasing and finite (the
+ * +Inf bucket is implicit); 1..32 of them. */
+struct ft_metric *ft_metrics_histogram(struct ft_metrics *m, const char *name, const char *help,
+				       const char *label, const char *const *values,
+				       const double *bounds, size_t n_bounds);
+/* An unlabelled gauge whose value fn(ud) returns at render time. */
+struct ft_metric *ft_metrics_gauge_func(struct ft_metrics *m, const char *name, const char *help,
+					ft_metric_sample_fn fn, void *ud);
+void ft_metrics_on_collect(struct ft_metrics *m, ft_metrics_collect_fn fn, void *ud);
+
+struct ft_metric *ft_metrics_find(const struct ft_metrics *m, const char *name);
+
+/* Updates.  value: the label value (NULL for an unlabelled family).  Each
+ * is a no-op on a NULL family or a family of another type, and counters
+ * ignore negative or NaN increments. */
+void ft_metric_inc(struct ft_metric *f, const char *value);
+void ft_metric_add(struct ft_metric *f, const char *value, double v);
+/* Gauges; and counters mirroring a count kept elsewhere (never lower it). */
+void ft_metric_set(struct ft_metric *f, const char *value, double v);
+void ft_metric_observe(struct ft_metric *f, const char *value, double v);
+
+/* Current value of a counter or gauge series (a gauge_func is sampled), or
+ * a histogram series' observation count; NaN if there is no such series. */
+double ft_metric_get(const struct ft_metric *f, const char *value);
+
+/* Append the text exposition of every family, in registration order. */
+void ft_metrics_render(struct ft_metrics *m, struct ft_buf *out);
+
+/* The media type of ft_metrics_render's output. */
+#define FT_METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+/* ---- 2. the daemons' standard metrics (process-wide) ---- */
+
+/* The process-wide registry (created on first use). */
+struct ft_metrics *ft_metrics_global(void);
+/* Frees the registry and the event ring (at daemon exit). */
+void ft_metrics_shutdown(void);
+
+/* Once at start, after the gossip endpoint exists.  daemon: "ftgw" or
+ * "ftnode" (which also registers the ftnode_* families).  gossip may be
+ * NULL; otherwise its counters and member table are read at every scrape
+ * (ftcluster_gossip_messages_total, ftcluster_members). */
+void ft_metrics_init(const char *daemon, int self_id, const struct ft_gossip *gossip);
+
+/* A gauge sampled at every scrape, e.g. a queue depth.  Call after init. */
+void ft_metrics_gauge_fn(const char *name, const char *help, ft_metric_sample_fn fn, void *ud);
+
+/* Every gossip membership event.  Has ft_gossip_event_fn's signature, so
+ * the gateway can pass it straight to ft_gossip_new(); a node calls it
+ * from its own event handler (ud unused). */
+void ft_metrics_on_member_event(void *ud, const struct ft_member_event_info *ev);
+
+/* Whenever the election state may have changed: the known leader (-1 for
+ * none) and epoch.  Counts and records only real changes. */
+void ft_metrics_election(int leader, uint64_t epoch);
+
+/* ftnode: a run finished on this worker (verdict name, wall time). */
+void ft_metrics_run_done(const char *verdict, int64_t wall_ms);
+/* ftnode leader: a request handed to a worker. */
+void ft_metrics_assigned(void);
+/* ftnode leader: n requests taken back from a worker (failed, gone, or
+ * handed back) to be assigned again. */
+void ft_metrics_reassigned(size_t n);
+
+/* GET /metrics: answers it (405 for other methods) and returns true;
+ * false for any other path. */
+bool ft_metrics_route(struct ft_http_req *r);
+
+/* Recent events, oldest first, with seq > since:
+ * {"next": N, "dropped": bool, "events": [{"seq", "time_ms", "type", ...}]}.
+ * type: member_joined, member_failed, member_rejoined, member_removed,
+ * self_rejoined, leader_elected, leader_lost.  "next" is the seq to pass
+ * as since next time; "dropped" tells that events after since were
+ * already overwritten.  Caller owns the object. */
+struct json_object *ft_metrics_events_json(uint64_t since);
+
+/* ---- ftgw only: defined in src/gateway/metrics.c ---- */
+
+struct gw_result;
+/* Every outcome the gateway core delivers, once per request (not per
+ * waiter): latency_ms from acceptance (0 when answered at once). */
+void gw_metrics_answered(const struct gw_result *res, int64_t latency_ms);
+/* The response cache was consulted. */
+void gw_metrics_cache_lookup(bool hit);
+/* A submission was refused: too many pending requests. */
+void gw_metrics_overloaded(void);
+/* The verdict of an outcome: res->verdict, or for a cached answer (which
+ * carries none) the one its status and body show; "unknown" if neither. */
+const char *gw_verdict_of(const struct gw_result *res);
+/* Recent answers, newest first: {"results": [...], "in_flight": N|null}. */
+struct json_object *gw_recent_json(size_t max);
+
+#endif

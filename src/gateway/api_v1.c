@@ -1,0 +1,811 @@
+/* The JSON API under /v1 (documented in docs/openapi.yaml):
+ *
+ *   POST /v1/runs            submit a run; wait for it (default) or get 202
+ *   GET  /v1/runs/{id}       a run's status and, once done, its result
+ *   GET  /v1/cluster         membership and election view
+ *   GET  /v1/nodes/{id}/log  307 to the node's heartbeat log endpoint
+ *   GET  /v1/events          recent failures, joins and leadership changes
+ *   GET  /v1/recent          recent answers (both APIs) and requests in flight
+ *
+ * Every error is {"error": "<stable code>", "message": "<human text>"}.
+ *
+ * A run is one submission through gw_submit(); its record (and result) is
+ * kept for RESULT_TTL_MS after it is done, and at most MAX_RUNS records are
+ * kept (the oldest finished go first).  A run record is the one waiter the
+ * gateway core knows; the HTTP requests waiting for it hang off the record,
+ * so a client that goes away never cancels the run. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+
+#include "common/httpd.h"
+#include "common/metrics.h"
+#include "common/util.h"
+#include "gateway/gateway.h"
+
+/* Wanted as the configuration key limits.result_ttl_ms. */
+#define RESULT_TTL_MS (10 * 60 * 1000)
+#define MAX_RUNS 10000
+#define MAX_TAIL 1000000
+#define MAX_MEMORY_MB 65536
+#define RECENT_DEFAULT 20
+#define RECENT_MAX 64
+
+struct waiter {
+	struct waiter *next;
+	struct ft_http_req *r;
+	struct run *run;
+};
+
+struct run {
+	struct run *prev, *next; /* oldest first */
+	char id[17];
+	uint64_t req_id;
+	char *idem_key;
+	uint64_t src_hash;
+	bool done;
+	int64_t submitted_wall_ms, done_ms, finished_wall_ms;
+	struct json_object *ignored; /* request fields accepted but not applied */
+	struct json_object *result;  /* result fields, once done */
+	struct waiter *waiters;
+};
+
+static struct {
+	bool inited;
+	struct run *head, *tail;
+	size_t count;
+} A;
+
+/* ---- responses ---- */
+
+static void respond_json(struct ft_http_req *r, unsigned status, struct json_object *o)
+{
+	const char *s = json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	size_t len = strlen(s);
+	char *body = ft_xmalloc(len + 2);
+	memcpy(body, s, len);
+	body[len] = '\n';
+	ft_http_add_header(r, "Cache-Control", "no-store");
+	ft_http_respond(r, status, "application/json", body, len + 1);
+	free(body);
+}
+
+static void api_error(struct ft_http_req *r, unsigned status, const char *code, const char *fmt,
+		      ...) __attribute__((format(printf, 4, 5)));
+
+static void api_error(struct ft_http_req *r, unsigned status, const char *code, const char *fmt,
+		      ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "error", json_object_new_string(code));
+	json_object_object_add(o, "message", json_object_new_string(msg));
+	respond_json(r, status, o);
+	json_object_put(o);
+}
+
+static bool want_method(struct ft_http_req *r, const char *allow)
+{
+	const char *m = ft_http_method(r);
+	/* allow is "GET" or "POST": exactly one method per resource here. */
+	if (strcmp(m, allow) == 0)
+		return true;
+	ft_http_add_header(r, "Allow", allow);
+	api_error(r, 405, "method_not_allowed", "Method %s is not allowed here: use %s", m, allow);
+	return false;
+}
+
+/* ---- strings ---- */
+
+/* A JSON string of p[0..n) with every invalid UTF-8 sequence replaced by
+ * U+FFFD, so the answer is always valid JSON whatever the program wrote. */
+static struct json_object *utf8_string(const char *p, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)p;
+	struct ft_buf b = { 0 };
+	size_t i = 0;
+	while (i < n) {
+		unsigned c = s[i];
+		size_t k = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+		bool ok = k > 0 && i + k <= n;
+		for (size_t j = 1; ok && j < k; j++)
+			ok = (s[i + j] & 0xC0) == 0x80;
+		if (ok && k > 1) {
+			uint32_t cp = c & (0x7F >> k);
+			for (size_t j = 1; j < k; j++)
+				cp = (cp << 6) | (s[i + j] & 0x3F);
+			static const uint32_t min[] = { 0, 0, 0x80, 0x800, 0x10000 };
+			ok = cp >= min[k] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
+		}
+		if (ok) {
+			ft_buf_append(&b, p + i, k);
+			i += k;
+		} else {
+			ft_buf_append(&b, "\xEF\xBF\xBD", 3);
+			i++;
+		}
+	}
+	struct json_object *o = json_object_new_string_len(b.data ? b.data : "", (int)b.len);
+	ft_buf_free(&b);
+	return o;
+}
+
+static uint64_t fnv1a(const char *p, size_t n)
+{
+	uint64_t h = 14695981039346656037ull;
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+/* Non-negative decimal integer, whole string; false otherwise. */
+static bool parse_u64(const char *s, uint64_t *out)
+{
+	if (!s || !*s || strlen(s) > 19)
+		return false;
+	uint64_t v = 0;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/* ---- run records ---- */
+
+static double runs_stored(void *ud)
+{
+	return (double)A.count;
+}
+
+static void ensure_init(void)
+{
+	if (A.inited)
+		return;
+	A.inited = true;
+	ft_metrics_gauge_fn("ftgw_api_runs_stored",
+			    "Run records the JSON API keeps (unfinished, and finished within the TTL)",
+			    runs_stored, NULL);
+}
+
+static void run_unlink(struct run *x)
+{
+	if (x->prev)
+		x->prev->next = x->next;
+	else
+		A.head = x->next;
+	if (x->next)
+		x->next->prev = x->prev;
+	else
+		A.tail = x->prev;
+	A.count--;
+}
+
+static void run_free(struct run *x)
+{
+	free(x->idem_key);
+	json_object_put(x->ignored);
+	json_object_put(x->result);
+	free(x);
+}
+
+/* Drop finished runs past their TTL, and the oldest finished ones while
+ * there are too many.  Unfinished runs stay: the core will finish them. */
+static void sweep(void)
+{
+	int64_t now = ft_now_ms();
+	for (struct run *x = A.head, *next; x; x = next) {
+		next = x->next;
+		if (x->done && (now - x->done_ms >= RESULT_TTL_MS || A.count > MAX_RUNS)) {
+			run_unlink(x);
+			run_free(x);
+		}
+	}
+}
+
+static struct run *run_find(const char *id)
+{
+	for (struct run *x = A.head; x; x = x->next)
+		if (strcmp(x->id, id) == 0)
+			return x;
+	return NULL;
+}
+
+static struct run *run_find_key(const char *key)
+{
+	for (struct run *x = A.tail; x; x = x->prev)
+		if (x->idem_key && strcmp(x->idem_key, key) == 0)
+			return x;
+	return NULL;
+}
+
+static struct run *run_new(const char *idem_key, uint64_t src_hash, struct json_object *ignored)
+{
+	struct run *x = ft_xcalloc(1, sizeof(*x));
+	do {
+		uint64_t rnd = 0;
+		if (getrandom(&rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+			rnd = ((uint64_t)ft_random(NULL) << 32) | ft_random(NULL);
+		snprintf(x->id, sizeof(x->id), "%016" PRIx64, rnd);
+	} while (run_find(x->id));
+	x->idem_key = idem_key ? ft_xstrdup(idem_key) : NULL;
+	x->src_hash = src_hash;
+	x->submitted_wall_ms = ft_wall_ms();
+	x->ignored = ignored;
+	x->prev = A.tail;
+	if (A.tail)
+		A.tail->next = x;
+	else
+		A.head = x;
+	A.tail = x;
+	A.count++;
+	return x;
+}
+
+/* Compile errors as data: one entry per "Error on line L, column C in F: M". */
+static struct json_object *diagnostics(const char *body, size_t len)
+{
+	static const char head[] = "Code did not compile:";
+	if (len < sizeof(head) - 1 || memcmp(body, head, sizeof(head) - 1) != 0)
+		return NULL;
+	struct json_object *arr = json_object_new_array();
+	const char *p = body, *end = body + len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		char line[2048];
+		if (n < sizeof(line)) {
+			memcpy(line, p, n);
+			line[n] = '\0';
+			long ln, col;
+			int off = 0;
+			if (sscanf(line, "Error on line %ld, column %ld in %n", &ln, &col, &off) == 2 &&
+			    off > 0) {
+				const char *file = line + off;
+				char *colon = strstr(file, ": ");
+				if (colon) {
+					struct json_object *d = json_object_new_object();
+					json_object_object_add(d, "line", json_object_new_int64(ln));
+					json_object_object_add(d, "column", json_object_new_int64(col));
+					json_object_object_add(d, "file",
+							       utf8_string(file, (size_t)(colon - file)));
+					json_object_object_add(d, "message",
+							       utf8_string(colon + 2, strlen(colon + 2)));
+					json_object_array_add(arr, d);
+				}
+			}
+		}
+		p += n + 1;
+	}
+	return arr;
+}
+
+static struct json_object *meta_field(const struct gw_result *res, const char *key, bool nonneg)
+{
+	struct json_object *v;
+	if (!res->meta || !json_object_object_get_ex(res->meta, key, &v) ||
+	    !json_object_is_type(v, json_type_int))
+		return NULL;
+	int64_t n = json_object_get_int64(v);
+	return nonneg && n < 0 ? NULL : json_object_new_int64(n);
+}
+
+static struct json_object *result_fields(const struct gw_result *res)
+{
+	const char *verdict = gw_verdict_of(res);
+	bool ok = strcmp(verdict, "ok") == 0;
+	const char *body = res->body ? res->body : "";
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "verdict", json_object_new_string(verdict));
+	json_object_object_add(o, "output", ok ? utf8_string(body, res->len) : NULL);
+	json_object_object_add(o, "error", ok ? NULL : utf8_string(body, res->len));
+	json_object_object_add(o, "diagnostics",
+			       strcmp(verdict, "compile_error") == 0 ? diagnostics(body, res->len)
+								     : NULL);
+	json_object_object_add(o, "exit_code", meta_field(res, "exit", true));
+	json_object_object_add(o, "time_ms", meta_field(res, "wall_ms", true));
+	json_object_object_add(o, "worker", meta_field(res, "worker", true));
+	json_object_object_add(o, "attempts", meta_field(res, "attempts", true));
+	json_object_object_add(o, "cached", json_object_new_boolean(res->cached));
+	/* Not produced by the runner yet. */
+	json_object_object_add(o, "stdout", NULL);
+	json_object_object_add(o, "stderr", NULL);
+	json_object_object_add(o, "memory_kb", NULL);
+	return o;
+}
+
+static const char *run_status(const struct run *x)
+{
+	if (x->done)
+		return "done";
+	int leader;
+	json_object_put(gw_cluster_view(&leader));
+	return leader >= 0 ? "running" : "queued";
+}
+
+static struct json_object *run_json(const struct run *x)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_string(x->id));
+	json_object_object_add(o, "status", json_object_new_string(run_status(x)));
+	json_object_object_add(o, "request_id", x->req_id ? json_object_new_uint64(x->req_id) : NULL);
+	json_object_object_add(o, "submitted_at_ms", json_object_new_int64(x->submitted_wall_ms));
+	json_object_object_add(o, "finished_at_ms",
+			       x->done ? json_object_new_int64(x->finished_wall_ms) : NULL);
+	json_object_object_add(o, "ignored", json_object_get(x->ignored));
+	if (x->done) {
+		json_object_object_foreach(x->result, key, val)
+		{
+			json_object_object_add(o, key, json_object_get(val));
+		}
+	}
+	return o;
+}
+
+static void respond_run(struct ft_http_req *r, unsigned status, const struct run *x)
+{
+	char loc[64];
+	snprintf(loc, sizeof(loc), "/v1/runs/%s", x->id);
+	if (status == 202)
+		ft_http_add_header(r, "Location", loc);
+	struct json_object *o = run_json(x);
+	respond_json(r, status, o);
+	json_object_put(o);
+}
+
+static void waiter_abandon(void *ud, struct ft_http_req *r)
+{
+	struct waiter *w = ud;
+	for (struct waiter **p = &w->run->waiters; *p; p = &(*p)->next) {
+		if (*p == w) {
+			*p = w->next;
+			free(w);
+			return;
+		}
+	}
+}
+
+static void add_waiter(struct run *x, struct ft_http_req *r)
+{
+	struct waiter *w = ft_xcalloc(1, sizeof(*w));
+	w->r = r;
+	w->run = x;
+	w->next = x->waiters;
+	x->waiters = w;
+	ft_http_set_abandon(r, waiter_abandon, w);
+}
+
+/* The core's one callback for the run. */
+static void run_done(void *ud, const struct gw_result *res)
+{
+	struct run *x = ud;
+	x->done = true;
+	x->done_ms = ft_now_ms();
+	x->finished_wall_ms = ft_wall_ms();
+	if (!x->req_id)
+		x->req_id = res->id;
+	x->result = result_fields(res);
+	while (x->waiters) {
+		struct waiter *w = x->waiters;
+		x->waiters = w->next;
+		ft_http_set_abandon(w->r, NULL, NULL);
+		respond_run(w->r, 200, x);
+		free(w);
+	}
+}
+
+/* ---- POST /v1/runs ---- */
+
+static bool is_json(const char *ct)
+{
+	static const char want[] = "application/json";
+	if (!ct)
+		return false;
+	while (*ct == ' ')
+		ct++;
+	if (strncasecmp(ct, want, sizeof(want) - 1) != 0)
+		return false;
+	char next = ct[sizeof(want) - 1];
+	return next == '\0' || next == ';' || next == ' ';
+}
+
+static bool int_in(struct json_object *v, int64_t lo, int64_t hi, int64_t *out)
+{
+	if (!json_object_is_type(v, json_type_int))
+		return false;
+	errno = 0;
+	int64_t n = json_object_get_int64(v);
+	*out = n;
+	return errno == 0 && n >= lo && n <= hi;
+}
+
+/* Validate "limits": known keys, integers within the configured maxima. */
+static bool check_limits(struct ft_http_req *r, struct json_object *lim)
+{
+	const struct ft_config *cfg = gw_config();
+	if (!json_object_is_type(lim, json_type_object)) {
+		api_error(r, 400, "invalid_request", "\"limits\" must be an object");
+		return false;
+	}
+	json_object_object_foreach(lim, key, val)
+	{
+		int64_t max, n;
+		if (strcmp(key, "time_ms") == 0)
+			max = cfg->limits.run_wall_ms;
+		else if (strcmp(key, "output_bytes") == 0)
+			max = (int64_t)cfg->limits.max_output_bytes;
+		else if (strcmp(key, "memory_mb") == 0)
+			max = MAX_MEMORY_MB;
+		else {
+			api_error(r, 400, "unknown_field",
+				  "Unknown field \"limits.%s\": known are time_ms, output_bytes, "
+				  "memory_mb",
+				  key);
+			return false;
+		}
+		if (!json_object_is_type(val, json_type_int)) {
+			api_error(r, 400, "invalid_request", "\"limits.%s\" must be an integer", key);
+			return false;
+		}
+		if (!int_in(val, 1, max, &n)) {
+			api_error(r, 422, "limit_out_of_range",
+				  "\"limits.%s\" must be between 1 and %" PRId64
+				  " (the configured maximum)",
+				  key, max);
+			return false;
+		}
+	}
+	return true;
+}
+
+struct run_req {
+	const char *src;
+	size_t len;
+	bool wait;
+	struct json_object *ignored;
+};
+
+/* Parse and validate the request body; on failure answers r and returns false. */
+static bool parse_run_req(struct ft_http_req *r, struct json_object *root, struct run_req *q)
+{
+	struct json_object *source = NULL, *files = NULL;
+	q->wait = true;
+	if (!json_object_is_type(root, json_type_object)) {
+		api_error(r, 400, "invalid_request", "The body must be a JSON object");
+		return false;
+	}
+	json_object_object_foreach(root, key, val)
+	{
+		if (strcmp(key, "source") == 0) {
+			if (!json_object_is_type(val, json_type_string)) {
+				api_error(r, 400, "invalid_request", "\"source\" must be a string");
+				return false;
+			}
+			source = val;
+		} else if (strcmp(key, "files") == 0) {
+			if (!json_object_is_type(val, json_type_object)) {
+				api_error(r, 400, "invalid_request",
+					  "\"files\" must be an object: file name -> source");
+				return false;
+			}
+			files = val;
+		} else if (strcmp(key, "wait") == 0) {
+			if (!json_object_is_type(val, json_type_boolean)) {
+				api_error(r, 400, "invalid_request", "\"wait\" must be true or false");
+				return false;
+			}
+			q->wait = json_object_get_boolean(val);
+		} else if (strcmp(key, "stdin") == 0) {
+			if (!json_object_is_type(val, json_type_string)) {
+				api_error(r, 400, "invalid_request", "\"stdin\" must be a string");
+				return false;
+			}
+			json_object_array_add(q->ignored, json_object_new_string("stdin"));
+		} else if (strcmp(key, "args") == 0) {
+			bool ok = json_object_is_type(val, json_type_array);
+			for (size_t i = 0; ok && i < json_object_array_length(val); i++)
+				ok = json_object_is_type(json_object_array_get_idx(val, i),
+							 json_type_string);
+			if (!ok) {
+				api_error(r, 400, "invalid_request",
+					  "\"args\" must be an array of strings");
+				return false;
+			}
+			json_object_array_add(q->ignored, json_object_new_string("args"));
+		} else if (strcmp(key, "limits") == 0) {
+			if (!check_limits(r, val))
+				return false;
+			json_object_array_add(q->ignored, json_object_new_string("limits"));
+		} else {
+			api_error(r, 400, "unknown_field",
+				  "Unknown field \"%s\": known are source, files, stdin, args, "
+				  "limits, wait",
+				  key);
+			return false;
+		}
+	}
+	if (source && files) {
+		api_error(r, 400, "invalid_request", "Give either \"source\" or \"files\", not both");
+		return false;
+	}
+	if (files) {
+		size_t n = 0;
+		json_object_object_foreach(files, name, content)
+		{
+			size_t nl = strlen(name);
+			if (nl < 6 || strcmp(name + nl - 5, ".java") != 0 || strchr(name, '/') ||
+			    !json_object_is_type(content, json_type_string)) {
+				api_error(r, 400, "invalid_request",
+					  "\"files\" maps names like Main.java (no directories) "
+					  "to sources (strings)");
+				return false;
+			}
+			source = content;
+			n++;
+		}
+		if (n == 0) {
+			api_error(r, 400, "missing_source", "\"files\" is empty");
+			return false;
+		}
+		if (n > 1) {
+			api_error(r, 422, "multiple_files_unsupported",
+				  "Runs of several files are not supported yet: send one class "
+				  "in \"source\"");
+			return false;
+		}
+	}
+	if (!source) {
+		api_error(r, 400, "missing_source", "Send the Java source in \"source\"");
+		return false;
+	}
+	q->src = json_object_get_string(source);
+	q->len = (size_t)json_object_get_string_len(source);
+	if (q->len == 0) {
+		api_error(r, 400, "missing_source", "\"source\" is empty");
+		return false;
+	}
+	return true;
+}
+
+static struct json_object *parse_body(struct ft_http_req *r)
+{
+	size_t len;
+	const char *body = ft_http_body(r, &len);
+	struct json_tokener *tok = json_tokener_new_ex(64);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	struct json_object *root = len ? json_tokener_parse_ex(tok, body, (int)len) : NULL;
+	enum json_tokener_error err = json_tokener_get_error(tok);
+	size_t end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	bool trailing = false;
+	for (size_t i = end; i < len; i++)
+		if (body[i] != ' ' && body[i] != '\n' && body[i] != '\r' && body[i] != '\t')
+			trailing = true;
+	if (!root || err != json_tokener_success || trailing) {
+		json_object_put(root);
+		api_error(r, 400, "invalid_json", "The body is not one valid JSON value%s%s",
+			  len && err != json_tokener_success ? ": " : "",
+			  len && err != json_tokener_success ? json_tokener_error_desc(err) : "");
+		return NULL;
+	}
+	return root;
+}
+
+static void post_run(struct ft_http_req *r)
+{
+	if (ft_http_body_too_big(r)) {
+		api_error(r, 413, "body_too_large",
+			  "Request body too large: the limit is %zu bytes (limits.max_body_bytes)",
+			  gw_config()->limits.max_body_bytes);
+		return;
+	}
+	if (!is_json(ft_http_header(r, "Content-Type"))) {
+		api_error(r, 415, "unsupported_media_type", "Content-Type must be application/json");
+		return;
+	}
+	struct json_object *root = parse_body(r);
+	if (!root)
+		return;
+	struct run_req q = { .ignored = json_object_new_array() };
+	if (!parse_run_req(r, root, &q)) {
+		json_object_put(q.ignored);
+		json_object_put(root);
+		return;
+	}
+	const char *key = ft_http_header(r, "Idempotency-Key");
+	if (key && !*key)
+		key = NULL;
+	uint64_t hash = fnv1a(q.src, q.len);
+	struct run *x = key ? run_find_key(key) : NULL;
+	if (x) {
+		json_object_put(q.ignored);
+		json_object_put(root);
+		if (x->src_hash != hash) {
+			api_error(r, 422, "idempotency_key_reused",
+				  "This Idempotency-Key was used for another source (run %s)", x->id);
+		} else if (x->done || !q.wait) {
+			respond_run(r, x->done && q.wait ? 200 : 202, x);
+		} else {
+			add_waiter(x, r);
+		}
+		return;
+	}
+	x = run_new(key, hash, q.ignored);
+	uint64_t id = 0;
+	enum gw_submit_status st = gw_submit(q.src, q.len, key, run_done, x, &id);
+	json_object_put(root);
+	switch (st) {
+	case GW_OVERLOADED:
+		run_unlink(x);
+		run_free(x);
+		ft_http_add_header(r, "Retry-After", "1");
+		api_error(r, 503, "overloaded",
+			  "Too many requests in progress (limits.max_pending_requests); try again "
+			  "later");
+		return;
+	case GW_ANSWERED:
+		respond_run(r, q.wait ? 200 : 202, x);
+		return;
+	case GW_SUBMITTED:
+		x->req_id = id;
+		if (q.wait)
+			add_waiter(x, r);
+		else
+			respond_run(r, 202, x);
+		return;
+	}
+}
+
+static void get_run(struct ft_http_req *r, const char *id)
+{
+	if (!want_method(r, "GET"))
+		return;
+	struct run *x = run_find(id);
+	if (!x) {
+		api_error(r, 404, "run_not_found",
+			  "No run %s: unknown, or its result expired (kept %d s after it finished)",
+			  id, RESULT_TTL_MS / 1000);
+		return;
+	}
+	respond_run(r, 200, x);
+}
+
+/* ---- the rest ---- */
+
+static void get_cluster(struct ft_http_req *r)
+{
+	if (!want_method(r, "GET"))
+		return;
+	int leader;
+	struct json_object *view = gw_cluster_view(&leader);
+	respond_json(r, 200, view);
+	json_object_put(view);
+}
+
+static void get_node_log(struct ft_http_req *r, const char *id_text)
+{
+	if (!want_method(r, "GET"))
+		return;
+	uint64_t id;
+	const struct ft_node_conf *nc = NULL;
+	if (parse_u64(id_text, &id) && id <= 65535)
+		nc = ft_config_node(gw_config(), (int)id);
+	if (!nc) {
+		api_error(r, 404, "node_not_found", "No node %s in the cluster's configuration",
+			  id_text);
+		return;
+	}
+	const char *kind = ft_http_arg(r, "kind");
+	if (!kind)
+		kind = "summary";
+	if (strcmp(kind, "summary") != 0 && strcmp(kind, "verbose") != 0) {
+		api_error(r, 400, "invalid_parameter", "kind must be summary or verbose");
+		return;
+	}
+	const char *tail_text = ft_http_arg(r, "tail");
+	uint64_t tail = 0;
+	if (tail_text && (!parse_u64(tail_text, &tail) || tail < 1 || tail > MAX_TAIL)) {
+		api_error(r, 400, "invalid_parameter", "tail must be an integer from 1 to %d",
+			  MAX_TAIL);
+		return;
+	}
+	char url[256];
+	if (tail_text)
+		snprintf(url, sizeof(url), "http://%s/log/%s?tail=%" PRIu64, nc->http.text, kind,
+			 tail);
+	else
+		snprintf(url, sizeof(url), "http://%s/log/%s", nc->http.text, kind);
+	ft_http_add_header(r, "Location", url);
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "location", json_object_new_string(url));
+	respond_json(r, 307, o);
+	json_object_put(o);
+}
+
+static void get_events(struct ft_http_req *r)
+{
+	if (!want_method(r, "GET"))
+		return;
+	uint64_t since = 0;
+	const char *s = ft_http_arg(r, "since");
+	if (s && !parse_u64(s, &since)) {
+		api_error(r, 400, "invalid_parameter", "since must be a non-negative integer");
+		return;
+	}
+	struct json_object *o = ft_metrics_events_json(since);
+	respond_json(r, 200, o);
+	json_object_put(o);
+}
+
+static void get_recent(struct ft_http_req *r)
+{
+	if (!want_method(r, "GET"))
+		return;
+	uint64_t limit = RECENT_DEFAULT;
+	const char *s = ft_http_arg(r, "limit");
+	if (s && (!parse_u64(s, &limit) || limit < 1 || limit > RECENT_MAX)) {
+		api_error(r, 400, "invalid_parameter", "limit must be an integer from 1 to %d",
+			  RECENT_MAX);
+		return;
+	}
+	struct json_object *o = gw_recent_json((size_t)limit);
+	respond_json(r, 200, o);
+	json_object_put(o);
+}
+
+/* "/nodes/{id}/log": copies {id} into seg. */
+static bool node_log_path(const char *rest, char *seg, size_t cap)
+{
+	static const char pre[] = "/nodes/";
+	if (strncmp(rest, pre, sizeof(pre) - 1) != 0)
+		return false;
+	const char *id = rest + sizeof(pre) - 1, *slash = strchr(id, '/');
+	if (!slash || slash == id || (size_t)(slash - id) >= cap || strcmp(slash, "/log") != 0)
+		return false;
+	memcpy(seg, id, (size_t)(slash - id));
+	seg[slash - id] = '\0';
+	return true;
+}
+
+bool gw_api_v1_route(struct ft_http_req *r)
+{
+	const char *path = ft_http_path(r);
+	if (strcmp(path, "/v1") != 0 && strncmp(path, "/v1/", 4) != 0)
+		return false;
+	ensure_init();
+	sweep();
+	const char *rest = path + 3;
+	char seg[80];
+	if (strcmp(rest, "/runs") == 0) {
+		if (want_method(r, "POST"))
+			post_run(r);
+	} else if (strncmp(rest, "/runs/", 6) == 0 && rest[6] && !strchr(rest + 6, '/')) {
+		get_run(r, rest + 6);
+	} else if (strcmp(rest, "/cluster") == 0) {
+		get_cluster(r);
+	} else if (node_log_path(rest, seg, sizeof(seg))) {
+		get_node_log(r, seg);
+	} else if (strcmp(rest, "/events") == 0) {
+		get_events(r);
+	} else if (strcmp(rest, "/recent") == 0) {
+		get_recent(r);
+	} else {
+		api_error(r, 404, "not_found",
+			  "No such resource %s: see docs/openapi.yaml for the API", path);
+	}
+	return true;
+}

@@ -1,0 +1,191 @@
+/* The gateway's own metrics (ftgw_*), GET /metrics, and the ring of recent
+ * answers the dashboard shows.  The hooks are declared in common/metrics.h
+ * and called by the gateway core (main.c). */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/metrics.h"
+#include "common/util.h"
+#include "gateway/gateway.h"
+
+static const char *const gw_verdicts[] = { "ok",	   "compile_error", "runtime_error",
+					   "time_limit",   "memory_limit",  "output_limit",
+					   "internal_error", "timeout",	    "overloaded",
+					   "other",	   NULL };
+static const char *const hit_miss[] = { "hit", "miss", NULL };
+static const double latency_bounds[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+					 1,     2.5,  5,     10,   30,  60,   120 };
+
+#define RECENT 64
+
+struct recent {
+	uint64_t id;
+	const char *verdict; /* a static string */
+	unsigned status;
+	bool cached;
+	int64_t latency_ms;
+	int worker, attempts; /* -1 when unknown */
+	int64_t time_ms;      /* wall clock of the answer */
+};
+
+static struct {
+	bool inited;
+	struct ft_metric *requests, *latency, *cache, *cached_answers;
+	struct recent recent[RECENT];
+	size_t n_recent, next_recent;
+} W;
+
+static void ensure_init(void)
+{
+	if (W.inited)
+		return;
+	W.inited = true;
+	struct ft_metrics *m = ft_metrics_global();
+	W.requests = ft_metrics_counter(
+		m, "ftgw_requests_total",
+		"Requests the gateway answered, by verdict (timeout: no answer in time; "
+		"overloaded: refused, too many pending)",
+		"verdict", gw_verdicts);
+	W.latency = ft_metrics_histogram(
+		m, "ftgw_request_duration_seconds",
+		"Time from acceptance to the answer of requests the cluster answered (not cached)",
+		NULL, NULL, latency_bounds, FT_ARRAY_SIZE(latency_bounds));
+	W.cache = ft_metrics_counter(m, "ftgw_cache_lookups_total",
+				     "Response cache lookups by result", "result", hit_miss);
+	W.cached_answers = ft_metrics_counter(
+		m, "ftgw_cached_answers_total",
+		"Answers given without the cluster: response cache hits and Idempotency-Key replays",
+		NULL, NULL);
+}
+
+static bool starts(const char *body, size_t len, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	return len >= n && memcmp(body, prefix, n) == 0;
+}
+
+/* The verdict names are static strings: map whatever came in onto them. */
+static const char *static_verdict(const char *v)
+{
+	static const char *const all[] = { "ok",	  "compile_error", "runtime_error",
+					   "time_limit",  "memory_limit",  "output_limit",
+					   "internal_error", "timeout",	   "overloaded" };
+	for (size_t i = 0; i < FT_ARRAY_SIZE(all); i++)
+		if (strcmp(v, all[i]) == 0)
+			return all[i];
+	return "unknown";
+}
+
+const char *gw_verdict_of(const struct gw_result *res)
+{
+	if (res->verdict)
+		return static_verdict(res->verdict);
+	const char *b = res->body ? res->body : "";
+	size_t n = res->body ? res->len : 0;
+	switch (res->status) {
+	case 200:
+		return "ok";
+	case 500:
+		return "internal_error";
+	case 503:
+		return "timeout";
+	case 400:
+		if (starts(b, n, "Code did not compile:") || starts(b, n, "No class name found"))
+			return "compile_error";
+		if (starts(b, n, "Exception thrown by") || starts(b, n, "Program exited with") ||
+		    starts(b, n, "Program was killed by"))
+			return "runtime_error";
+		if (starts(b, n, "Time limit exceeded"))
+			return "time_limit";
+		if (starts(b, n, "Output limit exceeded"))
+			return "output_limit";
+		if (starts(b, n, "Memory limit exceeded"))
+			return "memory_limit";
+		return "unknown";
+	default:
+		return "unknown";
+	}
+}
+
+static int meta_int(const struct gw_result *res, const char *key)
+{
+	struct json_object *v;
+	if (res->meta && json_object_object_get_ex(res->meta, key, &v) &&
+	    json_object_is_type(v, json_type_int))
+		return json_object_get_int(v);
+	return -1;
+}
+
+void gw_metrics_answered(const struct gw_result *res, int64_t latency_ms)
+{
+	ensure_init();
+	const char *verdict = gw_verdict_of(res);
+	ft_metric_inc(W.requests, verdict);
+	if (res->cached)
+		ft_metric_inc(W.cached_answers, NULL);
+	else if (latency_ms >= 0 && res->id)
+		ft_metric_observe(W.latency, NULL, (double)latency_ms / 1000.0);
+	struct recent *e = &W.recent[W.next_recent];
+	*e = (struct recent){
+		.id = res->id,
+		.verdict = verdict,
+		.status = res->status,
+		.cached = res->cached,
+		.latency_ms = latency_ms,
+		.worker = meta_int(res, "worker"),
+		.attempts = meta_int(res, "attempts"),
+		.time_ms = ft_wall_ms(),
+	};
+	W.next_recent = (W.next_recent + 1) % RECENT;
+	if (W.n_recent < RECENT)
+		W.n_recent++;
+}
+
+void gw_metrics_cache_lookup(bool hit)
+{
+	ensure_init();
+	ft_metric_inc(W.cache, hit ? "hit" : "miss");
+}
+
+void gw_metrics_overloaded(void)
+{
+	ensure_init();
+	ft_metric_inc(W.requests, "overloaded");
+}
+
+struct json_object *gw_recent_json(size_t max)
+{
+	ensure_init();
+	struct json_object *root = json_object_new_object(), *arr = json_object_new_array();
+	size_t n = W.n_recent < max ? W.n_recent : max;
+	for (size_t i = 0; i < n; i++) {
+		const struct recent *e = &W.recent[(W.next_recent + RECENT - 1 - i) % RECENT];
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "request_id",
+				       e->id ? json_object_new_uint64(e->id) : NULL);
+		json_object_object_add(o, "verdict", json_object_new_string(e->verdict));
+		json_object_object_add(o, "status", json_object_new_int((int)e->status));
+		json_object_object_add(o, "cached", json_object_new_boolean(e->cached));
+		json_object_object_add(o, "latency_ms", json_object_new_int64(e->latency_ms));
+		json_object_object_add(o, "worker",
+				       e->worker >= 0 ? json_object_new_int(e->worker) : NULL);
+		json_object_object_add(o, "attempts",
+				       e->attempts >= 0 ? json_object_new_int(e->attempts) : NULL);
+		json_object_object_add(o, "time_ms", json_object_new_int64(e->time_ms));
+		json_object_array_add(arr, o);
+	}
+	json_object_object_add(root, "results", arr);
+	double pending = ft_metric_get(ft_metrics_find(ft_metrics_global(), "ftgw_pending_requests"),
+				       NULL);
+	json_object_object_add(root, "in_flight",
+			       isnan(pending) ? NULL : json_object_new_int64((int64_t)pending));
+	return root;
+}
+
+bool gw_metrics_route(struct ft_http_req *r)
+{
+	ensure_init();
+	return ft_metrics_route(r);
+}

@@ -1,0 +1,87 @@
+/* From what was observed of a finished run to its verdict.  Pure logic,
+ * unit-tested (tests/unit/check_limits.c).
+ *
+ * Policy (docs: the runner's verdicts):
+ *  - A limit the runner enforces and that tripped wins over anything the
+ *    program said: wall clock or CPU time -> time_limit; stdout, stderr or
+ *    the answer over max_output_bytes -> output_limit.
+ *  - Then an answer run() returned is ok (even if a process the program
+ *    started was killed for memory, or a fork was refused).
+ *  - memory_limit: the cgroup's OOM killer acted in the run, or run() threw
+ *    java.lang.OutOfMemoryError for heap, metaspace, array size or direct
+ *    memory (the heap is sized to fit the memory limit, so heap exhaustion
+ *    is the usual way a JVM meets it).  An OutOfMemoryError for "unable to
+ *    create native thread" is the process limit, not memory.
+ *  - output_limit also when run() failed because a file write hit the file
+ *    size limit (EFBIG) or the sandbox's /tmp filled up (ENOSPC).
+ *  - runtime_error: an exception from run() or its class, a non-zero exit
+ *    before answering, death by a signal.  If the process limit refused a
+ *    fork or thread at some point, the body says that limit was reached.
+ *  - internal_error: the sandbox or the JVM could not start (never the
+ *    program's fault; nothing of the program ran). */
+#ifndef FT_VERDICT_H
+#define FT_VERDICT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "runner/runner.h"
+
+/* First byte of the result channel (ft.Launcher). */
+enum ft_chan_tag {
+	FT_CHAN_NONE = 0,      /* nothing written: the JVM ended before answering */
+	FT_CHAN_OK = 'O',      /* run() returned; the rest is the string */
+	FT_CHAN_ERROR = 'E',   /* an exception or a contract violation */
+	FT_CHAN_MEMORY = 'M',  /* OutOfMemoryError (heap, metaspace, ...) */
+	FT_CHAN_THREADS = 'T', /* OutOfMemoryError: unable to create native thread */
+	FT_CHAN_FILE = 'F',    /* IOException: file too large / no space left */
+};
+
+struct ft_run_facts {
+	bool wall_killed;    /* the runner's wall-clock timer killed the run */
+	bool cpu_killed;     /* the runner's CPU poll killed the run */
+	bool output_killed;  /* the runner's output poll killed the run */
+	bool out_over;       /* stdout longer than max_output_bytes */
+	bool err_over;       /* stderr longer than max_output_bytes */
+	bool chan_over;      /* the answer longer than max_output_bytes */
+	bool oom_killed;     /* the memory cgroup's OOM killer acted */
+	bool pids_refused;   /* the process limit refused a fork/thread */
+	bool sandbox_failed; /* bwrap or the JVM could not start */
+	int chan_tag;        /* enum ft_chan_tag */
+	/* How the sandbox ended.  bwrap passes the program's exit status on,
+	 * and 128 + N for death by signal N (as a shell does). */
+	bool exited;         /* false: the sandbox itself died of a signal */
+	int status;          /* exit status, or the signal if !exited */
+	int64_t cpu_ms;      /* -1 if unknown */
+	int cpu_limit_ms;
+};
+
+enum ft_why {
+	FT_WHY_NONE = 0,
+	FT_WHY_ANSWER,       /* ok: run() returned */
+	FT_WHY_WALL,
+	FT_WHY_CPU,
+	FT_WHY_STDOUT,
+	FT_WHY_STDERR,
+	FT_WHY_ANSWER_SIZE,
+	FT_WHY_FILE,         /* file size / tmp space */
+	FT_WHY_OOM_KILL,
+	FT_WHY_HEAP,         /* OutOfMemoryError */
+	FT_WHY_EXCEPTION,    /* the channel's error text is the body */
+	FT_WHY_THREADS,      /* OutOfMemoryError: no more threads */
+	FT_WHY_EXIT,         /* exited with a status before answering */
+	FT_WHY_SIGNAL,       /* killed by a signal before answering */
+	FT_WHY_SANDBOX,      /* could not start */
+};
+
+struct ft_verdict_decision {
+	enum ft_verdict verdict;
+	enum ft_why why;
+	int exit_code; /* for X-Exit-Code: the status, -1 when killed */
+	int signal;    /* FT_WHY_SIGNAL: which */
+	bool processes_limited; /* mention that the process limit was hit */
+};
+
+void ft_verdict_decide(const struct ft_run_facts *f, struct ft_verdict_decision *d);
+
+#endif

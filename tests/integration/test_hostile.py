@@ -1,0 +1,439 @@
+"""Hostile programs through the gateway: each gets its verdict, and the
+worker keeps serving.
+
+A 2-node cluster: node 2 leads, node 1 is the only worker, so every program
+here runs on the same worker process, and after each one a normal request
+must still be answered (by that same process: its pid never changes).
+
+Small limits keep the whole module short: 5 s wall and 3 s CPU per run,
+256 MiB of memory, 64 processes/threads, 4 MiB per file, 1 MiB of output.
+
+At the end the worker must have left nothing behind: no process below it,
+no job directory, no job cgroup.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+import ftharness
+
+WALL_MS = 5000
+CPU_MS = 3000
+MEMORY = 256 << 20
+MAX_PROCESSES = 64
+MAX_FILE = 4 << 20
+MAX_OUTPUT = 1 << 20
+
+FT_CLUSTER_OPTIONS = {
+    "nodes": 2,
+    "limits": {
+        "run_wall_ms": WALL_MS,
+        "run_cpu_ms": CPU_MS,
+        "compile_wall_ms": 30000,
+        "run_memory_bytes": MEMORY,
+        "run_max_processes": MAX_PROCESSES,
+        "run_max_file_bytes": MAX_FILE,
+        "max_output_bytes": MAX_OUTPUT,
+        # The 100 000-line source is about 1.3 MB.
+        "max_body_bytes": 4 << 20,
+        "max_frame_bytes": 8 << 20,
+    },
+}
+
+WORKER = 1
+LEADER = 2
+POST_TIMEOUT = 120.0
+
+
+def nonce() -> str:
+    """Makes every source unique: the gateway's cache must not answer."""
+    return "// %s\n" % uuid.uuid4().hex
+
+
+def verdict(r: ftharness.Response) -> str:
+    return (r.headers.get("X-Verdict") or "").strip()
+
+
+def describe(r: ftharness.Response) -> str:
+    return "HTTP %d, X-Verdict %r, X-Exit-Code %r, body %r" % (
+        r.status, verdict(r), r.headers.get("X-Exit-Code"), r.body[:600])
+
+
+@pytest.fixture(scope="module")
+def worker_pid(cluster):
+    info = cluster.wait_leader(timeout=60)
+    assert info["leader"] == LEADER, info
+    return cluster.pid(WORKER)
+
+
+def hello(cluster) -> None:
+    """A normal program is answered, by the same worker process."""
+    src = nonce() + (
+        "public class Hello {\n"
+        "    public String run() { return \"still serving\"; }\n"
+        "}\n")
+    r = cluster.post(src, timeout=POST_TIMEOUT)
+    assert r.status == 200 and verdict(r) == "ok" and r.body == "still serving", describe(r)
+
+
+def run_hostile(cluster, worker_pid, source, want, status=400, exit_code=None, body=()):
+    """Send one program; check its verdict (one of want), status, exit code
+    and body fragments; then that the same worker answers a normal one."""
+    if isinstance(want, str):
+        want = (want,)
+    data = source if isinstance(source, bytes) else (nonce() + source).encode()
+    t0 = time.monotonic()
+    r = cluster.post(data, timeout=POST_TIMEOUT)
+    took = time.monotonic() - t0
+    assert verdict(r) in want, describe(r)
+    if status is not None:
+        assert r.status == status, describe(r)
+    if exit_code is not None:
+        assert r.headers.get("X-Exit-Code") == str(exit_code), describe(r)
+    for fragment in body:
+        assert fragment in r.body, describe(r)
+    # The program's own output never poses as a limit, and limits are
+    # never reported as if the program had answered.
+    assert not r.body.startswith("Internal error"), describe(r)
+    hello(cluster)
+    assert cluster.pid(WORKER) == worker_pid, "the worker was restarted"
+    assert cluster.running(WORKER)
+    return r, took
+
+
+# ---------------------------------------------------------------- time
+
+
+def test_infinite_loop(cluster, worker_pid):
+    src = "public class Spin { public String run() { long x = 0; while (true) x++; } }\n"
+    r, took = run_hostile(cluster, worker_pid, src, "time_limit",
+                          body=("Time limit exceeded",))
+    assert r.headers.get("X-Exit-Code") == "-1"
+    assert took < 60
+
+
+def test_sleep_forever(cluster, worker_pid):
+    src = ("public class Nap { public String run() throws Exception {"
+           " Thread.sleep(Long.MAX_VALUE); return \"woke\"; } }\n")
+    run_hostile(cluster, worker_pid, src, "time_limit",
+                body=("Time limit exceeded", "%d ms" % WALL_MS))
+
+
+def test_cpu_burning_threads(cluster, worker_pid):
+    # Three busy threads on two cores reach the CPU limit (3 s) before the
+    # wall limit (5 s) -- unless the machine is too busy to give them the
+    # CPU, then the wall clock ends it: a time limit either way.
+    src = ("public class Burn { public String run() {"
+           " for (int i = 0; i < 2; i++) new Thread(() -> { long x = 0; while (true) x++; }).start();"
+           " long x = 0; while (true) x++; } }\n")
+    run_hostile(cluster, worker_pid, src, "time_limit", body=("Time limit exceeded",))
+
+
+# ---------------------------------------------------------------- memory
+
+
+def test_allocate_until_oom(cluster, worker_pid):
+    src = ("import java.util.*;\n"
+           "public class Hog { public String run() {"
+           " List<long[]> l = new ArrayList<>(); while (true) l.add(new long[1 << 17]); } }\n")
+    run_hostile(cluster, worker_pid, src, "memory_limit", body=("Memory limit exceeded",))
+
+
+def test_native_memory_hog(cluster, worker_pid):
+    # Outside the Java heap: only the cgroup (or RLIMIT_AS) stops it.
+    src = ("import java.lang.reflect.Field;\n"
+           "public class NativeHog { public String run() throws Exception {"
+           " Field f = Class.forName(\"sun.misc.Unsafe\").getDeclaredField(\"theUnsafe\");"
+           " f.setAccessible(true); sun.misc.Unsafe u = (sun.misc.Unsafe) f.get(null);"
+           " while (true) { long a = u.allocateMemory(1 << 20); u.setMemory(a, 1 << 20, (byte) 1); } } }\n")
+    run_hostile(cluster, worker_pid, src, "memory_limit", body=("Memory limit exceeded",))
+
+
+# ---------------------------------------------------------------- processes
+
+
+def test_fork_bomb(cluster, worker_pid):
+    src = ("import java.util.*;\n"
+           "public class ForkBomb { public String run() throws Exception {"
+           " List<Process> ps = new ArrayList<>();"
+           " while (true) ps.add(new ProcessBuilder(\"/bin/sh\", \"-c\", \"sleep 1000\").start()); } }\n")
+    r, _ = run_hostile(cluster, worker_pid, src, ("runtime_error", "memory_limit"))
+    if verdict(r) == "runtime_error":
+        assert "Resource temporarily unavailable" in r.body or "Process limit" in r.body, \
+            describe(r)
+
+
+def test_fork_bomb_that_swallows_errors(cluster, worker_pid):
+    # Keeps trying after every refusal: only time ends it, and every process
+    # it started must go with it (checked at the end of the module).
+    src = ("public class ForkForever { public String run() {"
+           " while (true) { try { new ProcessBuilder(\"/bin/sleep\", \"1000\").start(); }"
+           " catch (Throwable t) { } } } }\n")
+    run_hostile(cluster, worker_pid, src, ("time_limit", "memory_limit"))
+
+
+def test_thread_bomb(cluster, worker_pid):
+    src = ("public class ThreadBomb { public String run() { while (true) {"
+           " new Thread(() -> { try { Thread.sleep(Long.MAX_VALUE); }"
+           " catch (InterruptedException e) { } }).start(); } } }\n")
+    r, _ = run_hostile(cluster, worker_pid, src, ("runtime_error", "memory_limit"))
+    if verdict(r) == "runtime_error":
+        assert "Process limit exceeded" in r.body, describe(r)
+        assert "unable to create native thread" in r.body, describe(r)
+
+
+# ---------------------------------------------------------------- isolation
+
+
+def test_no_network(cluster, worker_pid):
+    host, port = cluster.gw_http.rsplit(":", 1)
+    targets = [(host, int(port)), (host, int(cluster.nodes[WORKER].work.rsplit(":", 1)[1])),
+               ("1.1.1.1", 80), ("10.0.0.1", 22)]
+    checks = "".join(
+        " sb.append(tryConnect(\"%s\", %d));" % (h, p) for h, p in targets)
+    src = ("import java.net.*;\n"
+           "public class Net {\n"
+           " static String tryConnect(String h, int p) {"
+           "  try (Socket s = new Socket()) { s.connect(new InetSocketAddress(h, p), 1000);"
+           "   return \"CONNECTED \" + h + \":\" + p + \"\\n\"; }"
+           "  catch (Throwable t) { return \"denied \" + h + \":\" + p + \" \" + t + \"\\n\"; } }\n"
+           " public String run() throws Exception { StringBuilder sb = new StringBuilder();"
+           + checks +
+           "  sb.append(java.util.Collections.list(NetworkInterface.getNetworkInterfaces()));"
+           "  return sb.toString(); } }\n")
+    r, _ = run_hostile(cluster, worker_pid, src, "ok", status=200)
+    assert "CONNECTED" not in r.body, r.body
+    assert r.body.count("denied") == len(targets), r.body
+    assert "name:lo" in r.body and "eth" not in r.body, r.body
+
+
+def test_no_secrets(cluster, worker_pid):
+    jobs = cluster.state_dir / ("node-%d" % WORKER) / "jobs"
+    paths = ["/etc/shadow", "/etc/passwd", str(cluster.config_path), str(cluster.state_dir),
+             str(jobs), str(cluster.log_dir), "/root", "/proc/1/environ", "/sys/fs/cgroup"]
+
+    # Another run is going on in a directory of its own meanwhile.
+    other = nonce() + ("public class Other { public String run() throws Exception {"
+                       " Thread.sleep(4000); return \"other done\"; } }\n")
+    other_result = {}
+    t = threading.Thread(target=lambda: other_result.setdefault(
+        "r", cluster.post(other, timeout=POST_TIMEOUT)))
+    t.start()
+    try:
+        time.sleep(1.5)  # the other run has its directory now
+        other_dirs = [p.name for p in jobs.iterdir()] if jobs.is_dir() else []
+        probes = "".join(" sb.append(probe(\"%s\"));" % p for p in paths)
+        probes += "".join(" sb.append(probe(\"%s\"));" % str(jobs / d) for d in other_dirs)
+        src = ("import java.io.*; import java.nio.file.*;\n"
+               "public class Snoop {\n"
+               " static String probe(String p) { try { Path q = Paths.get(p);"
+               "  if (Files.isDirectory(q)) { String[] l = new File(p).list();"
+               "   return \"READ \" + p + \" \" + java.util.Arrays.toString(l) + \"\\n\"; }"
+               "  return \"READ \" + p + \" \" + Files.readAllBytes(q).length + \" bytes\\n\"; }"
+               "  catch (Throwable t) { return \"denied \" + p + \" \" + t + \"\\n\"; } }\n"
+               " public String run() { StringBuilder sb = new StringBuilder();" + probes +
+               "  sb.append(\"root \" + java.util.Arrays.toString(new File(\"/\").list()));"
+               "  return sb.toString(); } }\n")
+        r, _ = run_hostile(cluster, worker_pid, src, "ok", status=200)
+    finally:
+        t.join(POST_TIMEOUT)
+    for line in r.body.splitlines():
+        if line.startswith("READ "):
+            # /proc and /sys are the sandbox's own (if visible at all).
+            assert line.split()[1].startswith(("/proc", "/sys")), r.body
+        if line.startswith("root "):
+            assert "job-" not in line and "state" not in line, line
+    assert "READ /etc/shadow" not in r.body and "READ %s" % cluster.config_path not in r.body
+    assert "r" in other_result and other_result["r"].body == "other done", other_result
+
+
+def test_sandbox_identity(cluster, worker_pid):
+    src = ("import java.nio.file.*;\n"
+           "public class Who { public String run() throws Exception { StringBuilder sb = new StringBuilder();"
+           " for (String l : Files.readAllLines(Paths.get(\"/proc/self/status\")))"
+           "  if (l.matches(\"^(Uid|Gid|NoNewPrivs|Seccomp|CapEff):.*\")) sb.append(l.replaceAll(\"\\\\s+\", \" \")).append('\\n');"
+           " sb.append(\"pids \" + new java.io.File(\"/proc\").list((d, n) -> n.matches(\"\\\\d+\")).length);"
+           " return sb.toString(); } }\n")
+    r, _ = run_hostile(cluster, worker_pid, src, "ok", status=200)
+    assert "Uid: 65534 65534 65534 65534" in r.body, r.body
+    assert "NoNewPrivs: 1" in r.body, r.body
+    assert "Seccomp: 2" in r.body, r.body
+    assert "CapEff: 0000000000000000" in r.body, r.body
+    # Its own PID namespace: bwrap's init, the JVM, nothing of the node.
+    assert int(r.body.rsplit("pids ", 1)[1]) <= 3, r.body
+
+
+def test_refused_system_calls(cluster, worker_pid):
+    src = ("public class Calls { public String run() throws Exception {"
+           " Process p = new ProcessBuilder(\"/bin/sh\", \"-c\","
+           "  \"unshare -U true; echo unshare=$?; unshare -n true; echo unsharenet=$?\").redirectErrorStream(true).start();"
+           " return new String(p.getInputStream().readAllBytes()); } }\n")
+    r, _ = run_hostile(cluster, worker_pid, src, "ok", status=200)
+    assert "unshare=1" in r.body and "unsharenet=1" in r.body, r.body
+
+
+# ---------------------------------------------------------------- output
+
+
+def test_huge_file(cluster, worker_pid):
+    src = ("import java.io.*;\n"
+           "public class Disk { public String run() throws Exception {"
+           " File f = File.createTempFile(\"huge\", \".bin\"); byte[] b = new byte[1 << 20];"
+           " try (FileOutputStream o = new FileOutputStream(f)) { while (true) o.write(b); } } }\n")
+    run_hostile(cluster, worker_pid, src, "output_limit", body=("Output limit exceeded",))
+
+
+def test_huge_file_in_job_directory(cluster, worker_pid):
+    # The job directory is read-only to the program.
+    src = ("import java.io.*;\n"
+           "public class Cwd { public String run() throws Exception {"
+           " try (FileOutputStream o = new FileOutputStream(\"big.bin\")) { o.write(1); }"
+           " return \"wrote\"; } }\n")
+    run_hostile(cluster, worker_pid, src, "runtime_error", body=("Read-only file system",))
+
+
+def test_print_a_gigabyte(cluster, worker_pid):
+    src = ("public class Flood { public String run() {"
+           " byte[] b = new byte[1 << 16]; java.util.Arrays.fill(b, (byte) 'x');"
+           " for (int i = 0; i < (1 << 14); i++) System.out.write(b, 0, b.length);"
+           " return \"printed\"; } }\n")
+    r, took = run_hostile(cluster, worker_pid, src, "output_limit",
+                          body=("Output limit exceeded", "standard output"))
+    assert "xxxx" not in r.body
+
+
+def test_huge_answer(cluster, worker_pid):
+    src = ("public class Big { public String run() { return \"y\".repeat(%d); } }\n"
+           % (MAX_OUTPUT + 10))
+    r, _ = run_hostile(cluster, worker_pid, src, "output_limit",
+                       body=("Output limit exceeded", "answer"))
+    assert "yyyy" not in r.body
+
+
+# ---------------------------------------------------------------- exits
+
+
+def test_system_exit(cluster, worker_pid):
+    src = "public class Quit { public String run() { System.exit(3); return \"no\"; } }\n"
+    run_hostile(cluster, worker_pid, src, "runtime_error", exit_code=3,
+                body=("exited with status 3",))
+
+
+def test_runtime_halt(cluster, worker_pid):
+    src = ("public class Halt { public String run() {"
+           " Runtime.getRuntime().halt(5); return \"no\"; } }\n")
+    run_hostile(cluster, worker_pid, src, "runtime_error", exit_code=5,
+                body=("exited with status 5",))
+
+
+# ---------------------------------------------------------------- sources
+
+
+def test_never_compiles(cluster, worker_pid):
+    src = "public class Broken { public String run() { return 42 } }\n"
+    run_hostile(cluster, worker_pid, src, "compile_error", body=("Code did not compile:",))
+
+
+def test_hundred_thousand_lines(cluster, worker_pid):
+    lines = ["public class Long {", "    public String run() {", "        int x = 0;"]
+    lines += ["        x += %d;" % (i % 7) for i in range(100000 - 6)]
+    lines += ["        return \"\" + x;", "    }", "}"]
+    src = "\n".join(lines) + "\n"
+    assert src.count("\n") == 100000
+    # One method of 100 000 statements is over the JVM's 64 KiB code limit.
+    run_hostile(cluster, worker_pid, src, "compile_error",
+                body=("Code did not compile:", "code too large"))
+
+
+def test_hundred_thousand_lines_of_comments(cluster, worker_pid):
+    src = ("public class Chatty { public String run() { return \"fine\"; } }\n"
+           + "// just talking\n" * 100000)
+    run_hostile(cluster, worker_pid, src, "ok", status=200)
+
+
+def test_non_utf8_bytes(cluster, worker_pid):
+    src = (nonce().encode()
+           + b"public class Latin { public String run() { return \"caf\xe9 \xff\xfe\"; } }\n")
+    r, _ = run_hostile(cluster, worker_pid, src, ("ok", "compile_error"), status=None)
+    assert r.status in (200, 400), describe(r)
+
+
+def test_empty_class(cluster, worker_pid):
+    run_hostile(cluster, worker_pid, "public class Empty { }\n", "runtime_error",
+                body=("No public String run() method",))
+
+
+def test_empty_source(cluster, worker_pid):
+    run_hostile(cluster, worker_pid, "", "compile_error", body=("No class name found",))
+
+
+def test_no_public_class(cluster, worker_pid):
+    run_hostile(cluster, worker_pid, "class Hidden { public String run() { return \"x\"; } }\n",
+                "compile_error", body=("No class name found",))
+
+
+def test_two_public_classes(cluster, worker_pid):
+    src = ("public class First { public String run() { return \"a\"; } }\n"
+           "public class Second { public String run() { return \"b\"; } }\n")
+    run_hostile(cluster, worker_pid, src, "compile_error",
+                body=("Code did not compile:", "Second"))
+
+
+# ---------------------------------------------------------------- afterwards
+
+
+def _descendants(pid: int):
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for task in os.listdir("/proc/%d/task" % p):
+                kids = Path("/proc/%d/task/%s/children" % (p, task)).read_text().split()
+                for k in kids:
+                    out.append(int(k))
+                    todo.append(int(k))
+        except OSError:
+            continue
+    return out
+
+
+def test_nothing_left_behind(cluster, worker_pid):
+    """Runs last (pytest keeps file order): every hostile run is over."""
+    hello(cluster)
+    jobs = cluster.state_dir / ("node-%d" % WORKER) / "jobs"
+
+    def clean():
+        left = _descendants(worker_pid)
+        dirs = [p.name for p in jobs.iterdir()] if jobs.is_dir() else []
+        return (not left and not dirs) or None
+
+    try:
+        ftharness.wait_until(clean, timeout=15, what="the worker to be idle and clean")
+    except TimeoutError:
+        pytest.fail("left behind: processes %r, job directories %r"
+                    % (_descendants(worker_pid), list(jobs.iterdir())))
+
+    # Job cgroups (cgroup v1 on these machines: memory/<own>/ftcluster-<pid>/job-N).
+    def cgroup_jobs():
+        found = []
+        for line in Path("/proc/%d/cgroup" % worker_pid).read_text().splitlines():
+            _, ctrls, path = line.split(":", 2)
+            for c in ctrls.split(","):
+                d = Path("/sys/fs/cgroup") / c / path.lstrip("/") / ("ftcluster-%d" % worker_pid)
+                if d.is_dir():
+                    found += [str(p) for p in d.iterdir() if p.is_dir()]
+        return found
+
+    try:
+        ftharness.wait_until(lambda: not cgroup_jobs(), timeout=15,
+                             what="job cgroups to be removed")
+    except TimeoutError:
+        pytest.fail("job cgroups left: %r" % cgroup_jobs())
+    assert cluster.pid(WORKER) == worker_pid
