@@ -3,6 +3,7 @@
 #include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/log.h"
 #include "common/util.h"
@@ -232,6 +233,19 @@ const char *ft_http_body(const struct ft_http_req *r, size_t *len)
 {
 	*len = r->body.len;
 	return r->body.data ? r->body.data : "";
+}
+
+bool ft_http_content_type_is(const struct ft_http_req *r, const char *media_type)
+{
+	const char *ct = ft_http_header(r, "Content-Type");
+	size_t n = strlen(media_type);
+	if (!ct)
+		return false;
+	while (*ct == ' ')
+		ct++;
+	if (strncasecmp(ct, media_type, n) != 0)
+		return false;
+	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
 }
 
 bool ft_http_body_too_big(const struct ft_http_req *r)

@@ -39,6 +39,9 @@ const char *ft_http_header(const struct ft_http_req *r, const char *name);
 /* Query argument or NULL. */
 const char *ft_http_arg(const struct ft_http_req *r, const char *name);
 const char *ft_http_body(const struct ft_http_req *r, size_t *len);
+/* Whether the request's Content-Type is this media type (any parameters,
+ * such as "; charset=utf-8", allowed; case-insensitive). */
+bool ft_http_content_type_is(const struct ft_http_req *r, const char *media_type);
 bool ft_http_body_too_big(const struct ft_http_req *r);
 
 void ft_http_set_abandon(struct ft_http_req *r, ft_http_abandon_fn fn, void *ud);

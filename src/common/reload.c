@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
+#include "common/sdnotify.h"
 #include "common/util.h"
 
 static void note_if(char *note, size_t len, int differs, const char *what)
@@ -67,5 +69,22 @@ int ft_config_reload(struct ft_config *cur, char *note, size_t notelen)
 	cur->limits = next->limits;
 	memcpy(cur->log_level, next->log_level, sizeof(cur->log_level));
 	free(next);
+	return 0;
+}
+
+int ft_reload_on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
+{
+	struct ft_config *cfg = ud;
+	char note[512];
+	ft_sd_reloading();
+	if (ft_config_reload(cfg, note, sizeof(note)) < 0)
+		ft_log_err("reload refused, keeping the running configuration: %s", note);
+	else if (note[0])
+		ft_log_warn("reloaded %s; changes to %s take effect only after a restart",
+			    cfg->path, note);
+	else
+		ft_log_notice("reloaded %s", cfg->path);
+	ft_log_set_level(ft_log_level_from_name(cfg->log_level));
+	ft_sd_ready();
 	return 0;
 }

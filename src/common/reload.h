@@ -5,6 +5,7 @@
 #define FT_RELOAD_H
 
 #include <stddef.h>
+#include <systemd/sd-event.h>
 
 #include "common/config.h"
 
@@ -13,5 +14,9 @@
  * returns 0.  On a bad file returns -1 with the parser's message in note and
  * leaves *cur untouched. */
 int ft_config_reload(struct ft_config *cur, char *note, size_t notelen);
+
+/* SIGHUP handler for a daemon's loop (userdata: its struct ft_config):
+ * reload, log the outcome, apply the log level, tell systemd. */
+int ft_reload_on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *ud);
 
 #endif

@@ -410,19 +410,6 @@ static void run_done(void *ud, const struct gw_result *res)
 
 /* ---- POST /v1/runs ---- */
 
-static bool is_json(const char *ct)
-{
-	static const char want[] = "application/json";
-	if (!ct)
-		return false;
-	while (*ct == ' ')
-		ct++;
-	if (strncasecmp(ct, want, sizeof(want) - 1) != 0)
-		return false;
-	char next = ct[sizeof(want) - 1];
-	return next == '\0' || next == ';' || next == ' ';
-}
-
 static bool int_in(struct json_object *v, int64_t lo, int64_t hi, int64_t *out)
 {
 	if (!json_object_is_type(v, json_type_int))
@@ -613,7 +600,7 @@ static void post_run(struct ft_http_req *r)
 			  gw_config()->limits.max_body_bytes);
 		return;
 	}
-	if (!is_json(ft_http_header(r, "Content-Type"))) {
+	if (!ft_http_content_type_is(r, "application/json")) {
 		api_error(r, 415, "unsupported_media_type", "Content-Type must be application/json");
 		return;
 	}

@@ -350,19 +350,6 @@ static int sweep_cb(sd_event_source *s, uint64_t usec, void *ud)
 
 /* ---- HTTP ---- */
 
-static bool is_java_source(const char *ct)
-{
-	static const char want[] = "text/x-java-source";
-	if (!ct)
-		return false;
-	while (*ct == ' ')
-		ct++;
-	if (strncasecmp(ct, want, sizeof(want) - 1) != 0)
-		return false;
-	char next = ct[sizeof(want) - 1];
-	return next == '\0' || next == ';' || next == ' ';
-}
-
 /* ---- the core: submit, answer from cache, hold until answered ---- */
 
 static void answer_now(gw_done_fn fn, void *ud, unsigned status, const char *verdict,
@@ -469,7 +456,7 @@ static void compile_and_run(struct ft_http_req *r)
 		respond_text(r, 413, msg);
 		return;
 	}
-	if (!is_java_source(ft_http_header(r, "Content-Type"))) {
+	if (!ft_http_content_type_is(r, "text/x-java-source")) {
 		respond_text(r, 400, "Content-Type must be text/x-java-source\n");
 		return;
 	}
@@ -651,23 +638,6 @@ static bool healthy(void *ud)
 	return age < 10 * G.cfg.gossip.interval_ms + 1000;
 }
 
-static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
-{
-	struct ft_config *cfg = ud;
-	char note[512];
-	ft_sd_reloading();
-	if (ft_config_reload(cfg, note, sizeof(note)) < 0)
-		ft_log_err("reload refused, keeping the running configuration: %s", note);
-	else if (note[0])
-		ft_log_warn("reloaded %s; changes to %s take effect only after a restart",
-			    cfg->path, note);
-	else
-		ft_log_notice("reloaded %s", cfg->path);
-	ft_log_set_level(ft_log_level_from_name(cfg->log_level));
-	ft_sd_ready();
-	return 0;
-}
-
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
 {
 	ft_log_notice("received signal %u, shutting down", si->ssi_signo);
@@ -694,7 +664,7 @@ static int run(void)
 		return EXIT_SETUP;
 	sd_event_add_signal(G.ev, NULL, SIGTERM, on_signal, NULL);
 	sd_event_add_signal(G.ev, NULL, SIGINT, on_signal, NULL);
-	sd_event_add_signal(G.ev, NULL, SIGHUP, on_reload, &G.cfg);
+	sd_event_add_signal(G.ev, NULL, SIGHUP, ft_reload_on_sighup, &G.cfg);
 	G.conn_limits.max_frame_bytes = G.cfg.limits.max_frame_bytes;
 	G.conn_limits.max_out_bytes = 64 * G.cfg.limits.max_frame_bytes;
 	G.role = "LOOKING";

@@ -287,23 +287,6 @@ static int drain_cb(sd_event_source *s, uint64_t usec, void *ud)
 	return 0;
 }
 
-static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
-{
-	struct ft_config *cfg = ud;
-	char note[512];
-	ft_sd_reloading();
-	if (ft_config_reload(cfg, note, sizeof(note)) < 0)
-		ft_log_err("reload refused, keeping the running configuration: %s", note);
-	else if (note[0])
-		ft_log_warn("reloaded %s; changes to %s take effect only after a restart",
-			    cfg->path, note);
-	else
-		ft_log_notice("reloaded %s", cfg->path);
-	ft_log_set_level(ft_log_level_from_name(cfg->log_level));
-	ft_sd_ready();
-	return 0;
-}
-
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
 {
 	struct ft_node *n = ud;
@@ -339,7 +322,7 @@ static int run(struct ft_node *n)
 		return EXIT_SETUP;
 	sd_event_add_signal(n->ev, NULL, SIGTERM, on_signal, n);
 	sd_event_add_signal(n->ev, NULL, SIGINT, on_signal, n);
-	sd_event_add_signal(n->ev, NULL, SIGHUP, on_reload, &n->cfg);
+	sd_event_add_signal(n->ev, NULL, SIGHUP, ft_reload_on_sighup, &n->cfg);
 
 	n->conn_limits.max_frame_bytes = n->cfg.limits.max_frame_bytes;
 	n->conn_limits.max_out_bytes = 16 * n->cfg.limits.max_frame_bytes;
