@@ -68,10 +68,13 @@ if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt Mak
 fi
 [ -f Makefile ] || ./configure --quiet
 make -j2 --quiet
-make -j2 --quiet check >/dev/null && say "unit tests: all passed" || {
-	fail "unit tests failed (see tests' .log files)"
+if make -j2 --quiet check >/dev/null 2>&1; then
+	say "unit tests: all passed"
+else
+	fail "unit tests failed:"
+	grep -h -B2 -A20 -E "^(FAIL|ERROR)" test-suite.log || true
 	exit 1
-}
+fi
 
 # ---------------------------------------------------------------------------
 step "2. Start ZooKeeper, 7 nodes and the gateway"
