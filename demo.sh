@@ -93,6 +93,14 @@ sed -e "s|^cluster: .*|cluster: demo-$$|" \
 	-e "s|state_dir: .*|state_dir: $RUN/state|" \
 	-e "s|log_dir: .*|log_dir: $RUN/log\n  lib_dir: $ROOT|" \
 	etc/ftcluster.yaml >"$CONFIG"
+# Programs run in a bubblewrap sandbox, which needs unprivileged user
+# namespaces and a fresh /proc; some containers and chroots allow neither.
+# There the showcase still runs, with only the limits, and says so.
+if ! bwrap --unshare-all --die-with-parent --ro-bind / / --proc /proc --dev /dev true 2>"$RUN/bwrap-probe.err"; then
+	say "WARNING: this machine cannot create sandboxes ($(head -1 "$RUN/bwrap-probe.err"));"
+	say "         the showcase runs programs with resource limits only (sandbox.enabled: 0)."
+	printf 'sandbox:\n  enabled: 0\n' >>"$CONFIG"
+fi
 ./ftnode --config "$CONFIG" --check-config >/dev/null
 for id in "${NODES[@]}"; do
 	./ftnode --config "$CONFIG" --id "$id" >"$RUN/node-$id.out" 2>"$RUN/node-$id.err" &
@@ -122,7 +130,8 @@ leader_id() {
 # ---------------------------------------------------------------------------
 step "3. Wait for a leader"
 wait_leader 60 || {
-	fail "no leader within 60 s"
+	fail "no leader within 60 s; the daemons said:"
+	tail -n 5 "$RUN"/node-*.err "$RUN"/gateway.err
 	exit 1
 }
 LEADER=$(leader_id)
