@@ -99,7 +99,7 @@ sed -e "s|^cluster: .*|cluster: demo-$$|" \
 if ! bwrap --unshare-all --die-with-parent --ro-bind / / --proc /proc --dev /dev true 2>"$RUN/bwrap-probe.err"; then
 	say "WARNING: this machine cannot create sandboxes ($(head -1 "$RUN/bwrap-probe.err"));"
 	say "         the showcase runs programs with resource limits only (sandbox.enabled: 0)."
-	printf 'sandbox:\n  enabled: 0\n' >>"$CONFIG"
+	sed -i 's|^  enabled: 1 |  enabled: 0 |' "$CONFIG"
 fi
 ./ftnode --config "$CONFIG" --check-config >/dev/null
 for id in "${NODES[@]}"; do
