@@ -99,6 +99,12 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (!r)
 		return;
 	*con_cls = NULL;
+	if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
+		ft_log_notice("http: dropped %s %s: no progress within the connection timeout",
+			      r->method, r->path);
+	else if (toe == MHD_REQUEST_TERMINATED_READ_ERROR && !r->answered)
+		ft_log_notice("http: dropped %s %s: the client sent a malformed or truncated request",
+			      r->method, r->path);
 	if (!r->answered && r->dispatched && r->abandon)
 		r->abandon(r->abandon_ud, r);
 	free_req(r);
