@@ -1,6 +1,24 @@
 package ft;
 
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
 import java.io.File;
+import java.io.FileDescriptor;
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import javax.tools.FileObject;
+import javax.tools.ForwardingJavaFileManager;
+import javax.tools.SimpleJavaFileObject;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.StringWriter;
@@ -125,8 +143,178 @@ public final class Compiler {
 		return msg.strip().replaceAll("\\s*\\R\\s*", " ");
 	}
 
+	/* ---- server mode: java ft.Compiler --server ---- */
+
+	private static final int MAX_NAME = 4096;
+	private static final int WARMUP_COMPILES = 40;
+	private static final long WARMUP_NANOS = 3_000_000_000L;
+	private static final int MAX_SOURCE = 64 << 20;
+
+	/** A source held in memory; its name is what diagnostics show. */
+	private static final class MemSource extends SimpleJavaFileObject {
+		private final String text;
+
+		MemSource(String fileName, String text) {
+			super(URI.create("mem:///" + fileName), Kind.SOURCE);
+			this.text = text;
+		}
+
+		@Override
+		public CharSequence getCharContent(boolean ignoreEncodingErrors) {
+			return text;
+		}
+	}
+
+	/** A class file kept in memory. */
+	private static final class MemClass extends SimpleJavaFileObject {
+		final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+
+		MemClass(String binaryName) {
+			super(URI.create("mem:///" + binaryName.replace('.', '/') + ".class"), Kind.CLASS);
+		}
+
+		@Override
+		public OutputStream openOutputStream() {
+			return bytes;
+		}
+	}
+
+	/** Class output goes to memory; nothing is ever written to disk. */
+	private static final class MemFiles extends ForwardingJavaFileManager<StandardJavaFileManager> {
+		final Map<String, MemClass> out = new LinkedHashMap<>();
+
+		MemFiles(StandardJavaFileManager m) {
+			super(m);
+		}
+
+		@Override
+		public JavaFileObject getJavaFileForOutput(Location location, String className,
+				JavaFileObject.Kind kind, FileObject sibling) throws IOException {
+			if (kind != JavaFileObject.Kind.CLASS)
+				throw new IOException("unexpected output " + className + " " + kind);
+			MemClass c = new MemClass(className);
+			out.put(className, c);
+			return c;
+		}
+	}
+
+	/** Outcome of an in-memory compile: error body, or the class files by binary name. */
+	Result compileInMemory(String fileName, String source, Map<String, byte[]> classes,
+			Path emptyDir) {
+		DiagnosticCollector<JavaFileObject> diags = new DiagnosticCollector<>();
+		List<String> options = List.of("-proc:none", "-encoding", "UTF-8", "-nowarn",
+				"-Xlint:none", "-classpath", emptyDir.toString(), "-sourcepath",
+				emptyDir.toString(), "-implicit:none");
+		MemFiles mf = new MemFiles(files);
+		StringWriter chatter = new StringWriter();
+		boolean ok;
+		try {
+			ok = javac.getTask(chatter, mf, diags, options, null,
+					List.of(new MemSource(fileName, source))).call();
+		} catch (OutOfMemoryError e) {
+			throw e;
+		} catch (RuntimeException | Error e) {
+			return new Result(false, HEADER + "\nThe compiler failed on this code: " + e);
+		}
+		if (!ok)
+			return new Result(false, formatErrors(diags.getDiagnostics(), fileName));
+		for (Map.Entry<String, MemClass> e : mf.out.entrySet())
+			classes.put(e.getKey(), e.getValue().bytes.toByteArray());
+		return new Result(true, "");
+	}
+
+	/**
+	 * Jobs on stdin: u32 name length, file name (UTF-8), u32 source length, source (UTF-8).
+	 * Answers on stdout: 'O', u32 count, then per class u32 name length, binary name, u32
+	 * length, bytes; or 'C', u32 length, the error body; or 'M' (out of memory: the JVM then
+	 * exits). All integers big-endian. EOF on stdin ends the server.
+	 */
+	private static void serve() throws IOException {
+		DataInputStream in = new DataInputStream(
+				new BufferedInputStream(new FileInputStream(FileDescriptor.in), 1 << 16));
+		DataOutputStream out = new DataOutputStream(
+				new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16));
+		Path empty = Files.createTempDirectory("ftc");
+		Compiler c = new Compiler();
+		/*
+		 * Warm up before taking jobs: the first compiles load javac and JIT its hot paths
+		 * (a few dozen compiles take one from ~500 ms to ~15 ms). Bounded in time.
+		 */
+		long until = System.nanoTime() + WARMUP_NANOS;
+		for (int i = 0; i < WARMUP_COMPILES && System.nanoTime() < until; i++) {
+			c.compileInMemory("Warm.java", "import java.util.*;\npublic class Warm {\n"
+					+ " private final List<String> l = new ArrayList<>();\n"
+					+ " public String run() { StringBuilder b = new StringBuilder();\n"
+					+ "  for (int k = 0; k < " + i + "; k++) b.append(k);\n"
+					+ "  return b.toString() + l.size(); } }", new LinkedHashMap<>(), empty);
+			if (i % 8 == 7)
+				c.compileInMemory("Warm.java", "public class Warm { int x = ; }",
+						new LinkedHashMap<>(), empty);
+		}
+		// Give back the warm-up's garbage: the server idles most of its life.
+		System.gc();
+		for (;;) {
+			String name, src;
+			try {
+				name = readString(in, MAX_NAME);
+				src = readString(in, MAX_SOURCE);
+			} catch (EOFException e) {
+				return;
+			}
+			Map<String, byte[]> classes = new LinkedHashMap<>();
+			Result r;
+			try {
+				r = c.compileInMemory(name, src, classes, empty);
+			} catch (OutOfMemoryError e) {
+				classes = null;
+				try {
+					out.writeByte('M');
+					out.flush();
+				} finally {
+					Runtime.getRuntime().halt(EXIT_OUT_OF_MEMORY);
+				}
+				return;
+			}
+			if (r.ok) {
+				out.writeByte('O');
+				out.writeInt(classes.size());
+				for (Map.Entry<String, byte[]> e : classes.entrySet()) {
+					byte[] n = e.getKey().getBytes(StandardCharsets.UTF_8);
+					out.writeInt(n.length);
+					out.write(n);
+					out.writeInt(e.getValue().length);
+					out.write(e.getValue());
+				}
+			} else {
+				byte[] b = r.body.getBytes(StandardCharsets.UTF_8);
+				out.writeByte('C');
+				out.writeInt(b.length);
+				out.write(b);
+			}
+			out.flush();
+		}
+	}
+
+	private static String readString(DataInputStream in, int max) throws IOException {
+		int n = in.readInt();
+		if (n < 0 || n > max)
+			throw new IOException("bad length " + n);
+		byte[] b = new byte[n];
+		in.readFully(b);
+		return new String(b, StandardCharsets.UTF_8);
+	}
+
 	public static void main(String[] args) {
 		try {
+			if (args.length == 1 && args[0].equals("--server")) {
+				try {
+					serve();
+				} catch (IOException e) {
+					e.printStackTrace();
+					Runtime.getRuntime().halt(2);
+				}
+				Runtime.getRuntime().halt(0);
+			}
 			compileMain(args);
 		} catch (OutOfMemoryError e) {
 			// halt: exiting normally could need memory there is none of.

@@ -116,6 +116,21 @@ public final class Launcher {
 		return n == 0 ? null : new String(buf, 0, n, StandardCharsets.UTF_8).strip();
 	}
 
+	/**
+	 * Started ahead of its job: stdin is then a socket to the runner, which learns from one byte
+	 * 'R' that this JVM is ready and prefers it over one still starting. Best effort: on a pipe
+	 * the write fails and the runner just does not know.
+	 */
+	private static void signalReady() {
+		try {
+			FileOutputStream o = new FileOutputStream(FileDescriptor.in);
+			o.write('R');
+			o.flush();
+		} catch (IOException e) {
+			// not a socket: nothing to tell
+		}
+	}
+
 	private Launcher() {
 	}
 
@@ -138,6 +153,7 @@ public final class Launcher {
 		if (name.equals("-")) {
 			// Started ahead of its job: do the first-use work of the reflective path now.
 			launch(Warmup.class.getName());
+			signalReady();
 			name = readJob();
 			if (name == null) {
 				System.err.println("ft.Launcher: no class name on stdin");

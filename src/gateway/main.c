@@ -429,6 +429,9 @@ static void plain_done(void *ud, const struct gw_result *res)
 		snprintf(num, sizeof(num), "%" PRId64, json_object_get_int64(v));
 		ft_http_add_header(r, measured[i][1], num);
 	}
+	struct json_object *cc;
+	if (res->meta && json_object_object_get_ex(res->meta, "compile_cached", &cc))
+		ft_http_add_header(r, "X-Compile-Cached", json_object_get_boolean(cc) ? "true" : "false");
 	if (res->status == 503)
 		ft_http_add_header(r, "Retry-After", "1");
 	answer(r, res->status, res->body, res->len, res->cached, res->id, res->verdict);

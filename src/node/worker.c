@@ -25,6 +25,7 @@ struct job {
 	int exit_code;
 	int64_t wall_ms;
 	int64_t run_ms, cpu_ms, memory_bytes; /* -1: unknown */
+	bool compile_cached;
 	char *body;
 	size_t body_len;
 	int64_t done_at_ms;
@@ -81,6 +82,7 @@ static void send_result(struct ft_worker *w, const struct job *j)
 	json_object_object_add(m, "run_ms", json_object_new_int64(j->run_ms));
 	json_object_object_add(m, "cpu_ms", json_object_new_int64(j->cpu_ms));
 	json_object_object_add(m, "memory_bytes", json_object_new_int64(j->memory_bytes));
+	json_object_object_add(m, "compile_cached", json_object_new_boolean(j->compile_cached));
 	json_object_object_add(m, "worker", json_object_new_int(w->n->self->id));
 	ft_conn_send(w->leader, FT_FRAME_RESULT, m, j->body, j->body_len);
 	json_object_put(m);
@@ -102,6 +104,7 @@ static void job_done(void *ud, uint64_t req, const struct ft_run_result *res)
 		j->run_ms = res->run_ms;
 		j->cpu_ms = res->cpu_ms;
 		j->memory_bytes = res->memory_bytes;
+		j->compile_cached = res->compile_cached;
 		j->body = ft_xmemdup(res->body ? res->body : "", res->body_len);
 		j->body_len = res->body_len;
 		j->done_at_ms = ft_now_ms();

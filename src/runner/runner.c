@@ -17,6 +17,7 @@
  * event loop; it may start new jobs and may even free the runner (nothing of
  * the runner is touched after done() returns). */
 #include "runner/runner.h"
+#include "common/log.h"
 #include "runner/cgroup.h"
 #include "runner/javasrc.h"
 #include "runner/limits.h"
@@ -34,7 +35,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -77,6 +80,30 @@
 #define RUN_ERR "stderr"
 #define RUN_RESULT "result"
 
+/* Issue 7: pre-started run JVMs kept per runner. */
+#define FT_RUNNER_SPARES 2
+#define FT_RUNNER_SPARES_MAX 4
+/* A pre-started JVM that keeps dying this often in a row is given up on
+ * (jobs then start their own JVM, as before). */
+#define SPARE_FAILS_MAX 5
+/* RLIMIT_CPU of a pre-started JVM also covers its start, which happens
+ * before the job's CPU time starts to count. */
+#define SPARE_START_CPU_MS 2000
+/* Refill delay after a handover, so the new JVM's start does not compete
+ * with the job that was just handed over. */
+#define REFILL_USEC (30 * 1000)
+/* Pre-started JVMs start at a low priority, so that starting them does not
+ * slow down the jobs running meanwhile; the handover restores 0. */
+#define SPARE_NICE 10
+/* The warm compiler: restarted after this many jobs (bounds any leak),
+ * given up after this many consecutive deaths. */
+#define SRV_MAX_JOBS 1000
+#define SRV_FAILS_MAX 3
+#define SRV_CPU_SECONDS 3600
+/* Class cache bounds. */
+#define CACHE_ENTRIES 256
+#define CACHE_BYTES ((size_t)64 << 20)
+
 /* ft.Compiler's exit statuses. */
 #define COMPILER_EXIT_ERRORS 1
 #define COMPILER_EXIT_OOM 3
@@ -112,6 +139,34 @@ enum phase {
 	PHASE_NONE, /* result decided before any child ran */
 	PHASE_COMPILE,
 	PHASE_RUN,
+	PHASE_WARM,  /* queued for, or in, the warm compiler */
+	PHASE_SPARE, /* a pre-started run JVM waiting for a job */
+};
+
+/* Compiled classes (or a compile error) held in memory: from the warm
+ * compiler, kept in the class cache. */
+struct cclass {
+	char *name; /* binary name: pkg.Outer$Inner */
+	unsigned char *data;
+	size_t len;
+};
+
+struct compiled {
+	int refs;
+	bool ok;
+	char *body; /* !ok: the compile error body */
+	size_t body_len;
+	struct cclass *cls;
+	size_t n;
+	size_t bytes; /* memory held, for the cache bound */
+};
+
+struct cache_entry {
+	struct cache_entry *prev, *next; /* LRU: head = newest */
+	uint64_t hash;
+	char *src;
+	size_t src_len;
+	struct compiled *cc;
 };
 
 struct job {
@@ -151,6 +206,35 @@ struct job {
 	int64_t sample_peak;
 
 	struct ft_run_result res;
+
+	struct job *cq_next;     /* warm compiler queue */
+	char *src;               /* PHASE_WARM: the source, until sent */
+	size_t src_len;
+	int stdin_fd;            /* PHASE_SPARE: write end of the JVM's stdin */
+	int64_t cpu_base_ms;     /* CPU the run JVM used before its job was handed over */
+	int spare_cpu_extra_ms;  /* RLIMIT_CPU allowance for the JVM's start */
+	bool spare_ready;        /* the JVM said it waits for its job */
+};
+
+/* The warm compiler: one long-lived sandboxed ft.Compiler --server. */
+struct csrv {
+	pid_t pid; /* 0: not running */
+	int in_fd, out_fd;
+	int dirfd;
+	char *dir;
+	int err_fd, status_fd;
+	struct ft_cgroup_job *cg;
+	sd_event_source *child_src, *in_src, *out_src;
+	char *wbuf;
+	size_t wlen, woff;
+	unsigned char *rbuf;
+	size_t rlen, rcap;
+	struct job *cur;             /* the job being compiled, NULL if none */
+	struct job *q_head, *q_tail; /* waiting jobs */
+	int served;                  /* jobs answered by this JVM */
+	int fails;                   /* consecutive deaths without an answer */
+	bool disabled;
+	uint64_t budget;             /* its memory limit */
 };
 
 /* A job cgroup that could not be removed yet. */
@@ -171,7 +255,25 @@ struct ft_runner {
 	struct job *jobs;
 	size_t active;
 	char desc[2048];
+
+	struct csrv srv;
+	struct job *spares[FT_RUNNER_SPARES_MAX];
+	int n_spares;
+	int spare_fails;
+	sd_event_source *refill_src;
+	struct cache_entry *cache_head, *cache_tail;
+	size_t cache_n, cache_bytes;
 };
+
+static void spare_exited(struct job *s);
+static void spare_kill(struct job *s);
+static void warm_timeout(struct job *j);
+static void warm_forget(struct ft_runner *r, struct job *j);
+static void srv_stop(struct ft_runner *r);
+static int srv_start(struct ft_runner *r);
+static void cc_unref(struct compiled *cc);
+static void cache_drop(struct ft_runner *r, struct cache_entry *e);
+static void schedule_refill(struct ft_runner *r, uint64_t usec);
 
 /* Children get a fixed, small environment: nothing from the daemon's (no
  * JAVA_TOOL_OPTIONS or CLASSPATH sneaking in), a UTF-8 locale so the JVM
@@ -398,6 +500,7 @@ struct child_limits {
 	uint64_t memory; /* cgroup limit */
 	int tasks;       /* the program's processes + threads */
 	rlim_t address_space;
+	int nice;
 };
 
 /* Read-write so that the runner can read the result channel back through
@@ -420,7 +523,7 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *ud);
 /* Starts one sandboxed child with stdin = /dev/null, stdout/stderr (and the
  * result channel) on files of the job directory.  0, or -1 with a message
  * in err. */
-static int spawn_child(struct job *j, char *const argv[], const char *out_name,
+static int spawn_child(struct job *j, char *const argv[], int stdin_fd, const char *out_name,
 		       const char *err_name, const char *chan_name, const struct child_limits *cl,
 		       char *err, size_t errlen)
 {
@@ -431,7 +534,7 @@ static int spawn_child(struct job *j, char *const argv[], const char *out_name,
 	struct ft_spawned sp = {-1, -1, -1};
 	int rc = -1;
 
-	fds[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	fds[0] = stdin_fd >= 0 ? dup(stdin_fd) : open("/dev/null", O_RDONLY | O_CLOEXEC);
 	fds[1] = open_output(j->dirfd, out_name);
 	fds[2] = open_output(j->dirfd, err_name);
 	if (chan_name) {
@@ -464,6 +567,7 @@ static int spawn_child(struct job *j, char *const argv[], const char *out_name,
 		/* Per uid across the whole system: only when no pids cgroup. */
 		.nproc = ft_cgroups_has(r->cg, FT_CG_PIDS) ? 0 : (rlim_t)(cl->tasks + SANDBOX_TASKS),
 		.address_space = memory_by_rlimit(r) ? cl->address_space : 0,
+		.nice = cl->nice,
 		.argv = argv,
 		.env = child_env,
 	};
@@ -582,7 +686,7 @@ static int spawn_compiler(struct job *j, char *err, size_t errlen)
 		.address_space = address_space_for(r, j->lim.compile_memory_bytes),
 	};
 	j->phase = PHASE_COMPILE;
-	int rc = spawn_child(j, argv, COMPILE_OUT, COMPILE_ERR, NULL, &cl, err, errlen);
+	int rc = spawn_child(j, argv, -1, COMPILE_OUT, COMPILE_ERR, NULL, &cl, err, errlen);
 	free(tmpdir);
 	if (rc == 0 && j->lim.compile_wall_ms > 0 && arm_timer(j, j->lim.compile_wall_ms) < 0) {
 		snprintf(err, errlen, "cannot arm the compile timer");
@@ -645,7 +749,7 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *ud)
 	if (!ft_cgroups_has(j->r->cg, FT_CG_CPU) || !ft_cgroups_has(j->r->cg, FT_CG_MEMORY)) {
 		sample_usage(j);
 		if (!ft_cgroups_has(j->r->cg, FT_CG_CPU) && j->lim.run_cpu_ms > 0 &&
-		    j->sample_cpu_ms >= j->lim.run_cpu_ms) {
+		    j->sample_cpu_ms - j->cpu_base_ms >= j->lim.run_cpu_ms) {
 			j->killed_cpu = true;
 			kill_child(j);
 			return 0;
@@ -659,7 +763,7 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *ud)
 	}
 	if (j->cg && j->lim.run_cpu_ms > 0) {
 		int64_t ns = ft_cgroup_job_cpu_ns(j->cg);
-		if (ns >= 0 && ns / 1000000 >= j->lim.run_cpu_ms) {
+		if (ns >= 0 && ns / 1000000 - j->cpu_base_ms >= j->lim.run_cpu_ms) {
 			j->killed_cpu = true;
 			kill_child(j);
 			return 0;
@@ -670,7 +774,8 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *ud)
 	return 0;
 }
 
-static int spawn_launcher(struct job *j, char *err, size_t errlen)
+static int spawn_launcher_as(struct job *j, const char *fqcn, int stdin_fd, int cpu_extra_ms,
+			     char *err, size_t errlen)
 {
 	struct ft_runner *r = j->r;
 	char mem[FT_JVM_MEM_ARGS_MAX][FT_JVM_ARG_LEN];
@@ -685,7 +790,7 @@ static int spawn_launcher(struct job *j, char *err, size_t errlen)
 	argv[n++] = "-cp";
 	argv[n++] = cp;
 	argv[n++] = "ft.Launcher";
-	argv[n++] = j->fqcn;
+	argv[n++] = (char *)fqcn;
 	argv[n] = NULL;
 	/* One byte more than allowed, so "exactly at the limit" is still fine
 	 * and "over it" is visible as a file longer than the limit. */
@@ -697,17 +802,20 @@ static int spawn_launcher(struct job *j, char *err, size_t errlen)
 		.rw_subdir = NULL,
 		.tmp_bytes = tmp < FT_MiB ? FT_MiB : tmp,
 		.fsize = (rlim_t)fmax + 1,
-		.cpu_seconds = ft_cpu_rlimit_seconds(j->lim.run_cpu_ms),
+		.cpu_seconds = ft_cpu_rlimit_seconds(j->lim.run_cpu_ms > 0
+							     ? j->lim.run_cpu_ms + cpu_extra_ms
+							     : 0),
 		.memory = j->lim.run_memory_bytes,
 		.tasks = j->lim.run_max_processes,
 		.address_space = address_space_for(r, j->lim.run_memory_bytes),
+		.nice = stdin_fd >= 0 ? SPARE_NICE : 0,
 	};
-	j->phase = PHASE_RUN;
+	j->phase = stdin_fd >= 0 ? PHASE_SPARE : PHASE_RUN;
 	j->killed_cpu = j->killed_output = false;
-	int rc = spawn_child(j, argv, RUN_OUT, RUN_ERR, RUN_RESULT, &cl, err, errlen);
+	int rc = spawn_child(j, argv, stdin_fd, RUN_OUT, RUN_ERR, RUN_RESULT, &cl, err, errlen);
 	free(cp);
 	free(tmpdir);
-	if (rc < 0)
+	if (rc < 0 || stdin_fd >= 0)
 		return rc;
 	if (j->lim.run_wall_ms > 0 && arm_timer(j, j->lim.run_wall_ms) < 0) {
 		snprintf(err, errlen, "cannot arm the run timer");
@@ -718,6 +826,11 @@ static int spawn_launcher(struct job *j, char *err, size_t errlen)
 	(void)sd_event_add_time_relative(r->ev, &j->poll_src, CLOCK_MONOTONIC, POLL_USEC,
 					 POLL_USEC / 10, on_poll, j);
 	return 0;
+}
+
+static int spawn_launcher(struct job *j, char *err, size_t errlen)
+{
+	return spawn_launcher_as(j, j->fqcn, -1, 0, err, errlen);
 }
 
 /* ---- delivering results ---- */
@@ -774,6 +887,7 @@ static void job_free(struct job *j)
 	close_if_open(&j->dirfd);
 	free(j->dir);
 	free(j->res.body);
+	free(j->src);
 	free(j);
 }
 
@@ -1016,6 +1130,11 @@ static void run_done(struct job *j, const siginfo_t *si, bool started,
 			   (ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1000;
 	else
 		f.cpu_ms = j->sample_cpu_ms;
+	if (f.cpu_ms >= 0) {
+		f.cpu_ms -= j->cpu_base_ms;
+		if (f.cpu_ms < 0)
+			f.cpu_ms = 0;
+	}
 	j->res.cpu_ms = f.cpu_ms;
 	j->res.memory_bytes = cs->memory_peak >= 0 ? cs->memory_peak
 			      : exact_ru		? (int64_t)ru->ru_maxrss * 1024
@@ -1049,6 +1168,11 @@ static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *ud)
 	struct rusage ru;
 	bool have_ru = false;
 	int status;
+
+	if (j->phase == PHASE_SPARE) {
+		spare_exited(j);
+		return 0;
+	}
 
 	/* bwrap is still a zombie here, so its pid cannot have been reused as
 	 * a group id: take down whatever it left in its group, and reap it
@@ -1093,6 +1217,10 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *ud)
 	siginfo_t si;
 
 	j->deadline_passed = true;
+	if (j->phase == PHASE_WARM) {
+		warm_timeout(j);
+		return 0;
+	}
 	if (j->pid <= 1)
 		return 0;
 	/* Exited right at the deadline, exit event not dispatched yet: let the
@@ -1253,7 +1381,8 @@ static void remove_stale_jobs(const char *work_dir)
 		return;
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL) {
-		if (!has_prefix(e->d_name, "job-") && !has_prefix(e->d_name, "selftest-"))
+		if (!has_prefix(e->d_name, "job-") && !has_prefix(e->d_name, "selftest-") &&
+		    !has_prefix(e->d_name, "warm-"))
 			continue;
 		remove_tree_at(dirfd(d), e->d_name, 0);
 	}
@@ -1362,6 +1491,24 @@ struct ft_runner *ft_runner_new(sd_event *ev, const struct ft_runner_conf *conf)
 		goto fail;
 	}
 	describe(r, cg_why, selftest_ms);
+	r->srv.in_fd = r->srv.out_fd = r->srv.err_fd = r->srv.status_fd = r->srv.dirfd = -1;
+	/* Issue 7: the warm compiler and the pre-started run JVMs start now,
+	 * in the background; jobs fall back to cold JVMs whenever they cannot
+	 * be used. */
+	if (ft_sandbox_enabled(r->sb) && !ft_cgroups_has(r->cg, FT_CG_PIDS)) {
+		/* Without a pids cgroup the process limit is RLIMIT_NPROC, which
+		 * counts every thread of the sandbox user on the host: JVMs kept
+		 * warm (by this node and its neighbours) would use it up and make
+		 * real runs fail to start.  Cold JVMs only, then. */
+		r->srv.disabled = true;
+		r->spare_fails = SPARE_FAILS_MAX;
+		ft_log_warn("runner: no pids cgroup, so no warm JVMs (RLIMIT_NPROC is per user); "
+			    "runs start cold JVMs");
+		return r;
+	}
+	if (srv_start(r) < 0)
+		r->srv.fails++;
+	schedule_refill(r, 0);
 	return r;
 fail:
 	ft_cgroups_close(r->cg);
@@ -1382,8 +1529,18 @@ void ft_runner_free(struct ft_runner *r)
 {
 	if (!r)
 		return;
+	r->refill_src = sd_event_source_unref(r->refill_src);
+	while (r->n_spares > 0) {
+		struct job *s = r->spares[--r->n_spares];
+		spare_kill(s);
+	}
+	srv_stop(r);
+	free(r->srv.rbuf);
+	while (r->cache_head)
+		cache_drop(r, r->cache_head);
 	while (r->jobs) {
 		struct job *j = r->jobs;
+		warm_forget(r, j);
 		if (j->pid > 1) {
 			kill_child(j);
 			/* The source reaps the (now dying) child when freed. */
@@ -1478,6 +1635,7 @@ static struct job *job_new(struct ft_runner *r, uint64_t job_id, const struct ft
 	j->res.run_ms = -1;
 	j->res.cpu_ms = -1;
 	j->res.memory_bytes = -1;
+	j->stdin_fd = -1;
 	return j;
 }
 
@@ -1489,6 +1647,925 @@ static void link_job(struct job *j)
 		r->jobs->prev = j;
 	r->jobs = j;
 	r->active++;
+}
+
+/* ---- compiled classes in memory and the class cache (issue 7) ---- */
+
+static struct compiled *cc_ref(struct compiled *cc)
+{
+	if (cc)
+		cc->refs++;
+	return cc;
+}
+
+static void cc_unref(struct compiled *cc)
+{
+	if (!cc || --cc->refs > 0)
+		return;
+	for (size_t i = 0; i < cc->n; i++) {
+		free(cc->cls[i].name);
+		free(cc->cls[i].data);
+	}
+	free(cc->cls);
+	free(cc->body);
+	free(cc);
+}
+
+/* FNV-1a; entries also compare the whole source, so a collision only
+ * costs a miss. */
+static uint64_t src_hash(const char *src, size_t len)
+{
+	uint64_t h = 1469598103934665603ULL;
+	/* The compiler flags are fixed (ft.Compiler); their version is part of the key. */
+	static const char flags[] = "ftc1 -proc:none -encoding UTF-8 -implicit:none";
+	for (size_t i = 0; i < sizeof(flags); i++)
+		h = (h ^ (unsigned char)flags[i]) * 1099511628211ULL;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)src[i]) * 1099511628211ULL;
+	return h;
+}
+
+static void cache_unlink(struct ft_runner *r, struct cache_entry *e)
+{
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		r->cache_head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		r->cache_tail = e->prev;
+	e->prev = e->next = NULL;
+}
+
+static void cache_push_front(struct ft_runner *r, struct cache_entry *e)
+{
+	e->prev = NULL;
+	e->next = r->cache_head;
+	if (r->cache_head)
+		r->cache_head->prev = e;
+	r->cache_head = e;
+	if (!r->cache_tail)
+		r->cache_tail = e;
+}
+
+static void cache_drop(struct ft_runner *r, struct cache_entry *e)
+{
+	cache_unlink(r, e);
+	r->cache_n--;
+	r->cache_bytes -= e->src_len + e->cc->bytes;
+	cc_unref(e->cc);
+	free(e->src);
+	free(e);
+}
+
+static struct compiled *cache_get(struct ft_runner *r, const char *src, size_t len)
+{
+	uint64_t h = src_hash(src, len);
+	for (struct cache_entry *e = r->cache_head; e; e = e->next) {
+		if (e->hash == h && e->src_len == len && memcmp(e->src, src, len) == 0) {
+			cache_unlink(r, e);
+			cache_push_front(r, e);
+			return cc_ref(e->cc);
+		}
+	}
+	return NULL;
+}
+
+static void cache_put(struct ft_runner *r, const char *src, size_t len, struct compiled *cc)
+{
+	size_t cost = len + cc->bytes;
+	if (cost > CACHE_BYTES / 4)
+		return;
+	struct compiled *old = cache_get(r, src, len);
+	if (old) {
+		cc_unref(old);
+		return;
+	}
+	struct cache_entry *e = xmalloc(sizeof(*e));
+	e->hash = src_hash(src, len);
+	e->src = xmalloc(len ? len : 1);
+	memcpy(e->src, src, len);
+	e->src_len = len;
+	e->cc = cc_ref(cc);
+	cache_push_front(r, e);
+	r->cache_n++;
+	r->cache_bytes += cost;
+	while (r->cache_tail && (r->cache_n > CACHE_ENTRIES || r->cache_bytes > CACHE_BYTES))
+		cache_drop(r, r->cache_tail);
+}
+
+/* One path element of a class file: what javac can produce from a valid
+ * binary name; anything else is refused (the compiler is ours, but it
+ * reads untrusted input). */
+static bool good_element(const char *s, size_t n)
+{
+	if (n == 0 || n > NAME_MAX - 6)
+		return false;
+	if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '/' || s[i] == '\0')
+			return false;
+	return true;
+}
+
+/* Writes the classes below dirfd/classes/, as javac -d would.  0 or -1. */
+static int write_classes(int dirfd, const struct compiled *cc)
+{
+	int cls = openat(dirfd, CLASSES_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (cls < 0)
+		return -1;
+	int rc = 0;
+	for (size_t i = 0; i < cc->n && rc == 0; i++) {
+		const char *name = cc->cls[i].name;
+		int d = dup(cls);
+		if (d < 0) {
+			rc = -1;
+			break;
+		}
+		for (;;) {
+			const char *dot = strchr(name, '.');
+			size_t n = dot ? (size_t)(dot - name) : strlen(name);
+			if (!good_element(name, n)) {
+				errno = EINVAL;
+				rc = -1;
+				break;
+			}
+			char el[NAME_MAX + 1];
+			memcpy(el, name, n);
+			el[n] = '\0';
+			if (!dot) {
+				strcat(el, ".class");
+				int fd = openat(d, el, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+						0644);
+				/* Explicit modes: the daemon's umask must not hide the
+				 * classes from the sandbox user. */
+				if (fd < 0 || fchmod(fd, 0644) < 0 ||
+				    write_all(fd, (const char *)cc->cls[i].data, cc->cls[i].len) < 0)
+					rc = -1;
+				if (fd >= 0 && close(fd) < 0)
+					rc = -1;
+				break;
+			}
+			if (mkdirat(d, el, 0755) < 0 && errno != EEXIST) {
+				rc = -1;
+				break;
+			}
+			int nd = openat(d, el, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			close(d);
+			d = nd;
+			if (d < 0 || fchmod(d, 0755) < 0) {
+				rc = -1;
+				break;
+			}
+			name = dot + 1;
+		}
+		if (d >= 0)
+			close(d);
+	}
+	close(cls);
+	return rc;
+}
+
+/* ---- pre-started run JVMs ---- */
+
+static void schedule_refill(struct ft_runner *r, uint64_t usec);
+
+static bool spare_fits(const struct job *s, const struct job *j)
+{
+	return s->lim.run_cpu_ms == j->lim.run_cpu_ms &&
+	       s->lim.run_memory_bytes == j->lim.run_memory_bytes &&
+	       s->lim.run_max_processes == j->lim.run_max_processes &&
+	       s->lim.run_max_file_bytes == j->lim.run_max_file_bytes &&
+	       s->lim.max_output_bytes == j->lim.max_output_bytes;
+}
+
+static void spare_remove(struct ft_runner *r, struct job *s)
+{
+	for (int i = 0; i < r->n_spares; i++) {
+		if (r->spares[i] == s) {
+			r->spares[i] = r->spares[--r->n_spares];
+			return;
+		}
+	}
+}
+
+/* Starts one sandboxed "ft.Launcher -" in an empty job directory. */
+static int spare_start(struct ft_runner *r)
+{
+	struct job *s = job_new(r, 0, NULL, NULL, NULL);
+	char err[512];
+	int p[2] = {-1, -1};
+	/* "warm-": an idle pre-started JVM's; renamed "job-" at handover. */
+	char *tmpl = xasprintf("%s/warm-XXXXXX", r->work_dir);
+	if (!mkdtemp(tmpl)) {
+		free(tmpl);
+		goto fail;
+	}
+	s->dir = tmpl;
+	s->dirfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (s->dirfd < 0 || share_dir(r, s->dirfd) < 0 || mkdirat(s->dirfd, CLASSES_DIR, 0755) < 0 ||
+	    fchmodat(s->dirfd, CLASSES_DIR, 0755, 0) < 0)
+		goto fail;
+	/* A socket, so that the JVM can say it is ready (ft.Launcher). */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0)
+		goto fail;
+	s->spare_cpu_extra_ms = SPARE_START_CPU_MS;
+	if (spawn_launcher_as(s, "-", p[0], SPARE_START_CPU_MS, err, sizeof(err)) < 0)
+		goto fail;
+	close(p[0]);
+	s->stdin_fd = p[1];
+	r->spares[r->n_spares++] = s;
+	return 0;
+fail:
+	close_if_open(&p[0]);
+	close_if_open(&p[1]);
+	job_release(s);
+	job_free(s);
+	return -1;
+}
+
+static void spare_kill(struct job *s)
+{
+	kill_child(s);
+	if (s->child_src)
+		(void)sd_event_source_set_child_process_own(s->child_src, 1);
+	close_if_open(&s->stdin_fd);
+	job_release(s);
+	job_free(s);
+}
+
+/* A pre-started JVM ended before it got a job. */
+static void spare_exited(struct job *s)
+{
+	struct ft_runner *r = s->r;
+	if (s->pid > 1) {
+		(void)kill(-s->pid, SIGKILL);
+		(void)waitpid(s->pid, NULL, WNOHANG);
+		s->pid = 0;
+	}
+	spare_remove(r, s);
+	close_if_open(&s->stdin_fd);
+	job_release(s);
+	job_free(s);
+	r->spare_fails++;
+	schedule_refill(r, REFILL_USEC);
+}
+
+static int on_refill(sd_event_source *src, uint64_t usec, void *ud)
+{
+	struct ft_runner *r = ud;
+	while (r->n_spares < FT_RUNNER_SPARES && r->spare_fails < SPARE_FAILS_MAX) {
+		if (spare_start(r) < 0) {
+			r->spare_fails++;
+			break;
+		}
+	}
+	return 0;
+}
+
+static void schedule_refill(struct ft_runner *r, uint64_t usec)
+{
+	if (r->spare_fails >= SPARE_FAILS_MAX)
+		return;
+	if (!r->refill_src) {
+		if (sd_event_add_time_relative(r->ev, &r->refill_src, CLOCK_MONOTONIC, usec, 1000,
+					       on_refill, r) < 0)
+			r->refill_src = NULL;
+		return;
+	}
+	if (sd_event_source_set_time_relative(r->refill_src, usec) >= 0)
+		(void)sd_event_source_set_enabled(r->refill_src, SD_EVENT_ONESHOT);
+}
+
+/* Every thread of every process below root (as the daemon sees them) back
+ * to nice 0. */
+static void renice_tree(pid_t root, int depth)
+{
+	char path[64];
+	if (root <= 1 || depth > 16)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)root);
+	DIR *d = opendir(path);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		int tid = atoi(e->d_name);
+		(void)setpriority(PRIO_PROCESS, (id_t)tid, 0);
+		char cpath[96];
+		snprintf(cpath, sizeof(cpath), "/proc/%d/task/%d/children", (int)root, tid);
+		size_t len;
+		char *kids = read_file_at(AT_FDCWD, cpath, 4096, &len);
+		if (!kids)
+			continue;
+		for (char *p = kids, *end; *p; p = end) {
+			long k = strtol(p, &end, 10);
+			if (end == p)
+				break;
+			renice_tree((pid_t)k, depth + 1);
+		}
+		free(kids);
+	}
+	closedir(d);
+}
+
+/* Hands job j (its classes in cc) to a pre-started JVM.  On success the
+ * spare becomes the job (j is freed) and 0 is returned; -1: no spare could
+ * take it, j is untouched. */
+static int handover(struct job *j, struct compiled *cc)
+{
+	struct ft_runner *r = j->r;
+	struct job *s = NULL;
+	/* A JVM that said it is ready first, else the oldest (furthest on). */
+	for (int i = 0; i < r->n_spares; i++) {
+		struct job *c = r->spares[i];
+		if (!spare_fits(c, j))
+			continue;
+		if (!c->spare_ready) {
+			char b;
+			c->spare_ready = recv(c->stdin_fd, &b, 1, MSG_DONTWAIT) == 1 && b == 'R';
+		}
+		if (!s || (c->spare_ready && !s->spare_ready) ||
+		    (c->spare_ready == s->spare_ready && c->phase_start_ms < s->phase_start_ms))
+			s = c;
+	}
+	if (!s) {
+		/* Spares started under limits since changed (reload) never fit
+		 * the new jobs: replace them. */
+		for (int i = 0; i < r->n_spares; i++) {
+			struct job *o = r->spares[i];
+			if (o->lim.run_cpu_ms != r->max.run_cpu_ms ||
+			    o->lim.run_memory_bytes != r->max.run_memory_bytes ||
+			    o->lim.run_max_processes != r->max.run_max_processes ||
+			    o->lim.run_max_file_bytes != r->max.run_max_file_bytes ||
+			    o->lim.max_output_bytes != r->max.max_output_bytes) {
+				spare_remove(r, o);
+				spare_kill(o);
+				i = -1;
+			}
+		}
+		schedule_refill(r, REFILL_USEC);
+		return -1;
+	}
+	spare_remove(r, s);
+	r->spare_fails = 0;
+	schedule_refill(r, REFILL_USEC);
+	char line[CLASS_NAME_MAX + 1];
+	int n = snprintf(line, sizeof(line), "%s\n", j->fqcn);
+	/* Staging (by path) is over once bwrap reports its init. */
+	bool staged = tree_root(s) > 0;
+	renice_tree(s->pid, 0);
+	if (write_classes(s->dirfd, cc) < 0 || n <= 0 || (size_t)n >= sizeof(line) ||
+	    write_all(s->stdin_fd, line, (size_t)n) < 0) {
+		spare_kill(s);
+		return -1;
+	}
+	close_if_open(&s->stdin_fd);
+	/* The directory is the job's now (the sandbox has it bound by inode). */
+	char *jobdir = xasprintf("%s/job-%s", r->work_dir, s->dir + strlen(r->work_dir) + 6);
+	/* Unsandboxed, the JVM made its class path absolute at start: keep the name. */
+	if (staged && ft_sandbox_enabled(r->sb) && rename(s->dir, jobdir) == 0) {
+		free(s->dir);
+		s->dir = jobdir;
+	} else {
+		free(jobdir);
+	}
+	/* The spare takes over the job's identity. */
+	s->id = j->id;
+	s->done = j->done;
+	s->ud = j->ud;
+	s->lim = j->lim;
+	memcpy(s->fqcn, j->fqcn, sizeof(s->fqcn));
+	memcpy(s->simple, j->simple, sizeof(s->simple));
+	s->start_ms = j->start_ms;
+	s->res.compile_cached = j->res.compile_cached;
+	s->phase = PHASE_RUN;
+	s->phase_start_ms = now_ms();
+	s->cpu_base_ms = 0;
+	if (s->cg && ft_cgroups_has(r->cg, FT_CG_CPU)) {
+		int64_t ns = ft_cgroup_job_cpu_ns(s->cg);
+		if (ns > 0)
+			s->cpu_base_ms = ns / 1000000;
+	} else {
+		sample_usage(s);
+		if (s->sample_cpu_ms > 0)
+			s->cpu_base_ms = s->sample_cpu_ms;
+	}
+	(void)sd_event_source_set_userdata(s->child_src, s);
+	link_job(s);
+	unlink_job(j);
+	job_release(j);
+	job_free(j);
+	if (s->lim.run_wall_ms > 0 && arm_timer(s, s->lim.run_wall_ms) < 0)
+		kill_child(s); /* its exit ends the job */
+	(void)sd_event_add_time_relative(r->ev, &s->poll_src, CLOCK_MONOTONIC, POLL_USEC,
+					 POLL_USEC / 10, on_poll, s);
+	return 0;
+}
+
+/* The job's classes are known: run them, in a pre-started JVM if one fits.
+ * The job is linked; on failure its result is set and it is delivered
+ * later. */
+static void run_compiled(struct job *j, struct compiled *cc)
+{
+	char err[512];
+	if (!cc->ok) {
+		set_result(j, FT_VERDICT_COMPILE_ERROR, -1, memcpy(xmalloc(cc->body_len + 1), cc->body,
+								    cc->body_len + 1),
+			   cc->body_len);
+		if (deliver_later(j) < 0)
+			deliver(j);
+		return;
+	}
+	if (handover(j, cc) == 0)
+		return;
+	if (write_classes(j->dirfd, cc) < 0) {
+		internal_error(j, "could not write the compiled classes", strerror(errno));
+	} else if (spawn_launcher(j, err, sizeof(err)) == 0) {
+		return;
+	} else {
+		internal_error(j, "could not start the program", err);
+	}
+	if (deliver_later(j) < 0)
+		deliver(j);
+}
+
+/* ---- the warm compiler ---- */
+
+static void srv_send_next(struct ft_runner *r);
+
+static void srv_stop(struct ft_runner *r)
+{
+	struct csrv *v = &r->srv;
+	if (v->pid > 1) {
+		(void)kill(-v->pid, SIGKILL);
+		if (v->cg)
+			(void)ft_cgroup_job_kill(v->cg);
+		if (v->child_src)
+			(void)sd_event_source_set_child_process_own(v->child_src, 1);
+	}
+	v->child_src = sd_event_source_unref(v->child_src);
+	v->in_src = sd_event_source_unref(v->in_src);
+	v->out_src = sd_event_source_unref(v->out_src);
+	close_if_open(&v->in_fd);
+	close_if_open(&v->out_fd);
+	close_if_open(&v->err_fd);
+	close_if_open(&v->status_fd);
+	if (v->cg) {
+		release_cgroup(r, v->cg);
+		v->cg = NULL;
+	}
+	if (v->dir)
+		remove_tree_at(AT_FDCWD, v->dir, 0);
+	close_if_open(&v->dirfd);
+	free(v->dir);
+	v->dir = NULL;
+	free(v->wbuf);
+	v->wbuf = NULL;
+	v->wlen = v->woff = 0;
+	v->rlen = 0;
+	v->pid = 0;
+	v->served = 0;
+}
+
+/* The job in the compiler is taken off it: compile it the cold way. */
+static void warm_fallback(struct job *j)
+{
+	char err[512];
+	j->timer_src = sd_event_source_unref(j->timer_src);
+	free(j->src);
+	j->src = NULL;
+	if (spawn_compiler(j, err, sizeof(err)) < 0) {
+		if (j->pid > 0) {
+			kill_child(j);
+			internal_error(j, "could not start the compiler", err);
+		} else {
+			internal_error(j, "could not start the compiler", err);
+			if (deliver_later(j) < 0)
+				deliver(j);
+		}
+	}
+}
+
+/* The compiler JVM died or misbehaved: the job in it (if any) is retried
+ * the cold way, or gets the memory verdict if the JVM ran out of memory. */
+static void srv_failed(struct ft_runner *r, bool oom)
+{
+	struct csrv *v = &r->srv;
+	struct job *j = v->cur;
+	v->cur = NULL;
+	srv_stop(r);
+	if (++v->fails >= SRV_FAILS_MAX && !oom)
+		v->disabled = true;
+	/* Out of memory too: a long-lived compiler's heap also holds what
+	 * earlier jobs left, so the cold compiler, with the whole limit for
+	 * this source alone, gives the verdict. */
+	if (j)
+		warm_fallback(j);
+	srv_send_next(r);
+}
+
+static int on_srv_exit(sd_event_source *s, const siginfo_t *si, void *ud)
+{
+	struct ft_runner *r = ud;
+	struct csrv *v = &r->srv;
+	struct ft_cgroup_stats cs = {.cpu_ns = -1, .memory_peak = -1};
+	if (v->cg)
+		ft_cgroup_job_stats(v->cg, &cs);
+	if (v->pid > 1) {
+		(void)kill(-v->pid, SIGKILL);
+		(void)waitpid(v->pid, NULL, WNOHANG);
+	}
+	v->pid = 0;
+	bool oom = cs.oom_killed ||
+		   (si->si_code == CLD_EXITED && si->si_status == COMPILER_EXIT_OOM);
+	srv_failed(r, oom);
+	return 0;
+}
+
+static int srv_start(struct ft_runner *r)
+{
+	struct csrv *v = &r->srv;
+	int in[2] = {-1, -1}, out[2] = {-1, -1}, errf = -1;
+	int cgfds[FT_CG_N];
+	struct ft_spawned sp = {-1, -1, -1};
+	char err[512];
+	char mem[FT_JVM_MEM_ARGS_MAX][FT_JVM_ARG_LEN];
+	char *argv[32];
+	uint64_t budget = r->max.compile_memory_bytes;
+	v->budget = budget;
+
+	v->in_fd = v->out_fd = v->err_fd = v->status_fd = v->dirfd = -1;
+	v->dir = xasprintf("%s/warm-compiler-XXXXXX", r->work_dir);
+	if (!mkdtemp(v->dir))
+		goto fail;
+	v->dirfd = open(v->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (v->dirfd < 0 || share_dir(r, v->dirfd) < 0)
+		goto fail;
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
+		goto fail;
+	errf = open_output(v->dirfd, COMPILE_ERR);
+	if (errf < 0)
+		goto fail;
+	if (r->cg) {
+		v->cg = ft_cgroup_job_new(r->cg, budget, COMPILE_MAX_TASKS + SANDBOX_TASKS, err,
+					  sizeof(err));
+		if (!v->cg)
+			goto fail;
+	}
+	int n = jvm_args(r, budget, argv, mem);
+	char *tmpdir = xasprintf("-Djava.io.tmpdir=%s", ft_sandbox_enabled(r->sb) ? FT_SANDBOX_TMP
+										 : v->dir);
+	/* Long-lived and mostly idle: keep the heap no bigger than it needs. */
+	argv[n++] = "-XX:MinHeapFreeRatio=10";
+	argv[n++] = "-XX:MaxHeapFreeRatio=30";
+	argv[n++] = tmpdir;
+	argv[n++] = "-cp";
+	argv[n++] = (char *)ft_sandbox_jar(r->sb);
+	argv[n++] = "ft.Compiler";
+	argv[n++] = "--server";
+	argv[n] = NULL;
+	struct ft_spawn s = {
+		.dirfd = v->dirfd,
+		.dir_path = v->dir,
+		.rw_subdir = NULL,
+		.tmp_bytes = 16 * FT_MiB,
+		.fds = {in[0], out[1], errf, -1},
+		.cgroup_fds = cgfds,
+		.n_cgroup_fds = v->cg ? ft_cgroup_job_procs_fds(v->cg, cgfds) : 0,
+		.fsize = COMPILE_FSIZE_MAX,
+		.cpu_seconds = SRV_CPU_SECONDS,
+		.nproc = ft_cgroups_has(r->cg, FT_CG_PIDS) ? 0
+							   : (rlim_t)(COMPILE_MAX_TASKS + SANDBOX_TASKS),
+		.address_space = memory_by_rlimit(r) ? address_space_for(r, budget) : 0,
+		.argv = argv,
+		.env = child_env,
+	};
+	int rc = ft_sandbox_spawn(r->sb, &s, &sp);
+	free(tmpdir);
+	if (rc < 0)
+		goto fail;
+	v->pid = sp.pid;
+	v->err_fd = sp.err_fd;
+	v->status_fd = sp.status_fd;
+	close(in[0]);
+	close(out[1]);
+	close(errf);
+	in[0] = out[1] = errf = -1;
+	v->in_fd = in[1];
+	v->out_fd = out[0];
+	(void)fcntl(v->in_fd, F_SETFL, O_NONBLOCK);
+	(void)fcntl(v->out_fd, F_SETFL, O_NONBLOCK);
+	if (sd_event_add_child(r->ev, &v->child_src, v->pid, WEXITED, on_srv_exit, r) < 0) {
+		kill(-v->pid, SIGKILL);
+		(void)waitpid(v->pid, NULL, 0);
+		v->pid = 0;
+		goto fail;
+	}
+	v->rlen = 0;
+	v->served = 0;
+	return 0;
+fail:
+	close_if_open(&in[0]);
+	close_if_open(&in[1]);
+	close_if_open(&out[0]);
+	close_if_open(&out[1]);
+	close_if_open(&errf);
+	srv_stop(r);
+	return -1;
+}
+
+static uint32_t get_u32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Parses a complete answer in the read buffer: 1 done (cc set, or *oom),
+ * 0 need more, -1 malformed. */
+static int srv_parse(struct csrv *v, struct compiled **ccp, bool *oom)
+{
+	const unsigned char *b = v->rbuf;
+	size_t n = v->rlen, off = 1;
+	*ccp = NULL;
+	*oom = false;
+	if (n < 1)
+		return 0;
+	if (b[0] == 'M') {
+		*oom = true;
+		return 1;
+	}
+	if (b[0] == 'C') {
+		if (n < 5)
+			return 0;
+		uint32_t len = get_u32(b + 1);
+		if (n < 5 + (size_t)len)
+			return 0;
+		struct compiled *cc = calloc(1, sizeof(*cc));
+		if (!cc)
+			abort();
+		cc->refs = 1;
+		cc->body = xmalloc(len + 1);
+		memcpy(cc->body, b + 5, len);
+		cc->body[len] = '\0';
+		cc->body_len = len;
+		cc->bytes = len;
+		if (!has_prefix(cc->body, "Code did not compile:")) {
+			cc_unref(cc);
+			return -1;
+		}
+		*ccp = cc;
+		return 1;
+	}
+	if (b[0] != 'O')
+		return -1;
+	if (n < 5)
+		return 0;
+	uint32_t count = get_u32(b + 1);
+	off = 5;
+	if (count > 65536)
+		return -1;
+	/* First pass: is it all here? */
+	for (uint32_t i = 0; i < count; i++) {
+		for (int k = 0; k < 2; k++) {
+			if (n < off + 4)
+				return 0;
+			size_t len = get_u32(b + off);
+			off += 4;
+			if (k == 0 && (len == 0 || len > CLASS_NAME_MAX))
+				return -1;
+			if (n < off + len)
+				return 0;
+			off += len;
+		}
+	}
+	struct compiled *cc = calloc(1, sizeof(*cc));
+	if (!cc)
+		abort();
+	cc->refs = 1;
+	cc->ok = true;
+	cc->cls = calloc(count ? count : 1, sizeof(*cc->cls));
+	if (!cc->cls)
+		abort();
+	off = 5;
+	for (uint32_t i = 0; i < count; i++) {
+		size_t len = get_u32(b + off);
+		off += 4;
+		if (memchr(b + off, '\0', len)) {
+			cc_unref(cc);
+			return -1;
+		}
+		cc->cls[i].name = xmalloc(len + 1);
+		memcpy(cc->cls[i].name, b + off, len);
+		cc->cls[i].name[len] = '\0';
+		off += len;
+		len = get_u32(b + off);
+		off += 4;
+		cc->cls[i].data = xmalloc(len ? len : 1);
+		memcpy(cc->cls[i].data, b + off, len);
+		cc->cls[i].len = len;
+		off += len;
+		cc->n = i + 1;
+		cc->bytes += len + strlen(cc->cls[i].name);
+	}
+	*ccp = cc;
+	return 1;
+}
+
+static int on_srv_out(sd_event_source *s, int fd, uint32_t revents, void *ud)
+{
+	struct ft_runner *r = ud;
+	struct csrv *v = &r->srv;
+	for (;;) {
+		if (v->rlen == v->rcap) {
+			if (v->rcap >= (size_t)COMPILE_FSIZE_MAX) {
+				srv_failed(r, false);
+				return 0;
+			}
+			v->rcap = v->rcap ? v->rcap * 2 : 65536;
+			unsigned char *nb = realloc(v->rbuf, v->rcap);
+			if (!nb)
+				abort();
+			v->rbuf = nb;
+		}
+		ssize_t n = read(fd, v->rbuf + v->rlen, v->rcap - v->rlen);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) { /* EOF: the exit handler deals with it */
+			v->out_src = sd_event_source_unref(v->out_src);
+			return 0;
+		}
+		v->rlen += (size_t)n;
+	}
+	struct compiled *cc;
+	bool oom;
+	int pr = srv_parse(v, &cc, &oom);
+	if (pr == 0)
+		return 0;
+	if (pr < 0 || !v->cur || oom) {
+		srv_failed(r, oom);
+		return 0;
+	}
+	struct job *j = v->cur;
+	v->cur = NULL;
+	v->rlen = 0;
+	v->fails = 0;
+	v->served++;
+	j->timer_src = sd_event_source_unref(j->timer_src);
+	if (j->deadline_passed) {
+		cc_unref(cc);
+		set_result_str(j, FT_VERDICT_TIME_LIMIT, -1,
+			       xasprintf("Time limit exceeded:\nCompilation took more than %d ms",
+					 j->lim.compile_wall_ms));
+		if (deliver_later(j) < 0)
+			deliver(j);
+	} else {
+		cache_put(r, j->src, j->src_len, cc);
+		free(j->src);
+		j->src = NULL;
+		j->phase = PHASE_NONE;
+		run_compiled(j, cc);
+		cc_unref(cc);
+	}
+	if (v->served >= SRV_MAX_JOBS && v->pid > 1) {
+		/* Retire it: closing its stdin ends it; its exit is not a failure. */
+		srv_stop(r);
+	}
+	srv_send_next(r);
+	return 0;
+}
+
+static int on_srv_in(sd_event_source *s, int fd, uint32_t revents, void *ud)
+{
+	struct ft_runner *r = ud;
+	struct csrv *v = &r->srv;
+	while (v->woff < v->wlen) {
+		ssize_t n = write(fd, v->wbuf + v->woff, v->wlen - v->woff);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		if (n < 0) {
+			srv_failed(r, false);
+			return 0;
+		}
+		v->woff += (size_t)n;
+	}
+	free(v->wbuf);
+	v->wbuf = NULL;
+	v->wlen = v->woff = 0;
+	v->in_src = sd_event_source_unref(v->in_src);
+	return 0;
+}
+
+static void put_u32(char *p, uint32_t x)
+{
+	p[0] = (char)(x >> 24);
+	p[1] = (char)(x >> 16);
+	p[2] = (char)(x >> 8);
+	p[3] = (char)x;
+}
+
+/* Sends the next queued job to the compiler (starting it if needed). */
+static void srv_send_next(struct ft_runner *r)
+{
+	struct csrv *v = &r->srv;
+	while (!v->cur && v->q_head) {
+		struct job *j = v->q_head;
+		if (v->pid > 1 && v->budget != r->max.compile_memory_bytes)
+			srv_stop(r); /* limits reloaded: a compiler with the new one */
+		if (v->disabled || (v->pid <= 1 && srv_start(r) < 0)) {
+			v->disabled = v->disabled || ++v->fails >= SRV_FAILS_MAX;
+			v->q_head = j->cq_next;
+			if (!v->q_head)
+				v->q_tail = NULL;
+			j->cq_next = NULL;
+			warm_fallback(j);
+			continue;
+		}
+		v->q_head = j->cq_next;
+		if (!v->q_head)
+			v->q_tail = NULL;
+		j->cq_next = NULL;
+		char name[SIMPLE_NAME_MAX + sizeof(SRC_FILE_SUFFIX)];
+		size_t nl = (size_t)snprintf(name, sizeof(name), "%s%s", j->simple, SRC_FILE_SUFFIX);
+		v->wlen = 8 + nl + j->src_len;
+		v->woff = 0;
+		v->wbuf = xmalloc(v->wlen);
+		put_u32(v->wbuf, (uint32_t)nl);
+		memcpy(v->wbuf + 4, name, nl);
+		put_u32(v->wbuf + 4 + nl, (uint32_t)j->src_len);
+		memcpy(v->wbuf + 8 + nl, j->src, j->src_len);
+		v->cur = j;
+		v->rlen = 0;
+		if (j->lim.compile_wall_ms > 0 && arm_timer(j, j->lim.compile_wall_ms) < 0) {
+			srv_failed(r, false);
+			continue;
+		}
+		if (!v->out_src &&
+		    sd_event_add_io(r->ev, &v->out_src, v->out_fd, EPOLLIN, on_srv_out, r) < 0) {
+			srv_failed(r, false);
+			continue;
+		}
+		if (sd_event_add_io(r->ev, &v->in_src, v->in_fd, EPOLLOUT, on_srv_in, r) < 0) {
+			srv_failed(r, false);
+			continue;
+		}
+	}
+}
+
+/* The compile deadline of a job in the warm compiler passed: the compiler
+ * is restarted, the job gets the time limit as a cold compile would. */
+static void warm_timeout(struct job *j)
+{
+	struct ft_runner *r = j->r;
+	struct csrv *v = &r->srv;
+	if (v->cur != j)
+		return;
+	v->cur = NULL;
+	srv_stop(r);
+	set_result_str(j, FT_VERDICT_TIME_LIMIT, -1,
+		       xasprintf("Time limit exceeded:\nCompilation took more than %d ms",
+				 j->lim.compile_wall_ms));
+	deliver(j);
+	srv_send_next(r);
+}
+
+static void warm_enqueue(struct job *j, const char *src, size_t len)
+{
+	struct csrv *v = &j->r->srv;
+	j->phase = PHASE_WARM;
+	j->src = xmalloc(len ? len : 1);
+	memcpy(j->src, src, len);
+	j->src_len = len;
+	if (v->q_tail)
+		v->q_tail->cq_next = j;
+	else
+		v->q_head = j;
+	v->q_tail = j;
+	srv_send_next(j->r);
+}
+
+/* Removes a job from the compiler queue (runner freed). */
+static void warm_forget(struct ft_runner *r, struct job *j)
+{
+	struct csrv *v = &r->srv;
+	if (v->cur == j)
+		v->cur = NULL;
+	for (struct job **pp = &v->q_head; *pp; pp = &(*pp)->cq_next) {
+		if (*pp == j) {
+			*pp = j->cq_next;
+			break;
+		}
+	}
+	v->q_tail = NULL;
+	for (struct job *q = v->q_head; q; q = q->cq_next)
+		v->q_tail = q;
 }
 
 int ft_runner_start_limits(struct ft_runner *r, uint64_t job_id, const char *src, size_t len,
@@ -1507,6 +2584,21 @@ int ft_runner_start_limits(struct ft_runner *r, uint64_t job_id, const char *src
 	if (make_job_dir(j, src, len) < 0) {
 		rc = -errno;
 		goto fail_errno;
+	}
+	struct compiled *cc = cache_get(r, src, len);
+	if (cc) {
+		j->res.compile_cached = true;
+		link_job(j);
+		run_compiled(j, cc);
+		cc_unref(cc);
+		return 0;
+	}
+	/* The warm compiler has the configured compile memory limit: a job
+	 * asking for less compiles the cold way. */
+	if (!r->srv.disabled && j->lim.compile_memory_bytes == r->max.compile_memory_bytes) {
+		link_job(j);
+		warm_enqueue(j, src, len);
+		return 0;
 	}
 	char err[512];
 	if (spawn_compiler(j, err, sizeof(err)) < 0) {

@@ -9,6 +9,7 @@
 #ifndef FT_RUNNER_H
 #define FT_RUNNER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <systemd/sd-event.h>
@@ -45,6 +46,9 @@ struct ft_run_result {
 	 * that tripped is always described by the runner, never by the program. */
 	char *body;
 	size_t body_len;
+	/* The classes (or the compile error) came from the runner's cache of
+	 * earlier compilations of the same source: no compiler ran. */
+	bool compile_cached;
 };
 
 /* Which mechanism enforces the memory limit. */

@@ -666,6 +666,10 @@ static _Noreturn void child_main(const struct child *c)
 		child_fail(c, ST_RLIMIT);
 	if (sp->address_space && set_rlimit(RLIMIT_AS, sp->address_space) < 0)
 		child_fail(c, ST_RLIMIT);
+	/* Lowering the priority needs no privilege; the daemon raises it back
+	 * (to 0) when it hands the JVM its job. */
+	if (sp->nice > 0)
+		(void)setpriority(PRIO_PROCESS, 0, sp->nice);
 	if (sandboxed) {
 		stage_mounts(c);
 		drop_privileges(c);

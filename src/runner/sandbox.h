@@ -75,6 +75,7 @@ struct ft_spawn {
 	rlim_t cpu_seconds;     /* RLIMIT_CPU, 0: unlimited */
 	rlim_t nproc;           /* RLIMIT_NPROC, 0: unchanged */
 	rlim_t address_space;   /* RLIMIT_AS, 0: unchanged */
+	int nice;               /* > 0: start at this nice value (pre-started JVMs) */
 	char *const *argv;      /* the command; argv[0] an absolute path */
 	char *const *env;       /* its whole environment */
 };

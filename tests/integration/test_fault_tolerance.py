@@ -243,7 +243,16 @@ def test_chaos_no_request_lost_none_answered_twice(new_cluster):
 
     results: Dict[int, Tuple[ftharness.Response, float]] = {}
 
+    # Requests are paced over the whole chaos plan (about 50 s), so that
+    # every kill and pause happens with work in flight however fast the
+    # cluster answers.
+    pace_s = 50.0 / CHAOS_REQUESTS
+    start = time.monotonic()
+
     def send(i: int):
+        delay = start + i * pace_s - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
         t = time.monotonic()
         r = c.post(programs[i][0], timeout=CHAOS_TIMEOUT_MS / 1000 + 30)
         return i, r, time.monotonic() - t
@@ -455,9 +464,9 @@ def test_zookeeper_outage_during_traffic(tmp_path, ft_build):
 def test_fail_fast_after_leader_kill(new_cluster):
     """A request sent the moment the leader is SIGKILLed is answered soon.
 
-    The issue's target is 3 s with default settings; what is asserted is
-    FAIL_FAST_BOUND_S (default 10 s, env FT_FAIL_FAST_BOUND_S), and every
-    measurement is printed."""
+    The issue's target is 3 s with default settings: the median of three
+    rounds must meet it, and every round must be within FAIL_FAST_BOUND_S
+    (default 10 s, env FT_FAIL_FAST_BOUND_S); every measurement is printed."""
     c = new_cluster(nodes=3, gossip=PRODUCT_GOSSIP)
     rounds = []
     for k in range(3):
@@ -509,6 +518,9 @@ def test_fail_fast_after_leader_kill(new_cluster):
     say("fail-fast latencies: %s (target %.1fs, asserted < %.1fs)"
         % (", ".join("%.2fs" % x for x in lat), FAIL_FAST_TARGET_S, FAIL_FAST_BOUND_S))
     assert max(lat) < FAIL_FAST_BOUND_S, lat
+    # The issue's target, on the typical round (one slow round on a loaded
+    # machine is tolerated by the looser bound above).
+    assert sorted(lat)[len(lat) // 2] < FAIL_FAST_TARGET_S, lat
     assert_no_crash(c)
 
 

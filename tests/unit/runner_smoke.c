@@ -84,6 +84,8 @@ static void on_done(void *ud, uint64_t job_id, const struct ft_run_result *res)
 	       " memory_bytes=%" PRId64 "\n",
 	       ft_verdict_name(res->verdict), res->exit_code, res->wall_ms, res->run_ms,
 	       res->cpu_ms, res->memory_bytes);
+	if (getenv("FT_SMOKE_SHOW_CACHED"))
+		printf("compile_cached=%d\n", res->compile_cached);
 	sm->got++;
 	sm->running--;
 	if (sm->repeat <= 1 || sm->got == sm->want) {
