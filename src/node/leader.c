@@ -204,8 +204,27 @@ static void on_inventory(struct ft_leader *l, struct wlink *k, const struct ft_f
 			k->assigned++;
 		}
 	}
+	/* Finished there: its RESULT follows on this connection, perhaps in a
+	 * later read.  Until it arrives the request must not be dispatched
+	 * again, or it would run twice. */
+	struct json_object *done = NULL;
+	if (json_object_object_get_ex(f->meta, "done", &done) &&
+	    json_object_is_type(done, json_type_array)) {
+		size_t n = json_object_array_length(done);
+		for (size_t i = 0; i < n; i++) {
+			uint64_t id = json_object_get_uint64(json_object_array_get_idx(done, i));
+			struct req *r = find_req(l, id);
+			if (!r)
+				r = new_req(l, id);
+			else if (r->state == REQ_DONE || r->state == REQ_ASSIGNED)
+				continue;
+			r->state = REQ_WAITING;
+			r->worker = k->id;
+			k->assigned++;
+		}
+	}
 	k->ready = true;
-	ft_log_info("leader: worker %d ready (%zu running there)", k->id, k->assigned);
+	ft_log_info("leader: worker %d ready (%zu running or finished there)", k->id, k->assigned);
 	maybe_end_collect(l);
 	dispatch(l);
 }

@@ -81,7 +81,7 @@
 #define RUN_RESULT "result"
 
 /* Issue 7: pre-started run JVMs kept per runner. */
-#define FT_RUNNER_SPARES 2
+#define FT_RUNNER_SPARES 1
 #define FT_RUNNER_SPARES_MAX 4
 /* A pre-started JVM that keeps dying this often in a row is given up on
  * (jobs then start their own JVM, as before). */
