@@ -65,6 +65,31 @@ void *ft_xmemdup(const void *p, size_t n)
 	return q;
 }
 
+char *ft_xvasprintf(const char *fmt, va_list ap)
+{
+	char *s;
+	return vasprintf(&s, fmt, ap) < 0 ? oom(0) : s;
+}
+
+char *ft_xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = ft_xvasprintf(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+void ft_set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	if (!err || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
 int ft_set_nonblock(int fd)
 {
 	int fl = fcntl(fd, F_GETFL);

@@ -2,6 +2,7 @@
 #ifndef FT_UTIL_H
 #define FT_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +22,12 @@ void *ft_xcalloc(size_t n, size_t m);
 void *ft_xrealloc(void *p, size_t n);
 char *ft_xstrdup(const char *s);
 void *ft_xmemdup(const void *p, size_t n);
+char *ft_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *ft_xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+/* Write a message into a caller's error buffer; err may be NULL. */
+void ft_set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 int ft_set_nonblock(int fd);
 /* mkdir -p with mode; 0 or -1 (errno set). */

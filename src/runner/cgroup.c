@@ -1,5 +1,6 @@
 /* Per-run control groups, v2 or v1 (see cgroup.h). */
 #include "runner/cgroup.h"
+#include "common/util.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -35,18 +36,6 @@ struct ft_cgroup_job {
 };
 
 static const char *const v1_names[FT_CG_N] = {"memory", "pids", "cpuacct"};
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- pure helpers ---- */
 
@@ -408,16 +397,16 @@ static int open_v2(struct ft_cgroups *cg, const struct discovery *dv, char *why,
 	const char *dir = dv->v2.dir;
 	char buf[512];
 	if (!dv->v2.found) {
-		set_err(why, whylen, "no cgroup v2 hierarchy");
+		ft_set_err(why, whylen, "no cgroup v2 hierarchy");
 		return -1;
 	}
 	if (!read_small(dir, "cgroup.controllers", buf, sizeof(buf)) || !word_in(buf, "memory") ||
 	    !word_in(buf, "pids")) {
-		set_err(why, whylen, "cgroup v2 %s offers no memory/pids controller", dir);
+		ft_set_err(why, whylen, "cgroup v2 %s offers no memory/pids controller", dir);
 		return -1;
 	}
 	if (access(dir, W_OK) < 0) {
-		set_err(why, whylen, "cgroup v2 %s is not writable (not delegated)", dir);
+		ft_set_err(why, whylen, "cgroup v2 %s is not writable (not delegated)", dir);
 		return -1;
 	}
 	remove_stale(dir, "ftjob-");
@@ -426,7 +415,7 @@ static int open_v2(struct ft_cgroups *cg, const struct discovery *dv, char *why,
 		 * children: move the daemon into a leaf of its own, if it is
 		 * alone (a delegated service cgroup). */
 		if (!only_us_in(dir)) {
-			set_err(why, whylen,
+			ft_set_err(why, whylen,
 				"cgroup v2 %s holds other processes (give the node a delegated "
 				"cgroup of its own: systemd Delegate=yes)",
 				dir);
@@ -437,12 +426,12 @@ static int open_v2(struct ft_cgroups *cg, const struct discovery *dv, char *why,
 		snprintf(pid, sizeof(pid), "%ld", (long)getpid());
 		if ((size_t)snprintf(leaf, sizeof(leaf), "%s/ftnode-%ld", dir, (long)getpid()) >=
 		    sizeof(leaf)) {
-			set_err(why, whylen, "cgroup path too long");
+			ft_set_err(why, whylen, "cgroup path too long");
 			return -1;
 		}
 		if ((mkdir(leaf, 0755) < 0 && errno != EEXIST) ||
 		    write_file(leaf, "cgroup.procs", pid) < 0) {
-			set_err(why, whylen, "cannot move the daemon into %s: %s", leaf,
+			ft_set_err(why, whylen, "cannot move the daemon into %s: %s", leaf,
 				strerror(errno));
 			(void)rmdir(leaf);
 			return -1;
@@ -451,13 +440,13 @@ static int open_v2(struct ft_cgroups *cg, const struct discovery *dv, char *why,
 			int e = errno;
 			(void)write_file(dir, "cgroup.procs", pid);
 			(void)rmdir(leaf);
-			set_err(why, whylen, "cannot enable memory/pids in %s: %s", dir,
+			ft_set_err(why, whylen, "cannot enable memory/pids in %s: %s", dir,
 				strerror(e));
 			return -1;
 		}
 	} else if (!read_small(dir, "cgroup.subtree_control", buf, sizeof(buf)) ||
 		   !word_in(buf, "memory") || !word_in(buf, "pids")) {
-		set_err(why, whylen, "cannot enable memory/pids in %s/cgroup.subtree_control", dir);
+		ft_set_err(why, whylen, "cannot enable memory/pids in %s/cgroup.subtree_control", dir);
 		return -1;
 	}
 	cg->version = 2;
@@ -473,7 +462,7 @@ static int open_v2(struct ft_cgroups *cg, const struct discovery *dv, char *why,
 static int open_v1(struct ft_cgroups *cg, const struct discovery *dv, char *why, size_t whylen)
 {
 	if (!dv->v1[FT_CG_MEMORY].found) {
-		set_err(why, whylen, "no cgroup v1 memory hierarchy");
+		ft_set_err(why, whylen, "no cgroup v1 memory hierarchy");
 		return -1;
 	}
 	for (int c = 0; c < FT_CG_N; c++) {
@@ -482,7 +471,7 @@ static int open_v1(struct ft_cgroups *cg, const struct discovery *dv, char *why,
 		const char *own = dv->v1[c].dir;
 		if (access(own, W_OK) < 0) {
 			if (c == FT_CG_MEMORY) {
-				set_err(why, whylen, "cgroup v1 %s is not writable", own);
+				ft_set_err(why, whylen, "cgroup v1 %s is not writable", own);
 				return -1;
 			}
 			continue;
@@ -494,7 +483,7 @@ static int open_v1(struct ft_cgroups *cg, const struct discovery *dv, char *why,
 			continue;
 		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
 			if (c == FT_CG_MEMORY) {
-				set_err(why, whylen, "cannot create %s: %s", dir, strerror(errno));
+				ft_set_err(why, whylen, "cannot create %s: %s", dir, strerror(errno));
 				return -1;
 			}
 			continue;
@@ -521,7 +510,7 @@ struct ft_cgroups *ft_cgroups_open(enum ft_cgroup_want want, char *why, size_t w
 	struct discovery *dv;
 	char why2[512] = "", why1[512] = "";
 
-	set_err(why, whylen, "disabled");
+	ft_set_err(why, whylen, "disabled");
 	if (want == FT_CGROUP_OFF)
 		return NULL;
 	struct ft_cgroups *cg = calloc(1, sizeof(*cg));
@@ -529,7 +518,7 @@ struct ft_cgroups *ft_cgroups_open(enum ft_cgroup_want want, char *why, size_t w
 	if (!cg || !dv) {
 		free(cg);
 		free(dv);
-		set_err(why, whylen, "out of memory");
+		ft_set_err(why, whylen, "out of memory");
 		return NULL;
 	}
 	discover(dv);
@@ -540,7 +529,7 @@ struct ft_cgroups *ft_cgroups_open(enum ft_cgroup_want want, char *why, size_t w
 		rc = open_v1(cg, dv, why1, sizeof(why1));
 	free(dv);
 	if (rc < 0) {
-		set_err(why, whylen, "%s%s%s", why2, why2[0] && why1[0] ? "; " : "", why1);
+		ft_set_err(why, whylen, "%s%s%s", why2, why2[0] && why1[0] ? "; " : "", why1);
 		ft_cgroups_close(cg);
 		return NULL;
 	}
@@ -627,7 +616,7 @@ struct ft_cgroup_job *ft_cgroup_job_new(struct ft_cgroups *cg, uint64_t memory_b
 {
 	struct ft_cgroup_job *j = calloc(1, sizeof(*j));
 	if (!j) {
-		set_err(err, errlen, "out of memory");
+		ft_set_err(err, errlen, "out of memory");
 		return NULL;
 	}
 	j->cg = cg;
@@ -643,33 +632,33 @@ struct ft_cgroup_job *ft_cgroup_job_new(struct ft_cgroups *cg, uint64_t memory_b
 						     (long)getpid(), seq)
 					  : snprintf(path, sizeof(path), "%s/job-%u", cg->dir[c], seq);
 		if (pn < 0 || (size_t)pn >= sizeof(path)) {
-			set_err(err, errlen, "cgroup path too long");
+			ft_set_err(err, errlen, "cgroup path too long");
 			goto fail;
 		}
 		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
-			set_err(err, errlen, "mkdir %s: %s", path, strerror(errno));
+			ft_set_err(err, errlen, "mkdir %s: %s", path, strerror(errno));
 			goto fail;
 		}
 		j->path[c] = strdup(path);
 		if (!j->path[c]) {
 			(void)rmdir(path);
-			set_err(err, errlen, "out of memory");
+			ft_set_err(err, errlen, "out of memory");
 			goto fail;
 		}
 		int rc = cg->version == 2 ? set_limits_v2(path, memory_bytes, max_tasks)
 					  : set_limits_v1(c, path, memory_bytes, max_tasks);
 		if (rc < 0) {
-			set_err(err, errlen, "setting limits in %s: %s", path, strerror(errno));
+			ft_set_err(err, errlen, "setting limits in %s: %s", path, strerror(errno));
 			goto fail;
 		}
 		char procs[CG_PATH_MAX];
 		if ((size_t)snprintf(procs, sizeof(procs), "%s/cgroup.procs", path) >= sizeof(procs)) {
-			set_err(err, errlen, "cgroup path too long");
+			ft_set_err(err, errlen, "cgroup path too long");
 			goto fail;
 		}
 		j->procs_fd[c] = open(procs, O_WRONLY | O_CLOEXEC);
 		if (j->procs_fd[c] < 0) {
-			set_err(err, errlen, "open %s: %s", procs, strerror(errno));
+			ft_set_err(err, errlen, "open %s: %s", procs, strerror(errno));
 			goto fail;
 		}
 	}

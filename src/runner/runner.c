@@ -18,6 +18,7 @@
  * the runner is touched after done() returns). */
 #include "runner/runner.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "runner/cgroup.h"
 #include "runner/javasrc.h"
 #include "runner/limits.h"
@@ -297,56 +298,22 @@ const char *ft_runner_last_error(void)
 
 /* The daemon cannot do anything useful without memory; same policy as
  * ft_xmalloc (not linked here so the runner builds standalone). */
-static void *xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-	if (!p)
-		abort();
-	return p;
-}
-
-static char *xstrdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	return memcpy(xmalloc(n), s, n);
-}
-
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	va_start(ap, fmt);
-	int n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		abort();
-	return s;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Children run in the job directory, so every path they get is absolute. */
 static char *absolutize(const char *path)
 {
 	if (path[0] == '/')
-		return xstrdup(path);
+		return ft_xstrdup(path);
 	char cwd[PATH_MAX];
 	if (!getcwd(cwd, sizeof(cwd)))
 		return NULL;
-	return xasprintf("%s/%s", cwd, path);
+	return ft_xasprintf("%s/%s", cwd, path);
 }
 
 /* At most max bytes from the start of fd, NUL-terminated. */
 static char *read_fd(int fd, size_t max, size_t *lenp)
 {
 	size_t cap = 4096, len = 0;
-	char *buf = xmalloc(cap + 1);
+	char *buf = ft_xmalloc(cap + 1);
 	while (len < max) {
 		if (len == cap) {
 			cap = cap * 2 > max ? max : cap * 2;
@@ -468,7 +435,7 @@ static void release_cgroup(struct ft_runner *r, struct ft_cgroup_job *cg)
 {
 	if (!cg || ft_cgroup_job_destroy(cg) == 0)
 		return;
-	struct cg_grave *g = xmalloc(sizeof(*g));
+	struct cg_grave *g = ft_xmalloc(sizeof(*g));
 	g->cg = cg;
 	g->tries = 0;
 	g->next = r->graves;
@@ -578,7 +545,7 @@ static int spawn_child(struct job *j, char *const argv[], int stdin_fd, const ch
 	j->pid = sp.pid;
 	j->exec_err_fd = sp.err_fd;
 	j->status_fd = sp.status_fd;
-	j->phase_start_ms = now_ms();
+	j->phase_start_ms = ft_now_ms();
 	j->status_len = 0;
 	j->status[0] = '\0';
 	j->sample_cpu_ms = j->sample_peak = -1;
@@ -666,7 +633,7 @@ static int spawn_compiler(struct job *j, char *err, size_t errlen)
 	char mem[FT_JVM_MEM_ARGS_MAX][FT_JVM_ARG_LEN];
 	char *argv[32];
 	snprintf(src, sizeof(src), "%s%s", j->simple, SRC_FILE_SUFFIX);
-	char *tmpdir = xasprintf("-Djava.io.tmpdir=%s",
+	char *tmpdir = ft_xasprintf("-Djava.io.tmpdir=%s",
 				 ft_sandbox_enabled(r->sb) ? FT_SANDBOX_TMP : j->dir);
 	int n = jvm_args(r, j->lim.compile_memory_bytes, argv, mem);
 	argv[n++] = tmpdir;
@@ -780,10 +747,10 @@ static int spawn_launcher_as(struct job *j, const char *fqcn, int stdin_fd, int 
 	struct ft_runner *r = j->r;
 	char mem[FT_JVM_MEM_ARGS_MAX][FT_JVM_ARG_LEN];
 	char *argv[32];
-	char *cp = xasprintf("%s:%s", ft_sandbox_jar(r->sb), CLASSES_DIR);
+	char *cp = ft_xasprintf("%s:%s", ft_sandbox_jar(r->sb), CLASSES_DIR);
 	/* Temporary files land in the private /tmp (unsandboxed: the job
 	 * directory) and go away with it. */
-	char *tmpdir = xasprintf("-Djava.io.tmpdir=%s",
+	char *tmpdir = ft_xasprintf("-Djava.io.tmpdir=%s",
 				 ft_sandbox_enabled(r->sb) ? FT_SANDBOX_TMP : j->dir);
 	int n = jvm_args(r, j->lim.run_memory_bytes, argv, mem);
 	argv[n++] = tmpdir;
@@ -893,7 +860,7 @@ static void job_free(struct job *j)
 
 static void deliver(struct job *j)
 {
-	j->res.wall_ms = now_ms() - j->start_ms;
+	j->res.wall_ms = ft_now_ms() - j->start_ms;
 	job_release(j);
 	unlink_job(j);
 	j->done(j->ud, j->id, &j->res);
@@ -923,20 +890,20 @@ static char *stderr_excerpt(struct job *j, const char *name)
 {
 	size_t len;
 	char *s = read_file_at(j->dirfd, name, STDERR_EXCERPT, &len);
-	return s ? s : xstrdup("");
+	return s ? s : ft_xstrdup("");
 }
 
 static char *describe_status(const siginfo_t *si)
 {
 	if (si->si_code == CLD_EXITED)
-		return xasprintf("exit status %d", si->si_status);
-	return xasprintf("signal %d (%s)", si->si_status, strsignal(si->si_status));
+		return ft_xasprintf("exit status %d", si->si_status);
+	return ft_xasprintf("signal %d (%s)", si->si_status, strsignal(si->si_status));
 }
 
 static void internal_error(struct job *j, const char *what, const char *detail)
 {
 	set_result_str(j, FT_VERDICT_INTERNAL_ERROR, -1,
-		       xasprintf("Internal error: %s\n%s", what, detail));
+		       ft_xasprintf("Internal error: %s\n%s", what, detail));
 }
 
 static unsigned long long mib(uint64_t bytes)
@@ -962,7 +929,7 @@ static bool compile_done(struct job *j, const siginfo_t *si, bool started,
 	/* A compile that ended right at the deadline leaves no time to run. */
 	if (j->killed_by_timer || (j->deadline_passed && compiled)) {
 		set_result_str(j, FT_VERDICT_TIME_LIMIT, -1,
-			       xasprintf("Time limit exceeded:\nCompilation took more than %d ms",
+			       ft_xasprintf("Time limit exceeded:\nCompilation took more than %d ms",
 					 j->lim.compile_wall_ms));
 		return true;
 	}
@@ -982,7 +949,7 @@ static bool compile_done(struct job *j, const siginfo_t *si, bool started,
 	}
 	if (cs->oom_killed || (exited && si->si_status == COMPILER_EXIT_OOM)) {
 		set_result_str(j, FT_VERDICT_MEMORY_LIMIT, -1,
-			       xasprintf("Memory limit exceeded:\nThe compiler needed more than "
+			       ft_xasprintf("Memory limit exceeded:\nThe compiler needed more than "
 					 "%llu MiB for this source",
 					 mib(j->lim.compile_memory_bytes)));
 		return true;
@@ -999,7 +966,7 @@ static bool compile_done(struct job *j, const siginfo_t *si, bool started,
 	}
 	char *status = describe_status(si);
 	char *err = stderr_excerpt(j, COMPILE_ERR);
-	char *what = xasprintf("the compiler failed with %s", status);
+	char *what = ft_xasprintf("the compiler failed with %s", status);
 	internal_error(j, what, err);
 	free(what);
 	free(err);
@@ -1047,53 +1014,53 @@ static void compose(struct job *j, const struct ft_verdict_decision *d, char *ch
 			set_result(j, d->verdict, d->exit_code, chan, len);
 			return;
 		}
-		body = xasprintf("%s%s", pn, chan);
+		body = ft_xasprintf("%s%s", pn, chan);
 		break;
 	case FT_WHY_WALL:
-		body = xasprintf("Time limit exceeded:\nThe program ran for more than %d ms",
+		body = ft_xasprintf("Time limit exceeded:\nThe program ran for more than %d ms",
 				 j->lim.run_wall_ms);
 		break;
 	case FT_WHY_CPU:
-		body = xasprintf("Time limit exceeded:\nThe program used more than %d ms of CPU time",
+		body = ft_xasprintf("Time limit exceeded:\nThe program used more than %d ms of CPU time",
 				 j->lim.run_cpu_ms);
 		break;
 	case FT_WHY_STDOUT:
 	case FT_WHY_STDERR:
 	case FT_WHY_ANSWER_SIZE:
-		body = xasprintf("Output limit exceeded:\nThe program wrote more than %llu bytes %s",
+		body = ft_xasprintf("Output limit exceeded:\nThe program wrote more than %llu bytes %s",
 				 (unsigned long long)j->lim.max_output_bytes,
 				 d->why == FT_WHY_STDOUT	 ? "to standard output"
 				 : d->why == FT_WHY_STDERR ? "to standard error"
 							   : "as the answer of run()");
 		break;
 	case FT_WHY_FILE:
-		body = xasprintf("Output limit exceeded:\nThe program tried to write a file larger "
+		body = ft_xasprintf("Output limit exceeded:\nThe program tried to write a file larger "
 				 "than %llu bytes, or more than %llu bytes in all to /tmp",
 				 (unsigned long long)j->lim.run_max_file_bytes,
 				 (unsigned long long)(2 * j->lim.run_max_file_bytes));
 		break;
 	case FT_WHY_OOM_KILL:
-		body = xasprintf("Memory limit exceeded:\nThe program used more than %llu MiB of "
+		body = ft_xasprintf("Memory limit exceeded:\nThe program used more than %llu MiB of "
 				 "memory and was killed",
 				 mib(j->lim.run_memory_bytes));
 		break;
 	case FT_WHY_HEAP:
-		body = xasprintf("Memory limit exceeded:\nThe program ran out of memory (limit %llu "
+		body = ft_xasprintf("Memory limit exceeded:\nThe program ran out of memory (limit %llu "
 				 "MiB)\n%s",
 				 mib(j->lim.run_memory_bytes), chan);
 		break;
 	case FT_WHY_EXIT:
-		body = xasprintf("%sProgram exited with status %d before run() returned", pn,
+		body = ft_xasprintf("%sProgram exited with status %d before run() returned", pn,
 				 d->exit_code);
 		break;
 	case FT_WHY_SIGNAL:
-		body = xasprintf("%sProgram was killed by signal %d (%s) before run() returned", pn,
+		body = ft_xasprintf("%sProgram was killed by signal %d (%s) before run() returned", pn,
 				 d->signal, strsignal(d->signal));
 		break;
 	case FT_WHY_SANDBOX:
 	case FT_WHY_NONE: {
 		char *err = stderr_excerpt(j, RUN_ERR);
-		body = xasprintf("Internal error: the Java VM did not start\n%s", err);
+		body = ft_xasprintf("Internal error: the Java VM did not start\n%s", err);
 		free(err);
 		break;
 	}
@@ -1139,7 +1106,7 @@ static void run_done(struct job *j, const siginfo_t *si, bool started,
 	j->res.memory_bytes = cs->memory_peak >= 0 ? cs->memory_peak
 			      : exact_ru		? (int64_t)ru->ru_maxrss * 1024
 							: j->sample_peak;
-	j->res.run_ms = now_ms() - j->phase_start_ms;
+	j->res.run_ms = ft_now_ms() - j->phase_start_ms;
 
 	size_t len = 0;
 	char *chan = read_fd(j->watch_fds[WATCH_RESULT], j->lim.max_output_bytes + 1, &len);
@@ -1197,7 +1164,7 @@ static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *ud)
 
 	bool over = true;
 	if (setup_failed(j, &fail)) {
-		char *what = xasprintf("could not set up the sandbox (%s)",
+		char *what = ft_xasprintf("could not set up the sandbox (%s)",
 				       ft_sandbox_stage_name(fail.stage));
 		internal_error(j, what, strerror(fail.err));
 		free(what);
@@ -1258,7 +1225,7 @@ static int share_dir(const struct ft_runner *r, int dirfd)
  * flags work together, and measures what a sandboxed JVM start costs. */
 static int self_test(struct ft_runner *r, int64_t *took_ms)
 {
-	char *dir = xasprintf("%s/selftest-XXXXXX", r->work_dir);
+	char *dir = ft_xasprintf("%s/selftest-XXXXXX", r->work_dir);
 	int dirfd = -1, fds[4] = {-1, -1, -1, -1}, rc = -1;
 	struct ft_cgroup_job *cg = NULL;
 	struct ft_spawned sp = {-1, -1, -1};
@@ -1312,7 +1279,7 @@ static int self_test(struct ft_runner *r, int64_t *took_ms)
 		.argv = argv,
 		.env = child_env,
 	};
-	int64_t t0 = now_ms();
+	int64_t t0 = ft_now_ms();
 	if (ft_sandbox_spawn(r->sb, &s, &sp) < 0) {
 		fail_msg("self-test: cannot start a child: %s", strerror(errno));
 		goto out;
@@ -1320,7 +1287,7 @@ static int self_test(struct ft_runner *r, int64_t *took_ms)
 	int status = 0;
 	pid_t w;
 	struct timespec tick = {0, 2 * 1000 * 1000};
-	while ((w = waitpid(sp.pid, &status, WNOHANG)) == 0 && now_ms() - t0 < SELFTEST_TIMEOUT_MS)
+	while ((w = waitpid(sp.pid, &status, WNOHANG)) == 0 && ft_now_ms() - t0 < SELFTEST_TIMEOUT_MS)
 		nanosleep(&tick, NULL);
 	if (w == 0) {
 		kill(-sp.pid, SIGKILL);
@@ -1329,7 +1296,7 @@ static int self_test(struct ft_runner *r, int64_t *took_ms)
 			 SELFTEST_TIMEOUT_MS);
 		goto out;
 	}
-	*took_ms = now_ms() - t0;
+	*took_ms = ft_now_ms() - t0;
 	struct ft_spawn_failure f;
 	if (read(sp.err_fd, &f, sizeof(f)) == (ssize_t)sizeof(f)) {
 		fail_msg("self-test: sandbox set-up failed at %s: %s", ft_sandbox_stage_name(f.stage),
@@ -1583,7 +1550,7 @@ size_t ft_runner_active(const struct ft_runner *r)
 static int make_job_dir(struct job *j, const char *src, size_t len)
 {
 	struct ft_runner *r = j->r;
-	char *tmpl = xasprintf("%s/job-XXXXXX", r->work_dir);
+	char *tmpl = ft_xasprintf("%s/job-XXXXXX", r->work_dir);
 	if (!mkdtemp(tmpl)) { /* mode 0700 */
 		free(tmpl);
 		return -1;
@@ -1630,7 +1597,7 @@ static struct job *job_new(struct ft_runner *r, uint64_t job_id, const struct ft
 	j->status_fd = -1;
 	for (int i = 0; i < 3; i++)
 		j->watch_fds[i] = -1;
-	j->start_ms = now_ms();
+	j->start_ms = ft_now_ms();
 	j->res.exit_code = -1;
 	j->res.run_ms = -1;
 	j->res.cpu_ms = -1;
@@ -1742,9 +1709,9 @@ static void cache_put(struct ft_runner *r, const char *src, size_t len, struct c
 		cc_unref(old);
 		return;
 	}
-	struct cache_entry *e = xmalloc(sizeof(*e));
+	struct cache_entry *e = ft_xmalloc(sizeof(*e));
 	e->hash = src_hash(src, len);
-	e->src = xmalloc(len ? len : 1);
+	e->src = ft_xmalloc(len ? len : 1);
 	memcpy(e->src, src, len);
 	e->src_len = len;
 	e->cc = cc_ref(cc);
@@ -1858,7 +1825,7 @@ static int spare_start(struct ft_runner *r)
 	char err[512];
 	int p[2] = {-1, -1};
 	/* "warm-": an idle pre-started JVM's; renamed "job-" at handover. */
-	char *tmpl = xasprintf("%s/warm-XXXXXX", r->work_dir);
+	char *tmpl = ft_xasprintf("%s/warm-XXXXXX", r->work_dir);
 	if (!mkdtemp(tmpl)) {
 		free(tmpl);
 		goto fail;
@@ -2026,7 +1993,7 @@ static int handover(struct job *j, struct compiled *cc)
 	}
 	close_if_open(&s->stdin_fd);
 	/* The directory is the job's now (the sandbox has it bound by inode). */
-	char *jobdir = xasprintf("%s/job-%s", r->work_dir, s->dir + strlen(r->work_dir) + 6);
+	char *jobdir = ft_xasprintf("%s/job-%s", r->work_dir, s->dir + strlen(r->work_dir) + 6);
 	/* Unsandboxed, the JVM made its class path absolute at start: keep the name. */
 	if (staged && ft_sandbox_enabled(r->sb) && rename(s->dir, jobdir) == 0) {
 		free(s->dir);
@@ -2044,7 +2011,7 @@ static int handover(struct job *j, struct compiled *cc)
 	s->start_ms = j->start_ms;
 	s->res.compile_cached = j->res.compile_cached;
 	s->phase = PHASE_RUN;
-	s->phase_start_ms = now_ms();
+	s->phase_start_ms = ft_now_ms();
 	s->cpu_base_ms = 0;
 	if (s->cg && ft_cgroups_has(r->cg, FT_CG_CPU)) {
 		int64_t ns = ft_cgroup_job_cpu_ns(s->cg);
@@ -2074,7 +2041,7 @@ static void run_compiled(struct job *j, struct compiled *cc)
 {
 	char err[512];
 	if (!cc->ok) {
-		set_result(j, FT_VERDICT_COMPILE_ERROR, -1, memcpy(xmalloc(cc->body_len + 1), cc->body,
+		set_result(j, FT_VERDICT_COMPILE_ERROR, -1, memcpy(ft_xmalloc(cc->body_len + 1), cc->body,
 								    cc->body_len + 1),
 			   cc->body_len);
 		if (deliver_later(j) < 0)
@@ -2200,7 +2167,7 @@ static int srv_start(struct ft_runner *r)
 	v->budget = budget;
 
 	v->in_fd = v->out_fd = v->err_fd = v->status_fd = v->dirfd = -1;
-	v->dir = xasprintf("%s/warm-compiler-XXXXXX", r->work_dir);
+	v->dir = ft_xasprintf("%s/warm-compiler-XXXXXX", r->work_dir);
 	if (!mkdtemp(v->dir))
 		goto fail;
 	v->dirfd = open(v->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
@@ -2218,7 +2185,7 @@ static int srv_start(struct ft_runner *r)
 			goto fail;
 	}
 	int n = jvm_args(r, budget, argv, mem);
-	char *tmpdir = xasprintf("-Djava.io.tmpdir=%s", ft_sandbox_enabled(r->sb) ? FT_SANDBOX_TMP
+	char *tmpdir = ft_xasprintf("-Djava.io.tmpdir=%s", ft_sandbox_enabled(r->sb) ? FT_SANDBOX_TMP
 										 : v->dir);
 	/* Long-lived and mostly idle: keep the heap no bigger than it needs. */
 	argv[n++] = "-XX:MinHeapFreeRatio=10";
@@ -2308,7 +2275,7 @@ static int srv_parse(struct csrv *v, struct compiled **ccp, bool *oom)
 		if (!cc)
 			abort();
 		cc->refs = 1;
-		cc->body = xmalloc(len + 1);
+		cc->body = ft_xmalloc(len + 1);
 		memcpy(cc->body, b + 5, len);
 		cc->body[len] = '\0';
 		cc->body_len = len;
@@ -2358,13 +2325,13 @@ static int srv_parse(struct csrv *v, struct compiled **ccp, bool *oom)
 			cc_unref(cc);
 			return -1;
 		}
-		cc->cls[i].name = xmalloc(len + 1);
+		cc->cls[i].name = ft_xmalloc(len + 1);
 		memcpy(cc->cls[i].name, b + off, len);
 		cc->cls[i].name[len] = '\0';
 		off += len;
 		len = get_u32(b + off);
 		off += 4;
-		cc->cls[i].data = xmalloc(len ? len : 1);
+		cc->cls[i].data = ft_xmalloc(len ? len : 1);
 		memcpy(cc->cls[i].data, b + off, len);
 		cc->cls[i].len = len;
 		off += len;
@@ -2420,7 +2387,7 @@ static int on_srv_out(sd_event_source *s, int fd, uint32_t revents, void *ud)
 	if (j->deadline_passed) {
 		cc_unref(cc);
 		set_result_str(j, FT_VERDICT_TIME_LIMIT, -1,
-			       xasprintf("Time limit exceeded:\nCompilation took more than %d ms",
+			       ft_xasprintf("Time limit exceeded:\nCompilation took more than %d ms",
 					 j->lim.compile_wall_ms));
 		if (deliver_later(j) < 0)
 			deliver(j);
@@ -2496,7 +2463,7 @@ static void srv_send_next(struct ft_runner *r)
 		size_t nl = (size_t)snprintf(name, sizeof(name), "%s%s", j->simple, SRC_FILE_SUFFIX);
 		v->wlen = 8 + nl + j->src_len;
 		v->woff = 0;
-		v->wbuf = xmalloc(v->wlen);
+		v->wbuf = ft_xmalloc(v->wlen);
 		put_u32(v->wbuf, (uint32_t)nl);
 		memcpy(v->wbuf + 4, name, nl);
 		put_u32(v->wbuf + 4 + nl, (uint32_t)j->src_len);
@@ -2530,7 +2497,7 @@ static void warm_timeout(struct job *j)
 	v->cur = NULL;
 	srv_stop(r);
 	set_result_str(j, FT_VERDICT_TIME_LIMIT, -1,
-		       xasprintf("Time limit exceeded:\nCompilation took more than %d ms",
+		       ft_xasprintf("Time limit exceeded:\nCompilation took more than %d ms",
 				 j->lim.compile_wall_ms));
 	deliver(j);
 	srv_send_next(r);
@@ -2540,7 +2507,7 @@ static void warm_enqueue(struct job *j, const char *src, size_t len)
 {
 	struct csrv *v = &j->r->srv;
 	j->phase = PHASE_WARM;
-	j->src = xmalloc(len ? len : 1);
+	j->src = ft_xmalloc(len ? len : 1);
 	memcpy(j->src, src, len);
 	j->src_len = len;
 	if (v->q_tail)
@@ -2575,7 +2542,7 @@ int ft_runner_start_limits(struct ft_runner *r, uint64_t job_id, const char *src
 	int rc;
 
 	if (ft_java_class_name(src, len, j->fqcn, sizeof(j->fqcn), j->simple, sizeof(j->simple)) < 0) {
-		set_result_str(j, FT_VERDICT_COMPILE_ERROR, -1, xstrdup("No class name found in code"));
+		set_result_str(j, FT_VERDICT_COMPILE_ERROR, -1, ft_xstrdup("No class name found in code"));
 		if ((rc = deliver_later(j)) < 0)
 			goto fail_errno;
 		link_job(j);

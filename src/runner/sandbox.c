@@ -1,5 +1,6 @@
 /* Sandboxed children through bubblewrap (see sandbox.h). */
 #include "runner/sandbox.h"
+#include "common/util.h"
 #include "runner/seccomp.h"
 
 #include <dirent.h>
@@ -110,39 +111,6 @@ const char *ft_sandbox_stage_name(int stage)
 
 /* ---- set-up (parent, once) ---- */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	va_start(ap, fmt);
-	int n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		abort();
-	return s;
-}
-
-static char *xstrdup(const char *s)
-{
-	char *d = strdup(s);
-	if (!d)
-		abort();
-	return d;
-}
-
 static char *search_path(const char *name)
 {
 	if (strchr(name, '/'))
@@ -152,7 +120,7 @@ static char *search_path(const char *name)
 		path = "/usr/local/bin:/usr/bin:/bin";
 	while (*path) {
 		size_t n = strcspn(path, ":");
-		char *cand = xasprintf("%.*s/%s", (int)n, path, name);
+		char *cand = ft_xasprintf("%.*s/%s", (int)n, path, name);
 		if (n > 0 && access(cand, X_OK) == 0) {
 			char *real = realpath(cand, NULL);
 			free(cand);
@@ -180,8 +148,8 @@ static void add_op(struct ft_sandbox *sb, enum op_kind kind, const char *a, cons
 		abort();
 	sb->ops = ops;
 	ops[sb->n_ops].kind = kind;
-	ops[sb->n_ops].a = xstrdup(a);
-	ops[sb->n_ops].b = xstrdup(b);
+	ops[sb->n_ops].a = ft_xstrdup(a);
+	ops[sb->n_ops].b = ft_xstrdup(b);
 	sb->n_ops++;
 }
 
@@ -227,7 +195,7 @@ static void plan_layout(struct ft_sandbox *sb)
 			if (!nn)
 				abort();
 			names = nn;
-			names[n++] = xasprintf("/etc/%s", e->d_name);
+			names[n++] = ft_xasprintf("/etc/%s", e->d_name);
 		}
 		closedir(d);
 		qsort(names, n, sizeof(*names), cmp_str);
@@ -240,7 +208,7 @@ static void plan_layout(struct ft_sandbox *sb)
 	}
 	if (!has_path_prefix(sb->java, "/usr")) {
 		/* .../jdk/bin/java: bind .../jdk */
-		char *home = xstrdup(sb->java);
+		char *home = ft_xstrdup(sb->java);
 		for (int up = 0; up < 2; up++) {
 			char *slash = strrchr(home, '/');
 			if (slash && slash != home)
@@ -315,12 +283,12 @@ struct ft_sandbox *ft_sandbox_new(const struct ft_sandbox_conf *conf, const char
 	sb->gid = conf->gid;
 	sb->java = search_path(java);
 	if (!sb->java) {
-		set_err(err, errlen, "java binary %s: %s", java, strerror(errno));
+		ft_set_err(err, errlen, "java binary %s: %s", java, strerror(errno));
 		goto fail;
 	}
 	sb->jar = realpath(jar, NULL);
 	if (!sb->jar) {
-		set_err(err, errlen, "%s: %s", jar, strerror(errno));
+		ft_set_err(err, errlen, "%s: %s", jar, strerror(errno));
 		goto fail;
 	}
 	if (!sb->enabled) {
@@ -331,11 +299,11 @@ struct ft_sandbox *ft_sandbox_new(const struct ft_sandbox_conf *conf, const char
 	const char *bw = conf->bwrap && *conf->bwrap ? conf->bwrap : "bwrap";
 	sb->bwrap = search_path(bw);
 	if (!sb->bwrap) {
-		set_err(err, errlen, "bubblewrap (%s) not found: install the bubblewrap package", bw);
+		ft_set_err(err, errlen, "bubblewrap (%s) not found: install the bubblewrap package", bw);
 		goto fail;
 	}
 	if (geteuid() != 0) {
-		set_err(err, errlen, "the sandbox needs the daemon to run as root "
+		ft_set_err(err, errlen, "the sandbox needs the daemon to run as root "
 				     "(it drops to uid %u for every child)",
 			(unsigned)sb->uid);
 		goto fail;
@@ -343,19 +311,19 @@ struct ft_sandbox *ft_sandbox_new(const struct ft_sandbox_conf *conf, const char
 	sb->disable_userns = bwrap_minor_version(sb->bwrap) >= 8;
 	plan_layout(sb);
 	if (pick_stage(sb) < 0) {
-		set_err(err, errlen, "no directory to stage job directories on (tried /mnt, /media, "
+		ft_set_err(err, errlen, "no directory to stage job directories on (tried /mnt, /media, "
 				     "/srv, /run, /var/tmp)");
 		goto fail;
 	}
 	size_t skipped = 0;
 	char serr[256];
 	if (ft_seccomp_build(&sb->bpf, &sb->bpf_len, &skipped, serr, sizeof(serr)) < 0) {
-		set_err(err, errlen, "seccomp filter: %s", serr);
+		ft_set_err(err, errlen, "seccomp filter: %s", serr);
 		goto fail;
 	}
 	/* It goes through a pipe written before the child starts. */
 	if (sb->bpf_len > 32768) {
-		set_err(err, errlen, "seccomp filter too large (%zu bytes)", sb->bpf_len);
+		ft_set_err(err, errlen, "seccomp filter too large (%zu bytes)", sb->bpf_len);
 		goto fail;
 	}
 	snprintf(sb->desc, sizeof(sb->desc),
@@ -433,7 +401,7 @@ static void push(struct argv_buf *a, const char *s)
 			abort();
 		a->v = nv;
 	}
-	a->v[a->n++] = xstrdup(s);
+	a->v[a->n++] = ft_xstrdup(s);
 	a->v[a->n] = NULL;
 }
 
@@ -441,12 +409,9 @@ static void pushf(struct argv_buf *a, const char *fmt, ...) __attribute__((forma
 static void pushf(struct argv_buf *a, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
 	va_start(ap, fmt);
-	int n = vasprintf(&s, fmt, ap);
+	char *s = ft_xvasprintf(fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		abort();
 	push(a, s);
 	free(s);
 }

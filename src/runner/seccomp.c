@@ -1,5 +1,6 @@
 /* The sandbox's seccomp deny list, built with libseccomp (see seccomp.h). */
 #include "runner/seccomp.h"
+#include "common/util.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -109,18 +110,6 @@ const int ft_seccomp_socket_families[] = {AF_UNIX, AF_INET, AF_INET6};
 const size_t ft_seccomp_n_socket_families =
 	sizeof(ft_seccomp_socket_families) / sizeof(ft_seccomp_socket_families[0]);
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static int family_allowed(int fam)
 {
 	for (size_t i = 0; i < ft_seccomp_n_socket_families; i++)
@@ -140,7 +129,7 @@ static int add_rules(scmp_filter_ctx ctx, size_t *skipped, char *err, size_t err
 		}
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO((unsigned)ft_seccomp_denied[i].err), nr, 0);
 		if (rc < 0) {
-			set_err(err, errlen, "seccomp rule for %s: %s", ft_seccomp_denied[i].name,
+			ft_set_err(err, errlen, "seccomp rule for %s: %s", ft_seccomp_denied[i].name,
 				strerror(-rc));
 			return -1;
 		}
@@ -152,7 +141,7 @@ static int add_rules(scmp_filter_ctx ctx, size_t *skipped, char *err, size_t err
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
 				      SCMP_A0(SCMP_CMP_MASKED_EQ, f, f));
 		if (rc < 0) {
-			set_err(err, errlen, "seccomp rule for clone flag %#lx: %s",
+			ft_set_err(err, errlen, "seccomp rule for clone flag %#lx: %s",
 				(unsigned long)f, strerror(-rc));
 			return -1;
 		}
@@ -163,7 +152,7 @@ static int add_rules(scmp_filter_ctx ctx, size_t *skipped, char *err, size_t err
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1,
 				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)fam));
 		if (rc < 0) {
-			set_err(err, errlen, "seccomp rule for socket family %d: %s", fam,
+			ft_set_err(err, errlen, "seccomp rule for socket family %d: %s", fam,
 				strerror(-rc));
 			return -1;
 		}
@@ -173,7 +162,7 @@ static int add_rules(scmp_filter_ctx ctx, size_t *skipped, char *err, size_t err
 	rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1,
 			      SCMP_A0(SCMP_CMP_GE, (scmp_datum_t)FAMILY_RULES_MAX));
 	if (rc < 0) {
-		set_err(err, errlen, "seccomp rule for socket families: %s", strerror(-rc));
+		ft_set_err(err, errlen, "seccomp rule for socket families: %s", strerror(-rc));
 		return -1;
 	}
 	return 0;
@@ -184,18 +173,18 @@ static int export_bpf(scmp_filter_ctx ctx, void **prog, size_t *len, char *err, 
 {
 	int fd = memfd_create("ft-seccomp", MFD_CLOEXEC);
 	if (fd < 0) {
-		set_err(err, errlen, "memfd_create: %s", strerror(errno));
+		ft_set_err(err, errlen, "memfd_create: %s", strerror(errno));
 		return -1;
 	}
 	int rc = seccomp_export_bpf(ctx, fd);
 	if (rc < 0) {
-		set_err(err, errlen, "seccomp_export_bpf: %s", strerror(-rc));
+		ft_set_err(err, errlen, "seccomp_export_bpf: %s", strerror(-rc));
 		close(fd);
 		return -1;
 	}
 	off_t size = lseek(fd, 0, SEEK_END);
 	if (size <= 0 || size % 8 != 0 || lseek(fd, 0, SEEK_SET) != 0) {
-		set_err(err, errlen, "seccomp_export_bpf wrote %lld bytes", (long long)size);
+		ft_set_err(err, errlen, "seccomp_export_bpf wrote %lld bytes", (long long)size);
 		close(fd);
 		return -1;
 	}
@@ -211,7 +200,7 @@ static int export_bpf(scmp_filter_ctx ctx, void **prog, size_t *len, char *err, 
 	}
 	close(fd);
 	if (!buf || got != (size_t)size) {
-		set_err(err, errlen, "reading the exported filter failed");
+		ft_set_err(err, errlen, "reading the exported filter failed");
 		free(buf);
 		return -1;
 	}
@@ -225,7 +214,7 @@ int ft_seccomp_build(void **prog, size_t *len, size_t *skipped, char *err, size_
 	size_t skip = 0;
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (!ctx) {
-		set_err(err, errlen, "seccomp_init failed");
+		ft_set_err(err, errlen, "seccomp_init failed");
 		return -1;
 	}
 	int rc = add_rules(ctx, &skip, err, errlen);
