@@ -6,7 +6,8 @@
 #   ./test.sh --list          list the stages
 #
 # Stages: deps (install missing Debian packages), build (autogen, configure,
-# make, in the source tree), unit (make check), integration (pytest against
+# make, in the source tree), unit (make check), distcheck (the tarball builds
+# and passes make check out of tree), integration (pytest against
 # real daemons and a private ZooKeeper).  Exits non-zero at the first failing
 # stage.
 #
@@ -27,7 +28,7 @@ ROOT=$(cd -- "$(dirname -- "$(readlink -f -- "${BASH_SOURCE[0]}")")" && pwd -P)
 readonly ROOT
 cd "$ROOT"
 
-readonly ALL_STAGES=(deps build unit valgrind fuzz sanitize integration systemd package browser)
+readonly ALL_STAGES=(deps build unit distcheck valgrind fuzz sanitize integration systemd package browser)
 readonly OPTIONAL_STAGES=()
 
 # Test tools on top of what scripts/ensure-deps.sh installs for build and run.
@@ -76,6 +77,15 @@ stage_unit() {
 		fi
 		return 1
 	fi
+}
+
+# ---------------------------------------------------------------- distcheck
+
+# The release tarball: it must hold every file the build needs, and build
+# and pass "make check" out of tree (automake's distcheck).
+stage_distcheck() {
+	run make -j"$MAKE_JOBS" distcheck
+	rm -f "$ROOT"/ftcluster-*.tar.gz
 }
 
 # ---------------------------------------------------------------- valgrind
