@@ -35,9 +35,9 @@ import javax.tools.StandardJavaFileManager;
 import javax.tools.ToolProvider;
 
 /**
- * Compiles one submitted source file with the JDK's in-process compiler.
+ * Compiles a submission (one or several source files) with the JDK's in-process compiler.
  *
- * <p>One-shot use: {@code java -cp ftcluster.jar ft.Compiler SRC_FILE OUT_DIR}. Exit status 0: the
+ * <p>One-shot use: {@code java -cp ftcluster.jar ft.Compiler SRC_FILE... OUT_DIR}. Exit status 0: the
  * classes are in OUT_DIR. Exit status 1: stdout holds the contract's error body ({@code Code did
  * not compile:} then one {@code Error on line L, column C in Name.java: message} line per error).
  * Exit status 2: the compiler itself could not be used (details on stderr); that is an internal
@@ -71,8 +71,8 @@ public final class Compiler {
 		files = javac.getStandardFileManager(null, Locale.ROOT, StandardCharsets.UTF_8);
 	}
 
-	/** Compiles src into outDir, which must exist and should be empty. */
-	public Result compile(Path src, Path outDir) {
+	/** Compiles srcs into outDir, which must exist and should be empty. */
+	public Result compile(List<Path> srcs, Path outDir) {
 		DiagnosticCollector<JavaFileObject> diags = new DiagnosticCollector<>();
 		/*
 		 * The class path and source path are the (empty) output directory: by default javac
@@ -81,7 +81,10 @@ public final class Compiler {
 		List<String> options = List.of("-proc:none", "-d", outDir.toString(), "-encoding", "UTF-8",
 				"-nowarn", "-Xlint:none", "-classpath", outDir.toString(), "-sourcepath",
 				outDir.toString(), "-implicit:none");
-		Iterable<? extends JavaFileObject> units = files.getJavaFileObjects(src.toFile());
+		List<File> in = new ArrayList<>();
+		for (Path p : srcs)
+			in.add(p.toFile());
+		Iterable<? extends JavaFileObject> units = files.getJavaFileObjectsFromFiles(in);
 		// Non-diagnostic compiler chatter is of no use to the user; keep it off our stdout.
 		StringWriter chatter = new StringWriter();
 		boolean ok;
@@ -98,7 +101,8 @@ public final class Compiler {
 		}
 		if (ok)
 			return new Result(true, "");
-		return new Result(false, formatErrors(diags.getDiagnostics(), src.getFileName().toString()));
+		return new Result(false,
+				formatErrors(diags.getDiagnostics(), srcs.get(0).getFileName().toString()));
 	}
 
 	static String formatErrors(List<Diagnostic<? extends JavaFileObject>> diags, String fileName) {
@@ -149,6 +153,7 @@ public final class Compiler {
 	private static final int WARMUP_COMPILES = 40;
 	private static final long WARMUP_NANOS = 3_000_000_000L;
 	private static final int MAX_SOURCE = 64 << 20;
+	private static final int MAX_FILES = 1 << 16;
 
 	/** A source held in memory; its name is what diagnostics show. */
 	private static final class MemSource extends SimpleJavaFileObject {
@@ -198,19 +203,24 @@ public final class Compiler {
 		}
 	}
 
-	/** Outcome of an in-memory compile: error body, or the class files by binary name. */
-	Result compileInMemory(String fileName, String source, Map<String, byte[]> classes,
-			Path emptyDir) {
+	/**
+	 * Outcome of an in-memory compile of sources (file name to text, the main file first): error
+	 * body, or the class files by binary name.
+	 */
+	Result compileInMemory(Map<String, String> sources, Map<String, byte[]> classes, Path emptyDir) {
 		DiagnosticCollector<JavaFileObject> diags = new DiagnosticCollector<>();
 		List<String> options = List.of("-proc:none", "-encoding", "UTF-8", "-nowarn",
 				"-Xlint:none", "-classpath", emptyDir.toString(), "-sourcepath",
 				emptyDir.toString(), "-implicit:none");
 		MemFiles mf = new MemFiles(files);
 		StringWriter chatter = new StringWriter();
+		List<JavaFileObject> units = new ArrayList<>();
+		for (Map.Entry<String, String> e : sources.entrySet())
+			units.add(new MemSource(e.getKey(), e.getValue()));
+		String fileName = sources.keySet().iterator().next();
 		boolean ok;
 		try {
-			ok = javac.getTask(chatter, mf, diags, options, null,
-					List.of(new MemSource(fileName, source))).call();
+			ok = javac.getTask(chatter, mf, diags, options, null, units).call();
 		} catch (OutOfMemoryError e) {
 			throw e;
 		} catch (RuntimeException | Error e) {
@@ -224,7 +234,8 @@ public final class Compiler {
 	}
 
 	/**
-	 * Jobs on stdin: u32 name length, file name (UTF-8), u32 source length, source (UTF-8).
+	 * Jobs on stdin: u32 file count, then per file u32 name length, file name (UTF-8), u32 source
+	 * length, source (UTF-8); the first file is the main one.
 	 * Answers on stdout: 'O', u32 count, then per class u32 name length, binary name, u32
 	 * length, bytes; or 'C', u32 length, the error body; or 'M' (out of memory: the JVM then
 	 * exits). All integers big-endian. EOF on stdin ends the server.
@@ -242,29 +253,34 @@ public final class Compiler {
 		 */
 		long until = System.nanoTime() + WARMUP_NANOS;
 		for (int i = 0; i < WARMUP_COMPILES && System.nanoTime() < until; i++) {
-			c.compileInMemory("Warm.java", "import java.util.*;\npublic class Warm {\n"
+			c.compileInMemory(Map.of("Warm.java", "import java.util.*;\npublic class Warm {\n"
 					+ " private final List<String> l = new ArrayList<>();\n"
 					+ " public String run() { StringBuilder b = new StringBuilder();\n"
 					+ "  for (int k = 0; k < " + i + "; k++) b.append(k);\n"
-					+ "  return b.toString() + l.size(); } }", new LinkedHashMap<>(), empty);
+					+ "  return b.toString() + l.size(); } }"), new LinkedHashMap<>(), empty);
 			if (i % 8 == 7)
-				c.compileInMemory("Warm.java", "public class Warm { int x = ; }",
+				c.compileInMemory(Map.of("Warm.java", "public class Warm { int x = ; }"),
 						new LinkedHashMap<>(), empty);
 		}
 		// Give back the warm-up's garbage: the server idles most of its life.
 		System.gc();
 		for (;;) {
-			String name, src;
+			Map<String, String> sources = new LinkedHashMap<>();
 			try {
-				name = readString(in, MAX_NAME);
-				src = readString(in, MAX_SOURCE);
+				int n = in.readInt();
+				if (n < 1 || n > MAX_FILES)
+					throw new IOException("bad file count " + n);
+				for (int i = 0; i < n; i++) {
+					String name = readString(in, MAX_NAME);
+					sources.put(name, readString(in, MAX_SOURCE));
+				}
 			} catch (EOFException e) {
 				return;
 			}
 			Map<String, byte[]> classes = new LinkedHashMap<>();
 			Result r;
 			try {
-				r = c.compileInMemory(name, src, classes, empty);
+				r = c.compileInMemory(sources, classes, empty);
 			} catch (OutOfMemoryError e) {
 				classes = null;
 				try {
@@ -325,13 +341,16 @@ public final class Compiler {
 	private static final int EXIT_OUT_OF_MEMORY = 3;
 
 	private static void compileMain(String[] args) {
-		if (args.length != 2) {
-			System.err.println("usage: java ft.Compiler SRC_FILE OUT_DIR");
+		if (args.length < 2) {
+			System.err.println("usage: java ft.Compiler SRC_FILE... OUT_DIR");
 			System.exit(2);
 		}
+		List<Path> srcs = new ArrayList<>();
+		for (int i = 0; i < args.length - 1; i++)
+			srcs.add(Paths.get(args[i]));
 		Result r;
 		try {
-			r = new Compiler().compile(Paths.get(args[0]), Paths.get(args[1]));
+			r = new Compiler().compile(srcs, Paths.get(args[args.length - 1]));
 		} catch (RuntimeException e) {
 			e.printStackTrace();
 			System.exit(2);

@@ -1,5 +1,6 @@
 package ft;
 
+import java.io.BufferedInputStream;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
@@ -13,6 +14,10 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Collections;
@@ -46,12 +51,20 @@ import java.util.Set;
  *
  * <p>Leniencies, since the contract only names a "no-arg constructor" and "public String run()":
  * the constructor may have any access, and a static run() is accepted too.
+ *
+ * <p>Beyond the contract (the JSON API): a file {@code input} in the working directory becomes
+ * {@code System.in}; a file {@code args} (arguments, each ending in a NUL byte) is passed to
+ * {@code public String run(String[] args)}, which is called in preference to {@code run()} when
+ * the class has it (with no arguments, an empty array). Arguments for a class that has only
+ * {@code run()} are an error, not silently dropped.
  */
 public final class Launcher {
 	private static final int EXIT_NO_CHANNEL = 70;
 	private static final int EXIT_CHANNEL_WRITE = 71;
 	private static final int EXIT_NO_JOB = 72;
 	private static final int MAX_JOB_LINE = 4096;
+	private static final String INPUT_FILE = "input";
+	private static final String ARGS_FILE = "args";
 
 	/** What goes on the channel. */
 	private static final class Outcome {
@@ -152,7 +165,7 @@ public final class Launcher {
 		String name = args[0];
 		if (name.equals("-")) {
 			// Started ahead of its job: do the first-use work of the reflective path now.
-			launch(Warmup.class.getName());
+			launch(Warmup.class.getName(), null);
 			signalReady();
 			name = readJob();
 			if (name == null) {
@@ -160,9 +173,18 @@ public final class Launcher {
 				Runtime.getRuntime().halt(EXIT_NO_JOB);
 			}
 		}
+		String[] runArgs;
+		try {
+			runArgs = readArgs();
+			redirectInput();
+		} catch (IOException e) {
+			System.err.println("ft.Launcher: cannot read the job's input or arguments: " + e);
+			Runtime.getRuntime().halt(EXIT_NO_JOB);
+			return;
+		}
 		Outcome o;
 		try {
-			o = launch(name);
+			o = launch(name, runArgs);
 		} catch (OutOfMemoryError e) {
 			// Out of memory while building the outcome itself: no room for a stack trace.
 			o = new Outcome('M', "Exception thrown by run():\njava.lang.OutOfMemoryError: "
@@ -187,7 +209,26 @@ public final class Launcher {
 		Runtime.getRuntime().halt(0);
 	}
 
-	static Outcome launch(String name) {
+	/** The job's arguments, or null when it has none (no args file). */
+	private static String[] readArgs() throws IOException {
+		Path p = Paths.get(ARGS_FILE);
+		if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS))
+			return null;
+		String all = new String(Files.readAllBytes(p), StandardCharsets.UTF_8);
+		if (all.isEmpty())
+			return new String[0];
+		// Every argument ends in NUL: split before the last one.
+		return all.substring(0, all.length() - 1).split("\0", -1);
+	}
+
+	private static void redirectInput() throws IOException {
+		Path p = Paths.get(INPUT_FILE);
+		if (Files.exists(p, LinkOption.NOFOLLOW_LINKS))
+			System.setIn(new BufferedInputStream(Files.newInputStream(p)));
+	}
+
+	/** Runs class name; args null: the job gave no arguments. */
+	static Outcome launch(String name, String[] args) {
 		Class<?> cls;
 		try {
 			cls = Class.forName(name, false, Launcher.class.getClassLoader());
@@ -199,13 +240,22 @@ public final class Launcher {
 			return Outcome.error("Cannot create an instance of class " + simple,
 					"It is an interface, an enum or an abstract class");
 
-		Method run = findRun(cls);
+		Method runArgs = findRunWithArgs(cls);
+		Method run = runArgs != null ? runArgs : findRun(cls);
+		if (run == null && args != null && args.length > 0)
+			return Outcome.error("No public String run(String[] args) method in class " + simple,
+					"The run has " + args.length + " argument(s); they are passed to "
+							+ "run(String[] args) only. " + explainMissingRun(cls));
 		if (run == null)
 			return Outcome.error("No public String run() method in class " + simple,
 					explainMissingRun(cls));
 		if (run.getReturnType() != String.class)
 			return Outcome.error("No public String run() method in class " + simple,
 					"run() returns " + run.getReturnType().getTypeName() + ", not String");
+		if (runArgs == null && args != null && args.length > 0)
+			return Outcome.error("No public String run(String[] args) method in class " + simple,
+					"The run has " + args.length + " argument(s), but class " + simple
+							+ " has only run(), which takes none");
 
 		Constructor<?> ctor;
 		try {
@@ -235,7 +285,9 @@ public final class Launcher {
 		Object result;
 		try {
 			run.setAccessible(true); // public run() inherited from a package-private class
-			result = run.invoke(instance);
+			result = runArgs != null
+					? run.invoke(instance, (Object) (args != null ? args : new String[0]))
+					: run.invoke(instance);
 		} catch (InvocationTargetException e) {
 			return Outcome.thrown("Exception thrown by run():", e.getCause());
 		} catch (ReflectiveOperationException | RuntimeException e) {
@@ -248,6 +300,16 @@ public final class Launcher {
 	private static Method findRun(Class<?> cls) {
 		try {
 			return cls.getMethod("run");
+		} catch (NoSuchMethodException e) {
+			return null;
+		}
+	}
+
+	/** The public run(String[]) returning String, declared or inherited; null if none. */
+	private static Method findRunWithArgs(Class<?> cls) {
+		try {
+			Method m = cls.getMethod("run", String[].class);
+			return m.getReturnType() == String.class ? m : null;
 		} catch (NoSuchMethodException e) {
 			return null;
 		}

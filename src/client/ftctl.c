@@ -51,7 +51,9 @@ static const char usage_main[] =
 	"submit options:\n"
 	"  -j, --json            one JSON object per result (JSON Lines) on standard output\n"
 	"      --stdin FILE      send FILE as the program's standard input\n"
+	"  -a, --arg ARG         pass ARG to run(String[] args) (repeatable)\n"
 	"      --time-limit MS   ask for a run time limit of MS milliseconds\n"
+	"      --memory-limit MB ask for a memory limit of MB MiB\n"
 	"  -q, --quiet           no progress line on standard error\n"
 	"      --progress        a progress line even when standard error is not a terminal\n"
 	"status options:\n"
@@ -74,19 +76,23 @@ static const char usage_submit[] =
 	"\n"
 	"Run each file on the cluster (POST /v1/runs), all in parallel, and print each\n"
 	"result as it arrives: a line \"== FILE: VERDICT (details)\" and then what run()\n"
-	"returned, or the error.  While waiting, a progress line on standard error.\n"
+	"returned, or the error, then what the program wrote to standard output and\n"
+	"error, if anything, under \"-- stdout --\" and \"-- stderr --\".  While waiting,\n"
+	"a progress line on standard error.\n"
 	"\n"
 	"  -j, --json            one JSON object per result (JSON Lines): the run as the\n"
 	"                        API returns it plus \"file\"\n"
-	"      --stdin FILE      send FILE as the program's standard input\n"
+	"      --stdin FILE      send FILE (UTF-8 text) as the program's standard input\n"
+	"  -a, --arg ARG         pass ARG to the program's run(String[] args); repeat for\n"
+	"                        more (a class with only run() cannot take arguments)\n"
 	"      --time-limit MS   ask for a run time limit of MS milliseconds (at most the\n"
 	"                        cluster's limits.run_wall_ms)\n"
+	"      --memory-limit MB ask for a memory limit of MB MiB (64 to the cluster's\n"
+	"                        limits.run_memory_bytes)\n"
 	"  -q, --quiet           no progress line\n"
 	"      --progress        a progress line even when standard error is not a terminal\n"
 	"  -h, --help            show this help\n"
 	"\n"
-	"The cluster accepts --stdin and --time-limit but does not apply them yet: the\n"
-	"result says so (\"ignored\") and ftctl prints a note.\n"
 	"Exit status: 0 every run's verdict is ok; 1 some verdict is not ok; 2 some file\n"
 	"got no result (unreadable, gateway unreachable, refused); 64 usage error.\n";
 
@@ -238,7 +244,9 @@ struct job {
 struct submit_opts {
 	bool json, quiet, progress;
 	const char *stdin_file;
-	long time_limit;
+	long time_limit, memory_limit;
+	char **args; /* from argv */
+	size_t n_args;
 };
 
 static char *read_file(const char *path, size_t *len)
@@ -340,15 +348,15 @@ static int report(const struct submit_opts *o, struct job *j, long code, const c
 		}
 		printf("== %s: %s%s%s%s\n", j->file, verdict, detail[0] ? " (" : "", detail,
 		       detail[0] ? ")" : "");
-		struct json_object *ign;
-		if (json_object_object_get_ex(run, "ignored", &ign) &&
-		    json_object_is_type(ign, json_type_array) && json_object_array_length(ign)) {
-			printf("note: the cluster accepted but did not apply:");
-			for (size_t i = 0; i < json_object_array_length(ign); i++)
-				printf(" %s", json_object_get_string(json_object_array_get_idx(ign, i)));
-			printf("\n");
-		}
 		print_text(cls == 0 ? jstr(run, "output", "") : jstr(run, "error", ""));
+		static const char *const streams[] = { "stdout", "stderr" };
+		for (size_t i = 0; i < 2; i++) {
+			const char *text = jstr(run, streams[i], "");
+			if (*text) {
+				printf("-- %s --\n", streams[i]);
+				print_text(text);
+			}
+		}
 	}
 	fflush(stdout);
 	json_object_put(run);
@@ -363,9 +371,19 @@ static char *make_payload(const struct submit_opts *o, const char *src, size_t l
 	if (stdin_text)
 		json_object_object_add(req, "stdin",
 				       json_object_new_string_len(stdin_text, (int)stdin_len));
-	if (o->time_limit > 0) {
+	if (o->n_args > 0) {
+		struct json_object *args = json_object_new_array();
+		for (size_t i = 0; i < o->n_args; i++)
+			json_object_array_add(args, json_object_new_string(o->args[i]));
+		json_object_object_add(req, "args", args);
+	}
+	if (o->time_limit > 0 || o->memory_limit > 0) {
 		struct json_object *lim = json_object_new_object();
-		json_object_object_add(lim, "time_ms", json_object_new_int64(o->time_limit));
+		if (o->time_limit > 0)
+			json_object_object_add(lim, "time_ms", json_object_new_int64(o->time_limit));
+		if (o->memory_limit > 0)
+			json_object_object_add(lim, "memory_mb",
+					       json_object_new_int64(o->memory_limit));
 		json_object_object_add(req, "limits", lim);
 	}
 	json_object_object_add(req, "wait", json_object_new_boolean(true));
@@ -768,14 +786,21 @@ static int cmd_submit(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "stdin", required_argument, NULL, 'S' },
 		{ "time-limit", required_argument, NULL, 'T' },
+		{ "memory-limit", required_argument, NULL, 'M' },
+		{ "arg", required_argument, NULL, 'a' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "progress", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct submit_opts o = { 0 };
-	int c;
-	while ((c = getopt_long(argc, argv, "jqh", opts, NULL)) != -1) {
+	/* At most one argument per word of argv. */
+	char **args = calloc((size_t)argc + 1, sizeof(*args));
+	if (!args)
+		return EXIT_ERROR;
+	o.args = args;
+	int c, rc;
+	while ((c = getopt_long(argc, argv, "jqha:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			o.json = true;
@@ -783,10 +808,22 @@ static int cmd_submit(int argc, char **argv)
 		case 'S':
 			o.stdin_file = optarg;
 			break;
+		case 'a':
+			args[o.n_args++] = optarg;
+			break;
 		case 'T':
-			if (!parse_long(optarg, 1, &o.time_limit))
-				return bad_usage(usage_submit, "--time-limit: not a positive number: ",
-						 optarg);
+			if (!parse_long(optarg, 1, &o.time_limit)) {
+				rc = bad_usage(usage_submit, "--time-limit: not a positive number: ",
+					       optarg);
+				goto out;
+			}
+			break;
+		case 'M':
+			if (!parse_long(optarg, 1, &o.memory_limit)) {
+				rc = bad_usage(usage_submit, "--memory-limit: not a positive number: ",
+					       optarg);
+				goto out;
+			}
 			break;
 		case 'q':
 			o.quiet = true;
@@ -796,15 +833,21 @@ static int cmd_submit(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(usage_submit, stdout);
-			return EXIT_OK;
+			rc = EXIT_OK;
+			goto out;
 		default:
 			fputs(usage_submit, stderr);
-			return EXIT_USAGE;
+			rc = EXIT_USAGE;
+			goto out;
 		}
 	}
 	if (optind >= argc)
-		return bad_usage(usage_submit, "submit: no file given", "");
-	return submit(&o, argc - optind, argv + optind);
+		rc = bad_usage(usage_submit, "submit: no file given", "");
+	else
+		rc = submit(&o, argc - optind, argv + optind);
+out:
+	free(args);
+	return rc;
 }
 
 static int cmd_status(int argc, char **argv)

@@ -101,6 +101,10 @@ static const struct setting config_settings[] = {
 	CFG_INT("limits", "stop_drain_ms", limits.stop_drain_ms, 0, 3600000),
 	CFG_INT("limits", "election_settle_ms", limits.election_settle_ms, 0, 600000),
 	CFG_SIZE("limits", "log_file_max_bytes", limits.log_file_max_bytes, 4096, GiB),
+	CFG_INT("limits", "max_files", limits.max_files, 1, 4096),
+	CFG_INT("limits", "max_args", limits.max_args, 0, 65536),
+	CFG_INT("limits", "result_ttl_ms", limits.result_ttl_ms, 1, 604800000),
+	CFG_INT("limits", "max_stored_runs", limits.max_stored_runs, 1, 10000000),
 
 	CFG_OF(KIND_STRING, "logging", "level", log_level),
 
@@ -895,6 +899,10 @@ static void set_defaults(struct ft_config *c)
 	c->limits.stop_drain_ms = 3000;
 	c->limits.election_settle_ms = 1000;
 	c->limits.log_file_max_bytes = 16u << 20;
+	c->limits.max_files = 64;
+	c->limits.max_args = 256;
+	c->limits.result_ttl_ms = 600000;
+	c->limits.max_stored_runs = 10000;
 	snprintf(c->log_level, sizeof(c->log_level), "info");
 
 	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/ftcluster");

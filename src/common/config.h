@@ -62,6 +62,10 @@ struct ft_limits {
 	int stop_drain_ms;         /* clean stop waits this long for results to be taken */
 	int election_settle_ms;    /* wait after registering before claiming the lead */
 	size_t log_file_max_bytes; /* heartbeat log files rotate at this size */
+	int max_files;             /* source files of one run (JSON API) */
+	int max_args;              /* arguments of one run (JSON API) */
+	int result_ttl_ms;         /* gateway keeps a finished JSON API run this long */
+	int max_stored_runs;       /* gateway keeps at most this many JSON API runs */
 };
 
 /* How compile and run children are sandboxed (runner/sandbox.h). */

@@ -10,8 +10,8 @@
  * Every error is {"error": "<stable code>", "message": "<human text>"}.
  *
  * A run is one submission through gw_submit(); its record (and result) is
- * kept for RESULT_TTL_MS after it is done, and at most MAX_RUNS records are
- * kept (the oldest finished go first).  A run record is the one waiter the
+ * kept for limits.result_ttl_ms after it is done, and at most
+ * limits.max_stored_runs records are kept (the oldest finished go first).  A run record is the one waiter the
  * gateway core knows; the HTTP requests waiting for it hang off the record,
  * so a client that goes away never cancels the run. */
 #include <errno.h>
@@ -24,15 +24,13 @@
 #include <sys/random.h>
 
 #include "common/httpd.h"
+#include "common/jobspec.h"
 #include "common/metrics.h"
 #include "common/util.h"
 #include "gateway/gateway.h"
+#include "runner/limits.h"
 
-/* Wanted as the configuration key limits.result_ttl_ms. */
-#define RESULT_TTL_MS (10 * 60 * 1000)
-#define MAX_RUNS 10000
 #define MAX_TAIL 1000000
-#define MAX_MEMORY_MB 65536
 #define RECENT_DEFAULT 20
 #define RECENT_MAX 64
 
@@ -50,8 +48,7 @@ struct run {
 	uint64_t src_hash;
 	bool done;
 	int64_t submitted_wall_ms, done_ms, finished_wall_ms;
-	struct json_object *ignored; /* request fields accepted but not applied */
-	struct json_object *result;  /* result fields, once done */
+	struct json_object *result; /* result fields, once done */
 	struct waiter *waiters;
 };
 
@@ -198,7 +195,6 @@ static void run_unlink(struct run *x)
 static void run_free(struct run *x)
 {
 	free(x->idem_key);
-	json_object_put(x->ignored);
 	json_object_put(x->result);
 	free(x);
 }
@@ -208,9 +204,11 @@ static void run_free(struct run *x)
 static void sweep(void)
 {
 	int64_t now = ft_now_ms();
+	const struct ft_limits *lim = &gw_config()->limits;
 	for (struct run *x = A.head, *next; x; x = next) {
 		next = x->next;
-		if (x->done && (now - x->done_ms >= RESULT_TTL_MS || A.count > MAX_RUNS)) {
+		if (x->done && (now - x->done_ms >= lim->result_ttl_ms ||
+				A.count > (size_t)lim->max_stored_runs)) {
 			run_unlink(x);
 			run_free(x);
 		}
@@ -233,7 +231,7 @@ static struct run *run_find_key(const char *key)
 	return NULL;
 }
 
-static struct run *run_new(const char *idem_key, uint64_t src_hash, struct json_object *ignored)
+static struct run *run_new(const char *idem_key, uint64_t src_hash)
 {
 	struct run *x = ft_xcalloc(1, sizeof(*x));
 	do {
@@ -245,7 +243,6 @@ static struct run *run_new(const char *idem_key, uint64_t src_hash, struct json_
 	x->idem_key = idem_key ? ft_xstrdup(idem_key) : NULL;
 	x->src_hash = src_hash;
 	x->submitted_wall_ms = ft_wall_ms();
-	x->ignored = ignored;
 	x->prev = A.tail;
 	if (A.tail)
 		A.tail->next = x;
@@ -304,6 +301,15 @@ static struct json_object *meta_field(const struct gw_result *res, const char *k
 	return nonneg && n < 0 ? NULL : json_object_new_int64(n);
 }
 
+static struct json_object *meta_bool(const struct gw_result *res, const char *key)
+{
+	struct json_object *v;
+	if (!res->meta || !json_object_object_get_ex(res->meta, key, &v) ||
+	    !json_object_is_type(v, json_type_boolean))
+		return NULL;
+	return json_object_new_boolean(json_object_get_boolean(v));
+}
+
 static struct json_object *result_fields(const struct gw_result *res)
 {
 	const char *verdict = gw_verdict_of(res);
@@ -321,37 +327,39 @@ static struct json_object *result_fields(const struct gw_result *res)
 	json_object_object_add(o, "worker", meta_field(res, "worker", true));
 	json_object_object_add(o, "attempts", meta_field(res, "attempts", true));
 	json_object_object_add(o, "cached", json_object_new_boolean(res->cached));
-	/* Not produced by the runner yet. */
-	json_object_object_add(o, "stdout", NULL);
-	json_object_object_add(o, "stderr", NULL);
-	json_object_object_add(o, "memory_kb", NULL);
+	json_object_object_add(o, "compile_cached", meta_bool(res, "compile_cached"));
+	json_object_object_add(o, "cpu_ms", meta_field(res, "cpu_ms", true));
+	json_object_object_add(o, "stdout", res->out ? utf8_string(res->out, res->out_len) : NULL);
+	json_object_object_add(o, "stderr", res->err ? utf8_string(res->err, res->err_len) : NULL);
+	struct json_object *mem = meta_field(res, "memory_bytes", true);
+	json_object_object_add(o, "memory_kb",
+			       mem ? json_object_new_int64(json_object_get_int64(mem) / 1024) : NULL);
+	json_object_put(mem);
 	return o;
-}
-
-static const char *run_status(const struct run *x)
-{
-	if (x->done)
-		return "done";
-	int leader;
-	json_object_put(gw_cluster_view(&leader));
-	return leader >= 0 ? "running" : "queued";
 }
 
 static struct json_object *run_json(const struct run *x)
 {
 	struct json_object *o = json_object_new_object();
+	int worker = -1, attempts = 0;
+	if (!x->done)
+		(void)gw_request_progress(x->req_id, &worker, &attempts);
 	json_object_object_add(o, "id", json_object_new_string(x->id));
-	json_object_object_add(o, "status", json_object_new_string(run_status(x)));
+	json_object_object_add(o, "status", json_object_new_string(x->done	 ? "done"
+								   : worker >= 0 ? "running"
+										 : "queued"));
 	json_object_object_add(o, "request_id", x->req_id ? json_object_new_uint64(x->req_id) : NULL);
 	json_object_object_add(o, "submitted_at_ms", json_object_new_int64(x->submitted_wall_ms));
 	json_object_object_add(o, "finished_at_ms",
 			       x->done ? json_object_new_int64(x->finished_wall_ms) : NULL);
-	json_object_object_add(o, "ignored", json_object_get(x->ignored));
 	if (x->done) {
 		json_object_object_foreach(x->result, key, val)
 		{
 			json_object_object_add(o, key, json_object_get(val));
 		}
+	} else {
+		json_object_object_add(o, "worker", worker >= 0 ? json_object_new_int(worker) : NULL);
+		json_object_object_add(o, "attempts", json_object_new_int(attempts));
 	}
 	return o;
 }
@@ -420,27 +428,35 @@ static bool int_in(struct json_object *v, int64_t lo, int64_t hi, int64_t *out)
 	return errno == 0 && n >= lo && n <= hi;
 }
 
-/* Validate "limits": known keys, integers within the configured maxima. */
-static bool check_limits(struct ft_http_req *r, struct json_object *lim)
+/* "limits": known keys, integers within the configured maxima. */
+static bool parse_limits(struct ft_http_req *r, struct json_object *lim, struct ft_jobspec *spec)
 {
-	const struct ft_config *cfg = gw_config();
+	const struct ft_limits *cl = &gw_config()->limits;
+	const struct {
+		const char *key;
+		int64_t min, max;
+		int64_t *field;
+	} known[] = {
+		{ "time_ms", 1, cl->run_wall_ms, &spec->time_ms },
+		{ "cpu_ms", 1, cl->run_cpu_ms, &spec->cpu_ms },
+		/* Below this no JVM starts: every run would be an internal error. */
+		{ "memory_mb", (int64_t)(FT_MIN_MEMORY / FT_MiB),
+		  (int64_t)(cl->run_memory_bytes / FT_MiB), &spec->memory_mb },
+		{ "output_bytes", 1, (int64_t)cl->max_output_bytes, &spec->output_bytes },
+	};
 	if (!json_object_is_type(lim, json_type_object)) {
 		api_error(r, 400, "invalid_request", "\"limits\" must be an object");
 		return false;
 	}
 	json_object_object_foreach(lim, key, val)
 	{
-		int64_t max, n;
-		if (strcmp(key, "time_ms") == 0)
-			max = cfg->limits.run_wall_ms;
-		else if (strcmp(key, "output_bytes") == 0)
-			max = (int64_t)cfg->limits.max_output_bytes;
-		else if (strcmp(key, "memory_mb") == 0)
-			max = MAX_MEMORY_MB;
-		else {
+		size_t i = 0;
+		while (i < FT_ARRAY_SIZE(known) && strcmp(known[i].key, key) != 0)
+			i++;
+		if (i == FT_ARRAY_SIZE(known)) {
 			api_error(r, 400, "unknown_field",
-				  "Unknown field \"limits.%s\": known are time_ms, output_bytes, "
-				  "memory_mb",
+				  "Unknown field \"limits.%s\": known are time_ms, cpu_ms, memory_mb, "
+				  "output_bytes",
 				  key);
 			return false;
 		}
@@ -448,115 +464,176 @@ static bool check_limits(struct ft_http_req *r, struct json_object *lim)
 			api_error(r, 400, "invalid_request", "\"limits.%s\" must be an integer", key);
 			return false;
 		}
-		if (!int_in(val, 1, max, &n)) {
+		if (!int_in(val, known[i].min, known[i].max, known[i].field)) {
 			api_error(r, 422, "limit_out_of_range",
-				  "\"limits.%s\" must be between 1 and %" PRId64
+				  "\"limits.%s\" must be between %" PRId64 " and %" PRId64
 				  " (the configured maximum)",
-				  key, max);
+				  key, known[i].min, known[i].max);
 			return false;
 		}
 	}
 	return true;
 }
 
+/* "files": name -> source, at most limits.max_files, names Name.java. */
+static bool parse_files(struct ft_http_req *r, struct json_object *files, struct ft_jobspec *spec)
+{
+	size_t max = (size_t)gw_config()->limits.max_files;
+	if (!json_object_is_type(files, json_type_object)) {
+		api_error(r, 400, "invalid_request", "\"files\" must be an object: file name -> source");
+		return false;
+	}
+	size_t n = (size_t)json_object_object_length(files);
+	if (n == 0) {
+		api_error(r, 400, "missing_source", "\"files\" is empty");
+		return false;
+	}
+	if (n > max) {
+		api_error(r, 422, "too_many_files",
+			  "%zu files: a run may have at most %zu (limits.max_files)", n, max);
+		return false;
+	}
+	spec->files = ft_xcalloc(n, sizeof(*spec->files));
+	json_object_object_foreach(files, name, content)
+	{
+		if (!ft_jobspec_file_name_ok(name)) {
+			api_error(r, 400, "invalid_file_name",
+				  "File name \"%.80s\" is not allowed: use Name.java, a Java "
+				  "identifier and no directories",
+				  name);
+			return false;
+		}
+		if (!json_object_is_type(content, json_type_string)) {
+			api_error(r, 400, "invalid_request", "\"files.%s\" must be a string (the source)",
+				  name);
+			return false;
+		}
+		struct ft_job_file *f = &spec->files[spec->n_files++];
+		f->name = ft_xstrdup(name);
+		f->src = json_object_get_string(content);
+		f->len = (size_t)json_object_get_string_len(content);
+	}
+	return true;
+}
+
+/* Puts the file named main first: its public class is the one run. */
+static bool put_main_first(struct ft_http_req *r, const char *main, struct ft_jobspec *spec)
+{
+	for (size_t i = 0; i < spec->n_files; i++) {
+		if (strcmp(spec->files[i].name, main) == 0) {
+			struct ft_job_file t = spec->files[i];
+			memmove(spec->files + 1, spec->files, i * sizeof(*spec->files));
+			spec->files[0] = t;
+			return true;
+		}
+	}
+	api_error(r, 400, "invalid_request", "\"main\" names %.80s, which is not in \"files\"",
+		  main);
+	return false;
+}
+
+static bool parse_args(struct ft_http_req *r, struct json_object *val, struct ft_jobspec *spec)
+{
+	size_t max = (size_t)gw_config()->limits.max_args;
+	bool ok = json_object_is_type(val, json_type_array);
+	size_t n = ok ? json_object_array_length(val) : 0;
+	for (size_t i = 0; ok && i < n; i++) {
+		struct json_object *a = json_object_array_get_idx(val, i);
+		ok = json_object_is_type(a, json_type_string) &&
+		     strlen(json_object_get_string(a)) == (size_t)json_object_get_string_len(a);
+	}
+	if (!ok) {
+		api_error(r, 400, "invalid_request",
+			  "\"args\" must be an array of strings (without NUL characters)");
+		return false;
+	}
+	if (n > max) {
+		api_error(r, 422, "too_many_args",
+			  "%zu arguments: a run may have at most %zu (limits.max_args)", n, max);
+		return false;
+	}
+	spec->args = ft_xcalloc(n ? n : 1, sizeof(*spec->args));
+	for (size_t i = 0; i < n; i++)
+		spec->args[spec->n_args++] = ft_xstrdup(json_object_get_string(json_object_array_get_idx(val, i)));
+	return true;
+}
+
 struct run_req {
-	const char *src;
+	const char *src; /* one source ("source"); NULL with "files" */
 	size_t len;
 	bool wait;
-	struct json_object *ignored;
+	struct ft_jobspec spec;
 };
+
+static bool want_type(struct ft_http_req *r, struct json_object *val, json_type t, const char *key,
+		      const char *what)
+{
+	if (json_object_is_type(val, t))
+		return true;
+	api_error(r, 400, "invalid_request", "\"%s\" must be %s", key, what);
+	return false;
+}
 
 /* Parse and validate the request body; on failure answers r and returns false. */
 static bool parse_run_req(struct ft_http_req *r, struct json_object *root, struct run_req *q)
 {
-	struct json_object *source = NULL, *files = NULL;
+	struct json_object *source = NULL, *files = NULL, *main = NULL;
 	q->wait = true;
+	q->spec.capture = true;
 	if (!json_object_is_type(root, json_type_object)) {
 		api_error(r, 400, "invalid_request", "The body must be a JSON object");
 		return false;
 	}
 	json_object_object_foreach(root, key, val)
 	{
+		bool ok = true;
 		if (strcmp(key, "source") == 0) {
-			if (!json_object_is_type(val, json_type_string)) {
-				api_error(r, 400, "invalid_request", "\"source\" must be a string");
-				return false;
-			}
+			ok = want_type(r, val, json_type_string, key, "a string");
 			source = val;
 		} else if (strcmp(key, "files") == 0) {
-			if (!json_object_is_type(val, json_type_object)) {
-				api_error(r, 400, "invalid_request",
-					  "\"files\" must be an object: file name -> source");
-				return false;
-			}
 			files = val;
+			ok = parse_files(r, val, &q->spec);
+		} else if (strcmp(key, "main") == 0) {
+			ok = want_type(r, val, json_type_string, key, "a file name of \"files\"");
+			main = val;
 		} else if (strcmp(key, "wait") == 0) {
-			if (!json_object_is_type(val, json_type_boolean)) {
-				api_error(r, 400, "invalid_request", "\"wait\" must be true or false");
-				return false;
-			}
-			q->wait = json_object_get_boolean(val);
+			ok = want_type(r, val, json_type_boolean, key, "true or false");
+			q->wait = ok && json_object_get_boolean(val);
 		} else if (strcmp(key, "stdin") == 0) {
-			if (!json_object_is_type(val, json_type_string)) {
-				api_error(r, 400, "invalid_request", "\"stdin\" must be a string");
-				return false;
+			ok = want_type(r, val, json_type_string, key, "a string");
+			if (ok) {
+				q->spec.input_len = (size_t)json_object_get_string_len(val);
+				q->spec.input = ft_xmemdup(json_object_get_string(val),
+							   q->spec.input_len + 1);
 			}
-			json_object_array_add(q->ignored, json_object_new_string("stdin"));
 		} else if (strcmp(key, "args") == 0) {
-			bool ok = json_object_is_type(val, json_type_array);
-			for (size_t i = 0; ok && i < json_object_array_length(val); i++)
-				ok = json_object_is_type(json_object_array_get_idx(val, i),
-							 json_type_string);
-			if (!ok) {
-				api_error(r, 400, "invalid_request",
-					  "\"args\" must be an array of strings");
-				return false;
-			}
-			json_object_array_add(q->ignored, json_object_new_string("args"));
+			ok = parse_args(r, val, &q->spec);
 		} else if (strcmp(key, "limits") == 0) {
-			if (!check_limits(r, val))
-				return false;
-			json_object_array_add(q->ignored, json_object_new_string("limits"));
+			ok = parse_limits(r, val, &q->spec);
 		} else {
 			api_error(r, 400, "unknown_field",
-				  "Unknown field \"%s\": known are source, files, stdin, args, "
+				  "Unknown field \"%s\": known are source, files, main, stdin, args, "
 				  "limits, wait",
 				  key);
-			return false;
+			ok = false;
 		}
+		if (!ok)
+			return false;
 	}
 	if (source && files) {
 		api_error(r, 400, "invalid_request", "Give either \"source\" or \"files\", not both");
 		return false;
 	}
-	if (files) {
-		size_t n = 0;
-		json_object_object_foreach(files, name, content)
-		{
-			size_t nl = strlen(name);
-			if (nl < 6 || strcmp(name + nl - 5, ".java") != 0 || strchr(name, '/') ||
-			    !json_object_is_type(content, json_type_string)) {
-				api_error(r, 400, "invalid_request",
-					  "\"files\" maps names like Main.java (no directories) "
-					  "to sources (strings)");
-				return false;
-			}
-			source = content;
-			n++;
-		}
-		if (n == 0) {
-			api_error(r, 400, "missing_source", "\"files\" is empty");
-			return false;
-		}
-		if (n > 1) {
-			api_error(r, 422, "multiple_files_unsupported",
-				  "Runs of several files are not supported yet: send one class "
-				  "in \"source\"");
-			return false;
-		}
+	if (main && !files) {
+		api_error(r, 400, "invalid_request", "\"main\" goes with \"files\"");
+		return false;
 	}
+	if (main && !put_main_first(r, json_object_get_string(main), &q->spec))
+		return false;
+	if (files)
+		return true;
 	if (!source) {
-		api_error(r, 400, "missing_source", "Send the Java source in \"source\"");
+		api_error(r, 400, "missing_source", "Send the Java source in \"source\" (or \"files\")");
 		return false;
 	}
 	q->src = json_object_get_string(source);
@@ -607,35 +684,41 @@ static void post_run(struct ft_http_req *r)
 	struct json_object *root = parse_body(r);
 	if (!root)
 		return;
-	struct run_req q = { .ignored = json_object_new_array() };
+	struct run_req q = { 0 };
 	if (!parse_run_req(r, root, &q)) {
-		json_object_put(q.ignored);
+		ft_jobspec_free(&q.spec);
 		json_object_put(root);
 		return;
 	}
+	/* What travels: the job object, and the source or the files. */
+	struct ft_buf blob = { 0 };
+	struct json_object *job = ft_jobspec_encode(&q.spec, &blob);
+	if (q.src)
+		ft_buf_append(&blob, q.src, q.len);
+	ft_jobspec_free(&q.spec);
+	json_object_put(root);
+	const char *job_text = json_object_to_json_string_ext(job, JSON_C_TO_STRING_PLAIN);
+	uint64_t hash = fnv1a(blob.data ? blob.data : "", blob.len) ^
+			(fnv1a(job_text, strlen(job_text)) * 31);
+
 	const char *key = ft_http_header(r, "Idempotency-Key");
 	if (key && !*key)
 		key = NULL;
-	uint64_t hash = fnv1a(q.src, q.len);
 	struct run *x = key ? run_find_key(key) : NULL;
 	if (x) {
-		json_object_put(q.ignored);
-		json_object_put(root);
 		if (x->src_hash != hash) {
 			api_error(r, 422, "idempotency_key_reused",
-				  "This Idempotency-Key was used for another source (run %s)", x->id);
+				  "This Idempotency-Key was used for another run (run %s)", x->id);
 		} else if (x->done || !q.wait) {
 			respond_run(r, x->done && q.wait ? 200 : 202, x);
 		} else {
 			add_waiter(x, r);
 		}
-		return;
+		goto out;
 	}
-	x = run_new(key, hash, q.ignored);
+	x = run_new(key, hash);
 	uint64_t id = 0;
-	enum gw_submit_status st = gw_submit(q.src, q.len, key, run_done, x, &id);
-	json_object_put(root);
-	switch (st) {
+	switch (gw_submit(blob.data ? blob.data : "", blob.len, job, key, run_done, x, &id)) {
 	case GW_OVERLOADED:
 		run_unlink(x);
 		run_free(x);
@@ -643,18 +726,21 @@ static void post_run(struct ft_http_req *r)
 		api_error(r, 503, "overloaded",
 			  "Too many requests in progress (limits.max_pending_requests); try again "
 			  "later");
-		return;
+		break;
 	case GW_ANSWERED:
 		respond_run(r, q.wait ? 200 : 202, x);
-		return;
+		break;
 	case GW_SUBMITTED:
 		x->req_id = id;
 		if (q.wait)
 			add_waiter(x, r);
 		else
 			respond_run(r, 202, x);
-		return;
+		break;
 	}
+out:
+	json_object_put(job);
+	ft_buf_free(&blob);
 }
 
 static void get_run(struct ft_http_req *r, const char *id)
@@ -664,8 +750,9 @@ static void get_run(struct ft_http_req *r, const char *id)
 	struct run *x = run_find(id);
 	if (!x) {
 		api_error(r, 404, "run_not_found",
-			  "No run %s: unknown, or its result expired (kept %d s after it finished)",
-			  id, RESULT_TTL_MS / 1000);
+			  "No run %s: unknown, or its result expired (kept %d s after it finished, "
+			  "limits.result_ttl_ms)",
+			  id, gw_config()->limits.result_ttl_ms / 1000);
 		return;
 	}
 	respond_run(r, 200, x);

@@ -20,6 +20,10 @@ struct gw_result {
 	size_t len;
 	bool cached;		  /* answered from the gateway's cache */
 	struct json_object *meta; /* the worker's result fields, or NULL */
+	/* The program's stdout and stderr when the run asked for them
+	 * ("capture"), else NULL. */
+	const char *out, *err;
+	size_t out_len, err_len;
 };
 
 /* Called exactly once per submission, on the loop thread. */
@@ -31,10 +35,22 @@ enum gw_submit_status {
 	GW_OVERLOADED,	  /* too many pending requests: fn not called */
 };
 
-/* Submit a Java source (the caller has validated it).  idem_key may be NULL.
- * ud identifies the waiter for gw_forget.  *id_out gets the request ID. */
-enum gw_submit_status gw_submit(const char *src, size_t len, const char *idem_key,
-				gw_done_fn fn, void *ud, uint64_t *id_out);
+/* Submit a Java source (the caller has validated it), or with job (the
+ * JSON API's "job" object, see common/jobspec.h; NULL for a plain request)
+ * the job's files concatenated.  idem_key may be NULL.  ud identifies the
+ * waiter for gw_forget.  *id_out gets the request ID. */
+enum gw_submit_status gw_submit(const char *src, size_t len, struct json_object *job,
+				const char *idem_key, gw_done_fn fn, void *ud, uint64_t *id_out);
+
+/* Where an unanswered request is: false if the gateway has no such
+ * request (answered, or never submitted); else *worker is the worker the
+ * leader said runs it (-1: not assigned yet) and *attempts how often it
+ * was assigned. */
+bool gw_request_progress(uint64_t id, int *worker, int *attempts);
+
+/* Unanswered requests by where they are: {"<worker id>": n, ...} for those
+ * the leader said are on a worker; *queued gets the others. */
+struct json_object *gw_in_flight_by_worker(size_t *queued);
 /* The waiter ud is gone (client disconnected); the request itself goes on. */
 void gw_forget(uint64_t id, void *ud);
 

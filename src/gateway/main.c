@@ -131,12 +131,94 @@ static void finish(struct ft_pending_req *p, const struct gw_result *res)
 	ft_pending_remove(&G.pending, p);
 }
 
+/* ---- answers kept: the response cache and Idempotency-Key replays ---- */
+
+/* A cache key: a kind byte first, so that no plain source can ever look
+ * like a JSON API run (source + job) and share its answer. */
+static void cache_key(struct ft_buf *k, const char *src, size_t len, const char *job)
+{
+	ft_buf_append(k, job ? "J" : "P", 1);
+	ft_buf_append(k, src, len);
+	if (job) {
+		ft_buf_append(k, "", 1);
+		ft_buf_append(k, job, strlen(job));
+	}
+}
+
+/* Splits a result blob into the body and the captured output the meta
+ * announces (stdout_bytes, stderr_bytes); without them it is all body. */
+static void split_blob(struct gw_result *res, const char *blob, size_t len)
+{
+	int64_t no = -1, ne = -1;
+	struct json_object *v;
+	if (res->meta && json_object_object_get_ex(res->meta, "stdout_bytes", &v))
+		no = json_object_get_int64(v);
+	if (res->meta && json_object_object_get_ex(res->meta, "stderr_bytes", &v))
+		ne = json_object_get_int64(v);
+	res->body = blob;
+	res->len = len;
+	if (no < 0 || ne < 0 || (uint64_t)no > len || (uint64_t)ne > len - (uint64_t)no)
+		return;
+	res->len = len - (size_t)no - (size_t)ne;
+	res->out = blob + res->len;
+	res->out_len = (size_t)no;
+	res->err = res->out + no;
+	res->err_len = (size_t)ne;
+}
+
+/* Stored: u32 meta length, the meta as JSON text, the result blob. */
+static void keep_answer(struct ft_cache *c, const void *key, size_t klen, unsigned status,
+			struct json_object *meta, const char *blob, size_t len)
+{
+	const char *mt = meta ? json_object_to_json_string_ext(meta, JSON_C_TO_STRING_PLAIN) : "";
+	size_t ml = strlen(mt);
+	struct ft_buf v = { 0 };
+	unsigned char hdr[4] = { (unsigned char)(ml >> 24), (unsigned char)(ml >> 16),
+				 (unsigned char)(ml >> 8), (unsigned char)ml };
+	ft_buf_append(&v, hdr, 4);
+	ft_buf_append(&v, mt, ml);
+	ft_buf_append(&v, blob, len);
+	ft_cache_put(c, key, klen, (int)status, v.data, v.len);
+	ft_buf_free(&v);
+}
+
+/* A kept answer as a result; the caller puts res->meta. */
+static bool kept_answer(struct ft_cache *c, const void *key, size_t klen, struct gw_result *res)
+{
+	int status;
+	const char *v;
+	size_t vlen;
+	if (!ft_cache_get(c, key, klen, &status, &v, &vlen) || vlen < 4)
+		return false;
+	const unsigned char *u = (const unsigned char *)v;
+	size_t ml = (size_t)u[0] << 24 | (size_t)u[1] << 16 | (size_t)u[2] << 8 | u[3];
+	if (ml > vlen - 4)
+		return false;
+	memset(res, 0, sizeof(*res));
+	res->status = (unsigned)status;
+	res->cached = true;
+	/* The meta text is followed by the blob, not a NUL: parse a copy. */
+	if (ml) {
+		char *t = ft_xmemdup(v + 4, ml + 1);
+		t[ml] = '\0';
+		res->meta = json_tokener_parse(t);
+		free(t);
+	}
+	struct json_object *vd;
+	if (res->meta && json_object_object_get_ex(res->meta, "verdict", &vd))
+		res->verdict = json_object_get_string(vd);
+	split_blob(res, v + 4 + ml, vlen - 4 - ml);
+	return true;
+}
+
 /* ---- the leader link ---- */
 
 static void send_submit(struct ft_pending_req *p)
 {
 	struct json_object *m = json_object_new_object();
 	json_object_object_add(m, "req", json_object_new_uint64(p->id));
+	if (p->job)
+		json_object_object_add(m, "job", json_tokener_parse(p->job));
 	ft_conn_send(G.link, FT_FRAME_SUBMIT, m, p->body, p->len);
 	json_object_put(m);
 }
@@ -168,20 +250,23 @@ static void on_result(const struct ft_frame *f)
 		return; /* already answered: the first answer won */
 	const char *verdict = ft_meta_str(f, "verdict", "internal_error");
 	unsigned status = status_for(verdict);
-	if (strcmp(verdict, "ok") == 0 || strcmp(verdict, "compile_error") == 0)
-		ft_cache_put(G.cache, p->body, p->len, (int)status, (const char *)f->blob,
-			     f->blob_len);
+	const char *blob = (const char *)f->blob;
+	if (strcmp(verdict, "ok") == 0 || strcmp(verdict, "compile_error") == 0) {
+		struct ft_buf k = { 0 };
+		cache_key(&k, p->body, p->len, p->job);
+		keep_answer(G.cache, k.data, k.len, status, f->meta, blob, f->blob_len);
+		ft_buf_free(&k);
+	}
 	if (p->idem_key)
-		ft_cache_put(G.idem, p->idem_key, strlen(p->idem_key), (int)status,
-			     (const char *)f->blob, f->blob_len);
+		keep_answer(G.idem, p->idem_key, strlen(p->idem_key), status, f->meta, blob,
+			    f->blob_len);
 	struct gw_result res = {
 		.id = id,
 		.status = status,
 		.verdict = verdict,
-		.body = (const char *)f->blob,
-		.len = f->blob_len,
 		.meta = f->meta,
 	};
+	split_blob(&res, blob, f->blob_len);
 	ft_log_request(LOG_INFO, id, "answered",
 		       "request %" PRIu64 " answered: %s by worker %d in %" PRId64 " ms", id,
 		       verdict, (int)ft_meta_int(f, "worker", -1),
@@ -215,6 +300,14 @@ static void link_frame(struct ft_conn *c, const struct ft_frame *f, void *ud)
 		if (G.link_ready)
 			on_result(f);
 		break;
+	case FT_FRAME_STARTED: {
+		struct ft_pending_req *p = ft_pending_find(&G.pending, ft_meta_u64(f, "req", 0));
+		if (G.link_ready && p) {
+			p->worker = (int)ft_meta_int(f, "worker", -1);
+			p->attempts = (int)ft_meta_int(f, "attempt", p->attempts);
+		}
+		break;
+	}
 	case FT_FRAME_REJECT:
 		ft_log_warn("leader %d refused the gateway: %s", G.link_leader,
 			    ft_meta_str(f, "reason", "?"));
@@ -352,42 +445,59 @@ static int sweep_cb(sd_event_source *s, uint64_t usec, void *ud)
 
 /* ---- the core: submit, answer from cache, hold until answered ---- */
 
-static void answer_now(gw_done_fn fn, void *ud, unsigned status, const char *verdict,
-		       const char *body, size_t len, bool cached)
+static void answer_now(gw_done_fn fn, void *ud, struct gw_result *res)
 {
-	struct gw_result res = {
-		.status = status,
-		.verdict = verdict,
-		.body = body,
-		.len = len,
-		.cached = cached,
-	};
-	gw_metrics_answered(&res, 0);
-	fn(ud, &res);
+	gw_metrics_answered(res, 0);
+	fn(ud, res);
 }
 
-enum gw_submit_status gw_submit(const char *src, size_t len, const char *idem_key,
-				gw_done_fn fn, void *ud, uint64_t *id_out)
+/* The main file's bytes at the start of src: files[0].bytes of a job with
+ * files, else all of it. */
+static size_t main_file_len(struct json_object *job, size_t len)
 {
-	int status;
-	const char *cbody;
-	size_t clen;
+	struct json_object *files, *bytes;
+	if (!job || !json_object_object_get_ex(job, "files", &files) ||
+	    !json_object_is_type(files, json_type_array) || json_object_array_length(files) == 0 ||
+	    !json_object_object_get_ex(json_object_array_get_idx(files, 0), "bytes", &bytes))
+		return len;
+	int64_t n = json_object_get_int64(bytes);
+	return n >= 0 && (uint64_t)n <= len ? (size_t)n : len;
+}
+
+enum gw_submit_status gw_submit(const char *src, size_t len, struct json_object *job,
+				const char *idem_key, gw_done_fn fn, void *ud, uint64_t *id_out)
+{
+	struct gw_result kept;
 	*id_out = 0;
-	if (idem_key && ft_cache_get(G.idem, idem_key, strlen(idem_key), &status, &cbody, &clen)) {
-		answer_now(fn, ud, (unsigned)status, NULL, cbody, clen, true);
+	if (idem_key && kept_answer(G.idem, idem_key, strlen(idem_key), &kept)) {
+		answer_now(fn, ud, &kept);
+		json_object_put(kept.meta);
 		return GW_ANSWERED;
 	}
-	bool hit = ft_cache_get(G.cache, src, len, &status, &cbody, &clen);
+	const char *job_text =
+		job ? json_object_to_json_string_ext(job, JSON_C_TO_STRING_PLAIN) : NULL;
+	struct ft_buf k = { 0 };
+	cache_key(&k, src, len, job_text);
+	bool hit = kept_answer(G.cache, k.data, k.len, &kept);
+	ft_buf_free(&k);
 	gw_metrics_cache_lookup(hit);
 	if (hit) {
-		answer_now(fn, ud, (unsigned)status, NULL, cbody, clen, true);
+		answer_now(fn, ud, &kept);
+		json_object_put(kept.meta);
 		return GW_ANSWERED;
 	}
 	char cls[256], simple[256];
-	if (ft_java_class_name(src, len, cls, sizeof(cls), simple, sizeof(simple)) < 0) {
+	if (ft_java_class_name(src, main_file_len(job, len), cls, sizeof(cls), simple,
+			       sizeof(simple)) < 0) {
 		/* Decided here: the same source never has a class name. */
 		static const char msg[] = "No class name found in code";
-		answer_now(fn, ud, 400, "compile_error", msg, sizeof(msg) - 1, false);
+		struct gw_result res = {
+			.status = 400,
+			.verdict = "compile_error",
+			.body = msg,
+			.len = sizeof(msg) - 1,
+		};
+		answer_now(fn, ud, &res);
 		return GW_ANSWERED;
 	}
 	struct ft_pending_req *p = idem_key ? ft_pending_find_key(&G.pending, idem_key) : NULL;
@@ -397,7 +507,7 @@ enum gw_submit_status gw_submit(const char *src, size_t len, const char *idem_ke
 			return GW_OVERLOADED;
 		}
 		int64_t now = ft_now_ms();
-		p = ft_pending_add(&G.pending, G.next_id++, src, len, idem_key, now,
+		p = ft_pending_add(&G.pending, G.next_id++, src, len, job_text, idem_key, now,
 				   now + G.cfg.limits.request_timeout_ms);
 		ft_log_request(LOG_INFO, p->id, "accepted",
 			       "request %" PRIu64 " accepted (%zu bytes, class %s)", p->id, len,
@@ -408,6 +518,34 @@ enum gw_submit_status gw_submit(const char *src, size_t len, const char *idem_ke
 	ft_pending_add_waiter(p, (ft_pending_fn)fn, ud);
 	*id_out = p->id;
 	return GW_SUBMITTED;
+}
+
+struct json_object *gw_in_flight_by_worker(size_t *queued)
+{
+	struct json_object *o = json_object_new_object();
+	*queued = 0;
+	for (const struct ft_pending_req *p = G.pending.head; p; p = p->next) {
+		if (p->worker < 0) {
+			(*queued)++;
+			continue;
+		}
+		char key[16];
+		snprintf(key, sizeof(key), "%d", p->worker);
+		struct json_object *n;
+		int have = json_object_object_get_ex(o, key, &n) ? json_object_get_int(n) : 0;
+		json_object_object_add(o, key, json_object_new_int(have + 1));
+	}
+	return o;
+}
+
+bool gw_request_progress(uint64_t id, int *worker, int *attempts)
+{
+	const struct ft_pending_req *p = ft_pending_find(&G.pending, id);
+	if (!p)
+		return false;
+	*worker = p->worker;
+	*attempts = p->attempts;
+	return true;
 }
 
 /* ---- the plain API: POST /compileandrun ---- */
@@ -470,7 +608,8 @@ static void compile_and_run(struct ft_http_req *r)
 		return;
 	}
 	uint64_t id = 0;
-	switch (gw_submit(body, len, ft_http_header(r, "Idempotency-Key"), plain_done, r, &id)) {
+	switch (gw_submit(body, len, NULL, ft_http_header(r, "Idempotency-Key"), plain_done, r,
+			  &id)) {
 	case GW_SUBMITTED:
 		ft_http_set_abandon(r, plain_abandon, NULL);
 		break;

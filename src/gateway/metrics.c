@@ -181,6 +181,9 @@ struct json_object *gw_recent_json(size_t max)
 				       NULL);
 	json_object_object_add(root, "in_flight",
 			       isnan(pending) ? NULL : json_object_new_int64((int64_t)pending));
+	size_t queued;
+	json_object_object_add(root, "in_flight_by_worker", gw_in_flight_by_worker(&queued));
+	json_object_object_add(root, "queued", json_object_new_uint64(queued));
 	return root;
 }
 

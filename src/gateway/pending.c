@@ -6,13 +6,15 @@
 #include "common/util.h"
 
 struct ft_pending_req *ft_pending_add(struct ft_pending *p, uint64_t id, const char *body,
-				      size_t len, const char *idem_key, int64_t now_ms,
-				      int64_t deadline_ms)
+				      size_t len, const char *job, const char *idem_key,
+				      int64_t now_ms, int64_t deadline_ms)
 {
 	struct ft_pending_req *r = ft_xcalloc(1, sizeof(*r));
 	r->id = id;
 	r->body = ft_xmemdup(body, len);
 	r->len = len;
+	r->job = job ? ft_xstrdup(job) : NULL;
+	r->worker = -1;
 	r->idem_key = idem_key ? ft_xstrdup(idem_key) : NULL;
 	r->created_ms = now_ms;
 	r->deadline_ms = deadline_ms;
@@ -76,6 +78,7 @@ void ft_pending_remove(struct ft_pending *p, struct ft_pending_req *r)
 		break;
 	}
 	free(r->body);
+	free(r->job);
 	free(r->idem_key);
 	free(r->waiters);
 	free(r);

@@ -20,9 +20,12 @@ struct ft_pending_waiter {
 struct ft_pending_req {
 	struct ft_pending_req *next;
 	uint64_t id;
-	char *body;
+	char *body; /* the source, or the job's files concatenated */
 	size_t len;
+	char *job;      /* the JSON API's "job" object as JSON text, or NULL */
 	char *idem_key; /* Idempotency-Key, or NULL */
+	int worker;     /* the worker the leader last said runs it, or -1 */
+	int attempts;   /* how often the leader has assigned it */
 	int64_t created_ms;
 	int64_t deadline_ms;
 	size_t n_waiters;
@@ -35,8 +38,8 @@ struct ft_pending {
 };
 
 struct ft_pending_req *ft_pending_add(struct ft_pending *p, uint64_t id, const char *body,
-				      size_t len, const char *idem_key, int64_t now_ms,
-				      int64_t deadline_ms);
+				      size_t len, const char *job, const char *idem_key,
+				      int64_t now_ms, int64_t deadline_ms);
 struct ft_pending_req *ft_pending_find(const struct ft_pending *p, uint64_t id);
 struct ft_pending_req *ft_pending_find_key(const struct ft_pending *p, const char *idem_key);
 void ft_pending_add_waiter(struct ft_pending_req *r, ft_pending_fn fn, void *ud);

@@ -28,6 +28,7 @@ struct req {
 	enum req_state state;
 	char *src; /* NULL until the gateway has sent it */
 	size_t src_len;
+	struct json_object *job; /* the JSON API's "job" object, or NULL */
 	int worker; /* holding worker ID, or -1 */
 	int attempts;
 	/* result */
@@ -104,6 +105,7 @@ static void drop_req(struct ft_leader *l, struct req *r)
 	}
 	l->n_reqs--;
 	free(r->src);
+	json_object_put(r->job);
 	free(r->body);
 	json_object_put(r->meta);
 	free(r);
@@ -145,6 +147,20 @@ static void send_result_to_gateway(struct ft_leader *l, const struct req *r)
 	json_object_put(m);
 }
 
+/* Tells the gateway which worker runs r now (its run status, the
+ * dashboard's requests in flight per worker). */
+static void send_started(struct ft_leader *l, const struct req *r)
+{
+	if (!ft_conn_is_open(l->gw))
+		return;
+	struct json_object *m = json_object_new_object();
+	json_object_object_add(m, "req", json_object_new_uint64(r->id));
+	json_object_object_add(m, "worker", json_object_new_int(r->worker));
+	json_object_object_add(m, "attempt", json_object_new_int(r->attempts));
+	ft_conn_send(l->gw, FT_FRAME_STARTED, m, NULL, 0);
+	json_object_put(m);
+}
+
 static void send_simple(struct ft_conn *c, int type, uint64_t req)
 {
 	struct json_object *m = json_object_new_object();
@@ -176,6 +192,8 @@ static void on_worker_result(struct ft_leader *l, struct wlink *k, const struct 
 	r->body_len = f->blob_len;
 	free(r->src);
 	r->src = NULL;
+	json_object_put(r->job);
+	r->job = NULL;
 	ft_log_request(LOG_INFO, id, "result", "request %llu answered by worker %d: %s",
 		       (unsigned long long)id, k->id, ft_meta_str(f, "verdict", "?"));
 	send_result_to_gateway(l, r);
@@ -202,6 +220,7 @@ static void on_inventory(struct ft_leader *l, struct wlink *k, const struct ft_f
 			/* It is running there: wait for it, never start it twice. */
 			r->worker = k->id;
 			k->assigned++;
+			send_started(l, r);
 		}
 	}
 	/* Finished there: its RESULT follows on this connection, perhaps in a
@@ -384,12 +403,15 @@ static void dispatch(struct ft_leader *l)
 		struct json_object *m = json_object_new_object();
 		json_object_object_add(m, "req", json_object_new_uint64(r->id));
 		json_object_object_add(m, "epoch", json_object_new_uint64(l->epoch));
+		if (r->job)
+			json_object_object_add(m, "job", json_object_get(r->job));
 		if (ft_conn_send(k->c, FT_FRAME_ASSIGN, m, r->src, r->src_len) == 0) {
 			r->state = REQ_ASSIGNED;
 			r->worker = k->id;
 			r->attempts++;
 			k->assigned++;
 			ft_metrics_assigned();
+			send_started(l, r);
 			ft_log_request(LOG_INFO, r->id, "assign",
 				       "request %llu assigned to worker %d (attempt %d)",
 				       (unsigned long long)r->id, k->id, r->attempts);
@@ -464,9 +486,14 @@ static void on_submit(struct ft_leader *l, const struct ft_frame *f)
 	if (!r->src) {
 		r->src = ft_xmemdup(f->blob, f->blob_len);
 		r->src_len = f->blob_len;
+		struct json_object *job;
+		if (json_object_object_get_ex(f->meta, "job", &job))
+			r->job = json_object_get(job);
 	}
 	if (r->state == REQ_WAITING && r->worker < 0)
 		r->state = REQ_QUEUED;
+	else if (r->worker >= 0)
+		send_started(l, r); /* a gateway that reconnected learns it again */
 	ft_log_request(LOG_INFO, id, "submit", "request %llu received from the gateway",
 		       (unsigned long long)id);
 	dispatch(l);

@@ -2,6 +2,7 @@
  * each finished result, with its request ID, until a leader confirms it was
  * delivered (RELEASE).  A leader that reconnects, or a new leader, gets the
  * whole inventory, so no finished work is lost with a leader. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,8 @@
 #include "common/metrics.h"
 #include "common/util.h"
 #include "node/node.h"
+#include "common/jobspec.h"
+#include "runner/limits.h"
 #include "runner/runner.h"
 
 enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_DONE };
@@ -18,8 +21,9 @@ struct job {
 	struct job *next;
 	uint64_t req;
 	enum job_state state;
-	char *src;
+	char *src; /* the frame's blob: the source, or the job's files */
 	size_t src_len;
+	struct json_object *job; /* the "job" object of the JSON API, or NULL */
 	/* result, once done */
 	enum ft_verdict verdict;
 	int exit_code;
@@ -28,6 +32,8 @@ struct job {
 	bool compile_cached;
 	char *body;
 	size_t body_len;
+	char *out, *err; /* captured stdout and stderr, or NULL */
+	size_t out_len, err_len;
 	int64_t done_at_ms;
 };
 
@@ -54,7 +60,10 @@ static struct job *find_job(struct ft_worker *w, uint64_t req)
 static void free_job(struct job *j)
 {
 	free(j->src);
+	json_object_put(j->job);
 	free(j->body);
+	free(j->out);
+	free(j->err);
 	free(j);
 }
 
@@ -84,7 +93,20 @@ static void send_result(struct ft_worker *w, const struct job *j)
 	json_object_object_add(m, "memory_bytes", json_object_new_int64(j->memory_bytes));
 	json_object_object_add(m, "compile_cached", json_object_new_boolean(j->compile_cached));
 	json_object_object_add(m, "worker", json_object_new_int(w->n->self->id));
-	ft_conn_send(w->leader, FT_FRAME_RESULT, m, j->body, j->body_len);
+	if (!j->out && !j->err) {
+		ft_conn_send(w->leader, FT_FRAME_RESULT, m, j->body, j->body_len);
+		json_object_put(m);
+		return;
+	}
+	/* Captured output rides after the body in the blob. */
+	json_object_object_add(m, "stdout_bytes", json_object_new_uint64(j->out_len));
+	json_object_object_add(m, "stderr_bytes", json_object_new_uint64(j->err_len));
+	struct ft_buf blob = { 0 };
+	ft_buf_append(&blob, j->body, j->body_len);
+	ft_buf_append(&blob, j->out, j->out_len);
+	ft_buf_append(&blob, j->err, j->err_len);
+	ft_conn_send(w->leader, FT_FRAME_RESULT, m, blob.data, blob.len);
+	ft_buf_free(&blob);
 	json_object_put(m);
 }
 
@@ -107,15 +129,72 @@ static void job_done(void *ud, uint64_t req, const struct ft_run_result *res)
 		j->compile_cached = res->compile_cached;
 		j->body = ft_xmemdup(res->body ? res->body : "", res->body_len);
 		j->body_len = res->body_len;
+		if (res->out) {
+			j->out = ft_xmemdup(res->out, res->out_len);
+			j->out_len = res->out_len;
+		}
+		if (res->err) {
+			j->err = ft_xmemdup(res->err, res->err_len);
+			j->err_len = res->err_len;
+		}
 		j->done_at_ms = ft_now_ms();
 		free(j->src);
 		j->src = NULL;
+		json_object_put(j->job);
+		j->job = NULL;
 		ft_log_request(LOG_INFO, req, "done", "request %llu done: %s in %lld ms",
 			       (unsigned long long)req, ft_verdict_name(res->verdict),
 			       (long long)res->wall_ms);
 		send_result(w, j);
 	}
 	start_queued(w);
+}
+
+/* Hands j to the runner, with what its "job" object asks for. */
+static int start_job(struct ft_worker *w, struct job *j, char *why, size_t whylen)
+{
+	const struct ft_limits *lc = &w->n->cfg.limits;
+	struct ft_jobspec_max max = { .files = (size_t)lc->max_files, .args = (size_t)lc->max_args };
+	struct ft_jobspec spec;
+	if (ft_jobspec_decode(j->job, j->src, j->src_len, &max, &spec, why, whylen) < 0)
+		return -1;
+	struct ft_run_file single = { .src = j->src, .len = j->src_len };
+	struct ft_run_file *files = &single;
+	size_t n_files = 1;
+	if (spec.n_files > 0) {
+		files = ft_xcalloc(spec.n_files, sizeof(*files));
+		for (size_t i = 0; i < spec.n_files; i++)
+			files[i] = (struct ft_run_file){ .name = spec.files[i].name,
+							 .src = spec.files[i].src,
+							 .len = spec.files[i].len };
+		n_files = spec.n_files;
+	}
+	/* Zero fields keep the configured limit; the runner clamps the rest. */
+	struct ft_run_limits lim = {
+		.run_wall_ms = (int)(spec.time_ms > INT32_MAX ? INT32_MAX : spec.time_ms),
+		.run_cpu_ms = (int)(spec.cpu_ms > INT32_MAX ? INT32_MAX : spec.cpu_ms),
+		.run_memory_bytes = spec.memory_mb > 0 && (uint64_t)spec.memory_mb < UINT64_MAX / FT_MiB
+					    ? (uint64_t)spec.memory_mb * FT_MiB
+					    : 0,
+		.max_output_bytes = (uint64_t)spec.output_bytes,
+	};
+	struct ft_run_job rj = {
+		.files = files,
+		.n_files = n_files,
+		.input = spec.input,
+		.input_len = spec.input_len,
+		.args = spec.args,
+		.n_args = spec.n_args,
+		.limits = &lim,
+		.capture = spec.capture,
+	};
+	int rc = ft_runner_start_job(w->runner, j->req, &rj, job_done, w);
+	if (rc < 0)
+		ft_set_err(why, whylen, "the runner refused it: %s", strerror(errno));
+	if (files != &single)
+		free(files);
+	ft_jobspec_free(&spec);
+	return rc;
 }
 
 static void start_queued(struct ft_worker *w)
@@ -133,15 +212,18 @@ static void start_queued(struct ft_worker *w)
 		w->running++;
 		ft_log_request(LOG_INFO, oldest->req, "run", "running request %llu",
 			       (unsigned long long)oldest->req);
-		if (ft_runner_start(w->runner, oldest->req, oldest->src, oldest->src_len, job_done,
-				    w) < 0) {
+		char why[256];
+		if (start_job(w, oldest, why, sizeof(why)) < 0) {
+			char *body = ft_xasprintf("Internal error: the worker could not start the run\n%s",
+						  why);
 			struct ft_run_result res = {
 				.verdict = FT_VERDICT_INTERNAL_ERROR,
 				.exit_code = -1,
-				.body = (char *)"Internal error: the worker could not start the run",
+				.body = body,
+				.body_len = strlen(body),
 			};
-			res.body_len = strlen(res.body);
 			job_done(w, oldest->req, &res);
+			free(body);
 			return;
 		}
 	}
@@ -216,6 +298,9 @@ static void on_assign(struct ft_worker *w, struct ft_conn *c, const struct ft_fr
 	j->state = JOB_QUEUED;
 	j->src = ft_xmemdup(f->blob, f->blob_len);
 	j->src_len = f->blob_len;
+	struct json_object *job;
+	if (json_object_object_get_ex(f->meta, "job", &job))
+		j->job = json_object_get(job);
 	j->next = w->jobs;
 	w->jobs = j;
 	ft_log_request(LOG_INFO, req, "assigned", "assigned request %llu (%zu bytes)",

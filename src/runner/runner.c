@@ -18,6 +18,7 @@
  * the runner is touched after done() returns). */
 #include "runner/runner.h"
 #include "common/log.h"
+#include "common/jobspec.h"
 #include "common/util.h"
 #include "runner/cgroup.h"
 #include "runner/javasrc.h"
@@ -80,6 +81,9 @@
 #define RUN_OUT "stdout"
 #define RUN_ERR "stderr"
 #define RUN_RESULT "result"
+/* What the launcher finds in its working directory (see ft.Launcher). */
+#define RUN_INPUT "input"
+#define RUN_ARGS "args"
 
 /* Issue 7: pre-started run JVMs kept per runner. */
 #define FT_RUNNER_SPARES 1
@@ -209,8 +213,18 @@ struct job {
 	struct ft_run_result res;
 
 	struct job *cq_next;     /* warm compiler queue */
-	char *src;               /* PHASE_WARM: the source, until sent */
+	/* The sources as the warm compiler reads them (u32 count, then u32
+	 * name length, name, u32 length, source per file); also the class
+	 * cache's key.  Dropped once compiled. */
+	char *src;
 	size_t src_len;
+	char **names; /* the files, for a cold compile's command line */
+	size_t n_names;
+	char *input; /* standard input, or NULL */
+	size_t input_len;
+	char *args; /* arguments, each NUL-terminated, or NULL */
+	size_t args_len;
+	bool capture;
 	int stdin_fd;            /* PHASE_SPARE: write end of the JVM's stdin */
 	int64_t cpu_base_ms;     /* CPU the run JVM used before its job was handed over */
 	int spare_cpu_extra_ms;  /* RLIMIT_CPU allowance for the JVM's start */
@@ -322,7 +336,8 @@ static char *read_fd(int fd, size_t max, size_t *lenp)
 				abort();
 			buf = nb;
 		}
-		ssize_t n = pread(fd, buf + len, cap - len, (off_t)len);
+		size_t want = (cap < max ? cap : max) - len;
+		ssize_t n = pread(fd, buf + len, want, (off_t)len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -629,10 +644,8 @@ static uint64_t address_space_for(const struct ft_runner *r, uint64_t budget)
 static int spawn_compiler(struct job *j, char *err, size_t errlen)
 {
 	struct ft_runner *r = j->r;
-	char src[SIMPLE_NAME_MAX + sizeof(SRC_FILE_SUFFIX)];
 	char mem[FT_JVM_MEM_ARGS_MAX][FT_JVM_ARG_LEN];
-	char *argv[32];
-	snprintf(src, sizeof(src), "%s%s", j->simple, SRC_FILE_SUFFIX);
+	char **argv = ft_xcalloc(16 + FT_JVM_MEM_ARGS_MAX + j->n_names, sizeof(*argv));
 	char *tmpdir = ft_xasprintf("-Djava.io.tmpdir=%s",
 				 ft_sandbox_enabled(r->sb) ? FT_SANDBOX_TMP : j->dir);
 	int n = jvm_args(r, j->lim.compile_memory_bytes, argv, mem);
@@ -640,7 +653,8 @@ static int spawn_compiler(struct job *j, char *err, size_t errlen)
 	argv[n++] = "-cp";
 	argv[n++] = (char *)ft_sandbox_jar(r->sb);
 	argv[n++] = "ft.Compiler";
-	argv[n++] = src;
+	for (size_t i = 0; i < j->n_names; i++)
+		argv[n++] = j->names[i];
 	argv[n++] = CLASSES_DIR;
 	argv[n] = NULL;
 	struct child_limits cl = {
@@ -655,6 +669,7 @@ static int spawn_compiler(struct job *j, char *err, size_t errlen)
 	j->phase = PHASE_COMPILE;
 	int rc = spawn_child(j, argv, -1, COMPILE_OUT, COMPILE_ERR, NULL, &cl, err, errlen);
 	free(tmpdir);
+	free(argv);
 	if (rc == 0 && j->lim.compile_wall_ms > 0 && arm_timer(j, j->lim.compile_wall_ms) < 0) {
 		snprintf(err, errlen, "cannot arm the compile timer");
 		return -1; /* the child is watched: its exit still ends the job */
@@ -741,6 +756,16 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *ud)
 	return 0;
 }
 
+/* RLIMIT_FSIZE of a run: the larger of the output and file limits, plus
+ * one byte so that "exactly at the limit" is still fine and "over it" is
+ * visible as a file longer than the limit. */
+static rlim_t run_fsize(const struct ft_run_limits *l)
+{
+	uint64_t m = l->max_output_bytes > l->run_max_file_bytes ? l->max_output_bytes
+								 : l->run_max_file_bytes;
+	return (rlim_t)m + 1;
+}
+
 static int spawn_launcher_as(struct job *j, const char *fqcn, int stdin_fd, int cpu_extra_ms,
 			     char *err, size_t errlen)
 {
@@ -759,16 +784,11 @@ static int spawn_launcher_as(struct job *j, const char *fqcn, int stdin_fd, int 
 	argv[n++] = "ft.Launcher";
 	argv[n++] = (char *)fqcn;
 	argv[n] = NULL;
-	/* One byte more than allowed, so "exactly at the limit" is still fine
-	 * and "over it" is visible as a file longer than the limit. */
-	uint64_t fmax = j->lim.max_output_bytes > j->lim.run_max_file_bytes
-				? j->lim.max_output_bytes
-				: j->lim.run_max_file_bytes;
 	uint64_t tmp = 2 * j->lim.run_max_file_bytes;
 	struct child_limits cl = {
 		.rw_subdir = NULL,
 		.tmp_bytes = tmp < FT_MiB ? FT_MiB : tmp,
-		.fsize = (rlim_t)fmax + 1,
+		.fsize = run_fsize(&j->lim),
 		.cpu_seconds = ft_cpu_rlimit_seconds(j->lim.run_cpu_ms > 0
 							     ? j->lim.run_cpu_ms + cpu_extra_ms
 							     : 0),
@@ -854,7 +874,14 @@ static void job_free(struct job *j)
 	close_if_open(&j->dirfd);
 	free(j->dir);
 	free(j->res.body);
+	free(j->res.out);
+	free(j->res.err);
 	free(j->src);
+	for (size_t i = 0; i < j->n_names; i++)
+		free(j->names[i]);
+	free(j->names);
+	free(j->input);
+	free(j->args);
 	free(j);
 }
 
@@ -1125,6 +1152,10 @@ static void run_done(struct job *j, const siginfo_t *si, bool started,
 	struct ft_verdict_decision d;
 	ft_verdict_decide(&f, &d);
 	compose(j, &d, chan, len);
+	if (j->capture && started) {
+		j->res.out = read_fd(j->watch_fds[WATCH_OUT], j->lim.max_output_bytes, &j->res.out_len);
+		j->res.err = read_fd(j->watch_fds[WATCH_ERR], j->lim.max_output_bytes, &j->res.err_len);
+	}
 }
 
 static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *ud)
@@ -1547,7 +1578,32 @@ size_t ft_runner_active(const struct ft_runner *r)
 	return r->active;
 }
 
-static int make_job_dir(struct job *j, const char *src, size_t len)
+/* A new file in dirfd holding p[0..n), readable by the sandbox user. */
+static int write_new_file(int dirfd, const char *name, const char *p, size_t n)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return -1;
+	int rc = write_all(fd, p, n);
+	int saved = errno;
+	if (close(fd) < 0 && rc == 0)
+		return -1;
+	errno = saved;
+	return rc;
+}
+
+/* The program's standard input and arguments, where ft.Launcher looks for
+ * them: in the directory it runs in (its own, or a pre-started JVM's). */
+static int write_run_inputs(int dirfd, const struct job *j)
+{
+	if (j->input && write_new_file(dirfd, RUN_INPUT, j->input, j->input_len) < 0)
+		return -1;
+	if (j->args && write_new_file(dirfd, RUN_ARGS, j->args, j->args_len) < 0)
+		return -1;
+	return 0;
+}
+
+static int make_job_dir(struct job *j, const struct ft_run_job *job)
 {
 	struct ft_runner *r = j->r;
 	char *tmpl = ft_xasprintf("%s/job-XXXXXX", r->work_dir);
@@ -1559,17 +1615,10 @@ static int make_job_dir(struct job *j, const char *src, size_t len)
 	j->dirfd = open(j->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (j->dirfd < 0 || share_dir(r, j->dirfd) < 0)
 		return -1;
-	char name[SIMPLE_NAME_MAX + sizeof(SRC_FILE_SUFFIX)];
-	snprintf(name, sizeof(name), "%s%s", j->simple, SRC_FILE_SUFFIX);
-	int fd = openat(j->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -1;
-	int rc = write_all(fd, src, len);
-	int saved = errno;
-	if (close(fd) < 0 && rc == 0)
-		return -1;
-	errno = saved;
-	if (rc < 0)
+	for (size_t i = 0; i < job->n_files; i++)
+		if (write_new_file(j->dirfd, j->names[i], job->files[i].src, job->files[i].len) < 0)
+			return -1;
+	if (write_run_inputs(j->dirfd, j) < 0)
 		return -1;
 	if (mkdirat(j->dirfd, CLASSES_DIR, 0755) < 0)
 		return -1;
@@ -1644,7 +1693,7 @@ static uint64_t src_hash(const char *src, size_t len)
 {
 	uint64_t h = 1469598103934665603ULL;
 	/* The compiler flags are fixed (ft.Compiler); their version is part of the key. */
-	static const char flags[] = "ftc1 -proc:none -encoding UTF-8 -implicit:none";
+	static const char flags[] = "ftc2 -proc:none -encoding UTF-8 -implicit:none";
 	for (size_t i = 0; i < sizeof(flags); i++)
 		h = (h ^ (unsigned char)flags[i]) * 1099511628211ULL;
 	for (size_t i = 0; i < len; i++)
@@ -1799,13 +1848,16 @@ static int write_classes(int dirfd, const struct compiled *cc)
 
 static void schedule_refill(struct ft_runner *r, uint64_t usec);
 
+/* What a pre-started JVM was started with must be what the job gets; the
+ * wall time and the output limit are the runner's own checks, applied to
+ * whichever JVM runs the job. */
 static bool spare_fits(const struct job *s, const struct job *j)
 {
 	return s->lim.run_cpu_ms == j->lim.run_cpu_ms &&
 	       s->lim.run_memory_bytes == j->lim.run_memory_bytes &&
 	       s->lim.run_max_processes == j->lim.run_max_processes &&
 	       s->lim.run_max_file_bytes == j->lim.run_max_file_bytes &&
-	       s->lim.max_output_bytes == j->lim.max_output_bytes;
+	       run_fsize(&s->lim) == run_fsize(&j->lim);
 }
 
 static void spare_remove(struct ft_runner *r, struct job *s)
@@ -1986,8 +2038,8 @@ static int handover(struct job *j, struct compiled *cc)
 	/* Staging (by path) is over once bwrap reports its init. */
 	bool staged = tree_root(s) > 0;
 	renice_tree(s->pid, 0);
-	if (write_classes(s->dirfd, cc) < 0 || n <= 0 || (size_t)n >= sizeof(line) ||
-	    write_all(s->stdin_fd, line, (size_t)n) < 0) {
+	if (write_classes(s->dirfd, cc) < 0 || write_run_inputs(s->dirfd, j) < 0 || n <= 0 ||
+	    (size_t)n >= sizeof(line) || write_all(s->stdin_fd, line, (size_t)n) < 0) {
 		spare_kill(s);
 		return -1;
 	}
@@ -2010,6 +2062,7 @@ static int handover(struct job *j, struct compiled *cc)
 	memcpy(s->simple, j->simple, sizeof(s->simple));
 	s->start_ms = j->start_ms;
 	s->res.compile_cached = j->res.compile_cached;
+	s->capture = j->capture;
 	s->phase = PHASE_RUN;
 	s->phase_start_ms = ft_now_ms();
 	s->cpu_base_ms = 0;
@@ -2459,15 +2512,9 @@ static void srv_send_next(struct ft_runner *r)
 		if (!v->q_head)
 			v->q_tail = NULL;
 		j->cq_next = NULL;
-		char name[SIMPLE_NAME_MAX + sizeof(SRC_FILE_SUFFIX)];
-		size_t nl = (size_t)snprintf(name, sizeof(name), "%s%s", j->simple, SRC_FILE_SUFFIX);
-		v->wlen = 8 + nl + j->src_len;
+		v->wlen = j->src_len;
 		v->woff = 0;
-		v->wbuf = ft_xmalloc(v->wlen);
-		put_u32(v->wbuf, (uint32_t)nl);
-		memcpy(v->wbuf + 4, name, nl);
-		put_u32(v->wbuf + 4 + nl, (uint32_t)j->src_len);
-		memcpy(v->wbuf + 8 + nl, j->src, j->src_len);
+		v->wbuf = ft_xmemdup(j->src, j->src_len);
 		v->cur = j;
 		v->rlen = 0;
 		if (j->lim.compile_wall_ms > 0 && arm_timer(j, j->lim.compile_wall_ms) < 0) {
@@ -2503,13 +2550,10 @@ static void warm_timeout(struct job *j)
 	srv_send_next(r);
 }
 
-static void warm_enqueue(struct job *j, const char *src, size_t len)
+static void warm_enqueue(struct job *j)
 {
 	struct csrv *v = &j->r->srv;
 	j->phase = PHASE_WARM;
-	j->src = ft_xmalloc(len ? len : 1);
-	memcpy(j->src, src, len);
-	j->src_len = len;
 	if (v->q_tail)
 		v->q_tail->cq_next = j;
 	else
@@ -2535,26 +2579,96 @@ static void warm_forget(struct ft_runner *r, struct job *j)
 		v->q_tail = q;
 }
 
-int ft_runner_start_limits(struct ft_runner *r, uint64_t job_id, const char *src, size_t len,
-			   const struct ft_run_limits *want, ft_run_done_fn done, void *ud)
+/* Copies what the job needs beyond its directory: the file names, the
+ * sources as one bundle (warm compiler request and cache key), the input
+ * and the arguments. */
+static void take_job(struct job *j, const struct ft_run_job *job)
 {
-	struct job *j = job_new(r, job_id, want, done, ud);
+	size_t total = 4;
+	for (size_t i = 0; i < job->n_files; i++)
+		total += 8 + strlen(job->files[i].name) + job->files[i].len;
+	j->src = ft_xmalloc(total);
+	j->src_len = total;
+	put_u32(j->src, (uint32_t)job->n_files);
+	j->names = ft_xcalloc(job->n_files, sizeof(*j->names));
+	char *p = j->src + 4;
+	for (size_t i = 0; i < job->n_files; i++) {
+		const struct ft_run_file *f = &job->files[i];
+		size_t nl = strlen(f->name);
+		j->names[j->n_names++] = ft_xstrdup(f->name);
+		put_u32(p, (uint32_t)nl);
+		memcpy(p + 4, f->name, nl);
+		put_u32(p + 4 + nl, (uint32_t)f->len);
+		memcpy(p + 8 + nl, f->src, f->len);
+		p += 8 + nl + f->len;
+	}
+	if (job->input) {
+		j->input = ft_xmemdup(job->input, job->input_len);
+		j->input_len = job->input_len;
+	}
+	if (job->n_args > 0) {
+		struct ft_buf b = { 0 };
+		for (size_t i = 0; i < job->n_args; i++)
+			ft_buf_append(&b, job->args[i], strlen(job->args[i]) + 1);
+		j->args = b.data;
+		j->args_len = b.len;
+	}
+	j->capture = job->capture;
+}
+
+static bool job_acceptable(const struct ft_run_job *job)
+{
+	if (job->n_files == 0 || job->n_files > UINT32_MAX / 2)
+		return false;
+	for (size_t i = 0; i < job->n_files; i++) {
+		const char *name = job->files[i].name;
+		if (job->files[i].len > UINT32_MAX)
+			return false;
+		if (name ? !ft_jobspec_file_name_ok(name) : job->n_files > 1)
+			return false;
+	}
+	return true;
+}
+
+int ft_runner_start_job(struct ft_runner *r, uint64_t job_id, const struct ft_run_job *job,
+			ft_run_done_fn done, void *ud)
+{
+	if (!job_acceptable(job)) {
+		errno = EINVAL;
+		return -1;
+	}
+	struct job *j = job_new(r, job_id, job->limits, done, ud);
 	int rc;
 
-	if (ft_java_class_name(src, len, j->fqcn, sizeof(j->fqcn), j->simple, sizeof(j->simple)) < 0) {
+	const struct ft_run_file *main_file = &job->files[0];
+	if (ft_java_class_name(main_file->src, main_file->len, j->fqcn, sizeof(j->fqcn), j->simple,
+			       sizeof(j->simple)) < 0) {
 		set_result_str(j, FT_VERDICT_COMPILE_ERROR, -1, ft_xstrdup("No class name found in code"));
 		if ((rc = deliver_later(j)) < 0)
 			goto fail_errno;
 		link_job(j);
 		return 0;
 	}
-	if (make_job_dir(j, src, len) < 0) {
+	char own[SIMPLE_NAME_MAX + sizeof(SRC_FILE_SUFFIX)];
+	struct ft_run_file named;
+	struct ft_run_job with_name;
+	if (!main_file->name) {
+		snprintf(own, sizeof(own), "%s%s", j->simple, SRC_FILE_SUFFIX);
+		named = (struct ft_run_file){ .name = own, .src = main_file->src, .len = main_file->len };
+		with_name = *job;
+		with_name.files = &named;
+		job = &with_name;
+	}
+	take_job(j, job);
+	if (make_job_dir(j, job) < 0) {
 		rc = -errno;
 		goto fail_errno;
 	}
-	struct compiled *cc = cache_get(r, src, len);
+	struct compiled *cc = cache_get(r, j->src, j->src_len);
 	if (cc) {
 		j->res.compile_cached = true;
+		free(j->src);
+		j->src = NULL;
 		link_job(j);
 		run_compiled(j, cc);
 		cc_unref(cc);
@@ -2564,7 +2678,7 @@ int ft_runner_start_limits(struct ft_runner *r, uint64_t job_id, const char *src
 	 * asking for less compiles the cold way. */
 	if (!r->srv.disabled && j->lim.compile_memory_bytes == r->max.compile_memory_bytes) {
 		link_job(j);
-		warm_enqueue(j, src, len);
+		warm_enqueue(j);
 		return 0;
 	}
 	char err[512];
@@ -2587,6 +2701,14 @@ fail_errno:
 	job_free(j);
 	errno = -rc;
 	return -1;
+}
+
+int ft_runner_start_limits(struct ft_runner *r, uint64_t job_id, const char *src, size_t len,
+			   const struct ft_run_limits *want, ft_run_done_fn done, void *ud)
+{
+	struct ft_run_file file = { .src = src, .len = len };
+	struct ft_run_job job = { .files = &file, .n_files = 1, .limits = want };
+	return ft_runner_start_job(r, job_id, &job, done, ud);
 }
 
 int ft_runner_start(struct ft_runner *r, uint64_t job_id, const char *src, size_t len,

@@ -49,6 +49,10 @@ struct ft_run_result {
 	/* The classes (or the compile error) came from the runner's cache of
 	 * earlier compilations of the same source: no compiler ran. */
 	bool compile_cached;
+	/* With ft_run_job.capture, once the program ran: what it wrote to
+	 * standard output and error, each cut at the output limit; else NULL. */
+	char *out, *err;
+	size_t out_len, err_len;
 };
 
 /* Which mechanism enforces the memory limit. */
@@ -117,6 +121,34 @@ int ft_runner_start(struct ft_runner *r, uint64_t job_id, const char *src, size_
 struct ft_run_limits;
 int ft_runner_start_limits(struct ft_runner *r, uint64_t job_id, const char *src, size_t len,
 			   const struct ft_run_limits *want, ft_run_done_fn done, void *ud);
+
+/* One source file of a job. */
+struct ft_run_file {
+	/* "Main.java" (ft_jobspec_file_name_ok), or NULL in a one-file job:
+	 * then it is named after its public class. */
+	const char *name;
+	const char *src;
+	size_t len;
+};
+
+/* A job: several files, standard input, arguments, limits, captured
+ * output.  Everything is copied; the caller's memory may go once
+ * ft_runner_start_job returns. */
+struct ft_run_job {
+	const struct ft_run_file *files; /* files[0]'s public class is run */
+	size_t n_files;
+	const char *input; /* the program's standard input; NULL: empty */
+	size_t input_len;
+	char *const *args; /* for run(String[] args) */
+	size_t n_args;
+	const struct ft_run_limits *limits; /* NULL: the configured ones */
+	bool capture; /* keep stdout and stderr in the result */
+};
+
+/* Start a job.  0 on success (done will be called later); -1 with errno if
+ * it could not be started (EINVAL: no files or a file name not allowed). */
+int ft_runner_start_job(struct ft_runner *r, uint64_t job_id, const struct ft_run_job *job,
+			ft_run_done_fn done, void *ud);
 
 /* Number of jobs currently running. */
 size_t ft_runner_active(const struct ft_runner *r);

@@ -36,10 +36,14 @@ yaml = pytest.importorskip("yaml", reason="python3-yaml is not installed (apt-ge
 MAX_BODY = 65536
 MAX_PENDING = 3
 RUN_WALL_MS = 30000  # generous: a loaded test machine must not turn sleeps into time limits
+MAX_FILES = 4
+MAX_ARGS = 5
 FT_CLUSTER_OPTIONS = {"nodes": 3,
                       "limits": {"max_body_bytes": MAX_BODY,
                                  "max_pending_requests": MAX_PENDING,
-                                 "run_wall_ms": RUN_WALL_MS}}
+                                 "run_wall_ms": RUN_WALL_MS,
+                                 "max_files": MAX_FILES,
+                                 "max_args": MAX_ARGS}}
 
 SPEC_PATH = ftharness.REPO_ROOT / "docs" / "openapi.yaml"
 JSON = "application/json"
@@ -273,8 +277,9 @@ def test_run_ok_waits_for_the_result(cluster, spec):
     assert run["attempts"] >= 1
     assert run["time_ms"] >= 0
     assert run["cached"] is False
-    assert run["stdout"] is None and run["stderr"] is None and run["memory_kb"] is None
-    assert run["ignored"] == []
+    assert run["stdout"] == "" and run["stderr"] == ""
+    assert run["memory_kb"] > 1024, run  # a JVM's peak: megabytes, measured by the worker
+    assert run["cpu_ms"] >= 0 and isinstance(run["compile_cached"], bool)
     assert run["request_id"] and run["finished_at_ms"] >= run["submitted_at_ms"]
     assert re.fullmatch(r"[0-9a-f]{16}", run["id"])
 
@@ -321,7 +326,9 @@ def test_cached_answer(cluster, spec):
     assert first["cached"] is False and second["cached"] is True
     assert second["verdict"] == "ok" and second["output"] == "twice"
     assert second["id"] != first["id"]
-    assert second["request_id"] is None and second["worker"] is None
+    # measured by the run that produced the answer
+    assert second["request_id"] is None and second["worker"] == first["worker"]
+    assert second["stdout"] == first["stdout"]
     # cached compile errors keep their verdict too
     bad = nonce() + "public class Bad { public String run() { return 1; } }\n"
     api(cluster, "POST", "/v1/runs", {"source": bad})
@@ -348,16 +355,103 @@ def test_idempotency_key(cluster, spec):
     error_of(spec, "/v1/runs", "POST", r, 422, "idempotency_key_reused")
 
 
-def test_accepted_fields_that_are_not_applied_are_listed(cluster, spec):
-    body = {"source": hello("with extras"), "stdin": "input\n", "args": ["a", "b"],
-            "limits": {"time_ms": 5000, "output_bytes": 1000, "memory_mb": 64}}
-    run = check(spec, "/v1/runs", "POST", api(cluster, "POST", "/v1/runs", body))
-    assert run["verdict"] == "ok" and run["output"] == "with extras"
-    assert sorted(run["ignored"]) == ["args", "limits", "stdin"]
-    # files with one entry is the same as source
-    run = check(spec, "/v1/runs", "POST",
-                api(cluster, "POST", "/v1/runs", {"files": {"Hello.java": hello("file")}}))
-    assert run["output"] == "file"
+def post_run(cluster, spec, body: Dict) -> Dict:
+    r = api(cluster, "POST", "/v1/runs", body)
+    assert r.status == 200, r.body
+    return check(spec, "/v1/runs", "POST", r)
+
+
+ECHO = """import java.io.*;
+import java.util.*;
+public class Echo {
+    public String run(String[] args) throws IOException {
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, "UTF-8"));
+        List<String> lines = new ArrayList<>();
+        for (String l; (l = in.readLine()) != null; ) lines.add(l.toUpperCase());
+        System.out.println("seen " + lines.size() + " lines");
+        System.err.print("args=" + args.length);
+        return String.join(",", args) + "|" + String.join(",", lines);
+    }
+}
+"""
+
+
+def test_stdin_args_stdout_and_stderr(cluster, spec):
+    src = nonce() + ECHO
+    run = post_run(cluster, spec, {"source": src, "stdin": "abc\nd\u00e9f\n",
+                                   "args": ["one", "two words", ""]})
+    assert run["verdict"] == "ok", run
+    assert run["output"] == "one,two words,|ABC,D\u00c9F"
+    assert run["stdout"] == "seen 2 lines\n"
+    assert run["stderr"] == "args=3"
+    # Another input is another run, not the cached answer of the first.
+    other = post_run(cluster, spec, {"source": src, "stdin": "x\n"})
+    assert other["cached"] is False and other["output"] == "|X", other
+    assert other["stderr"] == "args=0"
+    # In a JVM of its own (a lower memory limit than the pre-started one has).
+    own = post_run(cluster, spec, {"source": src, "stdin": "y\n", "args": ["a"],
+                                   "limits": {"memory_mb": 128}})
+    assert own["verdict"] == "ok" and own["output"] == "a|Y", own
+    # The same again is the cache's answer, output streams included.
+    again = post_run(cluster, spec, {"source": src, "stdin": "x\n"})
+    assert again["cached"] is True and again["stdout"] == "seen 1 lines\n", again
+
+
+def test_args_need_run_with_args(cluster, spec):
+    run = post_run(cluster, spec, {"source": hello("no args"), "args": ["a"]})
+    assert run["verdict"] == "runtime_error", run
+    assert "run(String[] args)" in run["error"], run["error"]
+    # Without args, run() is fine.
+    assert post_run(cluster, spec, {"source": hello("no args")})["output"] == "no args"
+
+
+def test_several_files(cluster, spec):
+    n = nonce()
+    files = {
+        "Util.java": n + "class Util {\n    static String twice(String s) { return s + s; }\n}\n",
+        "Main.java": n + "public class Main {\n    public String run() {\n"
+                         "        return Util.twice(\"ab\") + new pkgless.Other().x();\n    }\n}\n",
+    }
+    # pkgless.Other does not exist: the diagnostic names the file it is in.
+    run = post_run(cluster, spec, {"files": files, "main": "Main.java"})
+    assert run["verdict"] == "compile_error", run
+    assert {d["file"] for d in run["diagnostics"]} == {"Main.java"}, run["diagnostics"]
+    files["Main.java"] = files["Main.java"].replace("new pkgless.Other().x()", "Other.X")
+    files["Other.java"] = n + "class Other {\n    static final String X = \"!\";\n}\n"
+    run = post_run(cluster, spec, {"files": files, "main": "Main.java"})
+    assert run["verdict"] == "ok" and run["output"] == "abab!", run
+    # Without "main" the first file listed is the main one: Util has no public class.
+    run = post_run(cluster, spec, {"files": files})
+    assert run["verdict"] == "compile_error", run
+    assert run["error"] == "No class name found in code", run
+    # An error in the second file is reported in that file.
+    files["Other.java"] = files["Other.java"].replace('"!"', "1 +")
+    run = post_run(cluster, spec, {"files": files, "main": "Main.java"})
+    assert run["verdict"] == "compile_error"
+    assert [d["file"] for d in run["diagnostics"]] == ["Other.java"], run["diagnostics"]
+
+
+def test_per_run_limits(cluster, spec):
+    t0 = time.monotonic()
+    run = post_run(cluster, spec, {"source": sleeper(20000), "limits": {"time_ms": 1500}})
+    assert run["verdict"] == "time_limit", run
+    assert "1500 ms" in run["error"]
+    assert time.monotonic() - t0 < 15
+    chatty = nonce() + ("public class Chatty {\n    public String run() {\n"
+                        "        for (int i = 0; i < 1000; i++) System.out.print(\"xxxxxxxxxx\");\n"
+                        "        return \"done\";\n    }\n}\n")
+    run = post_run(cluster, spec, {"source": chatty, "limits": {"output_bytes": 500}})
+    assert run["verdict"] == "output_limit", run
+    assert "500 bytes" in run["error"] and len(run["stdout"]) <= 500
+    assert post_run(cluster, spec, {"source": chatty})["verdict"] == "ok"
+    hog = nonce() + ("public class Hog {\n    public String run() {\n"
+                     "        java.util.List<byte[]> l = new java.util.ArrayList<>();\n"
+                     "        for (int i = 0; i < 100; i++) l.add(new byte[1 << 20]);\n"
+                     "        return \"kept \" + l.size();\n    }\n}\n")
+    run = post_run(cluster, spec, {"source": hog, "limits": {"memory_mb": 64}})
+    assert run["verdict"] == "memory_limit", run
+    assert "64 MiB" in run["error"]
+    assert post_run(cluster, spec, {"source": hog})["output"] == "kept 100"
 
 
 BAD_REQUESTS = [
@@ -370,18 +464,29 @@ BAD_REQUESTS = [
     (b'{"source": 5}', JSON, 400, "invalid_request"),
     (b'{"source": "class A {}", "wait": "yes"}', JSON, 400, "invalid_request"),
     (b'{"source": "class A {}", "stdin": 1}', JSON, 400, "invalid_request"),
+    (b'{"source": "class A {}", "args": ["a\\u0000b"]}', JSON, 400, "invalid_request"),
+    (b'{"source": "class A {}", "main": "A.java"}', JSON, 400, "invalid_request"),
+    (b'{"files": {"A.java": "class A {}"}, "main": "B.java"}', JSON, 400, "invalid_request"),
     (b'{"source": "class A {}", "args": ["a", 1]}', JSON, 400, "invalid_request"),
     (b'{"source": "class A {}", "limits": []}', JSON, 400, "invalid_request"),
     (b'{"source": "class A {}", "limits": {"time_ms": "1"}}', JSON, 400, "invalid_request"),
     (b'{"source": "a", "files": {"A.java": "b"}}', JSON, 400, "invalid_request"),
-    (b'{"files": {"dir/A.java": "b"}}', JSON, 400, "invalid_request"),
-    (b'{"files": {"A.txt": "b"}}', JSON, 400, "invalid_request"),
+    (b'{"files": {"A.java": 1}}', JSON, 400, "invalid_request"),
+    (b'{"files": {"dir/A.java": "b"}}', JSON, 400, "invalid_file_name"),
+    (b'{"files": {"../A.java": "b"}}', JSON, 400, "invalid_file_name"),
+    (b'{"files": {"A.txt": "b"}}', JSON, 400, "invalid_file_name"),
     (b'{"source": "class A {}", "colour": "red"}', JSON, 400, "unknown_field"),
     (b'{"source": "class A {}", "limits": {"cpu": 1}}', JSON, 400, "unknown_field"),
+    (b'{"source": "class A {}", "colour": "red"}', JSON, 400, "unknown_field"),
     (b'{}', JSON, 400, "missing_source"),
     (b'{"source": ""}', JSON, 400, "missing_source"),
     (b'{"files": {}}', JSON, 400, "missing_source"),
-    (b'{"files": {"A.java": "a", "B.java": "b"}}', JSON, 422, "multiple_files_unsupported"),
+    (b'{"files": {"A.java": "a", "B.java": "b", "C.java": "c", "D.java": "d", "E.java": "e"}}',
+     JSON, 422, "too_many_files"),
+    (b'{"source": "class A {}", "args": ["1", "2", "3", "4", "5", "6"]}', JSON, 422,
+     "too_many_args"),
+    (b'{"source": "class A {}", "limits": {"memory_mb": 63}}', JSON, 422,
+     "limit_out_of_range"),
     (b'{"source": "class A {}", "limits": {"time_ms": 0}}', JSON, 422, "limit_out_of_range"),
     (b'{"source": "class A {}", "limits": {"time_ms": %d}}' % (RUN_WALL_MS + 1), JSON, 422,
      "limit_out_of_range"),
@@ -870,15 +975,29 @@ def test_ftctl_submit_text_and_progress(cluster, tmp_path):
         f.write_text(sleeper(1000).replace("Sleepy", "S%d" % i))
         files.append(str(f))
     p = ftctl(cluster, "submit", "--progress", "--stdin", files[0], "--time-limit", "5000",
-              *files)
+              "--memory-limit", "128", *files)
     assert p.returncode == 0, p
     heads = [line for line in p.stdout.splitlines() if line.startswith("== ")]
     assert len(heads) == 2
     for h in heads:
         assert re.fullmatch(r"== .*S[01]\.java: ok \(worker \d+, \d+ ms\)", h), h
     assert p.stdout.count("\nslept\n") == 2
-    assert "note: the cluster accepted but did not apply: stdin limits" in p.stdout
+    assert "-- stdout --" not in p.stdout
     assert re.search(r"\[0/2 done, 2 waiting\] \d+\.\ds", p.stderr), p.stderr
+
+
+def test_ftctl_submit_stdin_args_and_streams(cluster, tmp_path):
+    prog = tmp_path / "Echo.java"
+    prog.write_text(nonce() + ECHO)
+    data = tmp_path / "in.txt"
+    data.write_text("hello\nworld\n")
+    p = ftctl(cluster, "submit", "--quiet", "--stdin", str(data), "-a", "x", "--arg", "y z",
+              str(prog))
+    assert p.returncode == 0, p
+    assert p.stdout.splitlines()[1:] == ["x,y z|HELLO,WORLD", "-- stdout --", "seen 2 lines",
+                                         "-- stderr --", "args=2"], p.stdout
+    bad = ftctl(cluster, "submit", "--memory-limit", "lots", str(prog))
+    assert bad.returncode == 64 and "--memory-limit" in bad.stderr, bad
 
 
 def test_ftctl_status_and_watch(cluster):
