@@ -107,6 +107,7 @@ static const struct setting config_settings[] = {
 	CFG_INT("limits", "max_stored_runs", limits.max_stored_runs, 1, 10000000),
 
 	CFG_OF(KIND_STRING, "logging", "level", log_level),
+	CFG_INT("logging", "rejected_per_second", log_rejected_per_second, 0, 1000000),
 
 	CFG_INT("sandbox", "enabled", sandbox.enabled, 0, 1),
 	CFG_OF(KIND_STRING, "sandbox", "bwrap", sandbox.bwrap),
@@ -904,6 +905,7 @@ static void set_defaults(struct ft_config *c)
 	c->limits.result_ttl_ms = 600000;
 	c->limits.max_stored_runs = 10000;
 	snprintf(c->log_level, sizeof(c->log_level), "info");
+	c->log_rejected_per_second = 10;
 
 	snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/ftcluster");
 	snprintf(c->log_dir, sizeof(c->log_dir), "/var/log/ftcluster");

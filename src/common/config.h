@@ -96,6 +96,7 @@ struct ft_config {
 	char java[FT_PATH_MAX];      /* java binary */
 	char lib_dir[FT_PATH_MAX];   /* where ftcluster.jar lives */
 	char log_level[16];          /* error, warning, notice, info, debug */
+	int log_rejected_per_second; /* rejected datagrams logged one by one */
 
 	size_t n_nodes;
 	struct ft_node_conf nodes[FT_MAX_NODES];

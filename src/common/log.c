@@ -299,8 +299,51 @@ void ft_hb_received(int src, const char *contents, int64_t node_time_ms)
 	file_line(&L.verbose, msg);
 }
 
+static struct {
+	int per_second;
+	int64_t window_ms; /* start of the current second */
+	int logged;        /* in it */
+	uint64_t suppressed;
+} R = { .per_second = 10 };
+
+void ft_log_set_rejected_rate(int per_second)
+{
+	R.per_second = per_second < 0 ? 0 : per_second;
+}
+
+void ft_hb_rejected_flush(void)
+{
+	int64_t now = ft_now_ms();
+	if (now - R.window_ms < 1000)
+		return;
+	if (R.suppressed) {
+		char msg[256];
+		snprintf(msg, sizeof(msg),
+			 "%d: %llu more rejected gossip datagram(s) not logged one by one "
+			 "(logging.rejected_per_second is %d)",
+			 L.self_id, (unsigned long long)R.suppressed, R.per_second);
+		file_line(&L.verbose, msg);
+		if (L.journal)
+			sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", LOG_WARNING,
+					"MESSAGE_ID=" MID_REJECTED, "FT_NODE=%d", L.self_id,
+					"FT_EVENT=rejected", "FT_SUPPRESSED=%llu",
+					(unsigned long long)R.suppressed, NULL);
+		else
+			to_stderr(LOG_WARNING, msg);
+	}
+	R.window_ms = now;
+	R.logged = 0;
+	R.suppressed = 0;
+}
+
 void ft_hb_rejected(const char *from, const char *why, int64_t node_time_ms)
 {
+	ft_hb_rejected_flush();
+	if (R.logged >= R.per_second) {
+		R.suppressed++;
+		return;
+	}
+	R.logged++;
 	char msg[512];
 	snprintf(msg, sizeof(msg), "%d: rejected gossip datagram from %s at node time %lld: %s",
 		 L.self_id, from, (long long)node_time_ms, why);

@@ -49,7 +49,13 @@ void ft_hb_cleanup(int peer);
 void ft_hb_switch(const char *old_state, const char *new_state);
 /* Verbose log: one received datagram, already rendered. */
 void ft_hb_received(int src, const char *contents, int64_t node_time_ms);
+/* Rejected datagrams are logged one by one up to a rate (per second; a
+ * flood must not flood the logs, the metrics count them all), then counted
+ * and summed up in one line once the second is over (at the next
+ * rejection or ft_hb_rejected_flush, which the gossip tick calls). */
 void ft_hb_rejected(const char *from, const char *why, int64_t node_time_ms);
+void ft_hb_rejected_flush(void);
+void ft_log_set_rejected_rate(int per_second);
 
 /* Paths of the heartbeat log files ("" when files are off). */
 const char *ft_log_summary_path(void);

@@ -68,6 +68,7 @@ int ft_config_reload(struct ft_config *cur, char *note, size_t notelen)
 		"limits.cache_*, max_frame_bytes, run_wall_ms, max_output_bytes");
 	cur->limits = next->limits;
 	memcpy(cur->log_level, next->log_level, sizeof(cur->log_level));
+	cur->log_rejected_per_second = next->log_rejected_per_second;
 	free(next);
 	return 0;
 }
@@ -85,6 +86,7 @@ int ft_reload_on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, v
 	else
 		ft_log_notice("reloaded %s", cfg->path);
 	ft_log_set_level(ft_log_level_from_name(cfg->log_level));
+	ft_log_set_rejected_rate(cfg->log_rejected_per_second);
 	ft_sd_ready();
 	return 0;
 }

@@ -13,6 +13,10 @@
 #include "common/util.h"
 
 #define MAX_MEMBERS FT_MAX_NODES
+/* While connected, a cheap read every so often proves that the client
+ * library's threads still deliver (the watchdog asks); bounds in ms. */
+#define PROBE_MIN_MS 500
+#define PROBE_MAX_MS 5000
 
 enum zev_kind {
 	ZEV_SESSION,	 /* state in .state */
@@ -22,6 +26,7 @@ enum zev_kind {
 	ZEV_REGISTERED,	 /* our member znode create: rc */
 	ZEV_LEADER_MADE, /* our leader znode create: rc */
 	ZEV_STALE_GONE,	 /* stale member znode of ours deleted: rc */
+	ZEV_PROBE,	 /* a liveness probe completed: rc */
 };
 
 struct zev {
@@ -63,6 +68,9 @@ struct ft_election {
 	size_t n_members;
 	int members[MAX_MEMBERS];
 	int64_t last_activity_ms;
+	sd_event_source *probe_timer;
+	bool probe_pending;
+	int64_t probe_sent_ms;
 
 	char root[128], nodes_path[192], leader_path[192], self_path[256];
 };
@@ -169,6 +177,12 @@ static void stale_deleted_done(int rc, const void *data)
 {
 	const struct zctx *c = data;
 	push(c->e, zev_new(ZEV_STALE_GONE, c->gen, rc));
+}
+
+static void probe_done(int rc, const struct Stat *st, const void *data)
+{
+	const struct zctx *c = data;
+	push(c->e, zev_new(ZEV_PROBE, c->gen, rc));
 }
 
 static void path_done(int rc, const char *value, const void *data)
@@ -382,6 +396,9 @@ static void handle(struct ft_election *e, struct zev *z)
 		if (e->connected && !e->registered)
 			do_register(e);
 		return;
+	case ZEV_PROBE:
+		e->probe_pending = false;
+		return;
 	case ZEV_LEADER_MADE:
 		e->creating_leader = false;
 		if (z->rc == ZOK)
@@ -416,6 +433,24 @@ static int wake_cb(sd_event_source *s, int fd, uint32_t revents, void *ud)
 static struct zctx **ctxs;
 static size_t n_ctxs;
 
+static int probe_ms(const struct ft_election *e)
+{
+	int ms = e->cfg->zk_session_timeout_ms / 4;
+	return ms < PROBE_MIN_MS ? PROBE_MIN_MS : ms > PROBE_MAX_MS ? PROBE_MAX_MS : ms;
+}
+
+static int probe_cb(sd_event_source *s, uint64_t usec, void *ud)
+{
+	struct ft_election *e = ud;
+	if (e->zh && e->connected && !e->probe_pending &&
+	    zoo_aexists(e->zh, e->root, 0, probe_done, cur_ctx(e)) == ZOK) {
+		e->probe_pending = true;
+		e->probe_sent_ms = ft_now_ms();
+	}
+	sd_event_source_set_time(s, usec + (uint64_t)probe_ms(e) * 1000);
+	return 0;
+}
+
 static struct zctx *cur_ctx(struct ft_election *e)
 {
 	for (size_t i = n_ctxs; i-- > 0;)
@@ -429,6 +464,7 @@ static struct zctx *cur_ctx(struct ft_election *e)
 static void open_session(struct ft_election *e)
 {
 	e->gen++;
+	e->probe_pending = false; /* its answer would be of the old handle */
 	e->zh = zookeeper_init(e->cfg->zk_connect, global_watcher, e->cfg->zk_session_timeout_ms,
 			       NULL, cur_ctx(e), 0);
 	if (!e->zh)
@@ -460,6 +496,13 @@ struct ft_election *ft_election_new(sd_event *ev, const struct ft_config *cfg, i
 		return NULL;
 	}
 	zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
+	if (sd_event_add_time_relative(ev, &e->probe_timer, CLOCK_MONOTONIC,
+				       (uint64_t)probe_ms(e) * 1000, 100000, probe_cb, e) < 0 ||
+	    sd_event_source_set_enabled(e->probe_timer, SD_EVENT_ON) < 0) {
+		ft_log_err("election: cannot arm the liveness probe");
+		ft_election_free(e);
+		return NULL;
+	}
 	open_session(e);
 	if (!e->zh) {
 		ft_election_free(e);
@@ -476,6 +519,7 @@ void ft_election_free(struct ft_election *e)
 		zookeeper_close(e->zh); /* joins the client threads: no callback after this */
 	sd_event_source_disable_unref(e->wake_src);
 	sd_event_source_disable_unref(e->settle);
+	sd_event_source_disable_unref(e->probe_timer);
 	if (e->wake_fd >= 0)
 		close(e->wake_fd);
 	for (struct zev *z = e->head; z;) {
@@ -532,4 +576,20 @@ size_t ft_election_members(const struct ft_election *e, int *out, size_t cap)
 int64_t ft_election_last_activity_ms(const struct ft_election *e)
 {
 	return e->last_activity_ms;
+}
+
+bool ft_election_responsive(const struct ft_election *e)
+{
+	/* Disconnected (an outage, a partition) is the election's business,
+	 * not a hang: the client thread is then busy reconnecting. */
+	if (!e->zh || !e->connected || !e->probe_pending)
+		return true;
+	/* Connected and a probe unanswered for longer than the session could
+	 * live: the library's threads are stuck. */
+	int64_t age = ft_now_ms() - e->probe_sent_ms;
+	if (age < (int64_t)e->cfg->zk_session_timeout_ms + 2 * probe_ms(e))
+		return true;
+	ft_log_warn("watchdog: the ZooKeeper client has not answered a read for %lld ms",
+		    (long long)age);
+	return false;
 }

@@ -44,7 +44,12 @@ uint64_t ft_election_epoch(const struct ft_election *e);
 bool ft_election_is_leader(const struct ft_election *e);
 /* IDs registered in ZooKeeper (live sessions), ascending. */
 size_t ft_election_members(const struct ft_election *e, int *out, size_t cap);
-/* Monotonic ms of the last event drained from the client thread (watchdog). */
+/* Monotonic ms of the last event drained from the client thread. */
 int64_t ft_election_last_activity_ms(const struct ft_election *e);
+/* For the watchdog: false when, while connected, the client library has
+ * not answered a periodic read (every session timeout / 4, within 0.5 to
+ * 5 s) for longer than the session timeout plus two periods, i.e. its
+ * threads are stuck.  Disconnected counts as responsive. */
+bool ft_election_responsive(const struct ft_election *e);
 
 #endif

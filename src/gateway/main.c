@@ -251,6 +251,9 @@ static void on_result(const struct ft_frame *f)
 	const char *verdict = ft_meta_str(f, "verdict", "internal_error");
 	unsigned status = status_for(verdict);
 	const char *blob = (const char *)f->blob;
+	/* Attempts under earlier leaders count too (see FT_FRAME_STARTED). */
+	if (f->meta && ft_meta_int(f, "attempts", 0) < p->attempts)
+		json_object_object_add(f->meta, "attempts", json_object_new_int(p->attempts));
 	if (strcmp(verdict, "ok") == 0 || strcmp(verdict, "compile_error") == 0) {
 		struct ft_buf k = { 0 };
 		cache_key(&k, p->body, p->len, p->job);
@@ -304,7 +307,11 @@ static void link_frame(struct ft_conn *c, const struct ft_frame *f, void *ud)
 		struct ft_pending_req *p = ft_pending_find(&G.pending, ft_meta_u64(f, "req", 0));
 		if (G.link_ready && p) {
 			p->worker = (int)ft_meta_int(f, "worker", -1);
-			p->attempts = (int)ft_meta_int(f, "attempt", p->attempts);
+			/* A new leader that found it running on a worker never
+			 * assigned it: the count so far is the gateway's. */
+			int attempt = (int)ft_meta_int(f, "attempt", 0);
+			if (attempt > p->attempts)
+				p->attempts = attempt;
 		}
 		break;
 	}
@@ -774,10 +781,11 @@ static double pending_count(void *ud)
 	return (double)G.pending.count;
 }
 
+/* Gossip ticks on the loop, and the ZooKeeper client's threads answer. */
 static bool healthy(void *ud)
 {
-	int64_t age = ft_now_ms() - ft_gossip_stats(G.gossip)->last_tick_ms;
-	return age < 10 * G.cfg.gossip.interval_ms + 1000;
+	return ft_gossip_ticking(G.gossip, G.cfg.gossip.interval_ms) &&
+	       ft_election_responsive(G.election);
 }
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
@@ -795,6 +803,7 @@ static int run(void)
 	if (ft_log_open("ftgw", FT_GATEWAY_ID, dir, G.cfg.limits.log_file_max_bytes) < 0)
 		return EXIT_SETUP;
 	ft_log_set_level(ft_log_level_from_name(G.cfg.log_level));
+	ft_log_set_rejected_rate(G.cfg.log_rejected_per_second);
 	sigset_t ss;
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGTERM);

@@ -168,6 +168,7 @@ static int tick_cb(sd_event_source *s, uint64_t usec, void *ud)
 	int64_t now = ft_now_ms();
 	int64_t gap = now - g->stats.last_tick_ms;
 	g->stats.last_tick_ms = now;
+	ft_hb_rejected_flush();
 	/* Read what arrived since the last look before judging anyone: after a
 	 * stall the timer and the socket are ready together, in either order. */
 	drain(g);
@@ -384,4 +385,13 @@ const struct ft_membership *ft_gossip_table(const struct ft_gossip *g)
 const struct ft_gossip_stats *ft_gossip_stats(const struct ft_gossip *g)
 {
 	return &g->stats;
+}
+
+bool ft_gossip_ticking(const struct ft_gossip *g, int interval_ms)
+{
+	int64_t age = ft_now_ms() - g->stats.last_tick_ms;
+	if (age < 10 * (int64_t)interval_ms + 1000)
+		return true;
+	ft_log_warn("watchdog: the gossip timer last fired %lld ms ago", (long long)age);
+	return false;
 }

@@ -39,5 +39,8 @@ void ft_gossip_free(struct ft_gossip *g);
 
 const struct ft_membership *ft_gossip_table(const struct ft_gossip *g);
 const struct ft_gossip_stats *ft_gossip_stats(const struct ft_gossip *g);
+/* For the watchdog: the gossip timer (on the daemon's loop) fired within
+ * ten intervals plus a second; logs a warning when it did not. */
+bool ft_gossip_ticking(const struct ft_gossip *g, int interval_ms);
 
 #endif

@@ -19,6 +19,10 @@
 #include "node/node.h"
 
 #define RECONNECT_MS 300
+/* Requests whose answer the gateway confirmed, remembered so that a late
+ * second result for one (a worker that was paused past its reassignment)
+ * is released quietly instead of being taken for news. */
+#define DELIVERED_RING 4096
 
 enum req_state { REQ_WAITING, REQ_QUEUED, REQ_ASSIGNED, REQ_DONE };
 
@@ -59,6 +63,8 @@ struct ft_leader {
 	size_t n_reqs;
 	bool collecting;
 	sd_event_source *collect_timer;
+	uint64_t delivered[DELIVERED_RING];
+	size_t delivered_next;
 };
 
 static void dispatch(struct ft_leader *l);
@@ -171,10 +177,25 @@ static void send_simple(struct ft_conn *c, int type, uint64_t req)
 
 /* ---- worker links ---- */
 
+static bool was_delivered(const struct ft_leader *l, uint64_t id)
+{
+	for (size_t i = 0; i < DELIVERED_RING; i++)
+		if (l->delivered[i] == id)
+			return id != 0;
+	return false;
+}
+
 static void on_worker_result(struct ft_leader *l, struct wlink *k, const struct ft_frame *f)
 {
 	uint64_t id = ft_meta_u64(f, "req", 0);
 	struct req *r = find_req(l, id);
+	if (!r && was_delivered(l, id)) {
+		ft_log_request(LOG_INFO, id, "late",
+			       "request %llu: late result from worker %d released (already answered)",
+			       (unsigned long long)id, k->id);
+		send_simple(k->c, FT_FRAME_RELEASE, id);
+		return;
+	}
 	if (r && r->state == REQ_DONE) {
 		/* A second answer (a rerun, or a late one): the first one won. */
 		if (r->from_worker != k->id)
@@ -209,6 +230,8 @@ static void on_inventory(struct ft_leader *l, struct wlink *k, const struct ft_f
 		for (size_t i = 0; i < n; i++) {
 			uint64_t id = json_object_get_uint64(json_object_array_get_idx(running, i));
 			struct req *r = find_req(l, id);
+			if (!r && was_delivered(l, id))
+				continue; /* its late result will be released */
 			if (!r) {
 				r = new_req(l, id);
 				r->state = REQ_WAITING;
@@ -233,6 +256,8 @@ static void on_inventory(struct ft_leader *l, struct wlink *k, const struct ft_f
 		for (size_t i = 0; i < n; i++) {
 			uint64_t id = json_object_get_uint64(json_object_array_get_idx(done, i));
 			struct req *r = find_req(l, id);
+			if (!r && was_delivered(l, id))
+				continue; /* its RESULT, which follows, is released */
 			if (!r)
 				r = new_req(l, id);
 			else if (r->state == REQ_DONE || r->state == REQ_ASSIGNED)
@@ -508,6 +533,8 @@ static void on_ack(struct ft_leader *l, const struct ft_frame *f)
 	struct wlink *k = link_by_id(l, r->from_worker);
 	if (k && ft_conn_is_open(k->c))
 		send_simple(k->c, FT_FRAME_RELEASE, id);
+	l->delivered[l->delivered_next] = id;
+	l->delivered_next = (l->delivered_next + 1) % DELIVERED_RING;
 	drop_req(l, r);
 }
 

@@ -262,13 +262,14 @@ static double m_leader_requests(void *ud)
 
 /* ---- health for the watchdog ---- */
 
+/* The loop runs (this is called from it), gossip ticks on it, and the
+ * ZooKeeper client's threads answer; the runner's children are watched by
+ * the loop itself. */
 static bool healthy(void *ud)
 {
 	struct ft_node *n = ud;
-	int64_t now = ft_now_ms();
-	int64_t gossip_age = now - ft_gossip_stats(n->gossip)->last_tick_ms;
-	/* The gossip timer runs on this loop; if it stalls, the loop is wedged. */
-	return gossip_age < 10 * n->cfg.gossip.interval_ms + 1000;
+	return ft_gossip_ticking(n->gossip, n->cfg.gossip.interval_ms) &&
+	       ft_election_responsive(n->election);
 }
 
 static int drain_cb(sd_event_source *s, uint64_t usec, void *ud)
@@ -310,6 +311,7 @@ static int run(struct ft_node *n)
 	if (ft_log_open("ftnode", n->self->id, dir, n->cfg.limits.log_file_max_bytes) < 0)
 		return EXIT_SETUP;
 	ft_log_set_level(ft_log_level_from_name(n->cfg.log_level));
+	ft_log_set_rejected_rate(n->cfg.log_rejected_per_second);
 	sigset_t ss;
 	sigemptyset(&ss);
 	sigaddset(&ss, SIGTERM);

@@ -1,8 +1,10 @@
 // The dashboard (GET / on ftgw) in headless Chromium: a real cluster (3 nodes
 // + gateway + ZooKeeper, started by launch_cluster.py with the integration
-// harness), the page shows every member alive; a worker is killed with
+// harness), the page shows every member alive; a slow run is submitted and
+// the page shows it in flight on its worker; that worker is killed with
 // SIGKILL and the page must show it failed, in the members table and on the
-// timeline.  A screenshot is saved as a test artefact.
+// timeline, and the run in flight on another worker.  Screenshots are saved
+// as test artefacts.
 //
 //   cd tests/browser && npm ci && node --test
 //
@@ -110,8 +112,6 @@ test("dashboard shows a killed worker as failed", { skip, timeout: 300000 }, asy
     const info = await launcher.next(180000, "cluster");
     assert.ok(info.gateway, `launcher failed: ${JSON.stringify(info)}`);
     const origin = new URL(info.gateway).origin;
-    // A worker: any node but the leader.
-    const victim = info.nodes.find((n) => n !== info.leader);
 
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -144,6 +144,30 @@ test("dashboard shows a killed worker as failed", { skip, timeout: 300000 }, asy
     );
     const leaderRow = page.locator(`tr[data-node="${info.leader}"]`);
     assert.match(await leaderRow.innerText(), /LEADER/);
+    // A slow run, and the worker it runs on: the victim.
+    const slow = `// ${Date.now()} ${Math.random()}\npublic class Slow {\n` +
+      `  public String run() throws Exception { Thread.sleep(6000); return "slow"; }\n}\n`;
+    const posted = await fetch(info.gateway + "/v1/runs", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ source: slow, wait: false }),
+    });
+    assert.equal(posted.status, 202);
+    const runId = (await posted.json()).id;
+    const runNow = async () => (await fetch(`${info.gateway}/v1/runs/${runId}`)).json();
+    let run = await runNow();
+    for (let i = 0; i < 100 && run.status !== "running"; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      run = await runNow();
+    }
+    assert.equal(run.status, "running", JSON.stringify(run));
+    const victim = run.worker;
+    assert.notEqual(victim, info.leader, "the leader works only when no other node can");
+    await page.waitForFunction(
+      (w) => document.querySelector(`[data-inflight="${w}"]`)?.textContent === "1",
+      victim,
+      { timeout: 10000 },
+    );
     // Heartbeat ages are shown as seconds.
     assert.match(await page.locator(`[data-age="${victim}"]`).innerText(), /^\d+(\.\d)? s$/);
     await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-alive.png"), fullPage: true });
@@ -159,8 +183,22 @@ test("dashboard shows a killed worker as failed", { skip, timeout: 300000 }, asy
     await event.first().waitFor({ timeout: 10000 });
     assert.match(await event.first().innerText(), new RegExp(`node ${victim} failed`));
     assert.equal(await page.locator("#c-failed").innerText(), "1");
+    // The leader gave the run to another worker, and the page shows it there.
+    await page.waitForFunction(
+      (dead) => [...document.querySelectorAll("[data-inflight]")].some(
+        (td) => td.getAttribute("data-inflight") !== String(dead) && td.textContent === "1"),
+      victim,
+      { timeout: 20000 },
+    );
     await page.screenshot({ path: path.join(ARTIFACTS, "dashboard-failed.png"), fullPage: true });
     shot = true;
+    for (let i = 0; i < 300 && run.status !== "done"; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      run = await runNow();
+    }
+    assert.equal(run.verdict, "ok", JSON.stringify(run));
+    assert.equal(run.output, "slow");
+    assert.ok(run.attempts >= 2 && run.worker !== victim, JSON.stringify(run));
 
     assert.deepEqual(foreign, [], "the page loaded something from elsewhere");
     assert.deepEqual(errors, [], "errors in the page");

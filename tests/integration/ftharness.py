@@ -809,6 +809,7 @@ class Cluster:
                  gossip: Optional[Dict[str, int]] = None,
                  limits: Optional[Dict[str, int]] = None,
                  session_timeout_ms: int = 2000, env: Optional[Dict[str, str]] = None,
+                 logging: Optional[Dict[str, Any]] = None,
                  hosts: Optional[Dict[int, str]] = None,
                  netns: Optional[Dict[int, str]] = None):
         self.dir = Path(tmp_dir)
@@ -820,6 +821,7 @@ class Cluster:
         self.limits = dict(DEFAULT_LIMITS, **(limits or {}))
         self.session_timeout_ms = session_timeout_ms
         self.env = dict(env or {})
+        self.logging = dict(logging or {})
         self.state_dir = self.dir / "state"
         self.log_dir = self.dir / "logs"
         self.out_dir = self.dir / "out"
@@ -871,6 +873,9 @@ class Cluster:
         lines += ["  %s: %s" % kv for kv in self.gossip.items()]
         lines += ["", "limits:"]
         lines += ["  %s: %s" % kv for kv in self.limits.items()]
+        if self.logging:
+            lines += ["", "logging:"]
+            lines += ["  %s: %s" % kv for kv in self.logging.items()]
         lines += [
             "",
             "paths:",

@@ -7,7 +7,9 @@
   * a ZooKeeper outage during traffic;
   * fail fast: a request sent the moment the leader is SIGKILLed;
   * Idempotency-Key;
-  * a late answer from a paused worker after its request was reassigned.
+  * a late answer from a paused worker after its request was reassigned;
+  * a JSON API run (several files, stdin, args) through the loss of its
+    worker and then of the leader.
 
 Request IDs are read from the X-Request-Id response header and matched with
 the daemons' stderr lines ("running request N", "request N assigned to
@@ -18,6 +20,7 @@ worker W (attempt A)", "request N answered: ...").  Numbers worth a look
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import os
 import random
 import re
@@ -635,6 +638,75 @@ def test_late_answer_from_paused_worker_is_not_a_second_answer(new_cluster):
     r2 = c.post(src2)
     assert (r2.status, r2.body) == (200, expect2)
     late_lines = [l for l in c.output(lead, since=mark[lead]).splitlines() if str(rid) in l]
+    # The leader tells the late result for what it is, and answers once.
+    lead_out = c.output(lead, since=0)
+    assert len(re.findall(r"request %d answered by worker" % rid, lead_out)) == 1, late_lines
+    assert re.search(r"request %d: late result from worker %d released" % (rid, victim),
+                     lead_out), late_lines
     say("late answer: request %d answered %.1fs after its worker %d was paused (rerun on "
         "node %d); after SIGCONT the leader logged: %s"
         % (rid, answered_after, victim, other, late_lines or "nothing about it"))
+
+
+# ===================================== a JSON API run through two failures
+
+
+def test_json_run_survives_worker_then_leader_loss(new_cluster):
+    """What travels with a JSON API run (its files, stdin, args, captured
+    output) survives a reassignment and a new leader, and it runs once per
+    attempt only."""
+    c = new_cluster(nodes=4, limits=LIMITS)
+    c.wait_leader(timeout=30)
+    ftharness.wait_until(lambda: set(c.member_roles()) == {0, 1, 2, 3, 4}, timeout=30,
+                         what="every member listed")
+    tag = uuid.uuid4().hex[:8]
+    files = {
+        "Main.java": "// %s\nimport java.io.*;\npublic class Main {\n"
+                     "    public String run(String[] args) throws Exception {\n"
+                     "        String in = new BufferedReader(new InputStreamReader(System.in))"
+                     ".readLine();\n"
+                     "        System.out.println(\"working on \" + in);\n"
+                     "        Thread.sleep(5000);\n"
+                     "        return Helper.join(args) + \"/\" + in;\n    }\n}\n" % tag,
+        "Helper.java": "class Helper {\n    static String join(String[] a) {"
+                       " return String.join(\"+\", a); }\n}\n",
+    }
+    body = json.dumps({"files": files, "main": "Main.java", "stdin": "line %s\n" % tag,
+                       "args": ["a", "b"], "wait": False}).encode()
+
+    def get(run_id: str) -> Dict:
+        r = c.request("GET", "/v1/runs/" + run_id)
+        assert r.status == 200, r.body
+        return json.loads(r.body)
+
+    r = c.request("POST", "/v1/runs", body, {"Content-Type": "application/json"})
+    assert r.status == 202, r.body
+    run_id = json.loads(r.body)["id"]
+    leader = c.wait_leader(timeout=5)["leader"]
+
+    def running_on(exclude):
+        run = get(run_id)
+        return run if run["status"] == "running" and run["worker"] not in exclude else None
+
+    first = ftharness.wait_until(lambda: running_on(set()), timeout=30, what="the run to start")
+    w1 = first["worker"]
+    assert w1 != leader, first
+    c.kill(w1, signal.SIGKILL)
+    second = ftharness.wait_until(lambda: running_on({w1}), timeout=30,
+                                  what="the run to be reassigned")
+    w2 = second["worker"]
+    assert second["attempts"] >= 2, second
+    say("JSON run %s: worker %d killed, reassigned to %d (attempt %d)"
+        % (run_id, w1, w2, second["attempts"]))
+    if w2 != leader:
+        c.kill(leader, signal.SIGKILL)
+    done = ftharness.wait_until(lambda: (lambda x: x if x["status"] == "done" else None)(
+        get(run_id)), timeout=90, what="the run to finish")
+    assert done["verdict"] == "ok", done
+    assert done["output"] == "a+b/line %s" % tag, done
+    assert done["stdout"] == "working on line %s\n" % tag, done
+    assert done["worker"] == w2 and done["attempts"] == second["attempts"], done
+    rid = done["request_id"]
+    runs = count_by_id(c.grep(RUN_RE, c.nodes))
+    assert runs[rid] == second["attempts"], "request %d ran %d times" % (rid, runs[rid])
+    assert_no_crash(c)

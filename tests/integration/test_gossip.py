@@ -279,7 +279,10 @@ def wait_used(c: ftharness.Cluster, leader: int, worker: int, tag: str,
 
 @pytest.fixture
 def cluster7(new_cluster):
-    c = new_cluster(nodes=NODES, gossip=GOSSIP, limits=LIMITS)
+    # Every rejected datagram logged one by one (the rate limit has a test
+    # of its own).
+    c = new_cluster(nodes=NODES, gossip=GOSSIP, limits=LIMITS,
+                    logging={"rejected_per_second": 1000000})
     wait_full_membership(c)
     return c
 
@@ -579,6 +582,46 @@ def test_malformed_and_spoofed_datagrams_are_rejected(cluster7):
     assert incarnations(c) == incs
     assert set(c.member_roles()) == set(member_ids(c))
     assert not all_failure_lines(c), all_failure_lines(c)
+
+
+def test_a_flood_of_bad_datagrams_is_logged_at_a_bounded_rate(new_cluster):
+    """Rejected datagrams are logged one by one up to logging.rejected_per_second;
+    the rest are counted in one line per second, and the metric counts all."""
+    rate = 5
+    c = new_cluster(nodes=2, gossip=GOSSIP, logging={"rejected_per_second": rate})
+    c.wait_leader(timeout=30)
+    verb = Tail(c.heartbeat_dir(1) / "verbose.log")
+    host, port = c.nodes[1].gossip.rsplit(":", 1)
+    total = 400
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.bind(("127.0.0.1", 0))
+        t0 = time.monotonic()
+        for i in range(total):
+            sock.sendto(b"GARBAGE %d" % i, (host, int(port)))
+            time.sleep(0.003)  # paced: the kernel must not drop any
+        elapsed = time.monotonic() - t0
+    finally:
+        sock.close()
+    one_re = re.compile(r"^1: rejected gossip datagram from 127.0.0.1:\d+ at node time \d+: ",
+                        re.M)
+    sum_re = re.compile(r"^1: (\d+) more rejected gossip datagram\(s\) not logged one by one "
+                        r"\(logging.rejected_per_second is %d\)$" % rate, re.M)
+
+    def accounted():
+        text = verb.read()
+        n = len(one_re.findall(text)) + sum(int(x) for x in sum_re.findall(text))
+        return text if n >= total else None
+
+    text = ftharness.wait_until(accounted, timeout=10, what="every datagram accounted for")
+    one, summed = len(one_re.findall(text)), sum(int(x) for x in sum_re.findall(text))
+    assert one + summed == total, (one, summed)
+    # At most `rate` per started second of the flood, and the summary lines.
+    assert one <= rate * (int(elapsed) + 2), (one, elapsed)
+    assert summed > 0 and len(sum_re.findall(text)) <= int(elapsed) + 2
+    metrics = ftharness.http_get_url("http://%s/metrics" % c.nodes[1].http).body
+    m = re.search(r'^ftcluster_gossip_messages_total\{kind="rejected"\} (\d+)', metrics, re.M)
+    assert m and int(m.group(1)) >= total, metrics[-500:]
 
 
 # ---------------------------------------------------------------- netns

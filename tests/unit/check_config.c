@@ -103,7 +103,7 @@ START_TEST(test_sample_file)
 	ck_assert_uint_eq(cfg.n_nodes, 7);
 	for (size_t i = 0; i < cfg.n_nodes; i++) {
 		ck_assert_int_eq(cfg.nodes[i].id, (int)i + 1);
-		ck_assert_int_eq(cfg.nodes[i].line, 64 + (int)i);
+		ck_assert_int_eq(cfg.nodes[i].line, 65 + (int)i);
 	}
 	n = ft_config_node(&cfg, 3);
 	ck_assert_ptr_nonnull(n);
