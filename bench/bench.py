@@ -1196,7 +1196,9 @@ def main(argv: List[str]) -> int:
         t0 = time.monotonic()
         zk = ftharness.ZkServer(work / "zookeeper").start()
         gossip = gossip_from_shipped_config()
-        limits = {"max_output_bytes": a.max_output_bytes}
+        # A result frame holds the answer, stdout and stderr (ftcluster.yaml(5)).
+        limits = {"max_output_bytes": a.max_output_bytes,
+                  "max_frame_bytes": max(4 * MIB, 3 * a.max_output_bytes + MIB)}
         cluster = ftharness.Cluster(work / "cluster", zk.connect, nodes=a.nodes, gossip=gossip,
                                     limits=limits, name="bench%s" % NONCE)
         cluster.start(leader_timeout=60)

@@ -714,16 +714,48 @@ static size_t setting_index(const char *section, const char *key)
 	abort(); /* a typo in this file, not in the configuration */
 }
 
-/* Where to point for a rule between two gossip settings: at the first one if
- * the file sets it, else at the second (a default cannot be edited). */
-static yaml_mark_t gossip_mark(const struct loader *ld, const char *first, const char *second)
+/* Where to point for a rule between two settings of a section: at the
+ * first one if the file sets it, else at the second (a default cannot be
+ * edited). */
+static yaml_mark_t rule_mark(const struct loader *ld, const char *section, const char *first,
+			     const char *second)
 {
-	size_t a = setting_index("gossip", first), b = setting_index("gossip", second);
+	size_t a = setting_index(section, first), b = setting_index(section, second);
 	yaml_mark_t none = { 0, 0, 0 };
 
 	if (ld->given[a])
 		return ld->where[a];
 	return ld->given[b] ? ld->where[b] : none;
+}
+
+static yaml_mark_t gossip_mark(const struct loader *ld, const char *first, const char *second)
+{
+	return rule_mark(ld, "gossip", first, second);
+}
+
+/* Room in a frame beyond its payload: the JSON meta (IDs, verdict, the
+ * job object's names and arguments). */
+#define FRAME_META_ROOM 65536
+
+static int check_frames(struct loader *ld)
+{
+	const struct ft_limits *l = &ld->cfg->limits;
+	unsigned long long frame = l->max_frame_bytes;
+	/* A source (or a JSON API run: its files, stdin and arguments all
+	 * came in one body) travels in one frame... */
+	if (frame < (unsigned long long)l->max_body_bytes + FRAME_META_ROOM)
+		return fail(ld, rule_mark(ld, "limits", "max_frame_bytes", "max_body_bytes"),
+			    "limits.max_frame_bytes (%llu) must be at least limits.max_body_bytes "
+			    "(%zu) + %d, so that every accepted request can be forwarded",
+			    frame, l->max_body_bytes, FRAME_META_ROOM);
+	/* ...and so does a result: the answer, stdout and stderr. */
+	if (frame < 3ULL * l->max_output_bytes + FRAME_META_ROOM)
+		return fail(ld, rule_mark(ld, "limits", "max_frame_bytes", "max_output_bytes"),
+			    "limits.max_frame_bytes (%llu) must be at least 3 * "
+			    "limits.max_output_bytes (%zu) + %d, so that every result (answer, "
+			    "stdout, stderr) can be sent back",
+			    frame, l->max_output_bytes, FRAME_META_ROOM);
+	return 0;
 }
 
 static int check_logging(struct loader *ld)
@@ -998,6 +1030,8 @@ static int load(struct loader *ld)
 		rc = check_endpoints(ld);
 	if (rc == 0)
 		rc = check_gossip(ld);
+	if (rc == 0)
+		rc = check_frames(ld);
 	if (rc == 0)
 		rc = check_logging(ld);
 	if (rc == 0)

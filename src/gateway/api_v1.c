@@ -697,7 +697,20 @@ static void post_run(struct ft_http_req *r)
 		ft_buf_append(&blob, q.src, q.len);
 	ft_jobspec_free(&q.spec);
 	json_object_put(root);
-	const char *job_text = json_object_to_json_string_ext(job, JSON_C_TO_STRING_PLAIN);
+	const char *job_text = json_object_to_json_string_ext(
+		job, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	/* The configuration leaves a body's worth of room in a frame (plus
+	 * 64 KiB); this only guards against a re-encoding that grew. */
+	size_t max_frame = gw_config()->limits.max_frame_bytes;
+	if (blob.len + strlen(job_text) + 4096 > max_frame) {
+		api_error(r, 413, "body_too_large",
+			  "This run is too large to forward (%zu bytes of sources and %zu of "
+			  "options; limits.max_frame_bytes is %zu)",
+			  blob.len, strlen(job_text), max_frame);
+		json_object_put(job);
+		ft_buf_free(&blob);
+		return;
+	}
 	uint64_t hash = fnv1a(blob.data ? blob.data : "", blob.len) ^
 			(fnv1a(job_text, strlen(job_text)) * 31);
 

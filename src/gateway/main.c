@@ -482,7 +482,9 @@ enum gw_submit_status gw_submit(const char *src, size_t len, struct json_object 
 		return GW_ANSWERED;
 	}
 	const char *job_text =
-		job ? json_object_to_json_string_ext(job, JSON_C_TO_STRING_PLAIN) : NULL;
+		job ? json_object_to_json_string_ext(
+			      job, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+		    : NULL;
 	struct ft_buf k = { 0 };
 	cache_key(&k, src, len, job_text);
 	bool hit = kept_answer(G.cache, k.data, k.len, &kept);

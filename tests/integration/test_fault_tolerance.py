@@ -689,8 +689,11 @@ def test_json_run_survives_worker_then_leader_loss(new_cluster):
         return run if run["status"] == "running" and run["worker"] not in exclude else None
 
     first = ftharness.wait_until(lambda: running_on(set()), timeout=30, what="the run to start")
-    w1 = first["worker"]
+    w1, rid = first["worker"], first["request_id"]
     assert w1 != leader, first
+    # Assigned is not yet running: kill it once it runs there.
+    ftharness.wait_until(lambda: c.grep(r"running request %d$" % rid, [w1]), timeout=30,
+                         what="request %d to run on node %d" % (rid, w1))
     c.kill(w1, signal.SIGKILL)
     second = ftharness.wait_until(lambda: running_on({w1}), timeout=30,
                                   what="the run to be reassigned")
@@ -706,7 +709,7 @@ def test_json_run_survives_worker_then_leader_loss(new_cluster):
     assert done["output"] == "a+b/line %s" % tag, done
     assert done["stdout"] == "working on line %s\n" % tag, done
     assert done["worker"] == w2 and done["attempts"] == second["attempts"], done
-    rid = done["request_id"]
+    assert done["request_id"] == rid
     runs = count_by_id(c.grep(RUN_RE, c.nodes))
     assert runs[rid] == second["attempts"], "request %d ran %d times" % (rid, runs[rid])
     assert_no_crash(c)

@@ -602,6 +602,25 @@ START_TEST(test_gossip_timing_rules)
 }
 END_TEST
 
+/* Every accepted request and every result must fit in an internal frame. */
+START_TEST(test_frame_room)
+{
+	assert_error(NODES "limits:\n  max_frame_bytes: 1048576\n",
+		     "t.yaml:4:20: limits.max_frame_bytes (1048576) must be at least "
+		     "limits.max_body_bytes (1048576) + 65536, so that every accepted request can "
+		     "be forwarded");
+	assert_error(NODES "limits:\n  max_body_bytes: 8388608\n",
+		     "t.yaml:4:19: limits.max_frame_bytes (4194304) must be at least "
+		     "limits.max_body_bytes (8388608) + 65536, so that every accepted request can "
+		     "be forwarded");
+	assert_error(NODES "limits:\n  max_output_bytes: 2097152\n",
+		     "t.yaml:4:21: limits.max_frame_bytes (4194304) must be at least 3 * "
+		     "limits.max_output_bytes (2097152) + 65536, so that every result (answer, "
+		     "stdout, stderr) can be sent back");
+	assert_parses(NODES "limits:\n  max_output_bytes: 2097152\n  max_frame_bytes: 6356992\n");
+}
+END_TEST
+
 START_TEST(test_session_timeout)
 {
 	assert_error(NODES "zookeeper:\n  session_timeout_ms: 999\n",
@@ -744,6 +763,7 @@ static Suite *config_suite(void)
 	tcase_add_test(errors, test_zookeeper_connect);
 	tcase_add_test(errors, test_gossip_timing_rules);
 	tcase_add_test(errors, test_session_timeout);
+	tcase_add_test(errors, test_frame_room);
 	tcase_add_test(errors, test_paths);
 	tcase_add_test(errors, test_error_buffer);
 	suite_add_tcase(s, errors);
