@@ -266,13 +266,16 @@ public final class Compiler {
 		System.gc();
 		for (;;) {
 			Map<String, String> sources = new LinkedHashMap<>();
+			StringBuilder undecodable = new StringBuilder();
 			try {
 				int n = in.readInt();
 				if (n < 1 || n > MAX_FILES)
 					throw new IOException("bad file count " + n);
 				for (int i = 0; i < n; i++) {
-					String name = readString(in, MAX_NAME);
-					sources.put(name, readString(in, MAX_SOURCE));
+					String name = new String(readBytes(in, MAX_NAME), StandardCharsets.UTF_8);
+					byte[] src = readBytes(in, MAX_SOURCE);
+					undecodable.append(SourceText.undecodable(name, src));
+					sources.put(name, new String(src, StandardCharsets.UTF_8));
 				}
 			} catch (EOFException e) {
 				return;
@@ -280,7 +283,8 @@ public final class Compiler {
 			Map<String, byte[]> classes = new LinkedHashMap<>();
 			Result r;
 			try {
-				r = c.compileInMemory(sources, classes, empty);
+				r = undecodable.length() > 0 ? new Result(false, HEADER + undecodable)
+						: c.compileInMemory(sources, classes, empty);
 			} catch (OutOfMemoryError e) {
 				classes = null;
 				try {
@@ -311,13 +315,13 @@ public final class Compiler {
 		}
 	}
 
-	private static String readString(DataInputStream in, int max) throws IOException {
+	private static byte[] readBytes(DataInputStream in, int max) throws IOException {
 		int n = in.readInt();
 		if (n < 0 || n > max)
 			throw new IOException("bad length " + n);
 		byte[] b = new byte[n];
 		in.readFully(b);
-		return new String(b, StandardCharsets.UTF_8);
+		return b;
 	}
 
 	public static void main(String[] args) {
@@ -348,6 +352,20 @@ public final class Compiler {
 		List<Path> srcs = new ArrayList<>();
 		for (int i = 0; i < args.length - 1; i++)
 			srcs.add(Paths.get(args[i]));
+		StringBuilder undecodable = new StringBuilder();
+		for (Path p : srcs) {
+			try {
+				undecodable.append(SourceText.undecodable(p.getFileName().toString(),
+						Files.readAllBytes(p)));
+			} catch (IOException e) {
+				e.printStackTrace();
+				System.exit(2);
+			}
+		}
+		if (undecodable.length() > 0) {
+			writeBody(System.out, HEADER + undecodable);
+			System.exit(1);
+		}
 		Result r;
 		try {
 			r = new Compiler().compile(srcs, Paths.get(args[args.length - 1]));

@@ -141,6 +141,23 @@ def test_compile_error_reports_line_and_column(cluster):
     assert cached(again) == "true"
 
 
+def test_source_that_is_not_utf8_is_a_compile_error(cluster):
+    # javac in-process would compile it with U+FFFD in place of the bad
+    # bytes; the javac command refuses it, and so does the cluster.
+    src = (b"public class Latin1 {\n"
+           b"\tpublic String run() { return \"caf\xe9 \xff\"; }\n"
+           b"}\n" + nonce().encode())
+    r = cluster.post(src)
+    assert r.status == 400, r.body
+    assert r.headers["X-Verdict"] == "compile_error"
+    lines = r.body.splitlines()
+    assert lines == ["Code did not compile:",
+                     "Error on line 2, column 42 in Latin1.java: unmappable character (0xE9) "
+                     "for encoding UTF-8",
+                     "Error on line 2, column 44 in Latin1.java: unmappable character (0xFF) "
+                     "for encoding UTF-8"], r.body
+
+
 def test_exception_in_run_gives_stack_trace(cluster):
     src = (
         "public class Boom {\n"
