@@ -1,6 +1,7 @@
 package ft;
 
 import java.io.BufferedInputStream;
+import java.io.File;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
@@ -14,10 +15,6 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Collections;
@@ -209,12 +206,21 @@ public final class Launcher {
 		Runtime.getRuntime().halt(0);
 	}
 
+	/*
+	 * java.io, not java.nio.file: a fresh JVM has loaded it already, and every class loaded on this
+	 * path is start-up time of every run. The files are the runner's, written before any user code
+	 * ran in this JVM.
+	 */
+
 	/** The job's arguments, or null when it has none (no args file). */
 	private static String[] readArgs() throws IOException {
-		Path p = Paths.get(ARGS_FILE);
-		if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS))
+		File f = new File(ARGS_FILE);
+		if (!f.isFile())
 			return null;
-		String all = new String(Files.readAllBytes(p), StandardCharsets.UTF_8);
+		String all;
+		try (FileInputStream in = new FileInputStream(f)) {
+			all = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+		}
 		if (all.isEmpty())
 			return new String[0];
 		// Every argument ends in NUL: split before the last one.
@@ -222,9 +228,9 @@ public final class Launcher {
 	}
 
 	private static void redirectInput() throws IOException {
-		Path p = Paths.get(INPUT_FILE);
-		if (Files.exists(p, LinkOption.NOFOLLOW_LINKS))
-			System.setIn(new BufferedInputStream(Files.newInputStream(p)));
+		File f = new File(INPUT_FILE);
+		if (f.isFile())
+			System.setIn(new BufferedInputStream(new FileInputStream(f)));
 	}
 
 	/** Runs class name; args null: the job gave no arguments. */
@@ -305,14 +311,19 @@ public final class Launcher {
 		}
 	}
 
-	/** The public run(String[]) returning String, declared or inherited; null if none. */
+	/**
+	 * The public run(String[]) returning String, declared or inherited; null if none. A scan, not
+	 * getMethod: its NoSuchMethodException, for the usual class without one, builds its message
+	 * with streams and lambdas, whose first use costs a fresh JVM tens of milliseconds of CPU.
+	 */
 	private static Method findRunWithArgs(Class<?> cls) {
-		try {
-			Method m = cls.getMethod("run", String[].class);
-			return m.getReturnType() == String.class ? m : null;
-		} catch (NoSuchMethodException e) {
-			return null;
+		for (Method m : cls.getMethods()) {
+			Class<?>[] p = m.getParameterTypes();
+			if (m.getName().equals("run") && p.length == 1 && p[0] == String[].class
+					&& m.getReturnType() == String.class)
+				return m;
 		}
+		return null;
 	}
 
 	private static String explainMissingRun(Class<?> cls) {

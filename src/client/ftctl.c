@@ -52,6 +52,7 @@ static const char usage_main[] =
 	"  -j, --json            one JSON object per result (JSON Lines) on standard output\n"
 	"      --stdin FILE      send FILE as the program's standard input\n"
 	"  -a, --arg ARG         pass ARG to run(String[] args) (repeatable)\n"
+	"  -w, --with FILE.java  compile FILE.java with each program (repeatable)\n"
 	"      --time-limit MS   ask for a run time limit of MS milliseconds\n"
 	"      --memory-limit MB ask for a memory limit of MB MiB\n"
 	"  -q, --quiet           no progress line on standard error\n"
@@ -85,6 +86,9 @@ static const char usage_submit[] =
 	"      --stdin FILE      send FILE (UTF-8 text) as the program's standard input\n"
 	"  -a, --arg ARG         pass ARG to the program's run(String[] args); repeat for\n"
 	"                        more (a class with only run() cannot take arguments)\n"
+	"  -w, --with FILE.java  another source file compiled together with each FILE\n"
+	"                        (helper classes); FILE's public class is the one run;\n"
+	"                        repeat for more\n"
 	"      --time-limit MS   ask for a run time limit of MS milliseconds (at most the\n"
 	"                        cluster's limits.run_wall_ms)\n"
 	"      --memory-limit MB ask for a memory limit of MB MiB (64 to the cluster's\n"
@@ -247,7 +251,18 @@ struct submit_opts {
 	long time_limit, memory_limit;
 	char **args; /* from argv */
 	size_t n_args;
+	char **with; /* more source files compiled with each FILE (from argv) */
+	size_t n_with;
+	/* Their contents, read once by submit(). */
+	char **with_text;
+	size_t *with_len;
 };
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
 
 static char *read_file(const char *path, size_t *len)
 {
@@ -363,11 +378,24 @@ static int report(const struct submit_opts *o, struct job *j, long code, const c
 	return cls;
 }
 
-static char *make_payload(const struct submit_opts *o, const char *src, size_t len,
-			  const char *stdin_text, size_t stdin_len)
+static char *make_payload(const struct submit_opts *o, const char *main_path, const char *src,
+			  size_t len, const char *stdin_text, size_t stdin_len)
 {
 	struct json_object *req = json_object_new_object();
-	json_object_object_add(req, "source", json_object_new_string_len(src, (int)len));
+	if (o->n_with == 0) {
+		json_object_object_add(req, "source", json_object_new_string_len(src, (int)len));
+	} else {
+		/* The main file first; the gateway checks the names. */
+		struct json_object *files = json_object_new_object();
+		json_object_object_add(files, base_name(main_path),
+				       json_object_new_string_len(src, (int)len));
+		for (size_t i = 0; i < o->n_with; i++)
+			json_object_object_add(files, base_name(o->with[i]),
+					       json_object_new_string_len(o->with_text[i],
+									  (int)o->with_len[i]));
+		json_object_object_add(req, "files", files);
+		json_object_object_add(req, "main", json_object_new_string(base_name(main_path)));
+	}
 	if (stdin_text)
 		json_object_object_add(req, "stdin",
 				       json_object_new_string_len(stdin_text, (int)stdin_len));
@@ -409,7 +437,32 @@ static void progress_clear(bool show)
 	}
 }
 
-static int submit(const struct submit_opts *o, int nfiles, char **files)
+/* Reads the --with files into o; false (said why) if one cannot be read. */
+static bool read_with_files(struct submit_opts *o)
+{
+	o->with_text = calloc(o->n_with + 1, sizeof(*o->with_text));
+	o->with_len = calloc(o->n_with + 1, sizeof(*o->with_len));
+	if (!o->with_text || !o->with_len)
+		return false;
+	for (size_t i = 0; i < o->n_with; i++) {
+		o->with_text[i] = read_file(o->with[i], &o->with_len[i]);
+		if (!o->with_text[i]) {
+			fprintf(stderr, "ftctl: %s: cannot read\n", o->with[i]);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void free_with_files(struct submit_opts *o)
+{
+	for (size_t i = 0; o->with_text && i < o->n_with; i++)
+		free(o->with_text[i]);
+	free(o->with_text);
+	free(o->with_len);
+}
+
+static int submit(struct submit_opts *o, int nfiles, char **files)
 {
 	char url[1024];
 	snprintf(url, sizeof(url), "%s/v1/runs", gateway);
@@ -421,6 +474,11 @@ static int submit(const struct submit_opts *o, int nfiles, char **files)
 			fprintf(stderr, "ftctl: %s: cannot read\n", o->stdin_file);
 			return EXIT_ERROR;
 		}
+	}
+	if (!read_with_files(o)) {
+		free_with_files(o);
+		free(stdin_text);
+		return EXIT_ERROR;
 	}
 	struct job *jobs = calloc((size_t)nfiles, sizeof(*jobs));
 	CURLM *m = curl_multi_init();
@@ -451,7 +509,7 @@ static int submit(const struct submit_opts *o, int nfiles, char **files)
 			worst = 2;
 			continue;
 		}
-		j->payload = make_payload(o, src, len, stdin_text, stdin_len);
+		j->payload = make_payload(o, files[i], src, len, stdin_text, stdin_len);
 		free(src);
 		j->h = curl_easy_init();
 		j->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
@@ -509,6 +567,7 @@ static int submit(const struct submit_opts *o, int nfiles, char **files)
 	curl_multi_cleanup(m);
 	free(jobs);
 	free(stdin_text);
+	free_with_files(o);
 	return worst == 0 ? EXIT_OK : worst == 1 ? EXIT_FAILED_RUN : EXIT_ERROR;
 }
 
@@ -788,6 +847,7 @@ static int cmd_submit(int argc, char **argv)
 		{ "time-limit", required_argument, NULL, 'T' },
 		{ "memory-limit", required_argument, NULL, 'M' },
 		{ "arg", required_argument, NULL, 'a' },
+		{ "with", required_argument, NULL, 'w' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "progress", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
@@ -798,9 +858,15 @@ static int cmd_submit(int argc, char **argv)
 	char **args = calloc((size_t)argc + 1, sizeof(*args));
 	if (!args)
 		return EXIT_ERROR;
+	char **with = calloc((size_t)argc + 1, sizeof(*with));
+	if (!with) {
+		free(args);
+		return EXIT_ERROR;
+	}
 	o.args = args;
+	o.with = with;
 	int c, rc;
-	while ((c = getopt_long(argc, argv, "jqha:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jqha:w:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			o.json = true;
@@ -810,6 +876,9 @@ static int cmd_submit(int argc, char **argv)
 			break;
 		case 'a':
 			args[o.n_args++] = optarg;
+			break;
+		case 'w':
+			with[o.n_with++] = optarg;
 			break;
 		case 'T':
 			if (!parse_long(optarg, 1, &o.time_limit)) {
@@ -847,6 +916,7 @@ static int cmd_submit(int argc, char **argv)
 		rc = submit(&o, argc - optind, argv + optind);
 out:
 	free(args);
+	free(with);
 	return rc;
 }
 

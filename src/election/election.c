@@ -15,7 +15,7 @@
 #define MAX_MEMBERS FT_MAX_NODES
 /* While connected, a cheap read every so often proves that the client
  * library's threads still deliver (the watchdog asks); bounds in ms. */
-#define PROBE_MIN_MS 500
+#define PROBE_MIN_MS 1000
 #define PROBE_MAX_MS 5000
 
 enum zev_kind {
@@ -435,7 +435,7 @@ static size_t n_ctxs;
 
 static int probe_ms(const struct ft_election *e)
 {
-	int ms = e->cfg->zk_session_timeout_ms / 4;
+	int ms = e->cfg->zk_session_timeout_ms;
 	return ms < PROBE_MIN_MS ? PROBE_MIN_MS : ms > PROBE_MAX_MS ? PROBE_MAX_MS : ms;
 }
 

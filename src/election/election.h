@@ -47,8 +47,7 @@ size_t ft_election_members(const struct ft_election *e, int *out, size_t cap);
 /* Monotonic ms of the last event drained from the client thread. */
 int64_t ft_election_last_activity_ms(const struct ft_election *e);
 /* For the watchdog: false when, while connected, the client library has
- * not answered a periodic read (every session timeout / 4, within 0.5 to
- * 5 s) for longer than the session timeout plus two periods, i.e. its
+ * not answered a periodic read (every session timeout, within 1 to 5 s) for longer than the session timeout plus two periods, i.e. its
  * threads are stuck.  Disconnected counts as responsive. */
 bool ft_election_responsive(const struct ft_election *e);
 

@@ -998,6 +998,17 @@ def test_ftctl_submit_stdin_args_and_streams(cluster, tmp_path):
                                          "-- stderr --", "args=2"], p.stdout
     bad = ftctl(cluster, "submit", "--memory-limit", "lots", str(prog))
     assert bad.returncode == 64 and "--memory-limit" in bad.stderr, bad
+    # A program with a helper class in a file of its own.
+    main = tmp_path / "UsesHelper.java"
+    main.write_text(nonce() + "public class UsesHelper {\n    public String run() "
+                    "{ return Helper2.greet(); }\n}\n")
+    helper = tmp_path / "Helper2.java"
+    helper.write_text("class Helper2 {\n    static String greet() { return \"hi from a helper\"; }\n}\n")
+    p = ftctl(cluster, "submit", "--json", "--with", str(helper), str(main))
+    assert p.returncode == 0, p
+    assert json.loads(p.stdout)["output"] == "hi from a helper", p.stdout
+    missing = ftctl(cluster, "submit", "-w", str(tmp_path / "Nope.java"), str(main))
+    assert missing.returncode == 2 and "Nope.java: cannot read" in missing.stderr, missing
 
 
 def test_ftctl_status_and_watch(cluster):

@@ -121,9 +121,11 @@ def test_watchdog_stops_when_the_zookeeper_threads_hang(new_cluster, notify):
             stopped.append(tid)
             assert lib.ptrace(PTRACE_INTERRUPT, tid, None, None) == 0
         t_stop = time.monotonic()
-        # Probe period 0.5 s: unanswered for the session timeout plus two
-        # periods, then the next ping (every 0.5 s) is withheld.
-        bound = SESSION_TIMEOUT_MS / 1000 + 2 * 0.5 + 0.5 + 1.5
+        # Probe period = the session timeout (2 s): unanswered for the
+        # session timeout plus two periods (sent at most one period after
+        # the stop), then the next ping (every 0.5 s) is withheld.
+        period = SESSION_TIMEOUT_MS / 1000
+        bound = SESSION_TIMEOUT_MS / 1000 + 3 * period + 0.5 + 1.0
         time.sleep(bound)
         quiet_from = time.monotonic()
         time.sleep(2)
