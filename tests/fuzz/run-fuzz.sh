@@ -1,6 +1,8 @@
 #!/bin/bash
-# Build the gossip fuzzer (libFuzzer + ASan + UBSan) and run it for a bounded
-# time: tests/fuzz/run-fuzz.sh [SECONDS]   (default 20)
+# Build the fuzzers (libFuzzer + ASan + UBSan) and run each for a bounded
+# time: tests/fuzz/run-fuzz.sh [SECONDS]   (default 20, per fuzzer)
+#   fuzz_gossip  gossip datagrams: codec and membership merge
+#   fuzz_frame   internal TCP frames and the JSON API "job" object in them
 #
 # Everything it makes lives in one temporary directory, removed on success and
 # kept on failure (the crash input is there; rerun the binary on it to replay).
@@ -17,7 +19,7 @@ esac
 
 cd "$(dirname "$0")/../.."
 CC=${CC:-clang}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/fuzz_gossip.XXXXXX")
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ftfuzz.XXXXXX")
 status=1
 cleanup() {
 	if [ "$status" -eq 0 ] && [ "${FUZZ_KEEP:-0}" != 1 ]; then
@@ -106,4 +108,62 @@ if [ "$rc" -ne 0 ]; then
 	exit "$rc"
 fi
 grep -E '^(Done|stat::number_of_executed_units)' "$tmp/fuzz.log" >&2 || true
+
+# --- internal frames and the "job" object ---
+
+"$CC" -std=c11 -g -O1 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-Isrc -D_GNU_SOURCE $(pkg-config --cflags json-c) \
+	tests/fuzz/fuzz_frame.c src/common/frame.c src/common/jobspec.c src/common/util.c \
+	$(pkg-config --libs json-c) -o "$tmp/fuzz_frame"
+
+mkdir "$tmp/frames"
+python3 - "$tmp/frames" <<'PY'
+import json, struct, sys
+def frame(t, meta, blob=b""):
+    m = json.dumps(meta).encode()
+    return b"FT" + bytes([1, t]) + struct.pack(">II", len(m), len(blob)) + m + blob
+a = b"public class Main { public String run(String[] a) { return Util.x(); } }"
+b = b'class Util { static String x() { return "u"; } }'
+seeds = {
+    "assign-files": frame(5, {"req": 7, "epoch": 3, "job": {
+        "files": [{"name": "Main.java", "bytes": len(a)}, {"name": "Util.java", "bytes": len(b)}],
+        "stdin": "x\n", "args": ["1", "2"], "limits": {"time_ms": 1000, "memory_mb": 64},
+        "capture": True}}, a + b),
+    "submit-single": frame(2, {"req": 1, "job": {"capture": True, "stdin": ""}}, a),
+    "plain": frame(2, {"req": 2}, a),
+    "result": frame(3, {"req": 2, "verdict": "ok", "stdout_bytes": 1, "stderr_bytes": 0}, b"ab"),
+}
+for name, data in seeds.items():
+    with open("%s/%s" % (sys.argv[1], name), "wb") as f:
+        f.write(data)
+PY
+cat >"$tmp/frame.dict" <<'DICT'
+magic="FT\x01"
+job="\"job\""
+files="\"files\""
+name="\"name\""
+bytes="\"bytes\""
+stdin="\"stdin\""
+args="\"args\""
+limits="\"limits\""
+capture="\"capture\""
+java="\".java\""
+DICT
+
+echo "fuzzing internal frames for ${secs}s ($tmp)" >&2
+set +e
+"$tmp/fuzz_frame" -max_total_time="$secs" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+	-dict="$tmp/frame.dict" -artifact_prefix="$tmp/" -print_final_stats=1 \
+	"$tmp/frames" >"$tmp/fuzz_frame.log" 2>&1
+rc=$?
+set -e
+if [ "$rc" -ne 0 ]; then
+	tail -n 60 "$tmp/fuzz_frame.log" >&2
+	echo "FAIL: frame fuzzer exited with $rc; replay with: $tmp/fuzz_frame INPUT, inputs:" >&2
+	ls "$tmp"/crash-* "$tmp"/leak-* "$tmp"/timeout-* "$tmp"/oom-* >&2 2>/dev/null || true
+	status=$rc
+	exit "$rc"
+fi
+grep -E '^(Done|stat::number_of_executed_units)' "$tmp/fuzz_frame.log" >&2 || true
 status=0
