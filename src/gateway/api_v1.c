@@ -169,7 +169,7 @@ static double runs_stored(void *ud)
 	return (double)A.count;
 }
 
-static void ensure_init(void)
+void gw_api_v1_init(void)
 {
 	if (A.inited)
 		return;
@@ -873,7 +873,7 @@ bool gw_api_v1_route(struct ft_http_req *r)
 	const char *path = ft_http_path(r);
 	if (strcmp(path, "/v1") != 0 && strncmp(path, "/v1/", 4) != 0)
 		return false;
-	ensure_init();
+	gw_api_v1_init();
 	sweep();
 	const char *rest = path + 3;
 	char seg[80];

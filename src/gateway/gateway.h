@@ -60,6 +60,9 @@ struct json_object *gw_cluster_view(int *leader);
 
 const struct ft_config *gw_config(void);
 
+/* Registers the JSON API's metrics. */
+void gw_api_v1_init(void);
+
 /* Extra front ends: each returns true if it handled the request. */
 bool gw_api_v1_route(struct ft_http_req *r);
 bool gw_dashboard_route(struct ft_http_req *r);

@@ -840,6 +840,7 @@ static int run(void)
 	if (!G.gossip)
 		return EXIT_SETUP;
 	ft_metrics_init("ftgw", FT_GATEWAY_ID, G.gossip);
+	gw_api_v1_init(); /* its metrics exist from the first scrape on */
 	ft_metrics_gauge_fn("ftgw_pending_requests",
 			    "Requests the gateway accepted and has not answered yet", pending_count,
 			    NULL);

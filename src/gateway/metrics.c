@@ -32,10 +32,47 @@ struct recent {
 
 static struct {
 	bool inited;
-	struct ft_metric *requests, *latency, *cache, *cached_answers;
+	struct ft_metric *requests, *latency, *cache, *cached_answers, *in_flight;
 	struct recent recent[RECENT];
 	size_t n_recent, next_recent;
 } W;
+
+/* Per worker, from the gateway's pending requests (see FT_FRAME_STARTED). */
+static void collect_in_flight(struct ft_metrics *m, void *ud)
+{
+	size_t queued;
+	struct json_object *by = gw_in_flight_by_worker(&queued);
+	const struct ft_config *cfg = gw_config();
+	for (size_t i = 0; i < cfg->n_nodes; i++) {
+		char id[16];
+		snprintf(id, sizeof(id), "%d", cfg->nodes[i].id);
+		struct json_object *n;
+		ft_metric_set(W.in_flight, id,
+			      json_object_object_get_ex(by, id, &n) ? json_object_get_int(n) : 0);
+	}
+	ft_metric_set(W.in_flight, "none", (double)queued);
+	json_object_put(by);
+}
+
+static void register_in_flight(struct ft_metrics *m)
+{
+	const struct ft_config *cfg = gw_config();
+	/* The label's values are fixed at registration: every configured node
+	 * (a reload that adds nodes needs a restart anyway), and "none". */
+	char **values = ft_xcalloc(cfg->n_nodes + 2, sizeof(*values));
+	for (size_t i = 0; i < cfg->n_nodes; i++)
+		values[i] = ft_xasprintf("%d", cfg->nodes[i].id);
+	values[cfg->n_nodes] = ft_xstrdup("none");
+	W.in_flight = ft_metrics_gauge(
+		m, "ftgw_requests_in_flight",
+		"Unanswered requests by the worker the leader assigned them to (none: not on a "
+		"worker yet)",
+		"worker", (const char *const *)values);
+	for (size_t i = 0; i <= cfg->n_nodes; i++)
+		free(values[i]);
+	free(values);
+	ft_metrics_on_collect(m, collect_in_flight, NULL);
+}
 
 static void ensure_init(void)
 {
@@ -58,6 +95,7 @@ static void ensure_init(void)
 		m, "ftgw_cached_answers_total",
 		"Answers given without the cluster: response cache hits and Idempotency-Key replays",
 		NULL, NULL);
+	register_in_flight(m);
 }
 
 static bool starts(const char *body, size_t len, const char *prefix)

@@ -843,6 +843,7 @@ def test_gateway_metrics(cluster, spec):
         "ftgw_cache_lookups_total": "counter",
         "ftgw_cached_answers_total": "counter",
         "ftgw_api_runs_stored": "gauge",
+        "ftgw_requests_in_flight": "gauge",
         "ftcluster_gossip_messages_total": "counter",
         "ftcluster_members": "gauge",
         "ftcluster_member_events_total": "counter",
@@ -862,6 +863,8 @@ def test_gateway_metrics(cluster, spec):
     assert value(fams, "ftgw_cache_lookups_total", result="miss") >= 5
     assert value(fams, "ftgw_request_duration_seconds_count") >= 5
     assert value(fams, "ftgw_pending_requests") == 0
+    for w in [*map(str, cluster.nodes), "none"]:
+        assert value(fams, "ftgw_requests_in_flight", worker=w) == 0, w
     assert value(fams, "ftcluster_gossip_messages_total", kind="sent") > 0
     assert value(fams, "ftcluster_gossip_messages_total", kind="received") > 0
     assert value(fams, "ftcluster_members", state="alive") == 4
@@ -869,6 +872,32 @@ def test_gateway_metrics(cluster, spec):
     _, view = cluster.cluster_json()
     assert value(fams, "ftcluster_epoch") == view["epoch"]
     assert value(fams, "ftcluster_leader_changes_total") >= 1
+
+
+def test_in_flight_per_worker(cluster, spec):
+    """The gateway knows which worker runs what (the leader tells it), for
+    GET /v1/runs/{id}, GET /v1/recent and the metrics."""
+    r = api(cluster, "POST", "/v1/runs", {"source": sleeper(3000), "wait": False})
+    assert r.status == 202, r.body
+    run_id = check(spec, "/v1/runs", "POST", r)["id"]
+
+    def running():
+        run = check(spec, "/v1/runs/{id}", "GET", api(cluster, "GET", "/v1/runs/" + run_id))
+        return run if run["status"] == "running" else None
+
+    run = ftharness.wait_until(running, timeout=30, what="the run on a worker")
+    w = run["worker"]
+    assert w in cluster.nodes and run["attempts"] == 1, run
+    recent = check(spec, "/v1/recent", "GET", api(cluster, "GET", "/v1/recent"))
+    assert recent["in_flight_by_worker"] == {str(w): 1}, recent
+    assert recent["queued"] == 0 and recent["in_flight"] == 1, recent
+    fams = parse_prometheus(api(cluster, "GET", "/metrics").body)
+    assert value(fams, "ftgw_requests_in_flight", worker=str(w)) == 1
+    assert value(fams, "ftgw_requests_in_flight", worker="none") == 0
+    done = run_done(cluster, spec, run_id)
+    assert done["verdict"] == "ok" and done["worker"] == w, done
+    recent = check(spec, "/v1/recent", "GET", api(cluster, "GET", "/v1/recent"))
+    assert recent["in_flight_by_worker"] == {} and recent["in_flight"] == 0, recent
 
 
 def test_node_metrics(cluster):
