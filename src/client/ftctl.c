@@ -105,8 +105,9 @@ static const char usage_status[] =
 	"\n"
 	"Show the cluster (GET /v1/cluster): the leader and its epoch, then one line per\n"
 	"member: ID, ROLE, STATE, AGE (since its heartbeat last rose, as the gateway saw\n"
-	"it), HEARTBEAT, INCARNATION and ADDRESS.  Members known to have failed are\n"
-	"listed with state \"failed\".\n"
+	"it), HEARTBEAT, INCARNATION, RUNNING (requests the leader has assigned to it and\n"
+	"not yet answered, from GET /v1/recent) and ADDRESS.  Members known to have\n"
+	"failed are listed with state \"failed\".\n"
 	"\n"
 	"  -j, --json            print the view as JSON instead\n"
 	"  -h, --help            show this help\n"
@@ -211,27 +212,37 @@ static int64_t jint(struct json_object *o, const char *key, int64_t def)
 }
 
 /* GET /v1/cluster.  NULL (with a message on stderr) on failure. */
-static struct json_object *get_cluster(void)
+/* GET a JSON object from the gateway; NULL (said why on stderr unless
+ * quiet) on any failure. */
+static struct json_object *get_object(const char *path, bool quiet)
 {
 	char url[1024];
-	snprintf(url, sizeof(url), "%s/v1/cluster", gateway);
+	snprintf(url, sizeof(url), "%s%s", gateway, path);
 	struct buf body = { 0 };
 	const char *err = NULL;
 	long code = http_get(url, "application/json", &body, &err);
 	struct json_object *root = code > 0 ? json_tokener_parse(body.data ? body.data : "") : NULL;
 	free(body.data);
 	if (code < 0) {
-		fprintf(stderr, "ftctl: %s: %s\n", url, err);
+		if (!quiet)
+			fprintf(stderr, "ftctl: %s: %s\n", url, err);
 		return NULL;
 	}
 	if (code != 200 || !root || !json_object_is_type(root, json_type_object)) {
-		fprintf(stderr, "ftctl: %s: %s (HTTP %ld)\n", url,
-			root ? jstr(root, "message", "unexpected answer") : "answer is not JSON",
-			code);
+		if (!quiet)
+			fprintf(stderr, "ftctl: %s: %s (HTTP %ld)\n", url,
+				root ? jstr(root, "message", "unexpected answer")
+				     : "answer is not JSON",
+				code);
 		json_object_put(root);
 		return NULL;
 	}
 	return root;
+}
+
+static struct json_object *get_cluster(void)
+{
+	return get_object("/v1/cluster", false);
 }
 
 /* ---- submit ---- */
@@ -587,12 +598,18 @@ static void fmt_age(char *out, size_t n, struct json_object *m)
 			 (long long)(ms / 1000 % 60));
 }
 
-static void print_member(struct json_object *m, const char *state)
+/* running: the gateway's in_flight_by_worker (NULL: not known). */
+static void print_member(struct json_object *m, const char *state, struct json_object *running)
 {
-	char age[32];
+	char age[32], busy[16] = "-";
 	fmt_age(age, sizeof(age), m);
-	printf("%-5s %-9s %-7s %8s %10s %15s  %s\n", jstr(m, "id", "?"), jstr(m, "role", "-"), state,
-	       age, jstr(m, "heartbeat", "-"), jstr(m, "incarnation", "-"),
+	const char *id = jstr(m, "id", "?");
+	struct json_object *n;
+	if (running && strcmp(id, "0") != 0)
+		snprintf(busy, sizeof(busy), "%d",
+			 json_object_object_get_ex(running, id, &n) ? json_object_get_int(n) : 0);
+	printf("%-5s %-9s %-7s %8s %10s %15s %7s  %s\n", id, jstr(m, "role", "-"), state, age,
+	       jstr(m, "heartbeat", "-"), jstr(m, "incarnation", "-"), busy,
 	       jstr(m, "address", "-"));
 }
 
@@ -609,19 +626,24 @@ static int print_status(struct json_object *view)
 					       json_object_object_get(view, "zookeeper_connected"))
 			       ? " (the gateway is not connected to ZooKeeper)"
 			       : "");
-	printf("%-5s %-9s %-7s %8s %10s %15s  %s\n", "ID", "ROLE", "STATE", "AGE", "HEARTBEAT",
-	       "INCARNATION", "ADDRESS");
+	printf("%-5s %-9s %-7s %8s %10s %15s %7s  %s\n", "ID", "ROLE", "STATE", "AGE", "HEARTBEAT",
+	       "INCARNATION", "RUNNING", "ADDRESS");
+	/* Requests in flight per worker: a second question, so "-" if it fails. */
+	struct json_object *recent = get_object("/v1/recent?limit=1", true), *running = NULL;
+	if (recent && !json_object_object_get_ex(recent, "in_flight_by_worker", &running))
+		running = NULL;
 	struct json_object *nodes, *failed;
 	if (json_object_object_get_ex(view, "nodes", &nodes) &&
 	    json_object_is_type(nodes, json_type_array))
 		for (size_t i = 0; i < json_object_array_length(nodes); i++) {
 			struct json_object *m = json_object_array_get_idx(nodes, i);
-			print_member(m, jstr(m, "state", "alive"));
+			print_member(m, jstr(m, "state", "alive"), running);
 		}
 	if (json_object_object_get_ex(view, "failed", &failed) &&
 	    json_object_is_type(failed, json_type_array))
 		for (size_t i = 0; i < json_object_array_length(failed); i++)
-			print_member(json_object_array_get_idx(failed, i), "failed");
+			print_member(json_object_array_get_idx(failed, i), "failed", running);
+	json_object_put(recent);
 	return jhas(view, "leader") ? EXIT_OK : EXIT_FAILED_RUN;
 }
 

@@ -894,6 +894,9 @@ def test_in_flight_per_worker(cluster, spec):
     fams = parse_prometheus(api(cluster, "GET", "/metrics").body)
     assert value(fams, "ftgw_requests_in_flight", worker=str(w)) == 1
     assert value(fams, "ftgw_requests_in_flight", worker="none") == 0
+    st = ftctl(cluster, "status")
+    rows = {line.split()[0]: line.split() for line in st.stdout.splitlines()[2:]}
+    assert rows[str(w)][6] == "1", st.stdout
     done = run_done(cluster, spec, run_id)
     assert done["verdict"] == "ok" and done["worker"] == w, done
     recent = check(spec, "/v1/recent", "GET", api(cluster, "GET", "/v1/recent"))
@@ -1046,10 +1049,11 @@ def test_ftctl_status_and_watch(cluster):
     lines = p.stdout.splitlines()
     assert re.fullmatch(r"cluster %s: leader 3, epoch \d+" % re.escape(cluster.name), lines[0])
     assert lines[1].split() == ["ID", "ROLE", "STATE", "AGE", "HEARTBEAT", "INCARNATION",
-                                "ADDRESS"]
+                                "RUNNING", "ADDRESS"]
     rows = {int(line.split()[0]): line.split() for line in lines[2:]}
     assert set(rows) == {0, 1, 2, 3}
     assert rows[3][1:3] == ["LEADER", "alive"] and rows[0][1] == "OBSERVER"
+    assert rows[0][6] == "-" and all(rows[n][6] == "0" for n in (1, 2, 3)), rows
     assert re.fullmatch(r"\d+\.\ds", rows[1][3]), rows[1]
     js = ftctl(cluster, "status", "--json")
     assert js.returncode == 0 and json.loads(js.stdout)["leader"] == 3
