@@ -1041,6 +1041,15 @@ def test_ftctl_submit_stdin_args_and_streams(cluster, tmp_path):
     assert json.loads(p.stdout)["output"] == "hi from a helper", p.stdout
     missing = ftctl(cluster, "submit", "-w", str(tmp_path / "Nope.java"), str(main))
     assert missing.returncode == 2 and "Nope.java: cannot read" in missing.stderr, missing
+    # Sources and stdin travel as JSON text: bytes that are not UTF-8 are refused here.
+    latin1 = tmp_path / "Latin1.java"
+    latin1.write_bytes(b'public class Latin1 { public String run() { return "caf\xe9"; } }\n')
+    p = ftctl(cluster, "submit", "--json", str(latin1))
+    assert p.returncode == 2 and json.loads(p.stdout)["error"] == "not_utf8", p
+    binary = tmp_path / "in.bin"
+    binary.write_bytes(b"\xff\xfe")
+    p = ftctl(cluster, "submit", "--stdin", str(binary), str(main))
+    assert p.returncode == 2 and "not UTF-8" in p.stderr, p
 
 
 def test_ftctl_status_and_watch(cluster):
