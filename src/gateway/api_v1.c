@@ -11,9 +11,10 @@
  *
  * A run is one submission through gw_submit(); its record (and result) is
  * kept for limits.result_ttl_ms after it is done, and at most
- * limits.max_stored_runs records are kept (the oldest finished go first).  A run record is the one waiter the
- * gateway core knows; the HTTP requests waiting for it hang off the record,
- * so a client that goes away never cancels the run. */
+ * limits.max_stored_runs records are kept (the oldest finished go first).
+ * A run record is the one waiter the gateway core knows; the HTTP requests
+ * waiting for it hang off the record, so a client that goes away never
+ * cancels the run.  Request bodies are parsed by run_request.c. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -28,6 +29,7 @@
 #include "common/metrics.h"
 #include "common/util.h"
 #include "gateway/gateway.h"
+#include "gateway/run_request.h"
 #include "runner/limits.h"
 
 #define MAX_TAIL 1000000
@@ -418,257 +420,6 @@ static void run_done(void *ud, const struct gw_result *res)
 
 /* ---- POST /v1/runs ---- */
 
-static bool int_in(struct json_object *v, int64_t lo, int64_t hi, int64_t *out)
-{
-	if (!json_object_is_type(v, json_type_int))
-		return false;
-	errno = 0;
-	int64_t n = json_object_get_int64(v);
-	*out = n;
-	return errno == 0 && n >= lo && n <= hi;
-}
-
-/* "limits": known keys, integers within the configured maxima. */
-static bool parse_limits(struct ft_http_req *r, struct json_object *lim, struct ft_jobspec *spec)
-{
-	const struct ft_limits *cl = &gw_config()->limits;
-	const struct {
-		const char *key;
-		int64_t min, max;
-		int64_t *field;
-	} known[] = {
-		{ "time_ms", 1, cl->run_wall_ms, &spec->time_ms },
-		{ "cpu_ms", 1, cl->run_cpu_ms, &spec->cpu_ms },
-		/* Below this no JVM starts: every run would be an internal error. */
-		{ "memory_mb", (int64_t)(FT_MIN_MEMORY / FT_MiB),
-		  (int64_t)(cl->run_memory_bytes / FT_MiB), &spec->memory_mb },
-		{ "output_bytes", 1, (int64_t)cl->max_output_bytes, &spec->output_bytes },
-	};
-	if (!json_object_is_type(lim, json_type_object)) {
-		api_error(r, 400, "invalid_request", "\"limits\" must be an object");
-		return false;
-	}
-	json_object_object_foreach(lim, key, val)
-	{
-		size_t i = 0;
-		while (i < FT_ARRAY_SIZE(known) && strcmp(known[i].key, key) != 0)
-			i++;
-		if (i == FT_ARRAY_SIZE(known)) {
-			api_error(r, 400, "unknown_field",
-				  "Unknown field \"limits.%s\": known are time_ms, cpu_ms, memory_mb, "
-				  "output_bytes",
-				  key);
-			return false;
-		}
-		if (!json_object_is_type(val, json_type_int)) {
-			api_error(r, 400, "invalid_request", "\"limits.%s\" must be an integer", key);
-			return false;
-		}
-		if (!int_in(val, known[i].min, known[i].max, known[i].field)) {
-			api_error(r, 422, "limit_out_of_range",
-				  "\"limits.%s\" must be between %" PRId64 " and %" PRId64
-				  " (the configured maximum)",
-				  key, known[i].min, known[i].max);
-			return false;
-		}
-	}
-	return true;
-}
-
-/* "files": name -> source, at most limits.max_files, names Name.java. */
-static bool parse_files(struct ft_http_req *r, struct json_object *files, struct ft_jobspec *spec)
-{
-	size_t max = (size_t)gw_config()->limits.max_files;
-	if (!json_object_is_type(files, json_type_object)) {
-		api_error(r, 400, "invalid_request", "\"files\" must be an object: file name -> source");
-		return false;
-	}
-	size_t n = (size_t)json_object_object_length(files);
-	if (n == 0) {
-		api_error(r, 400, "missing_source", "\"files\" is empty");
-		return false;
-	}
-	if (n > max) {
-		api_error(r, 422, "too_many_files",
-			  "%zu files: a run may have at most %zu (limits.max_files)", n, max);
-		return false;
-	}
-	spec->files = ft_xcalloc(n, sizeof(*spec->files));
-	json_object_object_foreach(files, name, content)
-	{
-		if (!ft_jobspec_file_name_ok(name)) {
-			api_error(r, 400, "invalid_file_name",
-				  "File name \"%.80s\" is not allowed: use Name.java, a Java "
-				  "identifier and no directories",
-				  name);
-			return false;
-		}
-		if (!json_object_is_type(content, json_type_string)) {
-			api_error(r, 400, "invalid_request", "\"files.%s\" must be a string (the source)",
-				  name);
-			return false;
-		}
-		struct ft_job_file *f = &spec->files[spec->n_files++];
-		f->name = ft_xstrdup(name);
-		f->src = json_object_get_string(content);
-		f->len = (size_t)json_object_get_string_len(content);
-	}
-	return true;
-}
-
-/* Puts the file named main first: its public class is the one run. */
-static bool put_main_first(struct ft_http_req *r, const char *main, struct ft_jobspec *spec)
-{
-	for (size_t i = 0; i < spec->n_files; i++) {
-		if (strcmp(spec->files[i].name, main) == 0) {
-			struct ft_job_file t = spec->files[i];
-			memmove(spec->files + 1, spec->files, i * sizeof(*spec->files));
-			spec->files[0] = t;
-			return true;
-		}
-	}
-	api_error(r, 400, "invalid_request", "\"main\" names %.80s, which is not in \"files\"",
-		  main);
-	return false;
-}
-
-static bool parse_args(struct ft_http_req *r, struct json_object *val, struct ft_jobspec *spec)
-{
-	size_t max = (size_t)gw_config()->limits.max_args;
-	bool ok = json_object_is_type(val, json_type_array);
-	size_t n = ok ? json_object_array_length(val) : 0;
-	for (size_t i = 0; ok && i < n; i++) {
-		struct json_object *a = json_object_array_get_idx(val, i);
-		ok = json_object_is_type(a, json_type_string) &&
-		     strlen(json_object_get_string(a)) == (size_t)json_object_get_string_len(a);
-	}
-	if (!ok) {
-		api_error(r, 400, "invalid_request",
-			  "\"args\" must be an array of strings (without NUL characters)");
-		return false;
-	}
-	if (n > max) {
-		api_error(r, 422, "too_many_args",
-			  "%zu arguments: a run may have at most %zu (limits.max_args)", n, max);
-		return false;
-	}
-	spec->args = ft_xcalloc(n ? n : 1, sizeof(*spec->args));
-	for (size_t i = 0; i < n; i++)
-		spec->args[spec->n_args++] = ft_xstrdup(json_object_get_string(json_object_array_get_idx(val, i)));
-	return true;
-}
-
-struct run_req {
-	const char *src; /* one source ("source"); NULL with "files" */
-	size_t len;
-	bool wait;
-	struct ft_jobspec spec;
-};
-
-static bool want_type(struct ft_http_req *r, struct json_object *val, json_type t, const char *key,
-		      const char *what)
-{
-	if (json_object_is_type(val, t))
-		return true;
-	api_error(r, 400, "invalid_request", "\"%s\" must be %s", key, what);
-	return false;
-}
-
-/* Parse and validate the request body; on failure answers r and returns false. */
-static bool parse_run_req(struct ft_http_req *r, struct json_object *root, struct run_req *q)
-{
-	struct json_object *source = NULL, *files = NULL, *main = NULL;
-	q->wait = true;
-	q->spec.capture = true;
-	if (!json_object_is_type(root, json_type_object)) {
-		api_error(r, 400, "invalid_request", "The body must be a JSON object");
-		return false;
-	}
-	json_object_object_foreach(root, key, val)
-	{
-		bool ok = true;
-		if (strcmp(key, "source") == 0) {
-			ok = want_type(r, val, json_type_string, key, "a string");
-			source = val;
-		} else if (strcmp(key, "files") == 0) {
-			files = val;
-			ok = parse_files(r, val, &q->spec);
-		} else if (strcmp(key, "main") == 0) {
-			ok = want_type(r, val, json_type_string, key, "a file name of \"files\"");
-			main = val;
-		} else if (strcmp(key, "wait") == 0) {
-			ok = want_type(r, val, json_type_boolean, key, "true or false");
-			q->wait = ok && json_object_get_boolean(val);
-		} else if (strcmp(key, "stdin") == 0) {
-			ok = want_type(r, val, json_type_string, key, "a string");
-			if (ok) {
-				q->spec.input_len = (size_t)json_object_get_string_len(val);
-				q->spec.input = ft_xmemdup(json_object_get_string(val),
-							   q->spec.input_len + 1);
-			}
-		} else if (strcmp(key, "args") == 0) {
-			ok = parse_args(r, val, &q->spec);
-		} else if (strcmp(key, "limits") == 0) {
-			ok = parse_limits(r, val, &q->spec);
-		} else {
-			api_error(r, 400, "unknown_field",
-				  "Unknown field \"%s\": known are source, files, main, stdin, args, "
-				  "limits, wait",
-				  key);
-			ok = false;
-		}
-		if (!ok)
-			return false;
-	}
-	if (source && files) {
-		api_error(r, 400, "invalid_request", "Give either \"source\" or \"files\", not both");
-		return false;
-	}
-	if (main && !files) {
-		api_error(r, 400, "invalid_request", "\"main\" goes with \"files\"");
-		return false;
-	}
-	if (main && !put_main_first(r, json_object_get_string(main), &q->spec))
-		return false;
-	if (files)
-		return true;
-	if (!source) {
-		api_error(r, 400, "missing_source", "Send the Java source in \"source\" (or \"files\")");
-		return false;
-	}
-	q->src = json_object_get_string(source);
-	q->len = (size_t)json_object_get_string_len(source);
-	if (q->len == 0) {
-		api_error(r, 400, "missing_source", "\"source\" is empty");
-		return false;
-	}
-	return true;
-}
-
-static struct json_object *parse_body(struct ft_http_req *r)
-{
-	size_t len;
-	const char *body = ft_http_body(r, &len);
-	struct json_tokener *tok = json_tokener_new_ex(64);
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	struct json_object *root = len ? json_tokener_parse_ex(tok, body, (int)len) : NULL;
-	enum json_tokener_error err = json_tokener_get_error(tok);
-	size_t end = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	bool trailing = false;
-	for (size_t i = end; i < len; i++)
-		if (body[i] != ' ' && body[i] != '\n' && body[i] != '\r' && body[i] != '\t')
-			trailing = true;
-	if (!root || err != json_tokener_success || trailing) {
-		json_object_put(root);
-		api_error(r, 400, "invalid_json", "The body is not one valid JSON value%s%s",
-			  len && err != json_tokener_success ? ": " : "",
-			  len && err != json_tokener_success ? json_tokener_error_desc(err) : "");
-		return NULL;
-	}
-	return root;
-}
-
 static void post_run(struct ft_http_req *r)
 {
 	if (ft_http_body_too_big(r)) {
@@ -681,13 +432,12 @@ static void post_run(struct ft_http_req *r)
 		api_error(r, 415, "unsupported_media_type", "Content-Type must be application/json");
 		return;
 	}
-	struct json_object *root = parse_body(r);
-	if (!root)
-		return;
-	struct run_req q = { 0 };
-	if (!parse_run_req(r, root, &q)) {
-		ft_jobspec_free(&q.spec);
-		json_object_put(root);
+	size_t len;
+	const char *body = ft_http_body(r, &len);
+	struct gw_run_request q;
+	struct gw_api_error e;
+	if (!gw_run_request_parse(body, len, &gw_config()->limits, &q, &e)) {
+		api_error(r, e.status, e.code, "%s", e.message);
 		return;
 	}
 	/* What travels: the job object, and the source or the files. */
@@ -695,8 +445,8 @@ static void post_run(struct ft_http_req *r)
 	struct json_object *job = ft_jobspec_encode(&q.spec, &blob);
 	if (q.src)
 		ft_buf_append(&blob, q.src, q.len);
-	ft_jobspec_free(&q.spec);
-	json_object_put(root);
+	bool wait = q.wait;
+	gw_run_request_free(&q);
 	const char *job_text = json_object_to_json_string_ext(
 		job, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	/* The configuration leaves a body's worth of room in a frame (plus
@@ -722,8 +472,8 @@ static void post_run(struct ft_http_req *r)
 		if (x->src_hash != hash) {
 			api_error(r, 422, "idempotency_key_reused",
 				  "This Idempotency-Key was used for another run (run %s)", x->id);
-		} else if (x->done || !q.wait) {
-			respond_run(r, x->done && q.wait ? 200 : 202, x);
+		} else if (x->done || !wait) {
+			respond_run(r, x->done && wait ? 200 : 202, x);
 		} else {
 			add_waiter(x, r);
 		}
@@ -741,11 +491,11 @@ static void post_run(struct ft_http_req *r)
 			  "later");
 		break;
 	case GW_ANSWERED:
-		respond_run(r, q.wait ? 200 : 202, x);
+		respond_run(r, wait ? 200 : 202, x);
 		break;
 	case GW_SUBMITTED:
 		x->req_id = id;
-		if (q.wait)
+		if (wait)
 			add_waiter(x, r);
 		else
 			respond_run(r, 202, x);

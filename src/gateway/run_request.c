@@ -1,0 +1,304 @@
+/* The body of POST /v1/runs: strict JSON, checked field by field against
+ * the configured limits, turned into a run's job (common/jobspec.h).  Pure
+ * logic (no HTTP, no gateway state): unit-tested in
+ * tests/unit/check_run_request.c, and through the server in
+ * tests/integration/test_api.py. */
+#include "gateway/run_request.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "runner/limits.h"
+
+struct parse {
+	const struct ft_limits *lim;
+	struct gw_api_error *err;
+};
+
+static bool set_error(struct parse *p, unsigned status, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Always false, so that a check can end with "return set_error(...)". */
+static bool set_error(struct parse *p, unsigned status, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	p->err->status = status;
+	snprintf(p->err->code, sizeof(p->err->code), "%s", code);
+	va_start(ap, fmt);
+	vsnprintf(p->err->message, sizeof(p->err->message), fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+static bool int_in(struct json_object *v, int64_t lo, int64_t hi, int64_t *out)
+{
+	if (!json_object_is_type(v, json_type_int))
+		return false;
+	errno = 0;
+	int64_t n = json_object_get_int64(v);
+	*out = n;
+	return errno == 0 && n >= lo && n <= hi;
+}
+
+/* "limits": known keys, integers within the configured maxima. */
+static bool parse_limits(struct parse *p, struct json_object *lim, struct ft_jobspec *spec)
+{
+	const struct ft_limits *cl = p->lim;
+	const struct {
+		const char *key;
+		int64_t min, max;
+		int64_t *field;
+	} known[] = {
+		{ "time_ms", 1, cl->run_wall_ms, &spec->time_ms },
+		{ "cpu_ms", 1, cl->run_cpu_ms, &spec->cpu_ms },
+		/* Below this no JVM starts: every run would be an internal error. */
+		{ "memory_mb", (int64_t)(FT_MIN_MEMORY / FT_MiB),
+		  (int64_t)(cl->run_memory_bytes / FT_MiB), &spec->memory_mb },
+		{ "output_bytes", 1, (int64_t)cl->max_output_bytes, &spec->output_bytes },
+	};
+	if (!json_object_is_type(lim, json_type_object)) {
+		set_error(p, 400, "invalid_request", "\"limits\" must be an object");
+		return false;
+	}
+	json_object_object_foreach(lim, key, val)
+	{
+		size_t i = 0;
+		while (i < FT_ARRAY_SIZE(known) && strcmp(known[i].key, key) != 0)
+			i++;
+		if (i == FT_ARRAY_SIZE(known)) {
+			set_error(p, 400, "unknown_field",
+				  "Unknown field \"limits.%s\": known are time_ms, cpu_ms, memory_mb, "
+				  "output_bytes",
+				  key);
+			return false;
+		}
+		if (!json_object_is_type(val, json_type_int)) {
+			set_error(p, 400, "invalid_request", "\"limits.%s\" must be an integer", key);
+			return false;
+		}
+		if (!int_in(val, known[i].min, known[i].max, known[i].field)) {
+			set_error(p, 422, "limit_out_of_range",
+				  "\"limits.%s\" must be between %" PRId64 " and %" PRId64
+				  " (the configured maximum)",
+				  key, known[i].min, known[i].max);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* "files": name -> source, at most limits.max_files, names Name.java. */
+static bool parse_files(struct parse *p, struct json_object *files, struct ft_jobspec *spec)
+{
+	size_t max = (size_t)p->lim->max_files;
+	if (!json_object_is_type(files, json_type_object)) {
+		set_error(p, 400, "invalid_request", "\"files\" must be an object: file name -> source");
+		return false;
+	}
+	size_t n = (size_t)json_object_object_length(files);
+	if (n == 0) {
+		set_error(p, 400, "missing_source", "\"files\" is empty");
+		return false;
+	}
+	if (n > max) {
+		set_error(p, 422, "too_many_files",
+			  "%zu files: a run may have at most %zu (limits.max_files)", n, max);
+		return false;
+	}
+	spec->files = ft_xcalloc(n, sizeof(*spec->files));
+	json_object_object_foreach(files, name, content)
+	{
+		if (!ft_jobspec_file_name_ok(name)) {
+			set_error(p, 400, "invalid_file_name",
+				  "File name \"%.80s\" is not allowed: use Name.java, a Java "
+				  "identifier and no directories",
+				  name);
+			return false;
+		}
+		if (!json_object_is_type(content, json_type_string)) {
+			set_error(p, 400, "invalid_request", "\"files.%s\" must be a string (the source)",
+				  name);
+			return false;
+		}
+		struct ft_job_file *f = &spec->files[spec->n_files++];
+		f->name = ft_xstrdup(name);
+		f->src = json_object_get_string(content);
+		f->len = (size_t)json_object_get_string_len(content);
+	}
+	return true;
+}
+
+/* Puts the file named main first: its public class is the one run. */
+static bool put_main_first(struct parse *p, const char *main, struct ft_jobspec *spec)
+{
+	for (size_t i = 0; i < spec->n_files; i++) {
+		if (strcmp(spec->files[i].name, main) == 0) {
+			struct ft_job_file t = spec->files[i];
+			memmove(spec->files + 1, spec->files, i * sizeof(*spec->files));
+			spec->files[0] = t;
+			return true;
+		}
+	}
+	set_error(p, 400, "invalid_request", "\"main\" names %.80s, which is not in \"files\"",
+		  main);
+	return false;
+}
+
+static bool parse_args(struct parse *p, struct json_object *val, struct ft_jobspec *spec)
+{
+	size_t max = (size_t)p->lim->max_args;
+	bool ok = json_object_is_type(val, json_type_array);
+	size_t n = ok ? json_object_array_length(val) : 0;
+	for (size_t i = 0; ok && i < n; i++) {
+		struct json_object *a = json_object_array_get_idx(val, i);
+		ok = json_object_is_type(a, json_type_string) &&
+		     strlen(json_object_get_string(a)) == (size_t)json_object_get_string_len(a);
+	}
+	if (!ok) {
+		set_error(p, 400, "invalid_request",
+			  "\"args\" must be an array of strings (without NUL characters)");
+		return false;
+	}
+	if (n > max) {
+		set_error(p, 422, "too_many_args",
+			  "%zu arguments: a run may have at most %zu (limits.max_args)", n, max);
+		return false;
+	}
+	spec->args = ft_xcalloc(n ? n : 1, sizeof(*spec->args));
+	for (size_t i = 0; i < n; i++)
+		spec->args[spec->n_args++] = ft_xstrdup(json_object_get_string(json_object_array_get_idx(val, i)));
+	return true;
+}
+
+
+static bool want_type(struct parse *p, struct json_object *val, json_type t, const char *key,
+		      const char *what)
+{
+	if (json_object_is_type(val, t))
+		return true;
+	set_error(p, 400, "invalid_request", "\"%s\" must be %s", key, what);
+	return false;
+}
+
+/* Parse and validate the request body; on failure answers r and returns false. */
+static bool parse_run_req(struct parse *p, struct json_object *root, struct gw_run_request *q)
+{
+	struct json_object *source = NULL, *files = NULL, *main = NULL;
+	q->wait = true;
+	q->spec.capture = true;
+	if (!json_object_is_type(root, json_type_object)) {
+		set_error(p, 400, "invalid_request", "The body must be a JSON object");
+		return false;
+	}
+	json_object_object_foreach(root, key, val)
+	{
+		bool ok = true;
+		if (strcmp(key, "source") == 0) {
+			ok = want_type(p, val, json_type_string, key, "a string");
+			source = val;
+		} else if (strcmp(key, "files") == 0) {
+			files = val;
+			ok = parse_files(p, val, &q->spec);
+		} else if (strcmp(key, "main") == 0) {
+			ok = want_type(p, val, json_type_string, key, "a file name of \"files\"");
+			main = val;
+		} else if (strcmp(key, "wait") == 0) {
+			ok = want_type(p, val, json_type_boolean, key, "true or false");
+			q->wait = ok && json_object_get_boolean(val);
+		} else if (strcmp(key, "stdin") == 0) {
+			ok = want_type(p, val, json_type_string, key, "a string");
+			if (ok) {
+				q->spec.input_len = (size_t)json_object_get_string_len(val);
+				q->spec.input = ft_xmemdup(json_object_get_string(val),
+							   q->spec.input_len + 1);
+			}
+		} else if (strcmp(key, "args") == 0) {
+			ok = parse_args(p, val, &q->spec);
+		} else if (strcmp(key, "limits") == 0) {
+			ok = parse_limits(p, val, &q->spec);
+		} else {
+			set_error(p, 400, "unknown_field",
+				  "Unknown field \"%s\": known are source, files, main, stdin, args, "
+				  "limits, wait",
+				  key);
+			ok = false;
+		}
+		if (!ok)
+			return false;
+	}
+	if (source && files) {
+		set_error(p, 400, "invalid_request", "Give either \"source\" or \"files\", not both");
+		return false;
+	}
+	if (main && !files) {
+		set_error(p, 400, "invalid_request", "\"main\" goes with \"files\"");
+		return false;
+	}
+	if (main && !put_main_first(p, json_object_get_string(main), &q->spec))
+		return false;
+	if (files)
+		return true;
+	if (!source) {
+		set_error(p, 400, "missing_source", "Send the Java source in \"source\" (or \"files\")");
+		return false;
+	}
+	q->src = json_object_get_string(source);
+	q->len = (size_t)json_object_get_string_len(source);
+	if (q->len == 0) {
+		set_error(p, 400, "missing_source", "\"source\" is empty");
+		return false;
+	}
+	return true;
+}
+
+/* Strict JSON, one value, nothing after it but blanks. */
+static struct json_object *parse_json(struct parse *p, const char *body, size_t len)
+{
+	struct json_tokener *tok = json_tokener_new_ex(64);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	struct json_object *root = len ? json_tokener_parse_ex(tok, body, (int)len) : NULL;
+	enum json_tokener_error jerr = json_tokener_get_error(tok);
+	size_t end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	bool trailing = false;
+	for (size_t i = end; i < len; i++)
+		if (body[i] != ' ' && body[i] != '\n' && body[i] != '\r' && body[i] != '\t')
+			trailing = true;
+	if (!root || jerr != json_tokener_success || trailing) {
+		json_object_put(root);
+		set_error(p, 400, "invalid_json", "The body is not one valid JSON value%s%s",
+			  len && jerr != json_tokener_success ? ": " : "",
+			  len && jerr != json_tokener_success ? json_tokener_error_desc(jerr) : "");
+		return NULL;
+	}
+	return root;
+}
+
+bool gw_run_request_parse(const char *body, size_t len, const struct ft_limits *lim,
+			  struct gw_run_request *q, struct gw_api_error *err)
+{
+	struct parse p = { .lim = lim, .err = err };
+	memset(q, 0, sizeof(*q));
+	if (len > INT32_MAX)
+		return set_error(&p, 413, "body_too_large", "The body is over 2 GiB");
+	q->root = parse_json(&p, body, len);
+	if (!q->root)
+		return false;
+	if (!parse_run_req(&p, q->root, q)) {
+		gw_run_request_free(q);
+		return false;
+	}
+	return true;
+}
+
+void gw_run_request_free(struct gw_run_request *q)
+{
+	ft_jobspec_free(&q->spec);
+	json_object_put(q->root);
+	memset(q, 0, sizeof(*q));
+}

@@ -1,0 +1,160 @@
+/* Unit tests for the body of POST /v1/runs: what is accepted becomes the
+ * run's job; everything else is refused with the status and stable code of
+ * docs/openapi.yaml and a message saying why. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/run_request.h"
+#include "runner/limits.h"
+
+static struct ft_limits lim;
+
+static void setup(void)
+{
+	memset(&lim, 0, sizeof(lim));
+	lim.run_wall_ms = 30000;
+	lim.run_cpu_ms = 10000;
+	lim.run_memory_bytes = 256 * FT_MiB;
+	lim.max_output_bytes = 1 << 20;
+	lim.max_files = 4;
+	lim.max_args = 5;
+}
+
+static bool parse(const char *body, struct gw_run_request *q, struct gw_api_error *e)
+{
+	return gw_run_request_parse(body, strlen(body), &lim, q, e);
+}
+
+START_TEST(one_source_with_everything)
+{
+	struct gw_run_request q;
+	struct gw_api_error e;
+	ck_assert(parse("{\"source\": \"public class A {}\", \"stdin\": \"in\\u0000put\", "
+			"\"args\": [\"x\", \"\"], \"wait\": false, \"limits\": {\"time_ms\": 500, "
+			"\"cpu_ms\": 400, \"memory_mb\": 64, \"output_bytes\": 10}}",
+			&q, &e));
+	ck_assert_str_eq(q.src, "public class A {}");
+	ck_assert_uint_eq(q.len, 17);
+	ck_assert(!q.wait);
+	ck_assert_uint_eq(q.spec.n_files, 0);
+	ck_assert_uint_eq(q.spec.input_len, 6);
+	ck_assert(memcmp(q.spec.input, "in\0put", 6) == 0);
+	ck_assert_uint_eq(q.spec.n_args, 2);
+	ck_assert_str_eq(q.spec.args[1], "");
+	ck_assert_int_eq(q.spec.time_ms, 500);
+	ck_assert_int_eq(q.spec.cpu_ms, 400);
+	ck_assert_int_eq(q.spec.memory_mb, 64);
+	ck_assert_int_eq(q.spec.output_bytes, 10);
+	ck_assert(q.spec.capture);
+	gw_run_request_free(&q);
+	ck_assert_ptr_null(q.root);
+}
+END_TEST
+
+START_TEST(files_with_main_first)
+{
+	struct gw_run_request q;
+	struct gw_api_error e;
+	ck_assert(parse("{\"files\": {\"Util.java\": \"class Util {}\", \"Main.java\": \"class M {}\", "
+			"\"Other.java\": \"\"}, \"main\": \"Main.java\"}",
+			&q, &e));
+	ck_assert_ptr_null(q.src);
+	ck_assert(q.wait);
+	ck_assert_uint_eq(q.spec.n_files, 3);
+	ck_assert_str_eq(q.spec.files[0].name, "Main.java");
+	ck_assert_str_eq(q.spec.files[1].name, "Util.java");
+	ck_assert_str_eq(q.spec.files[2].name, "Other.java");
+	ck_assert_uint_eq(q.spec.files[2].len, 0);
+	ck_assert(memcmp(q.spec.files[0].src, "class M {}", 10) == 0);
+	gw_run_request_free(&q);
+	/* Without "main" the order given is kept. */
+	ck_assert(parse("{\"files\": {\"B.java\": \"b\", \"A.java\": \"a\"}}", &q, &e));
+	ck_assert_str_eq(q.spec.files[0].name, "B.java");
+	gw_run_request_free(&q);
+}
+END_TEST
+
+static const struct {
+	const char *body;
+	unsigned status;
+	const char *code, *says;
+} bad[] = {
+	{ "", 400, "invalid_json", "not one valid JSON value" },
+	{ "not json", 400, "invalid_json", "not one valid JSON value: " },
+	{ "{\"source\": \"x\"} trailing", 400, "invalid_json", "not one valid" },
+	{ "{\"source\": \"\xff\"}", 400, "invalid_json", "" },
+	/* A repeated key: the last one counts. */
+	{ "{\"source\": \"x\", \"source\": 1e999999}", 400, "invalid_request", "string" },
+	{ "[1, 2]", 400, "invalid_request", "must be a JSON object" },
+	{ "{\"source\": 5}", 400, "invalid_request", "\"source\" must be a string" },
+	{ "{\"source\": \"a\", \"wait\": \"yes\"}", 400, "invalid_request", "true or false" },
+	{ "{\"source\": \"a\", \"stdin\": 1}", 400, "invalid_request", "\"stdin\"" },
+	{ "{\"source\": \"a\", \"args\": \"x\"}", 400, "invalid_request", "array of strings" },
+	{ "{\"source\": \"a\", \"args\": [\"a\\u0000b\"]}", 400, "invalid_request", "NUL" },
+	{ "{\"source\": \"a\", \"args\": [\"1\", \"2\", \"3\", \"4\", \"5\", \"6\"]}", 422,
+	  "too_many_args", "at most 5 (limits.max_args)" },
+	{ "{\"source\": \"a\", \"limits\": []}", 400, "invalid_request", "must be an object" },
+	{ "{\"source\": \"a\", \"limits\": {\"time_ms\": \"1\"}}", 400, "invalid_request",
+	  "must be an integer" },
+	{ "{\"source\": \"a\", \"limits\": {\"disk\": 1}}", 400, "unknown_field", "limits.disk" },
+	{ "{\"source\": \"a\", \"limits\": {\"time_ms\": 0}}", 422, "limit_out_of_range",
+	  "between 1 and 30000" },
+	{ "{\"source\": \"a\", \"limits\": {\"time_ms\": 30001}}", 422, "limit_out_of_range", "" },
+	{ "{\"source\": \"a\", \"limits\": {\"cpu_ms\": 10001}}", 422, "limit_out_of_range",
+	  "between 1 and 10000" },
+	{ "{\"source\": \"a\", \"limits\": {\"memory_mb\": 63}}", 422, "limit_out_of_range",
+	  "between 64 and 256" },
+	{ "{\"source\": \"a\", \"limits\": {\"output_bytes\": 1048577}}", 422,
+	  "limit_out_of_range", "between 1 and 1048576" },
+	{ "{\"source\": \"a\", \"colour\": \"red\"}", 400, "unknown_field", "\"colour\"" },
+	{ "{\"source\": \"a\", \"files\": {\"A.java\": \"b\"}}", 400, "invalid_request",
+	  "either \"source\" or \"files\"" },
+	{ "{\"source\": \"a\", \"main\": \"A.java\"}", 400, "invalid_request", "goes with" },
+	{ "{\"files\": {\"A.java\": \"a\"}, \"main\": \"B.java\"}", 400, "invalid_request",
+	  "not in \"files\"" },
+	{ "{\"files\": {\"A.java\": \"a\"}, \"main\": 1}", 400, "invalid_request", "\"main\"" },
+	{ "{\"files\": []}", 400, "invalid_request", "file name -> source" },
+	{ "{\"files\": {}}", 400, "missing_source", "empty" },
+	{ "{\"files\": {\"A.java\": 1}}", 400, "invalid_request", "files.A.java" },
+	{ "{\"files\": {\"dir/A.java\": \"b\"}}", 400, "invalid_file_name", "dir/A.java" },
+	{ "{\"files\": {\"../A.java\": \"b\"}}", 400, "invalid_file_name", "" },
+	{ "{\"files\": {\"A.txt\": \"b\"}}", 400, "invalid_file_name", "" },
+	{ "{\"files\": {\"A.java\": \"a\", \"B.java\": \"b\", \"C.java\": \"c\", \"D.java\": \"d\", "
+	  "\"E.java\": \"e\"}}",
+	  422, "too_many_files", "at most 4 (limits.max_files)" },
+	{ "{}", 400, "missing_source", "Send the Java source" },
+	{ "{\"source\": \"\"}", 400, "missing_source", "empty" },
+};
+
+START_TEST(refused)
+{
+	struct gw_run_request q;
+	struct gw_api_error e;
+	memset(&e, 0, sizeof(e));
+	ck_assert_msg(!parse(bad[_i].body, &q, &e), "accepted: %s", bad[_i].body);
+	ck_assert_uint_eq(e.status, bad[_i].status);
+	ck_assert_str_eq(e.code, bad[_i].code);
+	ck_assert_msg(strstr(e.message, bad[_i].says), "%s: message \"%s\" lacks \"%s\"",
+		      bad[_i].body, e.message, bad[_i].says);
+	ck_assert_ptr_null(q.root);
+	ck_assert_uint_eq(q.spec.n_files, 0);
+	ck_assert_ptr_null(q.spec.input);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("run_request");
+	TCase *tc = tcase_create("run_request");
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, one_source_with_everything);
+	tcase_add_test(tc, files_with_main_first);
+	tcase_add_loop_test(tc, refused, 0, (int)(sizeof(bad) / sizeof(bad[0])));
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
