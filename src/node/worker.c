@@ -158,17 +158,8 @@ static int start_job(struct ft_worker *w, struct job *j, char *why, size_t whyle
 	struct ft_jobspec spec;
 	if (ft_jobspec_decode(j->job, j->src, j->src_len, &max, &spec, why, whylen) < 0)
 		return -1;
-	struct ft_run_file single = { .src = j->src, .len = j->src_len };
-	struct ft_run_file *files = &single;
-	size_t n_files = 1;
-	if (spec.n_files > 0) {
-		files = ft_xcalloc(spec.n_files, sizeof(*files));
-		for (size_t i = 0; i < spec.n_files; i++)
-			files[i] = (struct ft_run_file){ .name = spec.files[i].name,
-							 .src = spec.files[i].src,
-							 .len = spec.files[i].len };
-		n_files = spec.n_files;
-	}
+	/* Without "files" the blob is one source, named after its class. */
+	struct ft_job_file single = { .src = j->src, .len = j->src_len };
 	/* Zero fields keep the configured limit; the runner clamps the rest. */
 	struct ft_run_limits lim = {
 		.run_wall_ms = (int)(spec.time_ms > INT32_MAX ? INT32_MAX : spec.time_ms),
@@ -179,8 +170,8 @@ static int start_job(struct ft_worker *w, struct job *j, char *why, size_t whyle
 		.max_output_bytes = (uint64_t)spec.output_bytes,
 	};
 	struct ft_run_job rj = {
-		.files = files,
-		.n_files = n_files,
+		.files = spec.n_files > 0 ? spec.files : &single,
+		.n_files = spec.n_files > 0 ? spec.n_files : 1,
 		.input = spec.input,
 		.input_len = spec.input_len,
 		.args = spec.args,
@@ -191,8 +182,6 @@ static int start_job(struct ft_worker *w, struct job *j, char *why, size_t whyle
 	int rc = ft_runner_start_job(w->runner, j->req, &rj, job_done, w);
 	if (rc < 0)
 		ft_set_err(why, whylen, "the runner refused it: %s", strerror(errno));
-	if (files != &single)
-		free(files);
 	ft_jobspec_free(&spec);
 	return rc;
 }

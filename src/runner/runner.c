@@ -2593,7 +2593,7 @@ static void take_job(struct job *j, const struct ft_run_job *job)
 	j->names = ft_xcalloc(job->n_files, sizeof(*j->names));
 	char *p = j->src + 4;
 	for (size_t i = 0; i < job->n_files; i++) {
-		const struct ft_run_file *f = &job->files[i];
+		const struct ft_job_file *f = &job->files[i];
 		size_t nl = strlen(f->name);
 		j->names[j->n_names++] = ft_xstrdup(f->name);
 		put_u32(p, (uint32_t)nl);
@@ -2640,7 +2640,7 @@ int ft_runner_start_job(struct ft_runner *r, uint64_t job_id, const struct ft_ru
 	struct job *j = job_new(r, job_id, job->limits, done, ud);
 	int rc;
 
-	const struct ft_run_file *main_file = &job->files[0];
+	const struct ft_job_file *main_file = &job->files[0];
 	if (ft_java_class_name(main_file->src, main_file->len, j->fqcn, sizeof(j->fqcn), j->simple,
 			       sizeof(j->simple)) < 0) {
 		set_result_str(j, FT_VERDICT_COMPILE_ERROR, -1, ft_xstrdup("No class name found in code"));
@@ -2650,11 +2650,11 @@ int ft_runner_start_job(struct ft_runner *r, uint64_t job_id, const struct ft_ru
 		return 0;
 	}
 	char own[SIMPLE_NAME_MAX + sizeof(SRC_FILE_SUFFIX)];
-	struct ft_run_file named;
+	struct ft_job_file named;
 	struct ft_run_job with_name;
 	if (!main_file->name) {
 		snprintf(own, sizeof(own), "%s%s", j->simple, SRC_FILE_SUFFIX);
-		named = (struct ft_run_file){ .name = own, .src = main_file->src, .len = main_file->len };
+		named = (struct ft_job_file){ .name = own, .src = main_file->src, .len = main_file->len };
 		with_name = *job;
 		with_name.files = &named;
 		job = &with_name;
@@ -2706,7 +2706,7 @@ fail_errno:
 int ft_runner_start_limits(struct ft_runner *r, uint64_t job_id, const char *src, size_t len,
 			   const struct ft_run_limits *want, ft_run_done_fn done, void *ud)
 {
-	struct ft_run_file file = { .src = src, .len = len };
+	struct ft_job_file file = { .src = src, .len = len };
 	struct ft_run_job job = { .files = &file, .n_files = 1, .limits = want };
 	return ft_runner_start_job(r, job_id, &job, done, ud);
 }

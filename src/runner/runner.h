@@ -122,20 +122,16 @@ struct ft_run_limits;
 int ft_runner_start_limits(struct ft_runner *r, uint64_t job_id, const char *src, size_t len,
 			   const struct ft_run_limits *want, ft_run_done_fn done, void *ud);
 
-/* One source file of a job. */
-struct ft_run_file {
-	/* "Main.java" (ft_jobspec_file_name_ok), or NULL in a one-file job:
-	 * then it is named after its public class. */
-	const char *name;
-	const char *src;
-	size_t len;
-};
+struct ft_job_file;
 
 /* A job: several files, standard input, arguments, limits, captured
  * output.  Everything is copied; the caller's memory may go once
  * ft_runner_start_job returns. */
 struct ft_run_job {
-	const struct ft_run_file *files; /* files[0]'s public class is run */
+	/* The sources (common/jobspec.h); files[0]'s public class is run.  A
+	 * name is "Main.java" (ft_jobspec_file_name_ok), or NULL in a one-file
+	 * job: then the file is named after its public class. */
+	const struct ft_job_file *files;
 	size_t n_files;
 	const char *input; /* the program's standard input; NULL: empty */
 	size_t input_len;
