@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/util.h"
+
 #define DEFAULT_GATEWAY "http://127.0.0.1:8888"
 
 enum { EXIT_OK = 0, EXIT_FAILED_RUN = 1, EXIT_ERROR = 2, EXIT_USAGE = 64 };
@@ -269,29 +271,6 @@ struct submit_opts {
 	size_t *with_len;
 };
 
-/* The JSON API carries sources and stdin as JSON strings: UTF-8 only. */
-static bool utf8_valid(const char *p, size_t n)
-{
-	const unsigned char *s = (const unsigned char *)p;
-	for (size_t i = 0; i < n;) {
-		unsigned c = s[i];
-		size_t k = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-		if (k == 0 || i + k > n)
-			return false;
-		uint32_t cp = k == 1 ? c : c & (0x7Fu >> k);
-		for (size_t j = 1; j < k; j++) {
-			if ((s[i + j] & 0xC0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i + j] & 0x3F);
-		}
-		static const uint32_t min[] = { 0, 0, 0x80, 0x800, 0x10000 };
-		if (cp < min[k] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-			return false;
-		i += k;
-	}
-	return true;
-}
-
 static const char *base_name(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -484,7 +463,7 @@ static bool read_with_files(struct submit_opts *o)
 			fprintf(stderr, "ftctl: %s: cannot read\n", o->with[i]);
 			return false;
 		}
-		if (!utf8_valid(o->with_text[i], o->with_len[i])) {
+		if (!ft_utf8_valid(o->with_text[i], o->with_len[i])) {
 			fprintf(stderr, "ftctl: %s: not UTF-8 text\n", o->with[i]);
 			return false;
 		}
@@ -512,7 +491,7 @@ static int submit(struct submit_opts *o, int nfiles, char **files)
 			fprintf(stderr, "ftctl: %s: cannot read\n", o->stdin_file);
 			return EXIT_ERROR;
 		}
-		if (!utf8_valid(stdin_text, stdin_len)) {
+		if (!ft_utf8_valid(stdin_text, stdin_len)) {
 			fprintf(stderr, "ftctl: %s: not UTF-8 text (the JSON API takes stdin as text)\n",
 				o->stdin_file);
 			free(stdin_text);
@@ -536,7 +515,7 @@ static int submit(struct submit_opts *o, int nfiles, char **files)
 		j->file = files[i];
 		size_t len;
 		char *src = read_file(files[i], &len);
-		const char *code = !src ? "unreadable" : !utf8_valid(src, len) ? "not_utf8" : NULL;
+		const char *code = !src ? "unreadable" : !ft_utf8_valid(src, len) ? "not_utf8" : NULL;
 		if (code) {
 			const char *msg = src ? "not UTF-8 text (the JSON API takes sources as text)"
 					      : "cannot read the file";

@@ -187,3 +187,30 @@ uint32_t ft_random(void *unused)
 	state ^= state << 17;
 	return (uint32_t)(state >> 32);
 }
+
+size_t ft_utf8_char_len(const char *p, size_t n)
+{
+	static const uint32_t min[] = { 0, 0, 0x80, 0x800, 0x10000 };
+	const unsigned char *s = (const unsigned char *)p;
+	unsigned c = s[0];
+	size_t k = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+	if (k == 0 || k > n)
+		return 0;
+	if (k == 1)
+		return 1;
+	uint32_t cp = c & (0x7Fu >> k);
+	for (size_t j = 1; j < k; j++) {
+		if ((s[j] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[j] & 0x3F);
+	}
+	return cp >= min[k] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF) ? k : 0;
+}
+
+bool ft_utf8_valid(const char *p, size_t n)
+{
+	for (size_t i = 0, k; i < n; i += k)
+		if ((k = ft_utf8_char_len(p + i, n - i)) == 0)
+			return false;
+	return true;
+}

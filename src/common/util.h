@@ -47,4 +47,11 @@ void ft_buf_free(struct ft_buf *b);
 /* xorshift random, seeded from getrandom(); good enough to pick gossip targets. */
 uint32_t ft_random(void *unused);
 
+/* UTF-8: the length (1 to 4) of the well-formed character at p[0..n), n >
+ * 0, or 0 if it is not one (a stray or missing continuation byte, an
+ * overlong form, a surrogate, beyond U+10FFFF, cut short by n). */
+size_t ft_utf8_char_len(const char *p, size_t n);
+/* Whether all of p[0..n) is well-formed UTF-8. */
+bool ft_utf8_valid(const char *p, size_t n);
+
 #endif

@@ -110,23 +110,11 @@ static bool want_method(struct ft_http_req *r, const char *allow)
  * U+FFFD, so the answer is always valid JSON whatever the program wrote. */
 static struct json_object *utf8_string(const char *p, size_t n)
 {
-	const unsigned char *s = (const unsigned char *)p;
 	struct ft_buf b = { 0 };
 	size_t i = 0;
 	while (i < n) {
-		unsigned c = s[i];
-		size_t k = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-		bool ok = k > 0 && i + k <= n;
-		for (size_t j = 1; ok && j < k; j++)
-			ok = (s[i + j] & 0xC0) == 0x80;
-		if (ok && k > 1) {
-			uint32_t cp = c & (0x7F >> k);
-			for (size_t j = 1; j < k; j++)
-				cp = (cp << 6) | (s[i + j] & 0x3F);
-			static const uint32_t min[] = { 0, 0, 0x80, 0x800, 0x10000 };
-			ok = cp >= min[k] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
-		}
-		if (ok) {
+		size_t k = ft_utf8_char_len(p + i, n - i);
+		if (k) {
 			ft_buf_append(&b, p + i, k);
 			i += k;
 		} else {
