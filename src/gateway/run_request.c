@@ -62,8 +62,7 @@ static bool parse_limits(struct parse *p, struct json_object *lim, struct ft_job
 		{ "output_bytes", 1, (int64_t)cl->max_output_bytes, &spec->output_bytes },
 	};
 	if (!json_object_is_type(lim, json_type_object)) {
-		set_error(p, 400, "invalid_request", "\"limits\" must be an object");
-		return false;
+		return set_error(p, 400, "invalid_request", "\"limits\" must be an object");
 	}
 	json_object_object_foreach(lim, key, val)
 	{
@@ -71,22 +70,20 @@ static bool parse_limits(struct parse *p, struct json_object *lim, struct ft_job
 		while (i < FT_ARRAY_SIZE(known) && strcmp(known[i].key, key) != 0)
 			i++;
 		if (i == FT_ARRAY_SIZE(known)) {
-			set_error(p, 400, "unknown_field",
-				  "Unknown field \"limits.%s\": known are time_ms, cpu_ms, memory_mb, "
-				  "output_bytes",
-				  key);
-			return false;
+			return set_error(p, 400, "unknown_field",
+					 "Unknown field \"limits.%s\": known are time_ms, cpu_ms, "
+					 "memory_mb, output_bytes",
+					 key);
 		}
 		if (!json_object_is_type(val, json_type_int)) {
-			set_error(p, 400, "invalid_request", "\"limits.%s\" must be an integer", key);
-			return false;
+			return set_error(p, 400, "invalid_request",
+					 "\"limits.%s\" must be an integer", key);
 		}
 		if (!int_in(val, known[i].min, known[i].max, known[i].field)) {
-			set_error(p, 422, "limit_out_of_range",
-				  "\"limits.%s\" must be between %" PRId64 " and %" PRId64
-				  " (the configured maximum)",
-				  key, known[i].min, known[i].max);
-			return false;
+			return set_error(p, 422, "limit_out_of_range",
+					 "\"limits.%s\" must be between %" PRId64 " and %" PRId64
+					 " (the configured maximum)",
+					 key, known[i].min, known[i].max);
 		}
 	}
 	return true;
@@ -97,33 +94,30 @@ static bool parse_files(struct parse *p, struct json_object *files, struct ft_jo
 {
 	size_t max = (size_t)p->lim->max_files;
 	if (!json_object_is_type(files, json_type_object)) {
-		set_error(p, 400, "invalid_request", "\"files\" must be an object: file name -> source");
-		return false;
+		return set_error(p, 400, "invalid_request",
+				 "\"files\" must be an object: file name -> source");
 	}
 	size_t n = (size_t)json_object_object_length(files);
 	if (n == 0) {
-		set_error(p, 400, "missing_source", "\"files\" is empty");
-		return false;
+		return set_error(p, 400, "missing_source", "\"files\" is empty");
 	}
 	if (n > max) {
-		set_error(p, 422, "too_many_files",
-			  "%zu files: a run may have at most %zu (limits.max_files)", n, max);
-		return false;
+		return set_error(p, 422, "too_many_files",
+				 "%zu files: a run may have at most %zu (limits.max_files)", n,
+				 max);
 	}
 	spec->files = ft_xcalloc(n, sizeof(*spec->files));
 	json_object_object_foreach(files, name, content)
 	{
 		if (!ft_jobspec_file_name_ok(name)) {
-			set_error(p, 400, "invalid_file_name",
-				  "File name \"%.80s\" is not allowed: use Name.java, a Java "
-				  "identifier and no directories",
-				  name);
-			return false;
+			return set_error(p, 400, "invalid_file_name",
+					 "File name \"%.80s\" is not allowed: use Name.java, a "
+					 "Java identifier and no directories",
+					 name);
 		}
 		if (!json_object_is_type(content, json_type_string)) {
-			set_error(p, 400, "invalid_request", "\"files.%s\" must be a string (the source)",
-				  name);
-			return false;
+			return set_error(p, 400, "invalid_request",
+					 "\"files.%s\" must be a string (the source)", name);
 		}
 		struct ft_job_file *f = &spec->files[spec->n_files++];
 		f->name = ft_xstrdup(name);
@@ -144,9 +138,8 @@ static bool put_main_first(struct parse *p, const char *main, struct ft_jobspec 
 			return true;
 		}
 	}
-	set_error(p, 400, "invalid_request", "\"main\" names %.80s, which is not in \"files\"",
-		  main);
-	return false;
+	return set_error(p, 400, "invalid_request",
+			 "\"main\" names %.80s, which is not in \"files\"", main);
 }
 
 static bool parse_args(struct parse *p, struct json_object *val, struct ft_jobspec *spec)
@@ -160,29 +153,27 @@ static bool parse_args(struct parse *p, struct json_object *val, struct ft_jobsp
 		     strlen(json_object_get_string(a)) == (size_t)json_object_get_string_len(a);
 	}
 	if (!ok) {
-		set_error(p, 400, "invalid_request",
-			  "\"args\" must be an array of strings (without NUL characters)");
-		return false;
+		return set_error(p, 400, "invalid_request",
+				 "\"args\" must be an array of strings (without NUL characters)");
 	}
 	if (n > max) {
-		set_error(p, 422, "too_many_args",
-			  "%zu arguments: a run may have at most %zu (limits.max_args)", n, max);
-		return false;
+		return set_error(p, 422, "too_many_args",
+				 "%zu arguments: a run may have at most %zu (limits.max_args)", n,
+				 max);
 	}
 	spec->args = ft_xcalloc(n ? n : 1, sizeof(*spec->args));
 	for (size_t i = 0; i < n; i++)
-		spec->args[spec->n_args++] = ft_xstrdup(json_object_get_string(json_object_array_get_idx(val, i)));
+		spec->args[spec->n_args++] =
+			ft_xstrdup(json_object_get_string(json_object_array_get_idx(val, i)));
 	return true;
 }
-
 
 static bool want_type(struct parse *p, struct json_object *val, json_type t, const char *key,
 		      const char *what)
 {
 	if (json_object_is_type(val, t))
 		return true;
-	set_error(p, 400, "invalid_request", "\"%s\" must be %s", key, what);
-	return false;
+	return set_error(p, 400, "invalid_request", "\"%s\" must be %s", key, what);
 }
 
 /* Parse and validate the request body; on failure answers r and returns false. */
@@ -192,8 +183,7 @@ static bool parse_run_req(struct parse *p, struct json_object *root, struct gw_r
 	q->wait = true;
 	q->spec.capture = true;
 	if (!json_object_is_type(root, json_type_object)) {
-		set_error(p, 400, "invalid_request", "The body must be a JSON object");
-		return false;
+		return set_error(p, 400, "invalid_request", "The body must be a JSON object");
 	}
 	json_object_object_foreach(root, key, val)
 	{
@@ -222,36 +212,33 @@ static bool parse_run_req(struct parse *p, struct json_object *root, struct gw_r
 		} else if (strcmp(key, "limits") == 0) {
 			ok = parse_limits(p, val, &q->spec);
 		} else {
-			set_error(p, 400, "unknown_field",
-				  "Unknown field \"%s\": known are source, files, main, stdin, args, "
-				  "limits, wait",
-				  key);
-			ok = false;
+			ok = set_error(p, 400, "unknown_field",
+				       "Unknown field \"%s\": known are source, files, main, "
+				       "stdin, args, limits, wait",
+				       key);
 		}
 		if (!ok)
 			return false;
 	}
 	if (source && files) {
-		set_error(p, 400, "invalid_request", "Give either \"source\" or \"files\", not both");
-		return false;
+		return set_error(p, 400, "invalid_request",
+				 "Give either \"source\" or \"files\", not both");
 	}
 	if (main && !files) {
-		set_error(p, 400, "invalid_request", "\"main\" goes with \"files\"");
-		return false;
+		return set_error(p, 400, "invalid_request", "\"main\" goes with \"files\"");
 	}
 	if (main && !put_main_first(p, json_object_get_string(main), &q->spec))
 		return false;
 	if (files)
 		return true;
 	if (!source) {
-		set_error(p, 400, "missing_source", "Send the Java source in \"source\" (or \"files\")");
-		return false;
+		return set_error(p, 400, "missing_source",
+				 "Send the Java source in \"source\" (or \"files\")");
 	}
 	q->src = json_object_get_string(source);
 	q->len = (size_t)json_object_get_string_len(source);
 	if (q->len == 0) {
-		set_error(p, 400, "missing_source", "\"source\" is empty");
-		return false;
+		return set_error(p, 400, "missing_source", "\"source\" is empty");
 	}
 	return true;
 }
