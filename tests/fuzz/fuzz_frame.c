@@ -17,20 +17,13 @@
 #include "common/jobspec.h"
 #include "common/util.h"
 
+#include "require.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_FRAME 65536
 
 static const struct ft_jobspec_max MAX = { .files = 8, .args = 8 };
-
-#define require(cond)                                                                      \
-	do {                                                                               \
-		if (!(cond)) {                                                             \
-			fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, \
-				#cond);                                                    \
-			abort();                                                           \
-		}                                                                          \
-	} while (0)
 
 static void check_spec(const struct ft_jobspec *s, const char *blob, size_t len)
 {

@@ -12,20 +12,13 @@
 #include "gossip/codec.h"
 #include "gossip/membership.h"
 
+#include "require.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_DATAGRAM (FT_GOSSIP_HEADER_BYTES + FT_GOSSIP_ENTRY_BYTES * FT_GOSSIP_MAX_ENTRIES)
 
 static const int allowed[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 255, 256, 65535};
-
-#define require(cond)                                                                      \
-	do {                                                                               \
-		if (!(cond)) {                                                             \
-			fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, \
-				#cond);                                                    \
-			abort();                                                           \
-		}                                                                          \
-	} while (0)
 
 static bool is_allowed(long id)
 {

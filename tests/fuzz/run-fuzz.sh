@@ -30,11 +30,37 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$CC" -std=c11 -g -O1 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-Isrc -D_GNU_SOURCE \
-	tests/fuzz/fuzz_gossip.c src/gossip/codec.c src/gossip/membership.c \
-	-o "$tmp/fuzz_gossip"
+# build NAME ARGS...: tests/fuzz/NAME.c and ARGS (sources, flags) into $tmp/NAME.
+build() {
+	local name=$1
+	shift
+	"$CC" -std=c11 -g -O1 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-Isrc -D_GNU_SOURCE "tests/fuzz/$name.c" "$@" -o "$tmp/$name"
+}
+
+# fuzz NAME WHAT CORPUS MAX_LEN: run $tmp/NAME with $tmp/NAME.dict for $secs
+# seconds; on a finding, show it and exit with the fuzzer's status.
+fuzz() {
+	local name=$1 what=$2 corpus=$3 max_len=$4 rc
+	echo "fuzzing $what for ${secs}s ($tmp)" >&2
+	set +e
+	"$tmp/$name" -max_total_time="$secs" -max_len="$max_len" -timeout=10 \
+		-rss_limit_mb=2048 -dict="$tmp/$name.dict" -artifact_prefix="$tmp/" \
+		-print_final_stats=1 "$corpus" >"$tmp/$name.log" 2>&1
+	rc=$?
+	set -e
+	if [ "$rc" -ne 0 ]; then
+		tail -n 60 "$tmp/$name.log" >&2
+		echo "FAIL: $name exited with $rc; replay with: $tmp/$name INPUT, inputs:" >&2
+		ls "$tmp"/crash-* "$tmp"/leak-* "$tmp"/timeout-* "$tmp"/oom-* >&2 2>/dev/null || true
+		status=$rc
+		exit "$rc"
+	fi
+	grep -E '^(Done|stat::number_of_executed_units)' "$tmp/$name.log" >&2 || true
+}
+
+build fuzz_gossip src/gossip/codec.c src/gossip/membership.c
 
 # --- seed corpus: a few valid datagrams, written byte by byte ---
 
@@ -84,7 +110,7 @@ header 0 2 5 1000 >"$tmp/corpus/empty"
 	entry 2 8 1 1
 } >"$tmp/corpus/new-life"
 
-cat >"$tmp/gossip.dict" <<'EOF'
+cat >"$tmp/fuzz_gossip.dict" <<'EOF'
 magic="FTGS"
 header="FTGS\x01\x00"
 id_max="\x00\x00\xff\xff"
@@ -92,30 +118,13 @@ id_over="\x00\x01\x00\x00"
 EOF
 
 # 28-byte header + 256 entries of 21 bytes, and a little beyond.
-echo "fuzzing gossip datagrams for ${secs}s ($tmp)" >&2
-set +e
-"$tmp/fuzz_gossip" -max_total_time="$secs" -max_len=5500 -timeout=10 -rss_limit_mb=2048 \
-	-dict="$tmp/gossip.dict" -artifact_prefix="$tmp/" -print_final_stats=1 \
-	"$tmp/corpus" >"$tmp/fuzz.log" 2>&1
-rc=$?
-set -e
-
-if [ "$rc" -ne 0 ]; then
-	tail -n 60 "$tmp/fuzz.log" >&2
-	echo "FAIL: fuzzer exited with $rc; replay with: $tmp/fuzz_gossip INPUT, inputs:" >&2
-	ls "$tmp"/crash-* "$tmp"/leak-* "$tmp"/timeout-* "$tmp"/oom-* >&2 2>/dev/null || true
-	status=$rc
-	exit "$rc"
-fi
-grep -E '^(Done|stat::number_of_executed_units)' "$tmp/fuzz.log" >&2 || true
+fuzz fuzz_gossip "gossip datagrams" "$tmp/corpus" 5500
 
 # --- internal frames and the "job" object ---
 
-"$CC" -std=c11 -g -O1 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-Isrc -D_GNU_SOURCE $(pkg-config --cflags json-c) \
-	tests/fuzz/fuzz_frame.c src/common/frame.c src/common/jobspec.c src/common/util.c \
-	$(pkg-config --libs json-c) -o "$tmp/fuzz_frame"
+# shellcheck disable=SC2046 # pkg-config's flags are several words
+build fuzz_frame src/common/frame.c src/common/jobspec.c src/common/util.c \
+	$(pkg-config --cflags --libs json-c)
 
 mkdir "$tmp/frames"
 python3 - "$tmp/frames" <<'PY'
@@ -138,7 +147,7 @@ for name, data in seeds.items():
     with open("%s/%s" % (sys.argv[1], name), "wb") as f:
         f.write(data)
 PY
-cat >"$tmp/frame.dict" <<'DICT'
+cat >"$tmp/fuzz_frame.dict" <<'DICT'
 magic="FT\x01"
 job="\"job\""
 files="\"files\""
@@ -151,19 +160,5 @@ capture="\"capture\""
 java="\".java\""
 DICT
 
-echo "fuzzing internal frames for ${secs}s ($tmp)" >&2
-set +e
-"$tmp/fuzz_frame" -max_total_time="$secs" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
-	-dict="$tmp/frame.dict" -artifact_prefix="$tmp/" -print_final_stats=1 \
-	"$tmp/frames" >"$tmp/fuzz_frame.log" 2>&1
-rc=$?
-set -e
-if [ "$rc" -ne 0 ]; then
-	tail -n 60 "$tmp/fuzz_frame.log" >&2
-	echo "FAIL: frame fuzzer exited with $rc; replay with: $tmp/fuzz_frame INPUT, inputs:" >&2
-	ls "$tmp"/crash-* "$tmp"/leak-* "$tmp"/timeout-* "$tmp"/oom-* >&2 2>/dev/null || true
-	status=$rc
-	exit "$rc"
-fi
-grep -E '^(Done|stat::number_of_executed_units)' "$tmp/fuzz_frame.log" >&2 || true
+fuzz fuzz_frame "internal frames" "$tmp/frames" 4096
 status=0
