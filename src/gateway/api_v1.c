@@ -433,6 +433,7 @@ static void post_run(struct ft_http_req *r)
 	struct json_object *job = ft_jobspec_encode(&q.spec, &blob);
 	if (q.src)
 		ft_buf_append(&blob, q.src, q.len);
+	size_t main_len = q.src ? q.len : q.spec.files[0].len;
 	bool wait = q.wait;
 	gw_run_request_free(&q);
 	const char *job_text = json_object_to_json_string_ext(
@@ -469,7 +470,13 @@ static void post_run(struct ft_http_req *r)
 	}
 	x = run_new(key, hash);
 	uint64_t id = 0;
-	switch (gw_submit(blob.data ? blob.data : "", blob.len, job, key, run_done, x, &id)) {
+	struct gw_submission s = {
+		.src = blob.data ? blob.data : "",
+		.len = blob.len,
+		.main_len = main_len,
+		.job = job_text,
+	};
+	switch (gw_submit(&s, key, run_done, x, &id)) {
 	case GW_OVERLOADED:
 		run_unlink(x);
 		run_free(x);

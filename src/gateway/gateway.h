@@ -35,12 +35,20 @@ enum gw_submit_status {
 	GW_OVERLOADED,	  /* too many pending requests: fn not called */
 };
 
-/* Submit a Java source (the caller has validated it), or with job (the
- * JSON API's "job" object, see common/jobspec.h; NULL for a plain request)
- * the job's files concatenated.  idem_key may be NULL.  ud identifies the
- * waiter for gw_forget.  *id_out gets the request ID. */
-enum gw_submit_status gw_submit(const char *src, size_t len, struct json_object *job,
-				const char *idem_key, gw_done_fn fn, void *ud, uint64_t *id_out);
+/* What a front end submits (the caller has validated it): a Java source,
+ * or for the JSON API a run's files concatenated, with its "job" object
+ * (common/jobspec.h) as JSON text. */
+struct gw_submission {
+	const char *src;
+	size_t len;
+	size_t main_len; /* the main file's bytes at the start of src */
+	const char *job; /* NULL for a plain request */
+};
+
+/* idem_key may be NULL.  ud identifies the waiter for gw_forget.  *id_out
+ * gets the request ID. */
+enum gw_submit_status gw_submit(const struct gw_submission *s, const char *idem_key,
+				gw_done_fn fn, void *ud, uint64_t *id_out);
 
 /* Where an unanswered request is: false if the gateway has no such
  * request (answered, or never submitted); else *worker is the worker the

@@ -458,22 +458,11 @@ static void answer_now(gw_done_fn fn, void *ud, struct gw_result *res)
 	fn(ud, res);
 }
 
-/* The main file's bytes at the start of src: files[0].bytes of a job with
- * files, else all of it. */
-static size_t main_file_len(struct json_object *job, size_t len)
+enum gw_submit_status gw_submit(const struct gw_submission *s, const char *idem_key,
+				gw_done_fn fn, void *ud, uint64_t *id_out)
 {
-	struct json_object *files, *bytes;
-	if (!job || !json_object_object_get_ex(job, "files", &files) ||
-	    !json_object_is_type(files, json_type_array) || json_object_array_length(files) == 0 ||
-	    !json_object_object_get_ex(json_object_array_get_idx(files, 0), "bytes", &bytes))
-		return len;
-	int64_t n = json_object_get_int64(bytes);
-	return n >= 0 && (uint64_t)n <= len ? (size_t)n : len;
-}
-
-enum gw_submit_status gw_submit(const char *src, size_t len, struct json_object *job,
-				const char *idem_key, gw_done_fn fn, void *ud, uint64_t *id_out)
-{
+	const char *src = s->src, *job_text = s->job;
+	size_t len = s->len;
 	struct gw_result kept;
 	*id_out = 0;
 	if (idem_key && kept_answer(G.idem, idem_key, strlen(idem_key), &kept)) {
@@ -481,10 +470,6 @@ enum gw_submit_status gw_submit(const char *src, size_t len, struct json_object 
 		json_object_put(kept.meta);
 		return GW_ANSWERED;
 	}
-	const char *job_text =
-		job ? json_object_to_json_string_ext(
-			      job, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
-		    : NULL;
 	struct ft_buf k = { 0 };
 	cache_key(&k, src, len, job_text);
 	bool hit = kept_answer(G.cache, k.data, k.len, &kept);
@@ -496,8 +481,7 @@ enum gw_submit_status gw_submit(const char *src, size_t len, struct json_object 
 		return GW_ANSWERED;
 	}
 	char cls[256], simple[256];
-	if (ft_java_class_name(src, main_file_len(job, len), cls, sizeof(cls), simple,
-			       sizeof(simple)) < 0) {
+	if (ft_java_class_name(src, s->main_len, cls, sizeof(cls), simple, sizeof(simple)) < 0) {
 		/* Decided here: the same source never has a class name. */
 		static const char msg[] = "No class name found in code";
 		struct gw_result res = {
@@ -617,8 +601,8 @@ static void compile_and_run(struct ft_http_req *r)
 		return;
 	}
 	uint64_t id = 0;
-	switch (gw_submit(body, len, NULL, ft_http_header(r, "Idempotency-Key"), plain_done, r,
-			  &id)) {
+	struct gw_submission s = { .src = body, .len = len, .main_len = len };
+	switch (gw_submit(&s, ft_http_header(r, "Idempotency-Key"), plain_done, r, &id)) {
 	case GW_SUBMITTED:
 		ft_http_set_abandon(r, plain_abandon, NULL);
 		break;
