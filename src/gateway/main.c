@@ -197,12 +197,11 @@ static bool kept_answer(struct ft_cache *c, const void *key, size_t klen, struct
 	memset(res, 0, sizeof(*res));
 	res->status = (unsigned)status;
 	res->cached = true;
-	/* The meta text is followed by the blob, not a NUL: parse a copy. */
+	/* The meta text is followed by the blob, not a NUL: parse it by length. */
 	if (ml) {
-		char *t = ft_xmemdup(v + 4, ml + 1);
-		t[ml] = '\0';
-		res->meta = json_tokener_parse(t);
-		free(t);
+		struct json_tokener *tok = json_tokener_new();
+		res->meta = json_tokener_parse_ex(tok, v + 4, (int)ml);
+		json_tokener_free(tok);
 	}
 	struct json_object *vd;
 	if (res->meta && json_object_object_get_ex(res->meta, "verdict", &vd))
