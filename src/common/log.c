@@ -311,6 +311,24 @@ void ft_log_set_rejected_rate(int per_second)
 	R.per_second = per_second < 0 ? 0 : per_second;
 }
 
+/* One rejection line (or, with suppressed > 0, the line standing for that
+ * many) to the verbose log and to the journal or stderr. */
+static void rejected_line(const char *msg, uint64_t suppressed)
+{
+	file_line(&L.verbose, msg);
+	if (!L.journal)
+		to_stderr(LOG_WARNING, msg);
+	else if (suppressed)
+		sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", LOG_WARNING,
+				"MESSAGE_ID=" MID_REJECTED, "FT_NODE=%d", L.self_id,
+				"FT_EVENT=rejected", "FT_SUPPRESSED=%llu",
+				(unsigned long long)suppressed, NULL);
+	else
+		sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", LOG_WARNING,
+				"MESSAGE_ID=" MID_REJECTED, "FT_NODE=%d", L.self_id,
+				"FT_EVENT=rejected", NULL);
+}
+
 void ft_hb_rejected_flush(void)
 {
 	int64_t now = ft_now_ms();
@@ -322,14 +340,7 @@ void ft_hb_rejected_flush(void)
 			 "%d: %llu more rejected gossip datagram(s) not logged one by one "
 			 "(logging.rejected_per_second is %d)",
 			 L.self_id, (unsigned long long)R.suppressed, R.per_second);
-		file_line(&L.verbose, msg);
-		if (L.journal)
-			sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", LOG_WARNING,
-					"MESSAGE_ID=" MID_REJECTED, "FT_NODE=%d", L.self_id,
-					"FT_EVENT=rejected", "FT_SUPPRESSED=%llu",
-					(unsigned long long)R.suppressed, NULL);
-		else
-			to_stderr(LOG_WARNING, msg);
+		rejected_line(msg, R.suppressed);
 	}
 	R.window_ms = now;
 	R.logged = 0;
@@ -347,11 +358,5 @@ void ft_hb_rejected(const char *from, const char *why, int64_t node_time_ms)
 	char msg[512];
 	snprintf(msg, sizeof(msg), "%d: rejected gossip datagram from %s at node time %lld: %s",
 		 L.self_id, from, (long long)node_time_ms, why);
-	file_line(&L.verbose, msg);
-	if (L.journal)
-		sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", LOG_WARNING,
-				"MESSAGE_ID=" MID_REJECTED, "FT_NODE=%d", L.self_id,
-				"FT_EVENT=rejected", NULL);
-	else
-		to_stderr(LOG_WARNING, msg);
+	rejected_line(msg, 0);
 }
