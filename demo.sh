@@ -8,7 +8,8 @@
 #   ./demo.sh --serve   build and start the cluster, then keep it serving on
 #                       port 8888 until interrupted (Ctrl-C)
 #
-# Exits non-zero if any response is missing or wrong.
+# Exits non-zero if any response is missing or wrong.  FT_TEST_CGROUPS=off
+# (as the integration tests set it) runs the nodes without cgroups.
 set -euo pipefail
 
 ROOT=$(cd -- "$(dirname -- "$(readlink -f -- "${BASH_SOURCE[0]}")")" && pwd -P)
@@ -18,7 +19,7 @@ case "${1:-}" in
 --serve) SERVE=1 ;;
 "") ;;
 -h | --help)
-	sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
 	exit 0
 	;;
 *)
@@ -63,6 +64,7 @@ trap 'exit 130' INT TERM
 # ---------------------------------------------------------------------------
 step "1. Build and test"
 scripts/ensure-deps.sh
+scripts/sandbox-users.sh
 if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt Makefile.in ]; then
 	./autogen.sh
 fi
@@ -100,6 +102,9 @@ if ! bwrap --unshare-all --die-with-parent --ro-bind / / --proc /proc --dev /dev
 	say "WARNING: this machine cannot create sandboxes ($(head -1 "$RUN/bwrap-probe.err"));"
 	say "         the showcase runs programs with resource limits only (sandbox.enabled: 0)."
 	sed -i 's|^  enabled: 1 |  enabled: 0 |' "$CONFIG"
+fi
+if [ "${FT_TEST_CGROUPS:-auto}" = off ]; then
+	sed -i 's|^  memory: auto |  memory: rlimit |' "$CONFIG"
 fi
 ./ftnode --config "$CONFIG" --check-config >/dev/null
 for id in "${NODES[@]}"; do

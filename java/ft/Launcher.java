@@ -7,8 +7,8 @@ import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintWriter;
+import java.io.RandomAccessFile;
 import java.io.StringWriter;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
@@ -43,8 +43,11 @@ import java.util.Set;
  * <p>{@code java ... ft.Launcher -} reads the class name as one line from stdin instead: a JVM can
  * be started (and this class loaded) before the job is known, and handed the job later.
  *
- * <p>Exit status 0 whenever the channel was written. An empty channel means the JVM ended before
- * run() returned (System.exit, a crash, a kill); the runner reports that from the exit status.
+ * <p>Just before the program's code can first run, the channel holds one byte {@code 'S'}; the
+ * outcome then overwrites it. So an empty channel means the JVM failed before any of the program
+ * ran (the node's fault: the runner tries elsewhere), and {@code 'S'} alone that the program ended
+ * the JVM before run() returned (System.exit, a crash, a kill), which the runner reports from the
+ * exit status. Exit status 0 whenever the outcome was written.
  *
  * <p>Leniencies, since the contract only names a "no-arg constructor" and "public String run()":
  * the constructor may have any access, and a static run() is accepted too.
@@ -60,6 +63,8 @@ public final class Launcher {
 	private static final int EXIT_CHANNEL_WRITE = 71;
 	private static final int EXIT_NO_JOB = 72;
 	private static final int MAX_JOB_LINE = 4096;
+	/** On the channel while the program runs (see the class comment). */
+	private static final int STARTED = 'S';
 	private static final String INPUT_FILE = "input";
 	private static final String ARGS_FILE = "args";
 
@@ -147,9 +152,9 @@ public final class Launcher {
 	public static void main(String[] args) {
 		/* Opened before any user code runs, so nothing the program does to the file
 		 * descriptor table can take the channel away from us. */
-		OutputStream chan;
+		RandomAccessFile chan;
 		try {
-			chan = new FileOutputStream("/proc/self/fd/3");
+			chan = new RandomAccessFile("/proc/self/fd/3", "rw");
 		} catch (IOException e) {
 			System.err.println("ft.Launcher: no result channel on fd 3: " + e);
 			Runtime.getRuntime().halt(EXIT_NO_CHANNEL);
@@ -179,6 +184,14 @@ public final class Launcher {
 			Runtime.getRuntime().halt(EXIT_NO_JOB);
 			return;
 		}
+		/* The program's code may run from here on: an empty channel then tells the
+		 * runner that the JVM failed before this point, which no program can cause. */
+		try {
+			chan.write(STARTED);
+		} catch (IOException e) {
+			System.err.println("ft.Launcher: writing the result channel failed: " + e);
+			Runtime.getRuntime().halt(EXIT_CHANNEL_WRITE);
+		}
 		Outcome o;
 		try {
 			o = launch(name, runArgs);
@@ -193,6 +206,7 @@ public final class Launcher {
 		msg[0] = (byte) o.tag;
 		System.arraycopy(text, 0, msg, 1, text.length);
 		try {
+			chan.seek(0); // the outcome replaces the STARTED mark
 			chan.write(msg);
 			chan.close();
 		} catch (IOException e) {

@@ -105,20 +105,24 @@ static const struct setting config_settings[] = {
 	CFG_INT("limits", "max_args", limits.max_args, 0, 65536),
 	CFG_INT("limits", "result_ttl_ms", limits.result_ttl_ms, 1, 604800000),
 	CFG_INT("limits", "max_stored_runs", limits.max_stored_runs, 1, 10000000),
+	CFG_INT("limits", "run_attempts", limits.run_attempts, 1, 100),
 
 	CFG_OF(KIND_STRING, "logging", "level", log_level),
 	CFG_INT("logging", "rejected_per_second", log_rejected_per_second, 0, 1000000),
 
 	CFG_INT("sandbox", "enabled", sandbox.enabled, 0, 1),
 	CFG_OF(KIND_STRING, "sandbox", "bwrap", sandbox.bwrap),
-	CFG_INT("sandbox", "uid", sandbox.uid, 1, 2147483647),
-	CFG_INT("sandbox", "gid", sandbox.gid, 1, 2147483647),
+	/* With uid_count at most 65536, the range ends by 2^31 - 1 (uids
+	 * beyond are not portable). */
+	CFG_INT("sandbox", "uid_first", sandbox.uid_first, 1, 2147418112),
+	CFG_INT("sandbox", "uid_count", sandbox.uid_count, 1, 65536),
 	CFG_OF(KIND_STRING, "sandbox", "memory", sandbox.memory),
 
 	CFG_OF(KIND_STRING, "paths", "state_dir", state_dir),
 	CFG_OF(KIND_STRING, "paths", "log_dir", log_dir),
 	CFG_OF(KIND_STRING, "paths", "java", java),
 	CFG_OF(KIND_STRING, "paths", "lib_dir", lib_dir),
+	CFG_OF(KIND_STRING, "paths", "run_dir", run_dir),
 };
 
 #define N_CONFIG_SETTINGS COUNT_OF(config_settings)
@@ -581,6 +585,12 @@ static int load_section(struct loader *ld, const char *section, yaml_node_t *map
 		if (get_pair(ld, map, p, where, &key, &value))
 			return -1;
 		s = find_setting(config_settings, N_CONFIG_SETTINGS, section, key);
+		if (!s && strcmp(section, "sandbox") == 0 &&
+		    (scalar_is(key, "uid") || scalar_is(key, "gid")))
+			return fail(ld, key->start_mark,
+				    "sandbox.%s was replaced by sandbox.uid_first and "
+				    "sandbox.uid_count: every sandbox runs as a uid of its own",
+				    scalar_is(key, "uid") ? "uid" : "gid");
 		if (!s)
 			return fail(ld, key->start_mark, "unknown key '%s' in %s",
 				    show(scalar_text(key), key->data.scalar.length, shown),
@@ -714,18 +724,23 @@ static size_t setting_index(const char *section, const char *key)
 	abort(); /* a typo in this file, not in the configuration */
 }
 
-/* Where to point for a rule between two settings of a section: at the
- * first one if the file sets it, else at the second (a default cannot be
- * edited). */
-static yaml_mark_t rule_mark(const struct loader *ld, const char *section, const char *first,
-			     const char *second)
+/* Where to point for a rule between two settings: at the first one if the
+ * file sets it, else at the second (a default cannot be edited). */
+static yaml_mark_t point_at(const struct loader *ld, const char *sec_a, const char *first,
+			    const char *sec_b, const char *second)
 {
-	size_t a = setting_index(section, first), b = setting_index(section, second);
+	size_t a = setting_index(sec_a, first), b = setting_index(sec_b, second);
 	yaml_mark_t none = { 0, 0, 0 };
 
 	if (ld->given[a])
 		return ld->where[a];
 	return ld->given[b] ? ld->where[b] : none;
+}
+
+static yaml_mark_t rule_mark(const struct loader *ld, const char *section, const char *first,
+			     const char *second)
+{
+	return point_at(ld, section, first, section, second);
 }
 
 static yaml_mark_t gossip_mark(const struct loader *ld, const char *first, const char *second)
@@ -773,8 +788,17 @@ static int check_logging(struct loader *ld)
 static int check_sandbox(struct loader *ld)
 {
 	static const char *const modes[] = { "auto", "cgroup2", "cgroup1", "rlimit" };
+	const struct ft_sandbox_settings *sb = &ld->cfg->sandbox;
+	/* A node holds a uid per running job, one for its pre-started JVM and
+	 * one for its warm compiler. */
+	long long need = (long long)ld->cfg->limits.worker_slots + 2;
+	if (sb->uid_count < need)
+		return fail(ld, point_at(ld, "sandbox", "uid_count", "limits", "worker_slots"),
+			    "sandbox.uid_count (%d) must be at least limits.worker_slots + 2 (%lld): "
+			    "every sandbox of a node runs as a uid of its own",
+			    sb->uid_count, need);
 	for (size_t i = 0; i < COUNT_OF(modes); i++)
-		if (strcmp(ld->cfg->sandbox.memory, modes[i]) == 0)
+		if (strcmp(sb->memory, modes[i]) == 0)
 			return 0;
 	size_t k = setting_index("sandbox", "memory");
 	return fail(ld, ld->where[k],
@@ -917,8 +941,8 @@ static void set_defaults(struct ft_config *c)
 	c->limits.run_max_file_bytes = 16 * MiB;
 	c->sandbox.enabled = 1;
 	snprintf(c->sandbox.bwrap, sizeof(c->sandbox.bwrap), "/usr/bin/bwrap");
-	c->sandbox.uid = 65534;
-	c->sandbox.gid = 65534;
+	c->sandbox.uid_first = FT_DEFAULT_SANDBOX_UID_FIRST;
+	c->sandbox.uid_count = FT_DEFAULT_SANDBOX_UID_COUNT;
 	snprintf(c->sandbox.memory, sizeof(c->sandbox.memory), "auto");
 	c->limits.request_timeout_ms = 60000;
 	c->limits.max_pending_requests = 1024;
@@ -936,6 +960,7 @@ static void set_defaults(struct ft_config *c)
 	c->limits.max_args = 256;
 	c->limits.result_ttl_ms = 600000;
 	c->limits.max_stored_runs = 10000;
+	c->limits.run_attempts = 3;
 	snprintf(c->log_level, sizeof(c->log_level), "info");
 	c->log_rejected_per_second = 10;
 
@@ -943,6 +968,7 @@ static void set_defaults(struct ft_config *c)
 	snprintf(c->log_dir, sizeof(c->log_dir), "/var/log/ftcluster");
 	snprintf(c->java, sizeof(c->java), "/usr/bin/java");
 	snprintf(c->lib_dir, sizeof(c->lib_dir), "%s", DEFAULT_LIB_DIR);
+	snprintf(c->run_dir, sizeof(c->run_dir), "/run/ftcluster");
 }
 
 /* Reader errors (bad UTF-8, control characters) come as a byte offset, not a

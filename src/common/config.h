@@ -66,14 +66,21 @@ struct ft_limits {
 	int max_args;              /* arguments of one run (JSON API) */
 	int result_ttl_ms;         /* gateway keeps a finished JSON API run this long */
 	int max_stored_runs;       /* gateway keeps at most this many JSON API runs */
+	int run_attempts;          /* leader starts a request on at most this many workers */
 };
 
 /* How compile and run children are sandboxed (runner/sandbox.h). */
+#define FT_DEFAULT_SANDBOX_UID_FIRST 300000
+#define FT_DEFAULT_SANDBOX_UID_COUNT 64
+
 struct ft_sandbox_settings {
 	int enabled;        /* 1 (default): bubblewrap; 0: rlimits only */
 	char bwrap[FT_PATH_MAX];
-	int uid;            /* the sandbox user, default 65534 */
-	int gid;
+	/* Sandbox users: uid_first .. uid_first + uid_count - 1, each with the
+	 * group of the same number, shared by every node of a host
+	 * (runner/uidpool.h). */
+	int uid_first;
+	int uid_count;
 	char memory[16];    /* auto | cgroup2 | cgroup1 | rlimit */
 };
 
@@ -95,6 +102,7 @@ struct ft_config {
 	char log_dir[FT_PATH_MAX];   /* per-node heartbeat logs */
 	char java[FT_PATH_MAX];      /* java binary */
 	char lib_dir[FT_PATH_MAX];   /* where ftcluster.jar lives */
+	char run_dir[FT_PATH_MAX];   /* host-wide runtime state: sandbox uid claims */
 	char log_level[16];          /* error, warning, notice, info, debug */
 	int log_rejected_per_second; /* rejected datagrams logged one by one */
 

@@ -125,6 +125,12 @@ uint64_t ft_meta_u64(const struct ft_frame *f, const char *key, uint64_t def)
 	return v && json_object_is_type(v, json_type_int) ? json_object_get_uint64(v) : def;
 }
 
+bool ft_meta_bool(const struct ft_frame *f, const char *key, bool def)
+{
+	struct json_object *v = field(f, key);
+	return v && json_object_is_type(v, json_type_boolean) ? json_object_get_boolean(v) : def;
+}
+
 const char *ft_meta_str(const struct ft_frame *f, const char *key, const char *def)
 {
 	struct json_object *v = field(f, key);

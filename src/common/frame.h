@@ -15,6 +15,7 @@
 #define FT_FRAME_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,6 +60,7 @@ int ft_frame_encode(struct ft_buf *out, int type, struct json_object *meta, cons
 /* Typed accessors for meta fields; return def when absent or mistyped. */
 int64_t ft_meta_int(const struct ft_frame *f, const char *key, int64_t def);
 uint64_t ft_meta_u64(const struct ft_frame *f, const char *key, uint64_t def);
+bool ft_meta_bool(const struct ft_frame *f, const char *key, bool def);
 const char *ft_meta_str(const struct ft_frame *f, const char *key, const char *def);
 
 #endif

@@ -221,6 +221,13 @@ static struct run *run_find_key(const char *key)
 	return NULL;
 }
 
+static bool run_verdict_is(const struct run *x, const char *verdict)
+{
+	struct json_object *v;
+	return x->result && json_object_object_get_ex(x->result, "verdict", &v) &&
+	       strcmp(json_object_get_string(v), verdict) == 0;
+}
+
 static struct run *run_new(const char *idem_key, uint64_t src_hash)
 {
 	struct run *x = ft_xcalloc(1, sizeof(*x));
@@ -457,6 +464,12 @@ static void post_run(struct ft_http_req *r)
 	if (key && !*key)
 		key = NULL;
 	struct run *x = key ? run_find_key(key) : NULL;
+	if (x && x->done && run_verdict_is(x, "unavailable")) {
+		/* The cluster could not run it then: a retry runs it anew. */
+		free(x->idem_key);
+		x->idem_key = NULL;
+		x = NULL;
+	}
 	if (x) {
 		if (x->src_hash != hash) {
 			api_error(r, 422, "idempotency_key_reused",

@@ -93,6 +93,9 @@ static unsigned status_for(const char *verdict)
 		return 200;
 	if (strcmp(verdict, "internal_error") == 0)
 		return 500;
+	/* The cluster could not run it (its machinery failed on every try). */
+	if (strcmp(verdict, "unavailable") == 0)
+		return 503;
 	return 400;
 }
 
@@ -259,7 +262,8 @@ static void on_result(const struct ft_frame *f)
 		keep_answer(G.cache, k.data, k.len, status, f->meta, blob, f->blob_len);
 		ft_buf_free(&k);
 	}
-	if (p->idem_key)
+	/* A retry with the key must be able to run it, not get the 503 again. */
+	if (p->idem_key && status != 503)
 		keep_answer(G.idem, p->idem_key, strlen(p->idem_key), status, f->meta, blob,
 			    f->blob_len);
 	struct gw_result res = {

@@ -13,7 +13,7 @@
 static const char *const gw_verdicts[] = { "ok",	   "compile_error", "runtime_error",
 					   "time_limit",   "memory_limit",  "output_limit",
 					   "internal_error", "timeout",	    "overloaded",
-					   "other",	   NULL };
+					   "unavailable",  "other",	    NULL };
 static const char *const hit_miss[] = { "hit", "miss", NULL };
 static const double latency_bounds[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
 					 1,     2.5,  5,     10,   30,  60,   120 };
@@ -109,7 +109,8 @@ static const char *static_verdict(const char *v)
 {
 	static const char *const all[] = { "ok",	  "compile_error", "runtime_error",
 					   "time_limit",  "memory_limit",  "output_limit",
-					   "internal_error", "timeout",	   "overloaded" };
+					   "internal_error", "timeout",	   "overloaded",
+					   "unavailable" };
 	for (size_t i = 0; i < FT_ARRAY_SIZE(all); i++)
 		if (strcmp(v, all[i]) == 0)
 			return all[i];

@@ -23,6 +23,8 @@
  * second result for one (a worker that was paused past its reassignment)
  * is released quietly instead of being taken for news. */
 #define DELIVERED_RING 4096
+/* Workers a request failed on, remembered to try others first. */
+#define FAILED_ON_MAX 8
 
 enum req_state { REQ_WAITING, REQ_QUEUED, REQ_ASSIGNED, REQ_DONE };
 
@@ -35,6 +37,8 @@ struct req {
 	struct json_object *job; /* the JSON API's "job" object, or NULL */
 	int worker; /* holding worker ID, or -1 */
 	int attempts;
+	int failed_on[FAILED_ON_MAX]; /* workers it failed on (machinery or lost) */
+	int n_failed;
 	/* result */
 	struct json_object *meta;
 	char *body;
@@ -273,14 +277,53 @@ static void on_inventory(struct ft_leader *l, struct wlink *k, const struct ft_f
 	dispatch(l);
 }
 
-/* A worker handed one request back (it is stopping, or refused it). */
-static void give_back(struct ft_leader *l, struct wlink *k, uint64_t id, const char *why)
+/* r failed on worker k through no fault of its program: it goes to
+ * another worker, unless it was tried limits.run_attempts times; then the
+ * client is told the cluster could not run it (503), which a retry may
+ * change, instead of waiting for ever or being blamed. */
+static bool failed_on(struct ft_leader *l, struct req *r, int worker, const char *why)
+{
+	if (r->n_failed < FAILED_ON_MAX)
+		r->failed_on[r->n_failed++] = worker;
+	if (r->attempts < l->n->cfg.limits.run_attempts)
+		return false;
+	char *body = ft_xasprintf("Service unavailable: the cluster could not run this request "
+				  "(%d attempts; the last, on worker %d: %s); try again later\n",
+				  r->attempts, worker, why);
+	unassign(l, r);
+	r->state = REQ_DONE;
+	r->from_worker = -1; /* nothing held anywhere to release */
+	r->meta = json_object_new_object();
+	json_object_object_add(r->meta, "req", json_object_new_uint64(r->id));
+	json_object_object_add(r->meta, "verdict", json_object_new_string("unavailable"));
+	json_object_object_add(r->meta, "exit", json_object_new_int(-1));
+	r->body = body;
+	r->body_len = strlen(body);
+	free(r->src);
+	r->src = NULL;
+	json_object_put(r->job);
+	r->job = NULL;
+	ft_log_request(LOG_WARNING, r->id, "unavailable",
+		       "request %llu failed %d times (last on worker %d: %s); answering 503",
+		       (unsigned long long)r->id, r->attempts, worker, why);
+	send_result_to_gateway(l, r);
+	return true;
+}
+
+/* A worker handed one request back: it is stopping (failed false), or its
+ * sandbox could not run it (failed true). */
+static void give_back(struct ft_leader *l, struct wlink *k, uint64_t id, const char *why,
+		      bool failed)
 {
 	struct req *r = find_req(l, id);
 	if (!r || r->state == REQ_DONE || r->worker != k->id)
 		return;
 	unassign(l, r);
 	r->state = r->src ? REQ_QUEUED : REQ_WAITING;
+	if (failed && failed_on(l, r, k->id, why)) {
+		dispatch(l);
+		return;
+	}
 	ft_metrics_reassigned(1);
 	ft_log_notice("leader: worker %d handed back request %llu (%s); reassigning", k->id,
 		      (unsigned long long)id, why);
@@ -301,7 +344,8 @@ static void link_frame(struct ft_conn *c, const struct ft_frame *f, void *ud)
 		break;
 	case FT_FRAME_REJECT:
 		if (ft_meta_u64(f, "req", 0)) {
-			give_back(k->l, k, ft_meta_u64(f, "req", 0), ft_meta_str(f, "reason", "?"));
+			give_back(k->l, k, ft_meta_u64(f, "req", 0), ft_meta_str(f, "reason", "?"),
+				  ft_meta_bool(f, "failed", false));
 			break;
 		}
 		ft_log_warn("leader: worker %d refused us: %s", k->id,
@@ -335,6 +379,10 @@ static void reclaim(struct ft_leader *l, struct wlink *k, const char *why)
 			continue;
 		r->worker = -1;
 		r->state = r->src ? REQ_QUEUED : REQ_WAITING;
+		/* A program that takes its worker down with it must not take
+		 * every worker down in turn. */
+		if (failed_on(l, r, k->id, why))
+			continue;
 		n++;
 	}
 	k->assigned = 0;
@@ -395,13 +443,28 @@ static void link_drop(struct wlink *k)
 
 /* ---- dispatch ---- */
 
-static struct wlink *pick_worker(struct ft_leader *l)
+static bool has_failed_on(const struct req *r, int worker)
 {
-	struct wlink *best = NULL, *self = NULL;
+	for (int i = 0; i < r->n_failed; i++)
+		if (r->failed_on[i] == worker)
+			return true;
+	return false;
+}
+
+/* The least busy live worker, not the leader itself unless nobody else
+ * can work; one r has not failed on yet, if there is such a one. */
+static struct wlink *pick_worker(struct ft_leader *l, const struct req *r)
+{
+	struct wlink *best = NULL, *self = NULL, *tried = NULL;
 	for (size_t i = 0; i < l->n_links; i++) {
 		struct wlink *k = &l->links[(l->rr + i) % l->n_links];
 		if (!k->alive || !k->ready || !ft_conn_is_connected(k->c))
 			continue;
+		if (has_failed_on(r, k->id)) {
+			if (!tried || k->assigned < tried->assigned)
+				tried = k;
+			continue;
+		}
 		/* The leader works only when nobody else can. */
 		if (k->id == l->n->self->id) {
 			self = k;
@@ -412,7 +475,7 @@ static struct wlink *pick_worker(struct ft_leader *l)
 	}
 	if (best)
 		l->rr = (size_t)(best - l->links) + 1;
-	return best ? best : self;
+	return best ? best : self ? self : tried;
 }
 
 static void dispatch(struct ft_leader *l)
@@ -422,7 +485,7 @@ static void dispatch(struct ft_leader *l)
 	for (struct req *r = l->reqs; r; r = r->next) {
 		if (r->state != REQ_QUEUED)
 			continue;
-		struct wlink *k = pick_worker(l);
+		struct wlink *k = pick_worker(l, r);
 		if (!k)
 			return;
 		struct json_object *m = json_object_new_object();

@@ -47,6 +47,7 @@ struct ft_worker {
 	sd_event_source *sweep;
 	char jar[FT_PATH_MAX + 32];
 	char work_dir[FT_PATH_MAX + 32];
+	char uid_lock_dir[FT_PATH_MAX + 32];
 };
 
 static struct job *find_job(struct ft_worker *w, uint64_t req)
@@ -110,7 +111,30 @@ static void send_result(struct ft_worker *w, const struct job *j)
 	json_object_put(m);
 }
 
+/* How much of a failure's description travels with the request. */
+#define WHY_MAX 400
+
 static void start_queued(struct ft_worker *w);
+static void reply_reject(struct ft_conn *c, const char *reason, uint64_t req, bool failed);
+
+/* This node could not run it (its sandbox or JVM failed): not an answer
+ * for the client.  The leader gives it to another worker. */
+static void hand_back_failed(struct ft_worker *w, struct job *j, const struct ft_run_result *res)
+{
+	/* One line for logs and the client's 503: "what failed: why". */
+	const char *body = res->body ? res->body : "";
+	size_t len = strnlen(body, WHY_MAX);
+	char *why = ft_xasprintf("%.*s", (int)len, body);
+	for (char *p = why; (p = strchr(p, '\n')) != NULL;)
+		*p = p[1] ? ';' : '\0';
+	ft_log_request(LOG_WARNING, j->req, "failed",
+		       "request %llu could not run here (%s); handing it back to the leader",
+		       (unsigned long long)j->req, why);
+	if (ft_conn_is_open(w->leader))
+		reply_reject(w->leader, why, j->req, true);
+	free(why);
+	drop_job(w, j);
+}
 
 static void job_done(void *ud, uint64_t req, const struct ft_run_result *res)
 {
@@ -118,7 +142,9 @@ static void job_done(void *ud, uint64_t req, const struct ft_run_result *res)
 	struct job *j = find_job(w, req);
 	w->running--;
 	ft_metrics_run_done(ft_verdict_name(res->verdict), res->wall_ms);
-	if (j) {
+	if (j && res->transient) {
+		hand_back_failed(w, j, res);
+	} else if (j) {
 		j->state = JOB_DONE;
 		j->verdict = res->verdict;
 		j->exit_code = res->exit_code;
@@ -156,8 +182,10 @@ static int start_job(struct ft_worker *w, struct job *j, char *why, size_t whyle
 	const struct ft_limits *lc = &w->n->cfg.limits;
 	struct ft_jobspec_max max = { .files = (size_t)lc->max_files, .args = (size_t)lc->max_args };
 	struct ft_jobspec spec;
-	if (ft_jobspec_decode(j->job, j->src, j->src_len, &max, &spec, why, whylen) < 0)
+	if (ft_jobspec_decode(j->job, j->src, j->src_len, &max, &spec, why, whylen) < 0) {
+		errno = EINVAL;
 		return -1;
+	}
 	/* Without "files" the blob is one source, named after its class. */
 	struct ft_job_file single = { .src = j->src, .len = j->src_len };
 	/* Zero fields keep the configured limit; the runner clamps the rest. */
@@ -180,9 +208,11 @@ static int start_job(struct ft_worker *w, struct job *j, char *why, size_t whyle
 		.capture = spec.capture,
 	};
 	int rc = ft_runner_start_job(w->runner, j->req, &rj, job_done, w);
+	int saved = errno;
 	if (rc < 0)
 		ft_set_err(why, whylen, "the runner refused it: %s", strerror(errno));
 	ft_jobspec_free(&spec);
+	errno = saved;
 	return rc;
 }
 
@@ -205,11 +235,14 @@ static void start_queued(struct ft_worker *w)
 		if (start_job(w, oldest, why, sizeof(why)) < 0) {
 			char *body = ft_xasprintf("Internal error: the worker could not start the run\n%s",
 						  why);
+			/* A job this node cannot even decode is refused by every
+			 * node; anything else (no memory, no disk) is this node's. */
 			struct ft_run_result res = {
 				.verdict = FT_VERDICT_INTERNAL_ERROR,
 				.exit_code = -1,
 				.body = body,
 				.body_len = strlen(body),
+				.transient = errno != EINVAL,
 			};
 			job_done(w, oldest->req, &res);
 			free(body);
@@ -218,12 +251,16 @@ static void start_queued(struct ft_worker *w)
 	}
 }
 
-static void reply_reject(struct ft_conn *c, const char *reason, uint64_t req)
+/* failed: this node tried the request and its machinery failed (as
+ * opposed to giving it back unstarted, when stopping). */
+static void reply_reject(struct ft_conn *c, const char *reason, uint64_t req, bool failed)
 {
 	struct json_object *m = json_object_new_object();
 	json_object_object_add(m, "reason", json_object_new_string(reason));
 	if (req)
 		json_object_object_add(m, "req", json_object_new_uint64(req));
+	if (failed)
+		json_object_object_add(m, "failed", json_object_new_boolean(true));
 	ft_conn_send(c, FT_FRAME_REJECT, m, NULL, 0);
 	json_object_put(m);
 }
@@ -254,7 +291,7 @@ void ft_worker_leader_hello(struct ft_worker *w, struct ft_conn *c, const struct
 	if (epoch < w->max_epoch) {
 		ft_log_warn("refusing leader %d of stale epoch %llu (newest seen %llu)", leader,
 			    (unsigned long long)epoch, (unsigned long long)w->max_epoch);
-		reply_reject(c, "stale epoch", 0);
+		reply_reject(c, "stale epoch", 0, false);
 		ft_conn_close(c, "stale epoch");
 		return;
 	}
@@ -272,7 +309,7 @@ static void on_assign(struct ft_worker *w, struct ft_conn *c, const struct ft_fr
 	uint64_t req = ft_meta_u64(f, "req", 0);
 	uint64_t epoch = ft_meta_u64(f, "epoch", 0);
 	if (epoch < w->max_epoch) {
-		reply_reject(c, "stale epoch", req);
+		reply_reject(c, "stale epoch", req, false);
 		return;
 	}
 	struct job *j = find_job(w, req);
@@ -338,7 +375,7 @@ size_t ft_worker_hand_back(struct ft_worker *w)
 		/* Unfinished work goes back to the leader now, rather than when
 		 * gossip notices we are gone. */
 		if (ft_conn_is_open(w->leader))
-			reply_reject(w->leader, "worker stopping", j->req);
+			reply_reject(w->leader, "worker stopping", j->req, false);
 		n++;
 	}
 	if (n)
@@ -385,6 +422,7 @@ struct ft_worker *ft_worker_new(struct ft_node *n)
 	snprintf(w->jar, sizeof(w->jar), "%s/ftcluster.jar", n->cfg.lib_dir);
 	snprintf(w->work_dir, sizeof(w->work_dir), "%s/node-%d/jobs", n->cfg.state_dir,
 		 n->self->id);
+	snprintf(w->uid_lock_dir, sizeof(w->uid_lock_dir), "%s/sandbox-uids", n->cfg.run_dir);
 	if (ft_mkdir_p(w->work_dir, 0700) < 0) {
 		ft_log_err("cannot create job directory %s", w->work_dir);
 		free(w);
@@ -404,8 +442,9 @@ struct ft_worker *ft_worker_new(struct ft_node *n)
 		.max_file_bytes = n->cfg.limits.run_max_file_bytes,
 		.sandbox_disabled = !n->cfg.sandbox.enabled,
 		.bwrap = n->cfg.sandbox.bwrap,
-		.sandbox_uid = n->cfg.sandbox.uid,
-		.sandbox_gid = n->cfg.sandbox.gid,
+		.sandbox_uid_first = (unsigned)n->cfg.sandbox.uid_first,
+		.sandbox_uid_count = (unsigned)n->cfg.sandbox.uid_count,
+		.uid_lock_dir = w->uid_lock_dir,
 		.memory_mode = strcmp(n->cfg.sandbox.memory, "cgroup2") == 0   ? FT_MEMORY_CGROUP2
 			       : strcmp(n->cfg.sandbox.memory, "cgroup1") == 0 ? FT_MEMORY_CGROUP1
 			       : strcmp(n->cfg.sandbox.memory, "rlimit") == 0  ? FT_MEMORY_RLIMIT

@@ -24,6 +24,7 @@
 #include "runner/javasrc.h"
 #include "runner/limits.h"
 #include "runner/sandbox.h"
+#include "runner/uidpool.h"
 #include "runner/verdict.h"
 
 #include <dirent.h>
@@ -31,6 +32,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -72,7 +74,10 @@
 #define CGROUP_RETRIES 300
 /* The start-up self-test: java -version in the sandbox. */
 #define SELFTEST_TIMEOUT_MS 20000
-#define DEFAULT_SANDBOX_ID 65534
+/* A self-test that fails (the host short of processes or memory for a
+ * moment) is tried again this often, waiting twice as long each time. */
+#define SELFTEST_TRIES 4
+#define SELFTEST_RETRY_MS 250
 
 #define SRC_FILE_SUFFIX ".java"
 #define CLASSES_DIR "classes"
@@ -88,9 +93,10 @@
 /* Issue 7: pre-started run JVMs kept per runner. */
 #define FT_RUNNER_SPARES 1
 #define FT_RUNNER_SPARES_MAX 4
-/* A pre-started JVM that keeps dying this often in a row is given up on
- * (jobs then start their own JVM, as before). */
+/* A pre-started JVM that keeps dying (or failing to start) this often in
+ * a row is given up on for a while (jobs then start their own JVM). */
 #define SPARE_FAILS_MAX 5
+#define SPARE_RETRY_USEC (10 * 1000 * 1000)
 /* RLIMIT_CPU of a pre-started JVM also covers its start, which happens
  * before the job's CPU time starts to count. */
 #define SPARE_START_CPU_MS 2000
@@ -104,6 +110,8 @@
  * given up after this many consecutive deaths. */
 #define SRV_MAX_JOBS 1000
 #define SRV_FAILS_MAX 3
+/* ...and tried again after this long (the host's shortage may be over). */
+#define SRV_RETRY_MS 10000
 #define SRV_CPU_SECONDS 3600
 /* Class cache bounds. */
 #define CACHE_ENTRIES 256
@@ -188,6 +196,8 @@ struct job {
 	char simple[SIMPLE_NAME_MAX + 1];
 
 	enum phase phase;
+	uid_t uid;       /* its sandbox user, claimed for its first child */
+	bool has_uid;
 	pid_t pid;       /* current child (bwrap), also its process group; 0 if none */
 	int exec_err_fd; /* read end: struct ft_spawn_failure if set-up failed */
 	int status_fd;   /* read end of bwrap's status pipe */
@@ -248,7 +258,10 @@ struct csrv {
 	struct job *q_head, *q_tail; /* waiting jobs */
 	int served;                  /* jobs answered by this JVM */
 	int fails;                   /* consecutive deaths without an answer */
-	bool disabled;
+	bool disabled;               /* given up on since disabled_ms */
+	int64_t disabled_ms;
+	uid_t uid;                   /* its sandbox user while it runs */
+	bool has_uid;
 	uint64_t budget;             /* its memory limit */
 };
 
@@ -264,6 +277,7 @@ struct ft_runner {
 	char *work_dir;
 	struct ft_run_limits max; /* configured: defaults and maxima */
 	struct ft_sandbox *sb;
+	struct ft_uidpool *uids;  /* sandbox users; NULL unsandboxed */
 	struct ft_cgroups *cg;    /* NULL: no cgroups, rlimits only */
 	struct cg_grave *graves;
 	sd_event_source *grave_timer;
@@ -502,6 +516,29 @@ static void close_if_open(int *fd)
 static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *ud);
 static int on_timeout(sd_event_source *s, uint64_t usec, void *ud);
 
+/* A sandbox user for the job's children, claimed once: 0, or -1 with a
+ * message in err. */
+static int claim_uid(struct ft_runner *r, uid_t *uid, bool *has, char *err, size_t errlen)
+{
+	if (!r->uids || *has)
+		return 0;
+	if (ft_uidpool_claim(r->uids, uid) < 0) {
+		snprintf(err, errlen,
+			 "no free sandbox uid: the host's nodes hold all of sandbox.uid_count (%s)",
+			 strerror(errno));
+		return -1;
+	}
+	*has = true;
+	return 0;
+}
+
+static void release_uid(struct ft_runner *r, uid_t uid, bool *has)
+{
+	if (*has)
+		ft_uidpool_release(r->uids, uid);
+	*has = false;
+}
+
 /* Starts one sandboxed child with stdin = /dev/null, stdout/stderr (and the
  * result channel) on files of the job directory.  0, or -1 with a message
  * in err. */
@@ -516,6 +553,8 @@ static int spawn_child(struct job *j, char *const argv[], int stdin_fd, const ch
 	struct ft_spawned sp = {-1, -1, -1};
 	int rc = -1;
 
+	if (claim_uid(r, &j->uid, &j->has_uid, err, errlen) < 0)
+		return -1;
 	fds[0] = stdin_fd >= 0 ? dup(stdin_fd) : open("/dev/null", O_RDONLY | O_CLOEXEC);
 	fds[1] = open_output(j->dirfd, out_name);
 	fds[2] = open_output(j->dirfd, err_name);
@@ -523,12 +562,18 @@ static int spawn_child(struct job *j, char *const argv[], int stdin_fd, const ch
 		fds[3] = open_output(j->dirfd, chan_name);
 		/* ft.Launcher reopens it through /proc/self/fd/3, which checks
 		 * the file's permissions against the sandbox user. */
-		if (fds[3] >= 0 && ft_sandbox_enabled(r->sb) &&
-		    fchown(fds[3], ft_sandbox_uid(r->sb), ft_sandbox_gid(r->sb)) < 0)
+		if (fds[3] >= 0 && j->has_uid && fchown(fds[3], j->uid, j->uid) < 0)
 			close_if_open(&fds[3]);
 	}
 	if (fds[0] < 0 || fds[1] < 0 || fds[2] < 0 || (chan_name && fds[3] < 0)) {
 		snprintf(err, errlen, "cannot create output files: %s", strerror(errno));
+		goto out;
+	}
+	/* The writable directory (the compiler's classes) is the child's. */
+	if (cl->rw_subdir && j->has_uid &&
+	    fchownat(j->dirfd, cl->rw_subdir, j->uid, j->uid, AT_SYMLINK_NOFOLLOW) < 0) {
+		snprintf(err, errlen, "cannot hand %s to the sandbox user: %s", cl->rw_subdir,
+			 strerror(errno));
 		goto out;
 	}
 	if (r->cg) {
@@ -550,6 +595,8 @@ static int spawn_child(struct job *j, char *const argv[], int stdin_fd, const ch
 		.nproc = ft_cgroups_has(r->cg, FT_CG_PIDS) ? 0 : (rlim_t)(cl->tasks + SANDBOX_TASKS),
 		.address_space = memory_by_rlimit(r) ? cl->address_space : 0,
 		.nice = cl->nice,
+		.uid = j->uid,
+		.gid = j->uid,
 		.argv = argv,
 		.env = child_env,
 	};
@@ -864,6 +911,7 @@ static void job_release(struct job *j)
 		release_cgroup(j->r, j->cg);
 		j->cg = NULL;
 	}
+	release_uid(j->r, j->uid, &j->has_uid);
 	j->pid = 0;
 }
 
@@ -927,10 +975,19 @@ static char *describe_status(const siginfo_t *si)
 	return ft_xasprintf("signal %d (%s)", si->si_status, strsignal(si->si_status));
 }
 
+/* Something failed that no other attempt would change. */
 static void internal_error(struct job *j, const char *what, const char *detail)
 {
 	set_result_str(j, FT_VERDICT_INTERNAL_ERROR, -1,
 		       ft_xasprintf("Internal error: %s\n%s", what, detail));
+}
+
+/* The node's machinery failed before the program could run: another
+ * attempt, on another worker, may well succeed (ft_run_result.transient). */
+static void machinery_failed(struct job *j, const char *what, const char *detail)
+{
+	internal_error(j, what, detail);
+	j->res.transient = true;
 }
 
 static unsigned long long mib(uint64_t bytes)
@@ -945,6 +1002,22 @@ static bool setup_failed(struct job *j, struct ft_spawn_failure *f)
 	bool failed = read(j->exec_err_fd, f, sizeof(*f)) == (ssize_t)sizeof(*f);
 	close_if_open(&j->exec_err_fd);
 	return failed;
+}
+
+/* The JVM could not even start (bad flag, no memory for the heap, missing
+ * jar): the node's fault, not the program's.  These messages are printed
+ * before any user code can run. */
+static bool jvm_failed_to_start(const char *err)
+{
+	return has_prefix(err, "Error: Could not create the Java Virtual Machine") ||
+	       has_prefix(err, "Error occurred during initialization of VM") ||
+	       has_prefix(err, "Error: Could not find or load main class ft.Launcher") ||
+	       has_prefix(err, "Error: Invalid or corrupt jarfile") ||
+	       has_prefix(err, "Unrecognized option") || has_prefix(err, "Unrecognized VM option") ||
+	       /* No thread or memory for the JVM's own start (the host's shortage). */
+	       strstr(err, "Failed to start thread") || strstr(err, "pthread_create failed") ||
+	       strstr(err, "Cannot create worker GC thread") ||
+	       strstr(err, "insufficient memory for the Java Runtime Environment");
 }
 
 /* Compile finished.  Returns true if the job is over (result set). */
@@ -962,7 +1035,7 @@ static bool compile_done(struct job *j, const siginfo_t *si, bool started,
 	}
 	if (!started) {
 		char *e = stderr_excerpt(j, COMPILE_ERR);
-		internal_error(j, "the sandbox did not start", e);
+		machinery_failed(j, "the sandbox did not start", e);
 		free(e);
 		return true;
 	}
@@ -971,7 +1044,7 @@ static bool compile_done(struct job *j, const siginfo_t *si, bool started,
 		j->poll_src = sd_event_source_unref(j->poll_src);
 		if (spawn_launcher(j, err, sizeof(err)) == 0)
 			return false;
-		internal_error(j, "could not start the program", err);
+		machinery_failed(j, "could not start the program", err);
 		return true;
 	}
 	if (cs->oom_killed || (exited && si->si_status == COMPILER_EXIT_OOM)) {
@@ -994,23 +1067,17 @@ static bool compile_done(struct job *j, const siginfo_t *si, bool started,
 	char *status = describe_status(si);
 	char *err = stderr_excerpt(j, COMPILE_ERR);
 	char *what = ft_xasprintf("the compiler failed with %s", status);
-	internal_error(j, what, err);
+	/* A compiler JVM that could not start, or that something outside
+	 * killed, says nothing about the source; a javac that crashed on it
+	 * would crash again. */
+	if (!exited || jvm_failed_to_start(err))
+		machinery_failed(j, what, err);
+	else
+		internal_error(j, what, err);
 	free(what);
 	free(err);
 	free(status);
 	return true;
-}
-
-/* The JVM could not even start (bad flag, no memory for the heap, missing
- * jar): the node's fault, not the program's.  These messages are printed
- * before any user code can run. */
-static bool jvm_failed_to_start(const char *err)
-{
-	return has_prefix(err, "Error: Could not create the Java Virtual Machine") ||
-	       has_prefix(err, "Error occurred during initialization of VM") ||
-	       has_prefix(err, "Error: Could not find or load main class ft.Launcher") ||
-	       has_prefix(err, "Error: Invalid or corrupt jarfile") ||
-	       has_prefix(err, "Unrecognized option") || has_prefix(err, "Unrecognized VM option");
 }
 
 static const char *process_note(struct job *j, bool limited, char *buf, size_t len)
@@ -1113,17 +1180,18 @@ static void run_done(struct job *j, const siginfo_t *si, bool started,
 		.cpu_ms = -1,
 		.cpu_limit_ms = j->lim.run_cpu_ms,
 	};
-	/* Unsandboxed, the JVM is our child and its rusage is exact; bwrap's
-	 * rusage never includes the program (its monitor does not reap its
-	 * init), so sandboxed runs without a cgroup use the samples. */
-	bool exact_ru = ru && !ft_sandbox_enabled(j->r->sb);
-	if (cs->cpu_ns >= 0)
-		f.cpu_ms = cs->cpu_ns / 1000000;
-	else if (exact_ru)
-		f.cpu_ms = (int64_t)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1000 +
-			   (ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1000;
-	else
-		f.cpu_ms = j->sample_cpu_ms;
+	/* Without a cgroup: the child's resource usage, which includes the
+	 * program's when bwrap reaped it (it runs as PID 1, with no reaper in
+	 * between), and the samples taken while it ran, for a sandbox that
+	 * was killed before bwrap could reap the program. */
+	int64_t ru_cpu = -1, ru_peak = -1;
+	if (ru) {
+		ru_cpu = (int64_t)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1000 +
+			 (ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1000;
+		ru_peak = (int64_t)ru->ru_maxrss * 1024;
+	}
+	f.cpu_ms = cs->cpu_ns >= 0 ? cs->cpu_ns / 1000000
+				   : (ru_cpu > j->sample_cpu_ms ? ru_cpu : j->sample_cpu_ms);
 	if (f.cpu_ms >= 0) {
 		f.cpu_ms -= j->cpu_base_ms;
 		if (f.cpu_ms < 0)
@@ -1131,27 +1199,26 @@ static void run_done(struct job *j, const siginfo_t *si, bool started,
 	}
 	j->res.cpu_ms = f.cpu_ms;
 	j->res.memory_bytes = cs->memory_peak >= 0 ? cs->memory_peak
-			      : exact_ru		? (int64_t)ru->ru_maxrss * 1024
-							: j->sample_peak;
+			      : ru_peak > j->sample_peak ? ru_peak
+							 : j->sample_peak;
 	j->res.run_ms = ft_now_ms() - j->phase_start_ms;
 
 	size_t len = 0;
 	char *chan = read_fd(j->watch_fds[WATCH_RESULT], j->lim.max_output_bytes + 1, &len);
+	/* An empty channel: nothing of the program ran, the JVM (or the
+	 * sandbox) failed first. */
+	f.sandbox_failed = !started || len == 0;
 	if (len > 0) {
-		f.chan_tag = (unsigned char)chan[0];
+		if (chan[0] != FT_CHAN_STARTED)
+			f.chan_tag = (unsigned char)chan[0];
 		memmove(chan, chan + 1, len); /* also moves the NUL */
 		len--;
-	}
-	if (!started) {
-		f.sandbox_failed = true;
-	} else if (f.chan_tag == FT_CHAN_NONE) {
-		char *err = stderr_excerpt(j, RUN_ERR);
-		f.sandbox_failed = jvm_failed_to_start(err);
-		free(err);
 	}
 	struct ft_verdict_decision d;
 	ft_verdict_decide(&f, &d);
 	compose(j, &d, chan, len);
+	if (d.why == FT_WHY_SANDBOX)
+		j->res.transient = true;
 	if (j->capture && started) {
 		j->res.out = read_fd(j->watch_fds[WATCH_OUT], j->lim.max_output_bytes, &j->res.out_len);
 		j->res.err = read_fd(j->watch_fds[WATCH_ERR], j->lim.max_output_bytes, &j->res.err_len);
@@ -1197,7 +1264,7 @@ static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *ud)
 	if (setup_failed(j, &fail)) {
 		char *what = ft_xasprintf("could not set up the sandbox (%s)",
 				       ft_sandbox_stage_name(fail.stage));
-		internal_error(j, what, strerror(fail.err));
+		machinery_failed(j, what, strerror(fail.err));
 		free(what);
 	} else if (j->phase == PHASE_COMPILE) {
 		over = compile_done(j, si, started, &cs);
@@ -1254,13 +1321,15 @@ static int share_dir(const struct ft_runner *r, int dirfd)
 /* java -version in the sandbox with the run limits, blocking: proves at
  * start that bwrap, the namespaces, the filter, the cgroups and the JVM
  * flags work together, and measures what a sandboxed JVM start costs. */
-static int self_test(struct ft_runner *r, int64_t *took_ms)
+static int self_test_once(struct ft_runner *r, int64_t *took_ms)
 {
 	char *dir = ft_xasprintf("%s/selftest-XXXXXX", r->work_dir);
 	int dirfd = -1, fds[4] = {-1, -1, -1, -1}, rc = -1;
 	struct ft_cgroup_job *cg = NULL;
 	struct ft_spawned sp = {-1, -1, -1};
 	char err[512] = "";
+	uid_t uid = 0;
+	bool has_uid = false;
 
 	if (!mkdtemp(dir)) {
 		fail_msg("self-test: mkdtemp in %s: %s", r->work_dir, strerror(errno));
@@ -1277,6 +1346,10 @@ static int self_test(struct ft_runner *r, int64_t *took_ms)
 	fds[2] = open_output(dirfd, RUN_ERR);
 	if (fds[0] < 0 || fds[1] < 0 || fds[2] < 0) {
 		fail_msg("self-test: output files: %s", strerror(errno));
+		goto out;
+	}
+	if (claim_uid(r, &uid, &has_uid, err, sizeof(err)) < 0) {
+		fail_msg("self-test: %s", err);
 		goto out;
 	}
 	if (r->cg) {
@@ -1307,6 +1380,8 @@ static int self_test(struct ft_runner *r, int64_t *took_ms)
 				 : (rlim_t)(r->max.run_max_processes + SANDBOX_TASKS),
 		.address_space = memory_by_rlimit(r) ? address_space_for(r, r->max.run_memory_bytes)
 						     : 0,
+		.uid = uid,
+		.gid = uid,
 		.argv = argv,
 		.env = child_env,
 	};
@@ -1364,10 +1439,28 @@ out:
 		if (cg)
 			ft_cgroup_job_abandon(cg);
 	}
+	release_uid(r, uid, &has_uid);
 	close_if_open(&dirfd);
 	remove_tree_at(AT_FDCWD, dir, 0);
 	free(dir);
 	return rc;
+}
+
+/* A node whose host is short of processes or memory for a moment must not
+ * give up at once: the self-test is tried again, with growing pauses. */
+static int self_test(struct ft_runner *r, int64_t *took_ms)
+{
+	int wait_ms = SELFTEST_RETRY_MS;
+	for (int i = 1;; i++) {
+		if (self_test_once(r, took_ms) == 0)
+			return 0;
+		if (i == SELFTEST_TRIES)
+			return -1;
+		ft_log_warn("runner: %s (try %d of %d; again in %d ms)", last_error, i,
+			    SELFTEST_TRIES, wait_ms);
+		nanosleep(&(struct timespec){wait_ms / 1000, (long)(wait_ms % 1000) * 1000000}, NULL);
+		wait_ms *= 2;
+	}
 }
 
 /* Job directories a killed daemon left behind (this work directory is the
@@ -1468,14 +1561,27 @@ struct ft_runner *ft_runner_new(sd_event *ev, const struct ft_runner_conf *conf)
 	struct ft_sandbox_conf sc = {
 		.enabled = !conf->sandbox_disabled,
 		.bwrap = conf->bwrap,
-		.uid = conf->sandbox_uid > 0 ? (uid_t)conf->sandbox_uid : DEFAULT_SANDBOX_ID,
-		.gid = conf->sandbox_gid > 0 ? (gid_t)conf->sandbox_gid : DEFAULT_SANDBOX_ID,
 	};
 	r->sb = ft_sandbox_new(&sc, conf->java, conf->jar, err, sizeof(err));
 	if (!r->sb) {
 		saved = ENOENT;
 		fail_msg("sandbox: %s", err);
 		goto fail;
+	}
+	if (ft_sandbox_enabled(r->sb)) {
+		r->uids = ft_uidpool_new(conf->uid_lock_dir ? conf->uid_lock_dir : "", conf->sandbox_uid_first,
+					 conf->sandbox_uid_count, err, sizeof(err));
+		if (!r->uids) {
+			saved = EINVAL;
+			fail_msg("sandbox users: %s", err);
+			goto fail;
+		}
+		if (!getpwuid(conf->sandbox_uid_first))
+			ft_log_notice("runner: sandbox uids %u-%u are not in the user database; create "
+				      "them (the package does, with sysusers) so that no other account "
+				      "is given them",
+				      conf->sandbox_uid_first,
+				      conf->sandbox_uid_first + conf->sandbox_uid_count - 1);
 	}
 	r->cg = ft_cgroups_open(cgroup_want(conf->memory_mode), cg_why, sizeof(cg_why));
 	if (!r->cg && (conf->memory_mode == FT_MEMORY_CGROUP1 ||
@@ -1492,24 +1598,17 @@ struct ft_runner *ft_runner_new(sd_event *ev, const struct ft_runner_conf *conf)
 	r->srv.in_fd = r->srv.out_fd = r->srv.err_fd = r->srv.status_fd = r->srv.dirfd = -1;
 	/* Issue 7: the warm compiler and the pre-started run JVMs start now,
 	 * in the background; jobs fall back to cold JVMs whenever they cannot
-	 * be used. */
-	if (ft_sandbox_enabled(r->sb) && !ft_cgroups_has(r->cg, FT_CG_PIDS)) {
-		/* Without a pids cgroup the process limit is RLIMIT_NPROC, which
-		 * counts every thread of the sandbox user on the host: JVMs kept
-		 * warm (by this node and its neighbours) would use it up and make
-		 * real runs fail to start.  Cold JVMs only, then. */
-		r->srv.disabled = true;
-		r->spare_fails = SPARE_FAILS_MAX;
-		ft_log_warn("runner: no pids cgroup, so no warm JVMs (RLIMIT_NPROC is per user); "
-			    "runs start cold JVMs");
-		return r;
-	}
+	 * be used.  Without a pids cgroup the process limit is RLIMIT_NPROC,
+	 * counted per uid on the whole host: safe for JVMs kept waiting only
+	 * because every sandbox has a uid of its own, so a waiting JVM counts
+	 * against its own limit and nobody else's. */
 	if (srv_start(r) < 0)
 		r->srv.fails++;
 	schedule_refill(r, 0);
 	return r;
 fail:
 	ft_cgroups_close(r->cg);
+	ft_uidpool_free(r->uids);
 	ft_sandbox_free(r->sb);
 	sd_event_unref(r->ev);
 	free(r->work_dir);
@@ -1567,6 +1666,7 @@ void ft_runner_free(struct ft_runner *r)
 	}
 	r->grave_timer = sd_event_source_unref(r->grave_timer);
 	ft_cgroups_close(r->cg);
+	ft_uidpool_free(r->uids);
 	ft_sandbox_free(r->sb);
 	sd_event_unref(r->ev);
 	free(r->work_dir);
@@ -1620,12 +1720,8 @@ static int make_job_dir(struct job *j, const struct ft_run_job *job)
 			return -1;
 	if (write_run_inputs(j->dirfd, j) < 0)
 		return -1;
+	/* A cold compile hands it to its sandbox user (spawn_child). */
 	if (mkdirat(j->dirfd, CLASSES_DIR, 0755) < 0)
-		return -1;
-	/* The compiler (as the sandbox user) writes the classes there. */
-	if (ft_sandbox_enabled(r->sb) &&
-	    fchownat(j->dirfd, CLASSES_DIR, ft_sandbox_uid(r->sb), ft_sandbox_gid(r->sb),
-		     AT_SYMLINK_NOFOLLOW) < 0)
 		return -1;
 	return 0;
 }
@@ -1935,9 +2031,13 @@ static void spare_exited(struct job *s)
 static int on_refill(sd_event_source *src, uint64_t usec, void *ud)
 {
 	struct ft_runner *r = ud;
-	while (r->n_spares < FT_RUNNER_SPARES && r->spare_fails < SPARE_FAILS_MAX) {
+	/* After the pause that follows too many failures: one more try. */
+	if (r->spare_fails >= SPARE_FAILS_MAX)
+		r->spare_fails = SPARE_FAILS_MAX - 1;
+	while (r->n_spares < FT_RUNNER_SPARES) {
 		if (spare_start(r) < 0) {
 			r->spare_fails++;
+			schedule_refill(r, REFILL_USEC);
 			break;
 		}
 	}
@@ -1947,7 +2047,7 @@ static int on_refill(sd_event_source *src, uint64_t usec, void *ud)
 static void schedule_refill(struct ft_runner *r, uint64_t usec)
 {
 	if (r->spare_fails >= SPARE_FAILS_MAX)
-		return;
+		usec = SPARE_RETRY_USEC;
 	if (!r->refill_src) {
 		if (sd_event_add_time_relative(r->ev, &r->refill_src, CLOCK_MONOTONIC, usec, 1000,
 					       on_refill, r) < 0)
@@ -2104,11 +2204,11 @@ static void run_compiled(struct job *j, struct compiled *cc)
 	if (handover(j, cc) == 0)
 		return;
 	if (write_classes(j->dirfd, cc) < 0) {
-		internal_error(j, "could not write the compiled classes", strerror(errno));
+		machinery_failed(j, "could not write the compiled classes", strerror(errno));
 	} else if (spawn_launcher(j, err, sizeof(err)) == 0) {
 		return;
 	} else {
-		internal_error(j, "could not start the program", err);
+		machinery_failed(j, "could not start the program", err);
 	}
 	if (deliver_later(j) < 0)
 		deliver(j);
@@ -2139,6 +2239,7 @@ static void srv_stop(struct ft_runner *r)
 		release_cgroup(r, v->cg);
 		v->cg = NULL;
 	}
+	release_uid(r, v->uid, &v->has_uid);
 	if (v->dir)
 		remove_tree_at(AT_FDCWD, v->dir, 0);
 	close_if_open(&v->dirfd);
@@ -2152,6 +2253,26 @@ static void srv_stop(struct ft_runner *r)
 	v->served = 0;
 }
 
+static void srv_disable(struct ft_runner *r)
+{
+	r->srv.disabled = true;
+	r->srv.disabled_ms = ft_now_ms();
+	ft_log_warn("runner: the warm compiler failed %d times in a row; compiling cold, trying it "
+		    "again in %d s",
+		    r->srv.fails, SRV_RETRY_MS / 1000);
+}
+
+/* False while given up on; after SRV_RETRY_MS it gets one more chance. */
+static bool srv_usable(struct ft_runner *r)
+{
+	struct csrv *v = &r->srv;
+	if (v->disabled && ft_now_ms() - v->disabled_ms >= SRV_RETRY_MS) {
+		v->disabled = false;
+		v->fails = SRV_FAILS_MAX - 1;
+	}
+	return !v->disabled;
+}
+
 /* The job in the compiler is taken off it: compile it the cold way. */
 static void warm_fallback(struct job *j)
 {
@@ -2162,9 +2283,9 @@ static void warm_fallback(struct job *j)
 	if (spawn_compiler(j, err, sizeof(err)) < 0) {
 		if (j->pid > 0) {
 			kill_child(j);
-			internal_error(j, "could not start the compiler", err);
+			machinery_failed(j, "could not start the compiler", err);
 		} else {
-			internal_error(j, "could not start the compiler", err);
+			machinery_failed(j, "could not start the compiler", err);
 			if (deliver_later(j) < 0)
 				deliver(j);
 		}
@@ -2180,7 +2301,7 @@ static void srv_failed(struct ft_runner *r, bool oom)
 	v->cur = NULL;
 	srv_stop(r);
 	if (++v->fails >= SRV_FAILS_MAX && !oom)
-		v->disabled = true;
+		srv_disable(r);
 	/* Out of memory too: a long-lived compiler's heap also holds what
 	 * earlier jobs left, so the cold compiler, with the whole limit for
 	 * this source alone, gives the verdict. */
@@ -2229,7 +2350,7 @@ static int srv_start(struct ft_runner *r)
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
 		goto fail;
 	errf = open_output(v->dirfd, COMPILE_ERR);
-	if (errf < 0)
+	if (errf < 0 || claim_uid(r, &v->uid, &v->has_uid, err, sizeof(err)) < 0)
 		goto fail;
 	if (r->cg) {
 		v->cg = ft_cgroup_job_new(r->cg, budget, COMPILE_MAX_TASKS + SANDBOX_TASKS, err,
@@ -2262,6 +2383,8 @@ static int srv_start(struct ft_runner *r)
 		.nproc = ft_cgroups_has(r->cg, FT_CG_PIDS) ? 0
 							   : (rlim_t)(COMPILE_MAX_TASKS + SANDBOX_TASKS),
 		.address_space = memory_by_rlimit(r) ? address_space_for(r, budget) : 0,
+		.uid = v->uid,
+		.gid = v->uid,
 		.argv = argv,
 		.env = child_env,
 	};
@@ -2499,8 +2622,9 @@ static void srv_send_next(struct ft_runner *r)
 		struct job *j = v->q_head;
 		if (v->pid > 1 && v->budget != r->max.compile_memory_bytes)
 			srv_stop(r); /* limits reloaded: a compiler with the new one */
-		if (v->disabled || (v->pid <= 1 && srv_start(r) < 0)) {
-			v->disabled = v->disabled || ++v->fails >= SRV_FAILS_MAX;
+		if (!srv_usable(r) || (v->pid <= 1 && srv_start(r) < 0)) {
+			if (!v->disabled && ++v->fails >= SRV_FAILS_MAX)
+				srv_disable(r);
 			v->q_head = j->cq_next;
 			if (!v->q_head)
 				v->q_tail = NULL;
@@ -2676,7 +2800,7 @@ int ft_runner_start_job(struct ft_runner *r, uint64_t job_id, const struct ft_ru
 	}
 	/* The warm compiler has the configured compile memory limit: a job
 	 * asking for less compiles the cold way. */
-	if (!r->srv.disabled && j->lim.compile_memory_bytes == r->max.compile_memory_bytes) {
+	if (srv_usable(r) && j->lim.compile_memory_bytes == r->max.compile_memory_bytes) {
 		link_job(j);
 		warm_enqueue(j);
 		return 0;
@@ -2686,9 +2810,9 @@ int ft_runner_start_job(struct ft_runner *r, uint64_t job_id, const struct ft_ru
 		if (j->pid > 0) {
 			/* Started, but no timer: it must not run unbounded. */
 			kill_child(j);
-			internal_error(j, "could not start the compiler", err);
+			machinery_failed(j, "could not start the compiler", err);
 		} else {
-			internal_error(j, "could not start the compiler", err);
+			machinery_failed(j, "could not start the compiler", err);
 			if ((rc = deliver_later(j)) < 0)
 				goto fail_errno;
 		}

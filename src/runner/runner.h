@@ -49,6 +49,11 @@ struct ft_run_result {
 	/* The classes (or the compile error) came from the runner's cache of
 	 * earlier compilations of the same source: no compiler ran. */
 	bool compile_cached;
+	/* The node's machinery failed (sandbox set-up, a JVM that could not
+	 * start, no free sandbox uid): nothing of the program ran, or what
+	 * happened is not the program's doing.  verdict is internal_error and
+	 * body says what failed; another attempt, elsewhere, may succeed. */
+	bool transient;
 	/* With ft_run_job.capture, once the program ran: what it wrote to
 	 * standard output and error, each cut at the output limit; else NULL. */
 	char *out, *err;
@@ -82,8 +87,12 @@ struct ft_runner_conf {
 	/* Sandbox. */
 	int sandbox_disabled;          /* 0: sandboxed (default); 1: rlimits only */
 	const char *bwrap;             /* NULL: "bwrap" from PATH */
-	int sandbox_uid;               /* 0: 65534 */
-	int sandbox_gid;               /* 0: 65534 */
+	/* Each sandbox runs as a uid of its own from this range, shared with
+	 * the other nodes of the host through lock files in uid_lock_dir
+	 * (uidpool.h); its group is the number of its uid. */
+	unsigned sandbox_uid_first;
+	unsigned sandbox_uid_count;
+	const char *uid_lock_dir;
 	enum ft_memory_mode memory_mode;
 };
 

@@ -279,8 +279,6 @@ struct ft_sandbox *ft_sandbox_new(const struct ft_sandbox_conf *conf, const char
 	if (!sb)
 		abort();
 	sb->enabled = conf->enabled;
-	sb->uid = conf->uid;
-	sb->gid = conf->gid;
 	sb->java = search_path(java);
 	if (!sb->java) {
 		ft_set_err(err, errlen, "java binary %s: %s", java, strerror(errno));
@@ -304,8 +302,7 @@ struct ft_sandbox *ft_sandbox_new(const struct ft_sandbox_conf *conf, const char
 	}
 	if (geteuid() != 0) {
 		ft_set_err(err, errlen, "the sandbox needs the daemon to run as root "
-				     "(it drops to uid %u for every child)",
-			(unsigned)sb->uid);
+				     "(it drops to a sandbox uid for every child)");
 		goto fail;
 	}
 	sb->disable_userns = bwrap_minor_version(sb->bwrap) >= 8;
@@ -327,10 +324,10 @@ struct ft_sandbox *ft_sandbox_new(const struct ft_sandbox_conf *conf, const char
 		goto fail;
 	}
 	snprintf(sb->desc, sizeof(sb->desc),
-		 "bubblewrap %s as uid %u/gid %u: user, mount, pid, net, ipc, uts, cgroup "
+		 "bubblewrap %s, a uid of its own per sandbox: user, mount, pid, net, ipc, uts, cgroup "
 		 "namespaces%s; seccomp deny list of %zu calls (%zu unknown here), %zu-byte BPF; "
 		 "no_new_privs; staging on %s",
-		 sb->bwrap, (unsigned)sb->uid, (unsigned)sb->gid,
+		 sb->bwrap,
 		 sb->disable_userns ? ", no nested user namespaces" : "",
 		 ft_seccomp_n_denied, skipped, sb->bpf_len, sb->stage);
 	return sb;
@@ -358,16 +355,6 @@ void ft_sandbox_free(struct ft_sandbox *sb)
 bool ft_sandbox_enabled(const struct ft_sandbox *sb)
 {
 	return sb->enabled;
-}
-
-uid_t ft_sandbox_uid(const struct ft_sandbox *sb)
-{
-	return sb->uid;
-}
-
-gid_t ft_sandbox_gid(const struct ft_sandbox *sb)
-{
-	return sb->gid;
 }
 
 const char *ft_sandbox_describe(const struct ft_sandbox *sb)
@@ -428,12 +415,16 @@ char **ft_sandbox_bwrap_argv(const struct ft_sandbox *sb, const struct ft_spawn 
 	push(&a, "--unshare-cgroup");
 	if (sb->disable_userns)
 		push(&a, "--disable-userns");
+	/* No reaper of bwrap's as PID 1: bwrap then reaps the program itself,
+	 * and the daemon's wait4 on bwrap sees the program's CPU time and
+	 * peak memory (with a reaper in between, they are lost). */
+	push(&a, "--as-pid-1");
 	push(&a, "--die-with-parent");
 	push(&a, "--new-session");
 	push(&a, "--uid");
-	pushf(&a, "%u", (unsigned)sb->uid);
+	pushf(&a, "%u", (unsigned)sp->uid);
 	push(&a, "--gid");
-	pushf(&a, "%u", (unsigned)sb->gid);
+	pushf(&a, "%u", (unsigned)sp->gid);
 	push(&a, "--hostname");
 	push(&a, "sandbox");
 	for (size_t i = 0; i < sb->n_ops; i++) {
@@ -590,8 +581,8 @@ static void stage_mounts(const struct child *c)
 
 static void drop_privileges(const struct child *c)
 {
-	uid_t uid = c->sb->uid;
-	gid_t gid = c->sb->gid;
+	uid_t uid = c->sp->uid;
+	gid_t gid = c->sp->gid;
 	/* Raw calls: no glibc set*id broadcast to threads that do not exist
 	 * in this child. */
 	if (syscall(SYS_setgroups, 0, NULL) < 0)

@@ -1,8 +1,10 @@
 /* The sandbox every compile and run child lives in, built with bubblewrap.
  *
  * Inside: fresh user, mount, PID, network (loopback only), IPC, UTS and
- * cgroup namespaces; an unprivileged uid/gid (by default 65534) both inside
- * and outside (bwrap runs unprivileged after the child dropped root);
+ * cgroup namespaces; an unprivileged uid/gid of its own (uidpool.h), the
+ * same inside and outside (bwrap runs unprivileged after the child dropped
+ * root); the program as PID 1 of its namespace (no reaper of bwrap's), so
+ * that bwrap reaps it and its resource use reaches the daemon's wait4;
  * no_new_privs; the seccomp filter of seccomp.h; no capabilities; no
  * further user namespaces.  The file system is a read-only tmpfs root with
  * /usr (and the /bin, /lib... links), the few /etc files the JDK needs, a
@@ -41,8 +43,6 @@
 struct ft_sandbox_conf {
 	bool enabled;      /* false: children run unsandboxed (rlimits only) */
 	const char *bwrap; /* NULL or "": "bwrap" from PATH */
-	uid_t uid;         /* the sandbox user, inside and outside */
-	gid_t gid;
 };
 
 struct ft_sandbox;
@@ -54,8 +54,6 @@ struct ft_sandbox *ft_sandbox_new(const struct ft_sandbox_conf *conf, const char
 void ft_sandbox_free(struct ft_sandbox *sb);
 
 bool ft_sandbox_enabled(const struct ft_sandbox *sb);
-uid_t ft_sandbox_uid(const struct ft_sandbox *sb);
-gid_t ft_sandbox_gid(const struct ft_sandbox *sb);
 /* One line for the log: mechanism, user, filter size. */
 const char *ft_sandbox_describe(const struct ft_sandbox *sb);
 /* The java binary and the jar as the child sees them. */
@@ -76,6 +74,8 @@ struct ft_spawn {
 	rlim_t nproc;           /* RLIMIT_NPROC, 0: unchanged */
 	rlim_t address_space;   /* RLIMIT_AS, 0: unchanged */
 	int nice;               /* > 0: start at this nice value (pre-started JVMs) */
+	uid_t uid;              /* sandboxed: the user it runs as, inside and outside */
+	gid_t gid;
 	char *const *argv;      /* the command; argv[0] an absolute path */
 	char *const *env;       /* its whole environment */
 };

@@ -18,7 +18,7 @@
  *    before answering, death by a signal.  If the process limit refused a
  *    fork or thread at some point, the body says that limit was reached.
  *  - internal_error: the sandbox or the JVM could not start (never the
- *    program's fault; nothing of the program ran). */
+ *    program's fault; nothing of the program ran: the channel is empty). */
 #ifndef FT_VERDICT_H
 #define FT_VERDICT_H
 
@@ -27,9 +27,13 @@
 
 #include "runner/runner.h"
 
-/* First byte of the result channel (ft.Launcher). */
+/* First byte of the result channel (ft.Launcher).  The launcher writes
+ * FT_CHAN_STARTED just before the program's code can first run and
+ * overwrites it with the outcome: an empty channel means the JVM never got
+ * that far (the node's failure, not the program's). */
 enum ft_chan_tag {
-	FT_CHAN_NONE = 0,      /* nothing written: the JVM ended before answering */
+	FT_CHAN_NONE = 0,      /* no outcome: the JVM ended before answering */
+	FT_CHAN_STARTED = 'S', /* the program ran, and ended the JVM before run() returned */
 	FT_CHAN_OK = 'O',      /* run() returned; the rest is the string */
 	FT_CHAN_ERROR = 'E',   /* an exception or a contract violation */
 	FT_CHAN_MEMORY = 'M',  /* OutOfMemoryError (heap, metaspace, ...) */

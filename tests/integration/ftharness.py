@@ -791,6 +791,19 @@ DEFAULT_LIMITS = {
     "connection_timeout_s": 30,
 }
 
+# The suite runs in two modes (test.sh runs it once in each):
+# FT_TEST_CGROUPS=auto (default) lets the nodes use the host's cgroups where
+# they can; FT_TEST_CGROUPS=off turns them off (sandbox.memory: rlimit), as on
+# hosts without cgroup delegation: limits by rlimits, RLIMIT_NPROC per
+# sandbox uid, peak memory from the child's resource usage.
+CGROUPS_MODE = os.environ.get("FT_TEST_CGROUPS", "auto")
+if CGROUPS_MODE not in ("auto", "off"):
+    raise HarnessError("FT_TEST_CGROUPS must be auto or off, not %r" % CGROUPS_MODE)
+
+
+def default_sandbox() -> Dict[str, Any]:
+    return {"memory": "rlimit"} if CGROUPS_MODE == "off" else {}
+
 
 class Cluster:
     """N nodes and a gateway with a config of their own in tmp_dir.
@@ -811,7 +824,9 @@ class Cluster:
                  session_timeout_ms: int = 2000, env: Optional[Dict[str, str]] = None,
                  logging: Optional[Dict[str, Any]] = None,
                  hosts: Optional[Dict[int, str]] = None,
-                 netns: Optional[Dict[int, str]] = None):
+                 netns: Optional[Dict[int, str]] = None,
+                 sandbox: Optional[Dict[str, Any]] = None,
+                 paths: Optional[Dict[str, str]] = None):
         self.dir = Path(tmp_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.zk_connect = zk_connect
@@ -822,6 +837,8 @@ class Cluster:
         self.session_timeout_ms = session_timeout_ms
         self.env = dict(env or {})
         self.logging = dict(logging or {})
+        self.sandbox = dict(default_sandbox(), **(sandbox or {}))
+        self.extra_paths = dict(paths or {})
         self.state_dir = self.dir / "state"
         self.log_dir = self.dir / "logs"
         self.out_dir = self.dir / "out"
@@ -876,6 +893,9 @@ class Cluster:
         if self.logging:
             lines += ["", "logging:"]
             lines += ["  %s: %s" % kv for kv in self.logging.items()]
+        if self.sandbox:
+            lines += ["", "sandbox:"]
+            lines += ["  %s: %s" % kv for kv in self.sandbox.items()]
         lines += [
             "",
             "paths:",
@@ -883,6 +903,9 @@ class Cluster:
             "  log_dir: %s" % self.log_dir,
             "  java: %s" % java_binary(),
             "  lib_dir: %s" % self.build.jar.parent,
+        ]
+        lines += ["  %s: %s" % kv for kv in self.extra_paths.items()]
+        lines += [
             "",
             "nodes:",
         ]

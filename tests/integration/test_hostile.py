@@ -15,6 +15,7 @@ no job directory, no job cgroup.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 import uuid
@@ -262,12 +263,41 @@ def test_sandbox_identity(cluster, worker_pid):
            " sb.append(\"pids \" + new java.io.File(\"/proc\").list((d, n) -> n.matches(\"\\\\d+\")).length);"
            " return sb.toString(); } }\n")
     r, _ = run_hostile(cluster, worker_pid, src, "ok", status=200)
-    assert "Uid: 65534 65534 65534 65534" in r.body, r.body
+    # A sandbox user of its own (sandbox.uid_first.., default 300000 + 64),
+    # real, effective, saved and file ids alike; its group the same number.
+    uid = re.search(r"^Uid: (\d+) \1 \1 \1$", r.body, re.M)
+    assert uid and 300000 <= int(uid.group(1)) < 300064, r.body
+    assert "Gid: %s %s %s %s" % ((uid.group(1),) * 4) in r.body, r.body
     assert "NoNewPrivs: 1" in r.body, r.body
     assert "Seccomp: 2" in r.body, r.body
     assert "CapEff: 0000000000000000" in r.body, r.body
-    # Its own PID namespace: bwrap's init, the JVM, nothing of the node.
+    # Its own PID namespace, the JVM as its PID 1: nothing of the node.
     assert int(r.body.rsplit("pids ", 1)[1]) <= 3, r.body
+
+
+def test_concurrent_sandboxes_have_uids_of_their_own(cluster, worker_pid):
+    """RLIMIT_NPROC counts per uid on the whole host: sandboxes running at
+    once must never share one, or one run's threads starve another's."""
+    barrier = threading.Barrier(2)
+    got = []
+
+    def one(i):
+        src = ("public class Uid%d { public String run() throws Exception {"
+               " Thread.sleep(1500);"
+               " for (String l : java.nio.file.Files.readAllLines(java.nio.file.Paths.get(\"/proc/self/status\")))"
+               "  if (l.startsWith(\"Uid:\")) return l.split(\"\\\\s+\")[1];"
+               " return \"?\"; } }\n" % i)
+        barrier.wait(timeout=30)
+        got.append(cluster.post(nonce() + src, timeout=POST_TIMEOUT))
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=POST_TIMEOUT)
+    assert len(got) == 2 and all(r.status == 200 for r in got), [describe(r) for r in got]
+    uids = {r.body for r in got}
+    assert len(uids) == 2 and all(300000 <= int(u) < 300064 for u in uids), uids
 
 
 def test_refused_system_calls(cluster, worker_pid):

@@ -103,7 +103,7 @@ START_TEST(test_sample_file)
 	ck_assert_uint_eq(cfg.n_nodes, 7);
 	for (size_t i = 0; i < cfg.n_nodes; i++) {
 		ck_assert_int_eq(cfg.nodes[i].id, (int)i + 1);
-		ck_assert_int_eq(cfg.nodes[i].line, 65 + (int)i);
+		ck_assert_int_eq(cfg.nodes[i].line, 67 + (int)i);
 	}
 	n = ft_config_node(&cfg, 3);
 	ck_assert_ptr_nonnull(n);
@@ -183,6 +183,10 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(cfg.log_dir, "/var/log/ftcluster");
 	ck_assert_str_eq(cfg.java, "/usr/bin/java");
 	ck_assert_str_eq(cfg.lib_dir, EXPECTED_LIB_DIR);
+	ck_assert_str_eq(cfg.run_dir, "/run/ftcluster");
+	ck_assert_int_eq(cfg.sandbox.uid_first, 300000);
+	ck_assert_int_eq(cfg.sandbox.uid_count, 64);
+	ck_assert_int_eq(cfg.limits.run_attempts, 3);
 
 	ck_assert_uint_eq(cfg.n_nodes, 1);
 	ck_assert_int_eq(cfg.nodes[0].line, 2);
@@ -289,6 +293,32 @@ START_TEST(test_unknown_keys)
 	/* Keys are case sensitive, and a key's text is shown on one line. */
 	assert_error(NODES "Gossip: {}\n", "t.yaml:3:1: unknown key 'Gossip' at top level");
 	assert_error(NODES "\"a\\nb\": 1\n", "t.yaml:3:1: unknown key 'a?b' at top level");
+}
+END_TEST
+
+/* One uid per sandbox: the range must hold a node's sandboxes, and the
+ * single shared user of old is refused with what replaced it. */
+START_TEST(test_sandbox_users)
+{
+	assert_parses(NODES "sandbox:\n  uid_first: 1000000\n  uid_count: 10\n");
+	ck_assert_int_eq(cfg.sandbox.uid_first, 1000000);
+	ck_assert_int_eq(cfg.sandbox.uid_count, 10);
+	assert_error(NODES "sandbox:\n  uid: 65534\n",
+		     "t.yaml:4:3: sandbox.uid was replaced by sandbox.uid_first and "
+		     "sandbox.uid_count: every sandbox runs as a uid of its own");
+	assert_error(NODES "sandbox:\n  gid: 65534\n",
+		     "t.yaml:4:3: sandbox.gid was replaced by sandbox.uid_first and "
+		     "sandbox.uid_count: every sandbox runs as a uid of its own");
+	assert_error(NODES "limits:\n  worker_slots: 4\nsandbox:\n  uid_count: 5\n",
+		     "t.yaml:6:14: sandbox.uid_count (5) must be at least limits.worker_slots + 2 "
+		     "(6): every sandbox of a node runs as a uid of its own");
+	/* Not given: pointed at the setting that made the default too small. */
+	assert_error(NODES "limits:\n  worker_slots: 100\n",
+		     "t.yaml:4:17: sandbox.uid_count (64) must be at least limits.worker_slots + 2 "
+		     "(102): every sandbox of a node runs as a uid of its own");
+	assert_error(NODES "sandbox:\n  uid_first: 2147418113\n",
+		     "t.yaml:4:14: sandbox.uid_first must be an integer in 1..2147418112, got "
+		     "'2147418113'");
 }
 END_TEST
 
@@ -748,6 +778,7 @@ static Suite *config_suite(void)
 	tcase_add_test(errors, test_document_shape);
 	tcase_add_test(errors, test_unknown_keys);
 	tcase_add_test(errors, test_logging_level);
+	tcase_add_test(errors, test_sandbox_users);
 	tcase_add_test(errors, test_duplicate_keys);
 	tcase_add_test(errors, test_wrong_types);
 	tcase_add_test(errors, test_integers);

@@ -142,8 +142,7 @@ START_TEST(test_bwrap_argv)
 	ck_assert_int_ge(fd, 0);
 	close(fd);
 	char err[256] = "";
-	struct ft_sandbox_conf conf = {.enabled = true, .bwrap = "/usr/bin/bwrap", .uid = 65534,
-				       .gid = 65534};
+	struct ft_sandbox_conf conf = {.enabled = true, .bwrap = "/usr/bin/bwrap"};
 	struct ft_sandbox *sb = ft_sandbox_new(&conf, "/usr/bin/java", jar, err, sizeof(err));
 	unlink(jar);
 	if (!sb && strstr(err, "java binary"))
@@ -153,16 +152,18 @@ START_TEST(test_bwrap_argv)
 	char *cmd[] = {"/usr/bin/java", "-version", NULL};
 	char *env[] = {NULL};
 	struct ft_spawn sp = {.dirfd = -1, .dir_path = "/x/job-1", .rw_subdir = "classes",
-			      .tmp_bytes = 1 << 20, .argv = cmd, .env = env};
+			      .tmp_bytes = 1 << 20, .uid = 300017, .gid = 300017, .argv = cmd,
+			      .env = env};
 	char **argv = ft_sandbox_bwrap_argv(sb, &sp);
 	ck_assert_str_eq(argv[0], "/usr/bin/bwrap");
 	static const char *const flags[] = {"--unshare-user", "--unshare-ipc", "--unshare-pid",
 					    "--unshare-net", "--unshare-uts", "--unshare-cgroup",
-					    "--die-with-parent", "--new-session"};
+					    "--die-with-parent", "--new-session", "--as-pid-1"};
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
 		ck_assert_msg(index_of(argv, flags[i]) != (size_t)-1, "no %s", flags[i]);
-	ck_assert(has_seq(argv, "--uid", "65534", NULL));
-	ck_assert(has_seq(argv, "--gid", "65534", NULL));
+	/* The spawn's own user, not one shared by every sandbox. */
+	ck_assert(has_seq(argv, "--uid", "300017", NULL));
+	ck_assert(has_seq(argv, "--gid", "300017", NULL));
 	ck_assert(has_seq(argv, "--ro-bind", "/usr", "/usr"));
 	ck_assert(has_seq(argv, "--proc", "/proc", NULL));
 	ck_assert(has_seq(argv, "--dev", "/dev", NULL));
