@@ -4,7 +4,7 @@
 #   1. every man page formats without a single warning (groff -ww, man-db);
 #   2. every option each binary's --help lists is in its man page's OPTIONS
 #      section, and every option there is in --help;
-#   3. the heartbeat log wording and the journal fields of src/common/log.c
+#   3. the heartbeat log wording and the journal fields of src/lib/log.c
 #      are in ftnode(8);
 #   4. the systemd units, substituted with BINDIR, pass systemd-analyze
 #      verify (skipped, saying so, when systemd-analyze is not installed);
@@ -38,7 +38,7 @@ show() { sed 's/^/        /' "$@"; }
 
 man_pages=(man/ftnode.8 man/ftgw.8 man/ftctl.1 man/ftcluster.yaml.5)
 units_in=(systemd/ftnode@.service.in systemd/ftgw.service.in)
-log_c=$top/src/common/log.c
+log_c=$top/src/lib/log.c
 catalog=$top/systemd/ftcluster.catalog
 
 echo "== check-docs: sources in $top, binaries in $bindir"

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/util.h"
+#include "lib/util.h"
 
 #define DEFAULT_GATEWAY "http://127.0.0.1:8888"
 

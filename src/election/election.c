@@ -9,8 +9,8 @@
 #include <unistd.h>
 #include <zookeeper/zookeeper.h>
 
-#include "common/log.h"
-#include "common/util.h"
+#include "lib/log.h"
+#include "lib/util.h"
 
 #define MAX_MEMBERS FT_MAX_NODES
 /* While connected, a cheap read every so often proves that the client

@@ -23,7 +23,7 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
-#include "common/config.h"
+#include "conf/config.h"
 
 struct ft_election;
 

@@ -24,10 +24,10 @@
 #include <strings.h>
 #include <sys/random.h>
 
-#include "common/httpd.h"
-#include "common/jobspec.h"
-#include "common/metrics.h"
-#include "common/util.h"
+#include "lib/httpd.h"
+#include "job/jobspec.h"
+#include "lib/metrics.h"
+#include "lib/util.h"
 #include "gateway/gateway.h"
 #include "gateway/run_request.h"
 #include "runner/limits.h"

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "common/httpd.h"
+#include "lib/httpd.h"
 #include "gateway/dashboard_html.h"
 #include "gateway/gateway.h"
 

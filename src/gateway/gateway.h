@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/config.h"
-#include "common/httpd.h"
+#include "conf/config.h"
+#include "lib/httpd.h"
 
 struct gw_result {
 	uint64_t id;	     /* request ID (0 when answered from the cache) */
@@ -37,7 +37,7 @@ enum gw_submit_status {
 
 /* What a front end submits (the caller has validated it): a Java source,
  * or for the JSON API a run's files concatenated, with its "job" object
- * (common/jobspec.h) as JSON text. */
+ * (job/jobspec.h) as JSON text. */
 struct gw_submission {
 	const char *src;
 	size_t len;

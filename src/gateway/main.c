@@ -12,20 +12,20 @@
 #include <string.h>
 #include <strings.h>
 
-#include "common/config.h"
-#include "common/conn.h"
-#include "common/httpd.h"
-#include "common/log.h"
-#include "common/metrics.h"
-#include "common/reload.h"
-#include "common/sdnotify.h"
-#include "common/util.h"
+#include "conf/config.h"
+#include "lib/conn.h"
+#include "lib/httpd.h"
+#include "lib/log.h"
+#include "lib/metrics.h"
+#include "conf/reload.h"
+#include "lib/sdnotify.h"
+#include "lib/util.h"
 #include "election/election.h"
 #include "gateway/cache.h"
 #include "gateway/gateway.h"
 #include "gateway/pending.h"
 #include "gossip/gossip.h"
-#include "runner/javasrc.h"
+#include "job/javasrc.h"
 
 #ifndef FT_SYSCONFDIR
 #define FT_SYSCONFDIR "/etc"

@@ -1,13 +1,13 @@
 /* The gateway's own metrics (ftgw_*), GET /metrics, and the ring of recent
- * answers the dashboard shows.  The hooks are declared in common/metrics.h
+ * answers the dashboard shows.  The hooks are declared in lib/metrics.h
  * and called by the gateway core (main.c). */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "common/metrics.h"
-#include "common/util.h"
+#include "lib/metrics.h"
+#include "lib/util.h"
 #include "gateway/gateway.h"
 
 static const char *const gw_verdicts[] = { "ok",	   "compile_error", "runtime_error",

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/util.h"
+#include "lib/util.h"
 
 struct ft_pending_req *ft_pending_add(struct ft_pending *p, uint64_t id, const char *body,
 				      size_t len, const char *job, const char *idem_key,

@@ -1,5 +1,5 @@
 /* The body of POST /v1/runs: strict JSON, checked field by field against
- * the configured limits, turned into a run's job (common/jobspec.h).  Pure
+ * the configured limits, turned into a run's job (job/jobspec.h).  Pure
  * logic (no HTTP, no gateway state): unit-tested in
  * tests/unit/check_run_request.c, and through the server in
  * tests/integration/test_api.py. */
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/util.h"
+#include "lib/util.h"
 #include "runner/limits.h"
 
 struct parse {

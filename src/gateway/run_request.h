@@ -7,8 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "common/config.h"
-#include "common/jobspec.h"
+#include "conf/config.h"
+#include "job/jobspec.h"
 
 /* A refusal: the HTTP status, a stable code (openapi.yaml, Error) and a
  * message for people. */

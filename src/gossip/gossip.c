@@ -9,8 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "common/log.h"
-#include "common/util.h"
+#include "lib/log.h"
+#include "lib/util.h"
 
 struct peer {
 	int id;

@@ -1,6 +1,6 @@
 /* Gossip heartbeats on the wire: a UDP socket and an interval timer on the
  * daemon's loop around the pure membership table.  Every event the table
- * raises is logged here (one call each, see common/log.h) and then passed
+ * raises is logged here (one call each, see lib/log.h) and then passed
  * to the daemon, which reacts (a leader stops assigning to a failed worker).
  *
  * Each interval: read what has arrived, bump our counter, detect failures,
@@ -21,7 +21,7 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
-#include "common/config.h"
+#include "conf/config.h"
 #include "gossip/membership.h"
 
 struct ft_gossip;

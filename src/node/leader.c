@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/log.h"
-#include "common/metrics.h"
-#include "common/util.h"
+#include "lib/log.h"
+#include "lib/metrics.h"
+#include "lib/util.h"
 #include "node/node.h"
 
 #define RECONNECT_MS 300

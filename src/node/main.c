@@ -11,12 +11,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "common/httpd.h"
-#include "common/log.h"
-#include "common/metrics.h"
-#include "common/reload.h"
-#include "common/sdnotify.h"
-#include "common/util.h"
+#include "lib/httpd.h"
+#include "lib/log.h"
+#include "lib/metrics.h"
+#include "conf/reload.h"
+#include "lib/sdnotify.h"
+#include "lib/util.h"
 #include "node/node.h"
 
 #ifndef FT_SYSCONFDIR

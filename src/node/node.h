@@ -8,8 +8,8 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
-#include "common/config.h"
-#include "common/conn.h"
+#include "conf/config.h"
+#include "lib/conn.h"
 #include "election/election.h"
 #include "gossip/gossip.h"
 

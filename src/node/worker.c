@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/log.h"
-#include "common/metrics.h"
-#include "common/util.h"
+#include "lib/log.h"
+#include "lib/metrics.h"
+#include "lib/util.h"
 #include "node/node.h"
-#include "common/jobspec.h"
+#include "job/jobspec.h"
 #include "runner/limits.h"
 #include "runner/runner.h"
 

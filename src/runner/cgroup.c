@@ -1,6 +1,6 @@
 /* Per-run control groups, v2 or v1 (see cgroup.h). */
 #include "runner/cgroup.h"
-#include "common/util.h"
+#include "lib/util.h"
 
 #include <ctype.h>
 #include <dirent.h>

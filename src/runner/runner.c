@@ -17,11 +17,11 @@
  * event loop; it may start new jobs and may even free the runner (nothing of
  * the runner is touched after done() returns). */
 #include "runner/runner.h"
-#include "common/log.h"
-#include "common/jobspec.h"
-#include "common/util.h"
+#include "lib/log.h"
+#include "job/jobspec.h"
+#include "lib/util.h"
 #include "runner/cgroup.h"
-#include "runner/javasrc.h"
+#include "job/javasrc.h"
 #include "runner/limits.h"
 #include "runner/sandbox.h"
 #include "runner/uidpool.h"

@@ -137,7 +137,7 @@ struct ft_job_file;
  * output.  Everything is copied; the caller's memory may go once
  * ft_runner_start_job returns. */
 struct ft_run_job {
-	/* The sources (common/jobspec.h); files[0]'s public class is run.  A
+	/* The sources (job/jobspec.h); files[0]'s public class is run.  A
 	 * name is "Main.java" (ft_jobspec_file_name_ok), or NULL in a one-file
 	 * job: then the file is named after its public class. */
 	const struct ft_job_file *files;

@@ -1,6 +1,6 @@
 /* Sandboxed children through bubblewrap (see sandbox.h). */
 #include "runner/sandbox.h"
-#include "common/util.h"
+#include "lib/util.h"
 #include "runner/seccomp.h"
 
 #include <dirent.h>

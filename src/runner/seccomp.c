@@ -1,6 +1,6 @@
 /* The sandbox's seccomp deny list, built with libseccomp (see seccomp.h). */
 #include "runner/seccomp.h"
-#include "common/util.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <sched.h>

@@ -10,7 +10,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "common/util.h"
+#include "lib/util.h"
 
 struct ft_uidpool {
 	char *dir;

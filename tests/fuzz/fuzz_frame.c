@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/frame.h"
-#include "common/jobspec.h"
-#include "common/util.h"
+#include "lib/frame.h"
+#include "job/jobspec.h"
+#include "lib/util.h"
 
 #include "require.h"
 

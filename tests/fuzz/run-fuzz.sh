@@ -123,7 +123,7 @@ fuzz fuzz_gossip "gossip datagrams" "$tmp/corpus" 5500
 # --- internal frames and the "job" object ---
 
 # shellcheck disable=SC2046 # pkg-config's flags are several words
-build fuzz_frame src/common/frame.c src/common/jobspec.c src/common/util.c \
+build fuzz_frame src/lib/frame.c src/job/jobspec.c src/lib/util.c \
 	$(pkg-config --cflags --libs json-c)
 
 mkdir "$tmp/frames"

@@ -2,7 +2,7 @@
  *
  * Error messages are compared in full: the line and column are the point of
  * the message, and an operator (or a script) relies on its wording. */
-#include "common/config.h"
+#include "conf/config.h"
 
 #include <arpa/inet.h>
 #include <check.h>

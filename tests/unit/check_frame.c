@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/frame.h"
-#include "common/util.h"
+#include "lib/frame.h"
+#include "lib/util.h"
 
 #define MAX 4096
 

@@ -1,5 +1,5 @@
-/* Class-name discovery in Java sources (runner/javasrc.c). */
-#include "runner/javasrc.h"
+/* Class-name discovery in Java sources (job/javasrc.c). */
+#include "job/javasrc.h"
 
 #include <check.h>
 #include <stdlib.h>

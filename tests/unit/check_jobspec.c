@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/jobspec.h"
-#include "common/util.h"
+#include "job/jobspec.h"
+#include "lib/util.h"
 
 static const struct ft_jobspec_max MAX = { .files = 4, .args = 3 };
 

@@ -1,6 +1,6 @@
 /* Unit tests for the Prometheus registry, its text format, and the
- * standard metrics' event ring (common/metrics.c). */
-#include "common/metrics.h"
+ * standard metrics' event ring (lib/metrics.c). */
+#include "lib/metrics.h"
 
 #include <check.h>
 #include <math.h>

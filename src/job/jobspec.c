@@ -2,13 +2,13 @@
  * decoder is what a worker trusts: everything the gateway checked is
  * checked again, so a frame from anywhere cannot make the runner write a
  * file outside its job directory or allocate without bound. */
-#include "common/jobspec.h"
+#include "job/jobspec.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/util.h"
+#include "lib/util.h"
 
 bool ft_jobspec_file_name_ok(const char *name)
 {

@@ -9,7 +9,7 @@
  * Known simplification: Unicode escapes (\u0022 written for a quote) are not
  * translated before lexing, as javac does; no sane submission relies on
  * them to delimit literals or comments. */
-#include "runner/javasrc.h"
+#include "job/javasrc.h"
 
 #include <stdbool.h>
 #include <string.h>

@@ -1,10 +1,10 @@
-#include "common/sdnotify.h"
+#include "lib/sdnotify.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <systemd/sd-daemon.h>
 
-#include "common/log.h"
+#include "lib/log.h"
 
 static struct {
 	sd_event_source *timer;

@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/util.h"
+#include "lib/util.h"
 
 struct ft_http_req;
 struct ft_gossip;

@@ -1,6 +1,6 @@
 /* Prometheus metrics: the registry, the daemons' standard metrics and the
  * recent-events ring.  See metrics.h. */
-#include "common/metrics.h"
+#include "lib/metrics.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/httpd.h"
-#include "common/util.h"
+#include "lib/httpd.h"
+#include "lib/util.h"
 #include "gossip/gossip.h"
 #include "gossip/membership.h"
 

@@ -1,12 +1,12 @@
-#include "common/httpd.h"
+#include "lib/httpd.h"
 
 #include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "common/log.h"
-#include "common/util.h"
+#include "lib/log.h"
+#include "lib/util.h"
 
 #define MAX_RESP_HEADERS 16
 

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <systemd/sd-event.h>
 
-#include "common/frame.h"
+#include "lib/frame.h"
 
 struct ft_conn;
 

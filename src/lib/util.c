@@ -1,4 +1,4 @@
-#include "common/util.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,8 +1,8 @@
-#include "common/frame.h"
+#include "lib/frame.h"
 
 #include <string.h>
 
-#include "common/util.h"
+#include "lib/util.h"
 
 static const char *const type_names[] = {
 	[FT_FRAME_HELLO] = "HELLO",	    [FT_FRAME_SUBMIT] = "SUBMIT",

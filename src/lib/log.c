@@ -1,4 +1,4 @@
-#include "common/log.h"
+#include "lib/log.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 #include <systemd/sd-journal.h>
 #include <unistd.h>
 
-#include "common/util.h"
+#include "lib/util.h"
 
 /* MESSAGE_IDs, one per event type (made with systemd-id128 new); the
  * catalog in systemd/ftcluster.catalog explains each. */

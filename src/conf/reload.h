@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <systemd/sd-event.h>
 
-#include "common/config.h"
+#include "conf/config.h"
 
 /* Re-read cur->path.  On success copies the live settings into *cur, writes
  * into note the settings that changed but need a restart ("" if none), and

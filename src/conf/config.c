@@ -6,7 +6,7 @@
  *
  * Settings are described by tables rather than code so that the unknown-key,
  * duplicate-key, type and range checks are the same for every key. */
-#include "common/config.h"
+#include "conf/config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,12 +1,12 @@
-#include "common/reload.h"
+#include "conf/reload.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/log.h"
-#include "common/sdnotify.h"
-#include "common/util.h"
+#include "lib/log.h"
+#include "lib/sdnotify.h"
+#include "lib/util.h"
 
 static void note_if(char *note, size_t len, int differs, const char *what)
 {

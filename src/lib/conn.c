@@ -1,4 +1,4 @@
-#include "common/conn.h"
+#include "lib/conn.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -9,8 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "common/log.h"
-#include "common/util.h"
+#include "lib/log.h"
+#include "lib/util.h"
 
 struct ft_conn {
 	sd_event *ev;
