@@ -6,7 +6,7 @@
 #   ./test.sh --list          list the stages
 #
 # Stages: deps (install missing Debian packages), build (autogen, configure,
-# make, in the source tree), unit (make check), distcheck (the tarball builds
+# make, in the source tree), unit (the formatting check, make check), distcheck (the tarball builds
 # and passes make check out of tree), integration (pytest against
 # real daemons and a private ZooKeeper).  Exits non-zero at the first failing
 # stage.
@@ -34,7 +34,7 @@ readonly ALL_STAGES=(deps build unit distcheck valgrind fuzz sanitize integratio
 readonly OPTIONAL_STAGES=()
 
 # Test tools on top of what scripts/ensure-deps.sh installs for build and run.
-readonly TEST_PACKAGES=(python3-pytest python3-yaml valgrind clang libclang-rt-14-dev
+readonly TEST_PACKAGES=(python3-pytest python3-yaml valgrind clang clang-format libclang-rt-14-dev
 	systemd util-linux procps iproute2 debhelper lintian dpkg-dev groff-base man-db
 	chromium)
 
@@ -73,6 +73,7 @@ stage_build() {
 # ---------------------------------------------------------------- unit
 
 stage_unit() {
+	run tests/check-format.sh
 	if ! run make -j"$MAKE_JOBS" check; then
 		if [[ -f test-suite.log ]]; then
 			echo "----- test-suite.log -----"

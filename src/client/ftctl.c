@@ -403,9 +403,9 @@ static char *make_payload(const struct submit_opts *o, const char *main_path, co
 		json_object_object_add(files, base_name(main_path),
 				       json_object_new_string_len(src, (int)len));
 		for (size_t i = 0; i < o->n_with; i++)
-			json_object_object_add(files, base_name(o->with[i]),
-					       json_object_new_string_len(o->with_text[i],
-									  (int)o->with_len[i]));
+			json_object_object_add(
+				files, base_name(o->with[i]),
+				json_object_new_string_len(o->with_text[i], (int)o->with_len[i]));
 		json_object_object_add(req, "files", files);
 		json_object_object_add(req, "main", json_object_new_string(base_name(main_path)));
 	}
@@ -421,7 +421,8 @@ static char *make_payload(const struct submit_opts *o, const char *main_path, co
 	if (o->time_limit > 0 || o->memory_limit > 0) {
 		struct json_object *lim = json_object_new_object();
 		if (o->time_limit > 0)
-			json_object_object_add(lim, "time_ms", json_object_new_int64(o->time_limit));
+			json_object_object_add(lim, "time_ms",
+					       json_object_new_int64(o->time_limit));
 		if (o->memory_limit > 0)
 			json_object_object_add(lim, "memory_mb",
 					       json_object_new_int64(o->memory_limit));
@@ -492,7 +493,8 @@ static int submit(struct submit_opts *o, int nfiles, char **files)
 			return EXIT_ERROR;
 		}
 		if (!ft_utf8_valid(stdin_text, stdin_len)) {
-			fprintf(stderr, "ftctl: %s: not UTF-8 text (the JSON API takes stdin as text)\n",
+			fprintf(stderr,
+				"ftctl: %s: not UTF-8 text (the JSON API takes stdin as text)\n",
 				o->stdin_file);
 			free(stdin_text);
 			return EXIT_ERROR;
@@ -515,10 +517,13 @@ static int submit(struct submit_opts *o, int nfiles, char **files)
 		j->file = files[i];
 		size_t len;
 		char *src = read_file(files[i], &len);
-		const char *code = !src ? "unreadable" : !ft_utf8_valid(src, len) ? "not_utf8" : NULL;
+		const char *code = !src			      ? "unreadable"
+				   : !ft_utf8_valid(src, len) ? "not_utf8"
+							      : NULL;
 		if (code) {
-			const char *msg = src ? "not UTF-8 text (the JSON API takes sources as text)"
-					      : "cannot read the file";
+			const char *msg =
+				src ? "not UTF-8 text (the JSON API takes sources as text)"
+				    : "cannot read the file";
 			free(src);
 			j->finished = true;
 			done++;
@@ -780,8 +785,7 @@ static void remember(struct lines *seen, const struct lines *now)
 	}
 }
 
-static int logs(const char *node, bool summary, bool follow, long tail, long count,
-		double interval)
+static int logs(const char *node, bool summary, bool follow, long tail, long count, double interval)
 {
 	const char *kind = summary ? "summary" : "verbose";
 	char *end;
@@ -798,7 +802,8 @@ static int logs(const char *node, bool summary, bool follow, long tail, long cou
 	if (json_object_object_get_ex(view, "nodes", &nodes))
 		for (size_t i = 0; i < json_object_array_length(nodes); i++) {
 			struct json_object *m = json_object_array_get_idx(nodes, i);
-			if (jint(m, "id", -1) == id && json_object_object_get_ex(m, "logs", &logs_o))
+			if (jint(m, "id", -1) == id &&
+			    json_object_object_get_ex(m, "logs", &logs_o))
 				snprintf(base, sizeof(base), "%s%s", jstr(logs_o, kind, ""), "?");
 		}
 	json_object_put(view);
@@ -919,15 +924,15 @@ static int cmd_submit(int argc, char **argv)
 			break;
 		case 'T':
 			if (!parse_long(optarg, 1, &o.time_limit)) {
-				rc = bad_usage(usage_submit, "--time-limit: not a positive number: ",
-					       optarg);
+				rc = bad_usage(usage_submit,
+					       "--time-limit: not a positive number: ", optarg);
 				goto out;
 			}
 			break;
 		case 'M':
 			if (!parse_long(optarg, 1, &o.memory_limit)) {
-				rc = bad_usage(usage_submit, "--memory-limit: not a positive number: ",
-					       optarg);
+				rc = bad_usage(usage_submit,
+					       "--memory-limit: not a positive number: ", optarg);
 				goto out;
 			}
 			break;
@@ -999,13 +1004,13 @@ static int cmd_watch(int argc, char **argv)
 		switch (c) {
 		case 'n':
 			if (!parse_long(optarg, 1, &count))
-				return bad_usage(usage_watch, "--count: not a positive number: ",
-						 optarg);
+				return bad_usage(usage_watch,
+						 "--count: not a positive number: ", optarg);
 			break;
 		case 'i':
 			if (!parse_seconds(optarg, &interval))
-				return bad_usage(usage_watch, "--interval: not a number of seconds: ",
-						 optarg);
+				return bad_usage(usage_watch,
+						 "--interval: not a number of seconds: ", optarg);
 			break;
 		case 'h':
 			fputs(usage_watch, stdout);
@@ -1045,16 +1050,18 @@ static int cmd_logs(int argc, char **argv)
 			break;
 		case 't':
 			if (!parse_long(optarg, 1, &tail))
-				return bad_usage(usage_logs, "--tail: not a positive number: ", optarg);
+				return bad_usage(usage_logs,
+						 "--tail: not a positive number: ", optarg);
 			break;
 		case 'n':
 			if (!parse_long(optarg, 1, &count))
-				return bad_usage(usage_logs, "--count: not a positive number: ", optarg);
+				return bad_usage(usage_logs,
+						 "--count: not a positive number: ", optarg);
 			break;
 		case 'i':
 			if (!parse_seconds(optarg, &interval))
-				return bad_usage(usage_logs, "--interval: not a number of seconds: ",
-						 optarg);
+				return bad_usage(usage_logs,
+						 "--interval: not a number of seconds: ", optarg);
 			break;
 		case 'h':
 			fputs(usage_logs, stdout);
@@ -1088,8 +1095,8 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			if (!parse_long(optarg, 0, &timeout_s))
-				return bad_usage(usage_main, "--timeout: not a number of seconds: ",
-						 optarg);
+				return bad_usage(usage_main,
+						 "--timeout: not a number of seconds: ", optarg);
 			break;
 		case 'h':
 			fputs(usage_main, stdout);

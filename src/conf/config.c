@@ -37,12 +37,12 @@
 #define MiB (1024LL * 1024)
 
 enum setting_kind {
-	KIND_INT,        /* int */
-	KIND_SIZE,       /* size_t */
-	KIND_STRING,     /* char[size], non-empty */
-	KIND_NAME,       /* char[size], [A-Za-z0-9_-]{1,63} */
+	KIND_INT,	 /* int */
+	KIND_SIZE,	 /* size_t */
+	KIND_STRING,	 /* char[size], non-empty */
+	KIND_NAME,	 /* char[size], [A-Za-z0-9_-]{1,63} */
 	KIND_ZK_CONNECT, /* char[size], "host:port,...[/chroot]" */
-	KIND_ADDR,       /* struct ft_addr */
+	KIND_ADDR,	 /* struct ft_addr */
 };
 
 struct setting {
@@ -54,8 +54,10 @@ struct setting {
 	long long min, max; /* integers only */
 };
 
-#define SETTING(sec, key, kind, type, member, lo, hi) \
-	{ sec, key, kind, offsetof(type, member), FIELD_SIZE(type, member), lo, hi }
+#define SETTING(sec, key, kind, type, member, lo, hi)                                    \
+	{                                                                                \
+		sec, key, kind, offsetof(type, member), FIELD_SIZE(type, member), lo, hi \
+	}
 #define CFG_INT(sec, key, member, lo, hi) \
 	SETTING(sec, key, KIND_INT, struct ft_config, member, lo, hi)
 #define CFG_SIZE(sec, key, member, lo, hi) \
@@ -512,8 +514,8 @@ static int set_string(struct loader *ld, const struct setting *s, const char *la
 		return fail(ld, value->start_mark, "%s is too long (at most %zu bytes)", label,
 			    s->size - 1);
 	if (s->kind == KIND_ZK_CONNECT && (why = zk_connect_check(text)))
-		return fail(ld, value->start_mark, "bad %s '%s': %s", label,
-			    show(text, len, shown), why);
+		return fail(ld, value->start_mark, "bad %s '%s': %s", label, show(text, len, shown),
+			    why);
 	memcpy(field, text, len + 1);
 	return 0;
 }
@@ -620,8 +622,7 @@ static int load_node(struct loader *ld, yaml_node_t *map, size_t n)
 	char shown[SHOWN_MAX + 4];
 
 	if (map->type != YAML_MAPPING_NODE)
-		return fail(ld, map->start_mark, "a node must be a mapping, not %s",
-			    describe(map));
+		return fail(ld, map->start_mark, "a node must be a mapping, not %s", describe(map));
 	node->line = (int)map->start_mark.line + 1;
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
 	     p++) {
@@ -683,8 +684,8 @@ static int load_root(struct loader *ld, yaml_node_t *root)
 	if (root->type != YAML_MAPPING_NODE)
 		return fail(ld, root->start_mark, "the top level must be a mapping, not %s",
 			    describe(root));
-	for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
-	     p < root->data.mapping.pairs.top; p++) {
+	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
+	     p++) {
 		yaml_node_t *key, *value;
 		const struct setting *s;
 		const char *name;
@@ -793,10 +794,11 @@ static int check_sandbox(struct loader *ld)
 	 * one for its warm compiler. */
 	long long need = (long long)ld->cfg->limits.worker_slots + 2;
 	if (sb->uid_count < need)
-		return fail(ld, point_at(ld, "sandbox", "uid_count", "limits", "worker_slots"),
-			    "sandbox.uid_count (%d) must be at least limits.worker_slots + 2 (%lld): "
-			    "every sandbox of a node runs as a uid of its own",
-			    sb->uid_count, need);
+		return fail(
+			ld, point_at(ld, "sandbox", "uid_count", "limits", "worker_slots"),
+			"sandbox.uid_count (%d) must be at least limits.worker_slots + 2 (%lld): "
+			"every sandbox of a node runs as a uid of its own",
+			sb->uid_count, need);
 	for (size_t i = 0; i < COUNT_OF(modes); i++)
 		if (strcmp(sb->memory, modes[i]) == 0)
 			return 0;

@@ -24,49 +24,49 @@ struct ft_addr {
 };
 
 struct ft_node_conf {
-	int id;                /* 1..65535, unique */
+	int id;		       /* 1..65535, unique */
 	struct ft_addr gossip; /* UDP heartbeats */
 	struct ft_addr work;   /* TCP frames: gateway->leader, leader<->worker */
 	struct ft_addr http;   /* HTTP: heartbeat log endpoints */
-	int line;              /* where it was defined, for messages */
+	int line;	       /* where it was defined, for messages */
 };
 
 struct ft_gossip_conf {
 	int interval_ms; /* how often a member bumps its counter and sends */
-	int fail_ms;     /* no counter rise for this long: member failed */
-	int cleanup_ms;  /* failed this long: member dropped from the table */
-	int fanout;      /* members sent to per interval */
+	int fail_ms;	 /* no counter rise for this long: member failed */
+	int cleanup_ms;	 /* failed this long: member dropped from the table */
+	int fanout;	 /* members sent to per interval */
 	int max_datagram_bytes;
 };
 
 struct ft_limits {
-	size_t max_body_bytes;     /* HTTP request bodies */
-	size_t max_frame_bytes;    /* internal TCP frames */
-	size_t max_output_bytes;   /* program output kept */
-	int run_wall_ms;           /* the run phase, wall clock */
-	int compile_wall_ms;       /* the compile phase, wall clock */
-	int run_cpu_ms;            /* CPU time of the run phase, all its processes */
-	size_t run_memory_bytes;   /* memory of the run phase */
+	size_t max_body_bytes;	 /* HTTP request bodies */
+	size_t max_frame_bytes;	 /* internal TCP frames */
+	size_t max_output_bytes; /* program output kept */
+	int run_wall_ms;	 /* the run phase, wall clock */
+	int compile_wall_ms;	 /* the compile phase, wall clock */
+	int run_cpu_ms;		 /* CPU time of the run phase, all its processes */
+	size_t run_memory_bytes; /* memory of the run phase */
 	size_t compile_memory_bytes;
-	int run_max_processes;     /* processes + threads of the run phase */
+	int run_max_processes;	   /* processes + threads of the run phase */
 	size_t run_max_file_bytes; /* largest file a program may write */
-	int request_timeout_ms;    /* gateway gives up with 503 after this */
+	int request_timeout_ms;	   /* gateway gives up with 503 after this */
 	int max_pending_requests;  /* gateway: unanswered requests held */
-	int cache_entries;         /* gateway response cache */
-	size_t cache_bytes;        /* gateway response cache, total */
-	int worker_slots;          /* concurrent runs per worker */
-	int result_keep_ms;        /* worker keeps an uncollected result this long */
-	int max_connections;       /* gateway HTTP connections */
+	int cache_entries;	   /* gateway response cache */
+	size_t cache_bytes;	   /* gateway response cache, total */
+	int worker_slots;	   /* concurrent runs per worker */
+	int result_keep_ms;	   /* worker keeps an uncollected result this long */
+	int max_connections;	   /* gateway HTTP connections */
 	int connection_timeout_s;  /* idle / slow HTTP clients */
-	int collect_timeout_ms;    /* new leader waits this long for worker inventories */
-	int stop_drain_ms;         /* clean stop waits this long for results to be taken */
-	int election_settle_ms;    /* wait after registering before claiming the lead */
+	int collect_timeout_ms;	   /* new leader waits this long for worker inventories */
+	int stop_drain_ms;	   /* clean stop waits this long for results to be taken */
+	int election_settle_ms;	   /* wait after registering before claiming the lead */
 	size_t log_file_max_bytes; /* heartbeat log files rotate at this size */
-	int max_files;             /* source files of one run (JSON API) */
-	int max_args;              /* arguments of one run (JSON API) */
-	int result_ttl_ms;         /* gateway keeps a finished JSON API run this long */
-	int max_stored_runs;       /* gateway keeps at most this many JSON API runs */
-	int run_attempts;          /* leader starts a request on at most this many workers */
+	int max_files;		   /* source files of one run (JSON API) */
+	int max_args;		   /* arguments of one run (JSON API) */
+	int result_ttl_ms;	   /* gateway keeps a finished JSON API run this long */
+	int max_stored_runs;	   /* gateway keeps at most this many JSON API runs */
+	int run_attempts;	   /* leader starts a request on at most this many workers */
 };
 
 /* How compile and run children are sandboxed (runner/sandbox.h). */
@@ -74,14 +74,14 @@ struct ft_limits {
 #define FT_DEFAULT_SANDBOX_UID_COUNT 64
 
 struct ft_sandbox_settings {
-	int enabled;        /* 1 (default): bubblewrap; 0: rlimits only */
+	int enabled; /* 1 (default): bubblewrap; 0: rlimits only */
 	char bwrap[FT_PATH_MAX];
 	/* Sandbox users: uid_first .. uid_first + uid_count - 1, each with the
 	 * group of the same number, shared by every node of a host
 	 * (runner/uidpool.h). */
 	int uid_first;
 	int uid_count;
-	char memory[16];    /* auto | cgroup2 | cgroup1 | rlimit */
+	char memory[16]; /* auto | cgroup2 | cgroup1 | rlimit */
 };
 
 struct ft_config {
@@ -91,7 +91,7 @@ struct ft_config {
 	char zk_connect[256];
 	int zk_session_timeout_ms;
 
-	struct ft_addr gw_http;   /* client-facing HTTP (default port 8888) */
+	struct ft_addr gw_http;	  /* client-facing HTTP (default port 8888) */
 	struct ft_addr gw_gossip; /* the gateway's gossip endpoint */
 
 	struct ft_gossip_conf gossip;
@@ -100,10 +100,10 @@ struct ft_config {
 
 	char state_dir[FT_PATH_MAX]; /* per-node job directories */
 	char log_dir[FT_PATH_MAX];   /* per-node heartbeat logs */
-	char java[FT_PATH_MAX];      /* java binary */
+	char java[FT_PATH_MAX];	     /* java binary */
 	char lib_dir[FT_PATH_MAX];   /* where ftcluster.jar lives */
 	char run_dir[FT_PATH_MAX];   /* host-wide runtime state: sandbox uid claims */
-	char log_level[16];          /* error, warning, notice, info, debug */
+	char log_level[16];	     /* error, warning, notice, info, debug */
 	int log_rejected_per_second; /* rejected datagrams logged one by one */
 
 	size_t n_nodes;

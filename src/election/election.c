@@ -61,10 +61,10 @@ struct ft_election {
 	bool creating_leader;
 	int64_t registered_ms;
 	sd_event_source *settle;
-	int leader;	    /* -1 none */
-	bool leader_known;  /* a leader read has completed since (re)connect */
-	uint64_t epoch;	    /* czxid of the leader znode */
-	int64_t owner;	    /* its ephemeral owner session */
+	int leader;	   /* -1 none */
+	bool leader_known; /* a leader read has completed since (re)connect */
+	uint64_t epoch;	   /* czxid of the leader znode */
+	int64_t owner;	   /* its ephemeral owner session */
 	size_t n_members;
 	int members[MAX_MEMBERS];
 	int64_t last_activity_ms;
@@ -134,8 +134,7 @@ static void children_done(int rc, const struct String_vector *sv, const void *da
 	push(c->e, z);
 }
 
-static void leader_done(int rc, const char *value, int len, const struct Stat *st,
-			const void *data)
+static void leader_done(int rc, const char *value, int len, const struct Stat *st, const void *data)
 {
 	const struct zctx *c = data;
 	struct zev *z = zev_new(ZEV_LEADER, c->gen, rc);
@@ -314,7 +313,8 @@ static void handle_session(struct ft_election *e, int state)
 		e->connected = false;
 	} else {
 		if (e->connected)
-			ft_log_warn("zookeeper: connection lost; leadership suspended until reconnected");
+			ft_log_warn(
+				"zookeeper: connection lost; leadership suspended until reconnected");
 		e->connected = false;
 		e->leader_known = false;
 	}

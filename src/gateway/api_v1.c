@@ -64,8 +64,8 @@ static struct {
 
 static void respond_json(struct ft_http_req *r, unsigned status, struct json_object *o)
 {
-	const char *s = json_object_to_json_string_ext(
-		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								  JSON_C_TO_STRING_NOSLASHESCAPE);
 	size_t len = strlen(s);
 	char *body = ft_xmalloc(len + 2);
 	memcpy(body, s, len);
@@ -164,9 +164,10 @@ void gw_api_v1_init(void)
 	if (A.inited)
 		return;
 	A.inited = true;
-	ft_metrics_gauge_fn("ftgw_api_runs_stored",
-			    "Run records the JSON API keeps (unfinished, and finished within the TTL)",
-			    runs_stored, NULL);
+	ft_metrics_gauge_fn(
+		"ftgw_api_runs_stored",
+		"Run records the JSON API keeps (unfinished, and finished within the TTL)",
+		runs_stored, NULL);
 }
 
 static void run_unlink(struct run *x)
@@ -267,18 +268,23 @@ static struct json_object *diagnostics(const char *body, size_t len)
 			line[n] = '\0';
 			long ln, col;
 			int off = 0;
-			if (sscanf(line, "Error on line %ld, column %ld in %n", &ln, &col, &off) == 2 &&
+			if (sscanf(line, "Error on line %ld, column %ld in %n", &ln, &col, &off) ==
+				    2 &&
 			    off > 0) {
 				const char *file = line + off;
 				char *colon = strstr(file, ": ");
 				if (colon) {
 					struct json_object *d = json_object_new_object();
-					json_object_object_add(d, "line", json_object_new_int64(ln));
-					json_object_object_add(d, "column", json_object_new_int64(col));
-					json_object_object_add(d, "file",
-							       utf8_string(file, (size_t)(colon - file)));
-					json_object_object_add(d, "message",
-							       utf8_string(colon + 2, strlen(colon + 2)));
+					json_object_object_add(d, "line",
+							       json_object_new_int64(ln));
+					json_object_object_add(d, "column",
+							       json_object_new_int64(col));
+					json_object_object_add(
+						d, "file",
+						utf8_string(file, (size_t)(colon - file)));
+					json_object_object_add(
+						d, "message",
+						utf8_string(colon + 2, strlen(colon + 2)));
 					json_object_array_add(arr, d);
 				}
 			}
@@ -330,7 +336,8 @@ static struct json_object *result_fields(const struct gw_result *res)
 	json_object_object_add(o, "stderr", res->err ? utf8_string(res->err, res->err_len) : NULL);
 	struct json_object *mem = meta_field(res, "memory_bytes", true);
 	json_object_object_add(o, "memory_kb",
-			       mem ? json_object_new_int64(json_object_get_int64(mem) / 1024) : NULL);
+			       mem ? json_object_new_int64(json_object_get_int64(mem) / 1024)
+				   : NULL);
 	json_object_put(mem);
 	return o;
 }
@@ -342,10 +349,12 @@ static struct json_object *run_json(const struct run *x)
 	if (!x->done)
 		(void)gw_request_progress(x->req_id, &worker, &attempts);
 	json_object_object_add(o, "id", json_object_new_string(x->id));
-	json_object_object_add(o, "status", json_object_new_string(x->done	 ? "done"
-								   : worker >= 0 ? "running"
-										 : "queued"));
-	json_object_object_add(o, "request_id", x->req_id ? json_object_new_uint64(x->req_id) : NULL);
+	json_object_object_add(o, "status",
+			       json_object_new_string(x->done	    ? "done"
+						      : worker >= 0 ? "running"
+								    : "queued"));
+	json_object_object_add(o, "request_id",
+			       x->req_id ? json_object_new_uint64(x->req_id) : NULL);
 	json_object_object_add(o, "submitted_at_ms", json_object_new_int64(x->submitted_wall_ms));
 	json_object_object_add(o, "finished_at_ms",
 			       x->done ? json_object_new_int64(x->finished_wall_ms) : NULL);
@@ -355,7 +364,8 @@ static struct json_object *run_json(const struct run *x)
 			json_object_object_add(o, key, json_object_get(val));
 		}
 	} else {
-		json_object_object_add(o, "worker", worker >= 0 ? json_object_new_int(worker) : NULL);
+		json_object_object_add(o, "worker",
+				       worker >= 0 ? json_object_new_int(worker) : NULL);
 		json_object_object_add(o, "attempts", json_object_new_int(attempts));
 	}
 	return o;
@@ -424,7 +434,8 @@ static void post_run(struct ft_http_req *r)
 		return;
 	}
 	if (!ft_http_content_type_is(r, "application/json")) {
-		api_error(r, 415, "unsupported_media_type", "Content-Type must be application/json");
+		api_error(r, 415, "unsupported_media_type",
+			  "Content-Type must be application/json");
 		return;
 	}
 	size_t len;

@@ -18,7 +18,7 @@
 #define INITIAL_BUCKETS 16
 
 struct cache_entry {
-	struct cache_entry *chain;         /* next in the same bucket */
+	struct cache_entry *chain;	   /* next in the same bucket */
 	struct cache_entry *newer, *older; /* recency list */
 	uint64_t hash;
 	size_t klen, blen;
@@ -107,8 +107,7 @@ static struct cache_entry **bucket_of(const struct ft_cache *c, uint64_t hash)
 	return &c->buckets[(size_t)hash & (c->n_buckets - 1)];
 }
 
-static bool entry_has_key(const struct cache_entry *e, uint64_t hash, const void *key,
-			  size_t klen)
+static bool entry_has_key(const struct cache_entry *e, uint64_t hash, const void *key, size_t klen)
 {
 	return e->hash == hash && e->klen == klen && (klen == 0 || memcmp(e->data, key, klen) == 0);
 }
@@ -226,8 +225,8 @@ void ft_cache_free(struct ft_cache *c)
 	free(c);
 }
 
-bool ft_cache_get(struct ft_cache *c, const void *key, size_t klen, int *status,
-		  const char **body, size_t *blen)
+bool ft_cache_get(struct ft_cache *c, const void *key, size_t klen, int *status, const char **body,
+		  size_t *blen)
 {
 	struct cache_entry *e = find(c, hash_key(c, key, klen), key, klen);
 

@@ -15,8 +15,8 @@ void ft_cache_free(struct ft_cache *c);
 
 /* On a hit returns true and points *body at the cached bytes (valid until
  * the next put or free) and moves the entry to most recently used. */
-bool ft_cache_get(struct ft_cache *c, const void *key, size_t klen, int *status,
-		  const char **body, size_t *blen);
+bool ft_cache_get(struct ft_cache *c, const void *key, size_t klen, int *status, const char **body,
+		  size_t *blen);
 
 /* Insert or replace.  An entry larger than max_bytes on its own is not kept. */
 void ft_cache_put(struct ft_cache *c, const void *key, size_t klen, int status, const char *body,

@@ -28,7 +28,6 @@ bool gw_dashboard_route(struct ft_http_req *r)
 			   "default-src 'none'; script-src 'unsafe-inline'; "
 			   "style-src 'unsafe-inline'; connect-src 'self'; img-src data:; "
 			   "base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
-	ft_http_respond(r, 200, "text/html; charset=utf-8", dashboard_html,
-			sizeof(dashboard_html));
+	ft_http_respond(r, 200, "text/html; charset=utf-8", dashboard_html, sizeof(dashboard_html));
 	return true;
 }

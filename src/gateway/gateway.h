@@ -47,8 +47,8 @@ struct gw_submission {
 
 /* idem_key may be NULL.  ud identifies the waiter for gw_forget.  *id_out
  * gets the request ID. */
-enum gw_submit_status gw_submit(const struct gw_submission *s, const char *idem_key,
-				gw_done_fn fn, void *ud, uint64_t *id_out);
+enum gw_submit_status gw_submit(const struct gw_submission *s, const char *idem_key, gw_done_fn fn,
+				void *ud, uint64_t *id_out);
 
 /* Where an unanswered request is: false if the gateway has no such
  * request (answered, or never submitted); else *worker is the worker the

@@ -275,8 +275,7 @@ static void on_result(const struct ft_frame *f)
 	split_blob(&res, blob, f->blob_len);
 	ft_log_request(LOG_INFO, id, "answered",
 		       "request %" PRIu64 " answered: %s by worker %d in %" PRId64 " ms", id,
-		       verdict, (int)ft_meta_int(f, "worker", -1),
-		       ft_now_ms() - p->created_ms);
+		       verdict, (int)ft_meta_int(f, "worker", -1), ft_now_ms() - p->created_ms);
 	G.answered++;
 	finish(p, &res);
 }
@@ -417,8 +416,8 @@ static void on_election_change(void *ud)
 	set_role(ft_election_connected(G.election) ? "OBSERVER" : "LOOKING");
 	connect_leader();
 	ft_sd_status("leader %d, epoch %" PRIu64 "; %zu request(s) pending; %" PRIu64 " answered",
-		     ft_election_leader(G.election), ft_election_epoch(G.election),
-		     G.pending.count, G.answered);
+		     ft_election_leader(G.election), ft_election_epoch(G.election), G.pending.count,
+		     G.answered);
 }
 
 /* ---- deadlines ---- */
@@ -461,8 +460,8 @@ static void answer_now(gw_done_fn fn, void *ud, struct gw_result *res)
 	fn(ud, res);
 }
 
-enum gw_submit_status gw_submit(const struct gw_submission *s, const char *idem_key,
-				gw_done_fn fn, void *ud, uint64_t *id_out)
+enum gw_submit_status gw_submit(const struct gw_submission *s, const char *idem_key, gw_done_fn fn,
+				void *ud, uint64_t *id_out)
 {
 	const char *src = s->src, *job_text = s->job;
 	size_t len = s->len;
@@ -551,8 +550,10 @@ static void plain_done(void *ud, const struct gw_result *res)
 	struct ft_http_req *r = ud;
 	/* What the worker measured, for people and scripts (-1: unknown). */
 	static const char *const measured[][2] = {
-		{ "exit", "X-Exit-Code" },	   { "run_ms", "X-Time-Ms" },
-		{ "wall_ms", "X-Wall-Time-Ms" }, { "cpu_ms", "X-Cpu-Time-Ms" },
+		{ "exit", "X-Exit-Code" },
+		{ "run_ms", "X-Time-Ms" },
+		{ "wall_ms", "X-Wall-Time-Ms" },
+		{ "cpu_ms", "X-Cpu-Time-Ms" },
 		{ "memory_bytes", "X-Memory-Bytes" },
 	};
 	for (size_t i = 0; res->meta && i < FT_ARRAY_SIZE(measured); i++) {
@@ -565,7 +566,8 @@ static void plain_done(void *ud, const struct gw_result *res)
 	}
 	struct json_object *cc;
 	if (res->meta && json_object_object_get_ex(res->meta, "compile_cached", &cc))
-		ft_http_add_header(r, "X-Compile-Cached", json_object_get_boolean(cc) ? "true" : "false");
+		ft_http_add_header(r, "X-Compile-Cached",
+				   json_object_get_boolean(cc) ? "true" : "false");
 	if (res->status == 503)
 		ft_http_add_header(r, "Retry-After", "1");
 	answer(r, res->status, res->body, res->len, res->cached, res->id, res->verdict);
@@ -651,7 +653,8 @@ struct json_object *gw_cluster_view(int *leader_out)
 	struct json_object *root = json_object_new_object();
 	json_object_object_add(root, "cluster", json_object_new_string(G.cfg.cluster));
 	json_object_object_add(root, "leader", leader >= 0 ? json_object_new_int(leader) : NULL);
-	json_object_object_add(root, "epoch", json_object_new_uint64(ft_election_epoch(G.election)));
+	json_object_object_add(root, "epoch",
+			       json_object_new_uint64(ft_election_epoch(G.election)));
 	json_object_object_add(root, "zookeeper_connected",
 			       json_object_new_boolean(ft_election_connected(G.election)));
 	struct json_object *nodes = json_object_new_array(), *failed = json_object_new_array();
@@ -668,15 +671,17 @@ struct json_object *gw_cluster_view(int *leader_out)
 		if (m) {
 			json_object_object_add(o, "incarnation",
 					       json_object_new_uint64(m->incarnation));
-			json_object_object_add(o, "heartbeat", json_object_new_uint64(m->heartbeat));
-			json_object_object_add(o, "age_ms",
-					       json_object_new_int64(id == FT_GATEWAY_ID
-									     ? 0
-									     : now - m->last_rise_ms));
+			json_object_object_add(o, "heartbeat",
+					       json_object_new_uint64(m->heartbeat));
+			json_object_object_add(
+				o, "age_ms",
+				json_object_new_int64(id == FT_GATEWAY_ID ? 0
+									  : now - m->last_rise_ms));
 		}
 		if (!show) {
 			if (m && m->state == FT_MEMBER_FAILED) {
-				json_object_object_add(o, "state", json_object_new_string("failed"));
+				json_object_object_add(o, "state",
+						       json_object_new_string("failed"));
 				json_object_array_add(failed, o);
 			} else {
 				json_object_put(o);
@@ -692,7 +697,8 @@ struct json_object *gw_cluster_view(int *leader_out)
 			const struct ft_node_conf *nc = &G.cfg.nodes[i - 1];
 			char url[160];
 			json_object_object_add(o, "address", json_object_new_string(nc->work.text));
-			json_object_object_add(o, "gossip", json_object_new_string(nc->gossip.text));
+			json_object_object_add(o, "gossip",
+					       json_object_new_string(nc->gossip.text));
 			json_object_object_add(o, "http", json_object_new_string(nc->http.text));
 			struct json_object *logs = json_object_new_object();
 			snprintf(url, sizeof(url), "http://%s/log/summary", nc->http.text);

@@ -10,13 +10,14 @@
 #include "lib/util.h"
 #include "gateway/gateway.h"
 
-static const char *const gw_verdicts[] = { "ok",	   "compile_error", "runtime_error",
-					   "time_limit",   "memory_limit",  "output_limit",
-					   "internal_error", "timeout",	    "overloaded",
-					   "unavailable",  "other",	    NULL };
+static const char *const gw_verdicts[] = {
+	"ok",		"compile_error", "runtime_error",  "time_limit",
+	"memory_limit", "output_limit",	 "internal_error", "timeout",
+	"overloaded",	"unavailable",	 "other",	   NULL
+};
 static const char *const hit_miss[] = { "hit", "miss", NULL };
 static const double latency_bounds[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-					 1,     2.5,  5,     10,   30,  60,   120 };
+					 1,	2.5,  5,     10,   30,	60,   120 };
 
 #define RECENT 64
 
@@ -107,10 +108,10 @@ static bool starts(const char *body, size_t len, const char *prefix)
 /* The verdict names are static strings: map whatever came in onto them. */
 static const char *static_verdict(const char *v)
 {
-	static const char *const all[] = { "ok",	  "compile_error", "runtime_error",
-					   "time_limit",  "memory_limit",  "output_limit",
-					   "internal_error", "timeout",	   "overloaded",
-					   "unavailable" };
+	static const char *const all[] = {
+		"ok",		"compile_error",  "runtime_error", "time_limit", "memory_limit",
+		"output_limit", "internal_error", "timeout",	   "overloaded", "unavailable"
+	};
 	for (size_t i = 0; i < FT_ARRAY_SIZE(all); i++)
 		if (strcmp(v, all[i]) == 0)
 			return all[i];
@@ -216,8 +217,8 @@ struct json_object *gw_recent_json(size_t max)
 		json_object_array_add(arr, o);
 	}
 	json_object_object_add(root, "results", arr);
-	double pending = ft_metric_get(ft_metrics_find(ft_metrics_global(), "ftgw_pending_requests"),
-				       NULL);
+	double pending =
+		ft_metric_get(ft_metrics_find(ft_metrics_global(), "ftgw_pending_requests"), NULL);
 	json_object_object_add(root, "in_flight",
 			       isnan(pending) ? NULL : json_object_new_int64((int64_t)pending));
 	size_t queued;

@@ -22,10 +22,10 @@ struct ft_pending_req {
 	uint64_t id;
 	char *body; /* the source, or the job's files concatenated */
 	size_t len;
-	char *job;      /* the JSON API's "job" object as JSON text, or NULL */
+	char *job;	/* the JSON API's "job" object as JSON text, or NULL */
 	char *idem_key; /* Idempotency-Key, or NULL */
-	int worker;     /* the worker the leader last said runs it, or -1 */
-	int attempts;   /* how often the leader has assigned it */
+	int worker;	/* the worker the leader last said runs it, or -1 */
+	int attempts;	/* how often the leader has assigned it */
 	int64_t created_ms;
 	int64_t deadline_ms;
 	size_t n_waiters;

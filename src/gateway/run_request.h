@@ -20,7 +20,7 @@ struct gw_api_error {
 
 struct gw_run_request {
 	struct json_object *root; /* the parsed body: owns the strings below */
-	const char *src;          /* "source"; NULL when the run has "files" */
+	const char *src;	  /* "source"; NULL when the run has "files" */
 	size_t len;
 	bool wait;
 	struct ft_jobspec spec; /* files (main first), stdin, args, limits; capture on */

@@ -7,7 +7,7 @@
 
 #define MAX_MEMBER_ID 65535u
 
-static const uint8_t magic[4] = {'F', 'T', 'G', 'S'};
+static const uint8_t magic[4] = { 'F', 'T', 'G', 'S' };
 
 static void put_u16(uint8_t *p, uint16_t v)
 {
@@ -185,17 +185,17 @@ void ft_gossip_format(const struct ft_gossip_msg *m, char *buf, size_t cap)
 	if (!m)
 		return;
 
-	struct sink s = {.buf = buf, .cap = cap};
+	struct sink s = { .buf = buf, .cap = cap };
 	sink_took(&s, snprintf(s.buf + s.len, s.cap - s.len,
 			       "from %" PRIu32 " inc %" PRIu64 " sent %" PRIu64 ":", m->sender,
 			       m->sender_incarnation, m->sent_ms));
 	size_t n = m->n <= FT_GOSSIP_MAX_ENTRIES ? m->n : FT_GOSSIP_MAX_ENTRIES;
 	for (size_t i = 0; i < n && !s.truncated; i++) {
 		const struct ft_gossip_entry *e = &m->e[i];
-		sink_took(&s, snprintf(s.buf + s.len, s.cap - s.len,
-				       " [%" PRIu32 " inc %" PRIu64 " hb %" PRIu64 " %s]", e->id,
-				       e->incarnation, e->heartbeat,
-				       ft_member_state_name(e->state)));
+		sink_took(&s,
+			  snprintf(s.buf + s.len, s.cap - s.len,
+				   " [%" PRIu32 " inc %" PRIu64 " hb %" PRIu64 " %s]", e->id,
+				   e->incarnation, e->heartbeat, ft_member_state_name(e->state)));
 	}
 	/* Make a cut line recognisable as such in the log. */
 	if (s.truncated && cap >= 4)

@@ -36,11 +36,11 @@ struct ft_gossip {
 	struct ft_gossip_msg msg; /* scratch, large: kept off the stack */
 	struct ft_gossip_entry spare[FT_GOSSIP_MAX_ENTRIES]; /* scratch for fit() */
 	uint8_t *buf;
-	size_t room;        /* entries a datagram of max_datagram bytes holds */
-	uint32_t rotation;  /* window start when the table does not fit */
-	bool news;          /* failure news learned: pass it on before the next tick */
+	size_t room;	   /* entries a datagram of max_datagram bytes holds */
+	uint32_t rotation; /* window start when the table does not fit */
+	bool news;	   /* failure news learned: pass it on before the next tick */
 	bool warned_fit;
-	bool deaf;          /* heard from no member for deaf_ms: timers held */
+	bool deaf; /* heard from no member for deaf_ms: timers held */
 	int deaf_ms;
 	int64_t last_heard_ms; /* monotonic time of the last datagram from a member */
 };

@@ -9,9 +9,9 @@
  * grows after construction and lookups are a binary search. */
 struct slot {
 	struct ft_member m;
-	bool present;      /* in the table (alive, or failed and not cleaned up) */
+	bool present;	   /* in the table (alive, or failed and not cleaned up) */
 	bool ever_present; /* decides JOINED versus REJOINED */
-	bool tomb;         /* tomb_inc is meaningful */
+	bool tomb;	   /* tomb_inc is meaningful */
 	uint64_t tomb_inc; /* highest incarnation declared failed */
 };
 
@@ -341,8 +341,8 @@ enum ft_merge_result ft_membership_merge(struct ft_membership *m, const struct f
 {
 	if (msg->sender == (uint32_t)m->self_id)
 		return FT_MERGE_REJECT_SELF;
-	const struct slot *from = msg->sender <= MAX_MEMBER_ID ? find_slot(m, (long)msg->sender)
-							      : NULL;
+	const struct slot *from =
+		msg->sender <= MAX_MEMBER_ID ? find_slot(m, (long)msg->sender) : NULL;
 	if (!from)
 		return FT_MERGE_REJECT_UNKNOWN_SENDER;
 	int src = (int)msg->sender;

@@ -35,10 +35,10 @@
 
 enum ft_member_event {
 	FT_EV_UPDATED = 1, /* peer's heartbeat rose to hb, learned from src */
-	FT_EV_JOINED,      /* first time this peer is heard of */
-	FT_EV_FAILED,      /* peer declared failed; src == self id if detected here */
-	FT_EV_REJOINED,    /* peer came back with a higher incarnation */
-	FT_EV_CLEANUP,     /* failed peer dropped from the table */
+	FT_EV_JOINED,	   /* first time this peer is heard of */
+	FT_EV_FAILED,	   /* peer declared failed; src == self id if detected here */
+	FT_EV_REJOINED,	   /* peer came back with a higher incarnation */
+	FT_EV_CLEANUP,	   /* failed peer dropped from the table */
 	FT_EV_SELF_REJOIN, /* we were declared failed; new incarnation taken */
 };
 
@@ -59,7 +59,7 @@ struct ft_member {
 	uint64_t heartbeat;
 	int64_t last_rise_ms; /* local time the counter last rose */
 	int64_t failed_at_ms; /* local time it was declared failed (state FAILED) */
-	int state;            /* enum ft_member_state */
+	int state;	      /* enum ft_member_state */
 };
 
 struct ft_membership_conf {
@@ -96,8 +96,8 @@ void ft_membership_stalled(struct ft_membership *m, int64_t stall_ms, int64_t no
 enum ft_merge_result {
 	FT_MERGE_OK = 0,
 	FT_MERGE_REJECT_UNKNOWN_SENDER, /* sender ID not allowed */
-	FT_MERGE_REJECT_FAILED_SENDER,  /* sender's life was declared failed here */
-	FT_MERGE_REJECT_SELF,           /* claims to come from us */
+	FT_MERGE_REJECT_FAILED_SENDER,	/* sender's life was declared failed here */
+	FT_MERGE_REJECT_SELF,		/* claims to come from us */
 };
 
 /* Merge a decoded message (already validated by the codec).  Raises events. */

@@ -123,7 +123,7 @@ static void skip_space_and_comments(struct lexer *lx)
 static struct tok next_token(struct lexer *lx)
 {
 	skip_space_and_comments(lx);
-	struct tok t = {TOK_EOF, lx->s + lx->pos, 0};
+	struct tok t = { TOK_EOF, lx->s + lx->pos, 0 };
 	if (lx->pos >= lx->len)
 		return t;
 	size_t start = lx->pos;
@@ -174,7 +174,7 @@ static bool append(char *out, size_t outlen, size_t *used, const char *p, size_t
 }
 
 enum state {
-	ST_TOP,        /* between declarations */
+	ST_TOP,	       /* between declarations */
 	ST_PKG_NAME,   /* after `package` or after a dot in its name */
 	ST_PKG_DOT,    /* after a name part: expect '.' or ';' */
 	ST_MODIFIERS,  /* after `public`: modifiers, annotations, until the kind keyword */
@@ -279,8 +279,8 @@ static int finish(const struct scan *sc, const struct tok *name, char *out, size
 int ft_java_class_name(const char *src, size_t len, char *out, size_t outlen, char *simple,
 		       size_t simplelen)
 {
-	struct lexer lx = {src ? src : "", src ? len : 0, 0};
-	struct scan sc = {.st = ST_TOP};
+	struct lexer lx = { src ? src : "", src ? len : 0, 0 };
+	struct scan sc = { .st = ST_TOP };
 
 	for (;;) {
 		struct tok t = next_token(&lx);

@@ -108,7 +108,8 @@ static int decode_files(struct json_object *files, const char *blob, size_t len,
 		    !json_object_is_type(name, json_type_string) ||
 		    !json_object_object_get_ex(f, "bytes", &bytes) ||
 		    !json_object_is_type(bytes, json_type_int)) {
-			ft_set_err(err, errlen, "file %zu is not {\"name\": string, \"bytes\": int}", i);
+			ft_set_err(err, errlen,
+				   "file %zu is not {\"name\": string, \"bytes\": int}", i);
 			return -1;
 		}
 		const char *nm = json_object_get_string(name);
@@ -221,7 +222,8 @@ int ft_jobspec_decode(struct json_object *job, const char *blob, size_t len,
 				rc = -1;
 			} else {
 				out->input_len = (size_t)json_object_get_string_len(val);
-				out->input = ft_xmemdup(json_object_get_string(val), out->input_len + 1);
+				out->input =
+					ft_xmemdup(json_object_get_string(val), out->input_len + 1);
 			}
 		} else if (strcmp(key, "args") == 0) {
 			rc = decode_args(val, max, out, err, errlen);

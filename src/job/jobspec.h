@@ -28,7 +28,7 @@
 #define FT_JOB_FILE_NAME_MAX 255
 
 struct ft_job_file {
-	char *name;      /* "Main.java": owned by a spec (ft_jobspec_free) */
+	char *name;	 /* "Main.java": owned by a spec (ft_jobspec_free) */
 	const char *src; /* not owned: into the blob (decode) or the caller's text */
 	size_t len;
 };

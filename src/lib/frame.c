@@ -9,8 +9,7 @@ static const char *const type_names[] = {
 	[FT_FRAME_RESULT] = "RESULT",	    [FT_FRAME_ACK] = "ACK",
 	[FT_FRAME_ASSIGN] = "ASSIGN",	    [FT_FRAME_COLLECT] = "COLLECT",
 	[FT_FRAME_INVENTORY] = "INVENTORY", [FT_FRAME_RELEASE] = "RELEASE",
-	[FT_FRAME_REJECT] = "REJECT",
-	[FT_FRAME_STARTED] = "STARTED",
+	[FT_FRAME_REJECT] = "REJECT",	    [FT_FRAME_STARTED] = "STARTED",
 };
 
 const char *ft_frame_type_name(int type)

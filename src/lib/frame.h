@@ -26,7 +26,7 @@ enum ft_frame_type {
 	FT_FRAME_HELLO = 1, /* introduces a connection: role, id, incarnation, epoch */
 	FT_FRAME_SUBMIT,    /* gateway -> leader: req, blob = source */
 	FT_FRAME_RESULT,    /* worker -> leader -> gateway: req, epoch, verdict, ...; blob = body */
-	FT_FRAME_ACK,       /* gateway -> leader: result for req received */
+	FT_FRAME_ACK,	    /* gateway -> leader: result for req received */
 	FT_FRAME_ASSIGN,    /* leader -> worker: req, epoch; blob = source */
 	FT_FRAME_COLLECT,   /* leader -> worker: report what you hold (new epoch) */
 	FT_FRAME_INVENTORY, /* worker -> leader: running [..], done [..] */
@@ -41,7 +41,7 @@ const char *ft_frame_type_name(int type);
 struct ft_frame {
 	int type;
 	struct json_object *meta; /* owned by the frame */
-	const uint8_t *blob;      /* points into the decode buffer */
+	const uint8_t *blob;	  /* points into the decode buffer */
 	size_t blob_len;
 };
 

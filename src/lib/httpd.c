@@ -103,8 +103,9 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 		ft_log_notice("http: dropped %s %s: no progress within the connection timeout",
 			      r->method, r->path);
 	else if (toe == MHD_REQUEST_TERMINATED_READ_ERROR && !r->answered)
-		ft_log_notice("http: dropped %s %s: the client sent a malformed or truncated request",
-			      r->method, r->path);
+		ft_log_notice(
+			"http: dropped %s %s: the client sent a malformed or truncated request",
+			r->method, r->path);
 	if (!r->answered && r->dispatched && r->abandon)
 		r->abandon(r->abandon_ud, r);
 	free_req(r);
@@ -180,13 +181,13 @@ struct ft_httpd *ft_httpd_new(sd_event *ev, const struct ft_httpd_conf *conf,
 	h->conf = *conf;
 	h->handler = handler;
 	h->ud = ud;
-	h->d = MHD_start_daemon(
-		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-		access_cb, h, MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&conf->addr,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)conf->max_connections,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)conf->connection_timeout_s,
-		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, h, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-		1u, MHD_OPTION_END);
+	h->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0,
+				NULL, NULL, access_cb, h, MHD_OPTION_SOCK_ADDR,
+				(const struct sockaddr *)&conf->addr, MHD_OPTION_CONNECTION_LIMIT,
+				(unsigned)conf->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+				(unsigned)conf->connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
+				completed_cb, h, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+				MHD_OPTION_END);
 	if (!h->d) {
 		free(h);
 		return NULL;

@@ -92,8 +92,8 @@ int ft_log_level_from_name(const char *name)
 		const char *name;
 		int prio;
 	} levels[] = {
-		{ "error", LOG_ERR },	 { "warning", LOG_WARNING }, { "notice", LOG_NOTICE },
-		{ "info", LOG_INFO },	 { "debug", LOG_DEBUG },
+		{ "error", LOG_ERR }, { "warning", LOG_WARNING }, { "notice", LOG_NOTICE },
+		{ "info", LOG_INFO }, { "debug", LOG_DEBUG },
 	};
 	for (size_t i = 0; i < FT_ARRAY_SIZE(levels); i++)
 		if (strcmp(levels[i].name, name) == 0)
@@ -138,8 +138,8 @@ static void file_line(struct hb_file *h, const char *line)
 
 static const char *prio_name(int prio)
 {
-	static const char *names[] = { "emerg", "alert", "crit", "error", "warning", "notice",
-				       "info", "debug" };
+	static const char *names[] = { "emerg",	  "alert",  "crit", "error",
+				       "warning", "notice", "info", "debug" };
 	return prio >= 0 && prio <= 7 ? names[prio] : "log";
 }
 
@@ -210,8 +210,8 @@ static void hb_event(const char *mid, const char *event, int peer, int src, uint
 		sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", on_stdout ? LOG_NOTICE : LOG_INFO,
 				"MESSAGE_ID=%s", mid, "FT_NODE=%d", L.self_id, "FT_EVENT=%s", event,
 				"FT_PEER=%d", peer, "FT_SOURCE=%d", src, "FT_INCARNATION=%llu",
-				(unsigned long long)inc, "FT_HEARTBEAT=%llu", (unsigned long long)hb,
-				NULL);
+				(unsigned long long)inc, "FT_HEARTBEAT=%llu",
+				(unsigned long long)hb, NULL);
 }
 
 void ft_hb_failed(int peer, uint64_t incarnation)
@@ -225,8 +225,8 @@ void ft_hb_failed(int peer, uint64_t incarnation)
 void ft_hb_heard_failed(int peer, uint64_t incarnation, int src)
 {
 	char msg[256];
-	snprintf(msg, sizeof(msg), "%d: heard from server %d that server %d failed", L.self_id,
-		 src, peer);
+	snprintf(msg, sizeof(msg), "%d: heard from server %d that server %d failed", L.self_id, src,
+		 peer);
 	hb_event(MID_HEARD_FAILED, "heard_failed", peer, src, incarnation, 0, false, msg);
 	/* The contract's line too: scripts count it per node, whoever noticed
 	 * first. */
@@ -236,9 +236,10 @@ void ft_hb_heard_failed(int peer, uint64_t incarnation, int src)
 void ft_hb_updated(int peer, uint64_t heartbeat, int src, int64_t node_time_ms)
 {
 	char msg[256];
-	snprintf(msg, sizeof(msg),
-		 "%d: updated %d's heartbeat sequence to %llu based on message from %d at node time %lld",
-		 L.self_id, peer, (unsigned long long)heartbeat, src, (long long)node_time_ms);
+	snprintf(
+		msg, sizeof(msg),
+		"%d: updated %d's heartbeat sequence to %llu based on message from %d at node time %lld",
+		L.self_id, peer, (unsigned long long)heartbeat, src, (long long)node_time_ms);
 	hb_event(MID_UPDATED, "heartbeat", peer, src, 0, heartbeat, false, msg);
 }
 
@@ -286,23 +287,22 @@ void ft_hb_switch(const char *old_state, const char *new_state)
 	fflush(stdout);
 	if (L.journal)
 		sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", LOG_NOTICE,
-				"MESSAGE_ID=" MID_SWITCH, "FT_NODE=%d", L.self_id,
-				"FT_EVENT=state", "FT_STATE=%s", new_state, "FT_OLD_STATE=%s",
-				old_state, NULL);
+				"MESSAGE_ID=" MID_SWITCH, "FT_NODE=%d", L.self_id, "FT_EVENT=state",
+				"FT_STATE=%s", new_state, "FT_OLD_STATE=%s", old_state, NULL);
 }
 
 void ft_hb_received(int src, const char *contents, int64_t node_time_ms)
 {
 	char msg[8192];
-	snprintf(msg, sizeof(msg), "%d: received gossip from %d at node time %lld: %s",
-		 L.self_id, src, (long long)node_time_ms, contents);
+	snprintf(msg, sizeof(msg), "%d: received gossip from %d at node time %lld: %s", L.self_id,
+		 src, (long long)node_time_ms, contents);
 	file_line(&L.verbose, msg);
 }
 
 static struct {
 	int per_second;
 	int64_t window_ms; /* start of the current second */
-	int logged;        /* in it */
+	int logged;	   /* in it */
 	uint64_t suppressed;
 } R = { .per_second = 10 };
 

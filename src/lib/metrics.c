@@ -271,8 +271,7 @@ static void fmt_num(char *buf, size_t n, double v)
 		snprintf(buf, n, "NaN");
 	} else if (isinf(v)) {
 		snprintf(buf, n, v > 0 ? "+Inf" : "-Inf");
-	} else if (v > -9007199254740992.0 && v < 9007199254740992.0 &&
-		   (double)(int64_t)v == v) {
+	} else if (v > -9007199254740992.0 && v < 9007199254740992.0 && (double)(int64_t)v == v) {
 		snprintf(buf, n, "%" PRId64, (int64_t)v);
 	} else {
 		/* Shortest of %.15g..%.17g that reads back exactly. */
@@ -363,14 +362,15 @@ void ft_metrics_render(struct ft_metrics *m, struct ft_buf *out)
 /* ---- the daemons' standard metrics ---- */
 
 static const double latency_bounds[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-					 1,     2.5,  5,     10,   30,  60,   120 };
+					 1,	2.5,  5,     10,   30,	60,   120 };
 
-static const char *const verdicts[] = { "ok",		"compile_error", "runtime_error",
-					"time_limit",	"memory_limit",	 "output_limit",
-					"internal_error", "other",	 NULL };
+static const char *const verdicts[] = {
+	"ok",		"compile_error",  "runtime_error", "time_limit", "memory_limit",
+	"output_limit", "internal_error", "other",	   NULL
+};
 static const char *const gossip_kinds[] = { "sent", "received", "rejected", NULL };
 static const char *const member_states[] = { "alive", "failed", NULL };
-static const char *const member_events[] = { "updated", "joined",  "failed", "rejoined",
+static const char *const member_events[] = { "updated", "joined",	 "failed", "rejoined",
 					     "removed", "self_rejoined", NULL };
 
 static struct {
@@ -379,8 +379,8 @@ static struct {
 	int self_id;
 	bool node;
 	const struct ft_gossip *gossip;
-	struct ft_metric *gossip_msgs, *members, *member_events, *leader, *epoch,
-		*leader_changes, *leaderships;
+	struct ft_metric *gossip_msgs, *members, *member_events, *leader, *epoch, *leader_changes,
+		*leaderships;
 	struct ft_metric *runs, *run_seconds, *assigned, *reassigned;
 	int last_leader;
 	uint64_t last_epoch;
@@ -425,17 +425,17 @@ void ft_metrics_init(const char *daemon, int self_id, const struct ft_gossip *go
 		return;
 	M.inited = true;
 	M.node = daemon && strcmp(daemon, "ftnode") == 0;
-	struct ft_metric *self = ft_metrics_gauge(m, "ftcluster_member_id",
-						  "This daemon's member ID (0: the gateway)", NULL,
-						  NULL);
+	struct ft_metric *self = ft_metrics_gauge(
+		m, "ftcluster_member_id", "This daemon's member ID (0: the gateway)", NULL, NULL);
 	ft_metric_set(self, NULL, self_id);
 	M.gossip_msgs = ft_metrics_counter(
 		m, "ftcluster_gossip_messages_total",
 		"Gossip datagrams sent, received (accepted) and rejected by this daemon", "kind",
 		gossip_kinds);
-	M.members = ft_metrics_gauge(m, "ftcluster_members",
-				     "Members in this daemon's gossip table by state, itself included",
-				     "state", member_states);
+	M.members =
+		ft_metrics_gauge(m, "ftcluster_members",
+				 "Members in this daemon's gossip table by state, itself included",
+				 "state", member_states);
 	M.member_events = ft_metrics_counter(
 		m, "ftcluster_member_events_total",
 		"Gossip membership events seen by this daemon (updated: a heartbeat rose)", "event",
@@ -455,16 +455,18 @@ void ft_metrics_init(const char *daemon, int self_id, const struct ft_gossip *go
 		return;
 	M.leaderships = ft_metrics_counter(m, "ftnode_leaderships_total",
 					   "Times this node became the leader", NULL, NULL);
-	M.runs = ft_metrics_counter(m, "ftnode_runs_total", "Runs finished on this worker by verdict",
-				    "verdict", verdicts);
+	M.runs = ft_metrics_counter(m, "ftnode_runs_total",
+				    "Runs finished on this worker by verdict", "verdict", verdicts);
 	M.run_seconds = ft_metrics_histogram(m, "ftnode_run_duration_seconds",
 					     "Wall time of compile and run on this worker", NULL,
 					     NULL, latency_bounds, FT_ARRAY_SIZE(latency_bounds));
-	M.assigned = ft_metrics_counter(m, "ftnode_assignments_total",
-					"Requests this node, as leader, handed to a worker", NULL, NULL);
+	M.assigned =
+		ft_metrics_counter(m, "ftnode_assignments_total",
+				   "Requests this node, as leader, handed to a worker", NULL, NULL);
 	M.reassigned = ft_metrics_counter(
 		m, "ftnode_reassignments_total",
-		"Requests this node, as leader, took back from a worker to assign again", NULL, NULL);
+		"Requests this node, as leader, took back from a worker to assign again", NULL,
+		NULL);
 }
 
 void ft_metrics_gauge_fn(const char *name, const char *help, ft_metric_sample_fn fn, void *ud)
@@ -480,8 +482,8 @@ struct event {
 	uint64_t seq;
 	int64_t time_ms; /* wall clock */
 	const char *type;
-	int node;  /* member concerned, or -1 */
-	int src;   /* who said so, or -1 */
+	int node; /* member concerned, or -1 */
+	int src;  /* who said so, or -1 */
 	uint64_t incarnation;
 	int leader;
 	uint64_t epoch;
@@ -517,16 +519,21 @@ struct json_object *ft_metrics_events_json(uint64_t since)
 		json_object_object_add(o, "seq", json_object_new_uint64(e->seq));
 		json_object_object_add(o, "time_ms", json_object_new_int64(e->time_ms));
 		json_object_object_add(o, "type", json_object_new_string(e->type));
-		json_object_object_add(o, "node", e->node >= 0 ? json_object_new_int(e->node) : NULL);
-		json_object_object_add(o, "source", e->src >= 0 ? json_object_new_int(e->src) : NULL);
+		json_object_object_add(o, "node",
+				       e->node >= 0 ? json_object_new_int(e->node) : NULL);
+		json_object_object_add(o, "source",
+				       e->src >= 0 ? json_object_new_int(e->src) : NULL);
 		json_object_object_add(o, "incarnation",
-				       e->incarnation ? json_object_new_uint64(e->incarnation) : NULL);
+				       e->incarnation ? json_object_new_uint64(e->incarnation)
+						      : NULL);
 		json_object_object_add(o, "leader",
 				       e->leader >= 0 ? json_object_new_int(e->leader) : NULL);
-		json_object_object_add(o, "epoch", e->epoch ? json_object_new_uint64(e->epoch) : NULL);
+		json_object_object_add(o, "epoch",
+				       e->epoch ? json_object_new_uint64(e->epoch) : NULL);
 		json_object_array_add(arr, o);
 	}
-	json_object_object_add(root, "next", json_object_new_uint64(next_seq - 1 > since ? next_seq - 1 : since));
+	json_object_object_add(root, "next",
+			       json_object_new_uint64(next_seq - 1 > since ? next_seq - 1 : since));
 	json_object_object_add(root, "dropped", json_object_new_boolean(since + 1 < oldest));
 	json_object_object_add(root, "events", arr);
 	return root;

@@ -35,7 +35,7 @@ struct req {
 	char *src; /* NULL until the gateway has sent it */
 	size_t src_len;
 	struct json_object *job; /* the JSON API's "job" object, or NULL */
-	int worker; /* holding worker ID, or -1 */
+	int worker;		 /* holding worker ID, or -1 */
 	int attempts;
 	int failed_on[FAILED_ON_MAX]; /* workers it failed on (machinery or lost) */
 	int n_failed;
@@ -194,9 +194,10 @@ static void on_worker_result(struct ft_leader *l, struct wlink *k, const struct 
 	uint64_t id = ft_meta_u64(f, "req", 0);
 	struct req *r = find_req(l, id);
 	if (!r && was_delivered(l, id)) {
-		ft_log_request(LOG_INFO, id, "late",
-			       "request %llu: late result from worker %d released (already answered)",
-			       (unsigned long long)id, k->id);
+		ft_log_request(
+			LOG_INFO, id, "late",
+			"request %llu: late result from worker %d released (already answered)",
+			(unsigned long long)id, k->id);
 		send_simple(k->c, FT_FRAME_RELEASE, id);
 		return;
 	}
@@ -669,7 +670,8 @@ struct ft_leader *ft_leader_new(struct ft_node *n, uint64_t epoch)
 			link_connect(k);
 	}
 	sd_event_add_time_relative(n->ev, &l->collect_timer, CLOCK_MONOTONIC,
-				   (uint64_t)n->cfg.limits.collect_timeout_ms * 1000, 10000, collect_cb, l);
+				   (uint64_t)n->cfg.limits.collect_timeout_ms * 1000, 10000,
+				   collect_cb, l);
 	return l;
 }
 

@@ -391,12 +391,9 @@ static int run(struct ft_node *n)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "id", required_argument, NULL, 'i' },
-		{ "check-config", no_argument, NULL, 'C' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ 0 },
+		{ "config", required_argument, NULL, 'c' }, { "id", required_argument, NULL, 'i' },
+		{ "check-config", no_argument, NULL, 'C' }, { "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },	    { 0 },
 	};
 	const char *config = DEFAULT_CONFIG;
 	int id = -1;

@@ -180,7 +180,8 @@ static void job_done(void *ud, uint64_t req, const struct ft_run_result *res)
 static int start_job(struct ft_worker *w, struct job *j, char *why, size_t whylen)
 {
 	const struct ft_limits *lc = &w->n->cfg.limits;
-	struct ft_jobspec_max max = { .files = (size_t)lc->max_files, .args = (size_t)lc->max_args };
+	struct ft_jobspec_max max = { .files = (size_t)lc->max_files,
+				      .args = (size_t)lc->max_args };
 	struct ft_jobspec spec;
 	if (ft_jobspec_decode(j->job, j->src, j->src_len, &max, &spec, why, whylen) < 0) {
 		errno = EINVAL;
@@ -192,9 +193,10 @@ static int start_job(struct ft_worker *w, struct job *j, char *why, size_t whyle
 	struct ft_run_limits lim = {
 		.run_wall_ms = (int)(spec.time_ms > INT32_MAX ? INT32_MAX : spec.time_ms),
 		.run_cpu_ms = (int)(spec.cpu_ms > INT32_MAX ? INT32_MAX : spec.cpu_ms),
-		.run_memory_bytes = spec.memory_mb > 0 && (uint64_t)spec.memory_mb < UINT64_MAX / FT_MiB
-					    ? (uint64_t)spec.memory_mb * FT_MiB
-					    : 0,
+		.run_memory_bytes =
+			spec.memory_mb > 0 && (uint64_t)spec.memory_mb < UINT64_MAX / FT_MiB
+				? (uint64_t)spec.memory_mb * FT_MiB
+				: 0,
 		.max_output_bytes = (uint64_t)spec.output_bytes,
 	};
 	struct ft_run_job rj = {
@@ -233,8 +235,8 @@ static void start_queued(struct ft_worker *w)
 			       (unsigned long long)oldest->req);
 		char why[256];
 		if (start_job(w, oldest, why, sizeof(why)) < 0) {
-			char *body = ft_xasprintf("Internal error: the worker could not start the run\n%s",
-						  why);
+			char *body = ft_xasprintf(
+				"Internal error: the worker could not start the run\n%s", why);
 			/* A job this node cannot even decode is refused by every
 			 * node; anything else (no memory, no disk) is this node's. */
 			struct ft_run_result res = {
@@ -402,8 +404,7 @@ static int sweep_cb(sd_event_source *s, uint64_t usec, void *ud)
 	int64_t now = ft_now_ms();
 	for (struct job *j = w->jobs, *next; j; j = next) {
 		next = j->next;
-		if (j->state == JOB_DONE &&
-		    now - j->done_at_ms > w->n->cfg.limits.result_keep_ms) {
+		if (j->state == JOB_DONE && now - j->done_at_ms > w->n->cfg.limits.result_keep_ms) {
 			ft_log_request(LOG_WARNING, j->req, "expired",
 				       "dropping result of request %llu: no leader collected it "
 				       "within limits.result_keep_ms",

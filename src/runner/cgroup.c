@@ -35,7 +35,7 @@ struct ft_cgroup_job {
 	int procs_fd[FT_CG_N];
 };
 
-static const char *const v1_names[FT_CG_N] = {"memory", "pids", "cpuacct"};
+static const char *const v1_names[FT_CG_N] = { "memory", "pids", "cpuacct" };
 
 /* ---- pure helpers ---- */
 
@@ -248,7 +248,8 @@ static void remove_cgroup_tree(const char *dir)
 			if (e->d_type != DT_DIR || e->d_name[0] == '.')
 				continue;
 			char sub[CG_PATH_MAX];
-			if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name) < sizeof(sub))
+			if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name) <
+			    sizeof(sub))
 				(void)rmdir(sub);
 		}
 		closedir(d);
@@ -297,7 +298,7 @@ struct discovery {
 static void discover(struct discovery *dv)
 {
 	char v2path[CG_PATH_MAX] = "";
-	char v1path[FT_CG_N][CG_PATH_MAX] = {{0}};
+	char v1path[FT_CG_N][CG_PATH_MAX] = { { 0 } };
 	char line[8192];
 
 	memset(dv, 0, sizeof(*dv));
@@ -335,8 +336,8 @@ static void discover(struct discovery *dv)
 				if (dv->v1[c].found || !v1path[c][0] ||
 				    !ft_cgroup_list_has(mi->superopts, v1_names[c]))
 					continue;
-				if (ft_cgroup_dir(mi->mountpoint, mi->root, v1path[c], dv->v1[c].dir,
-						  sizeof(dv->v1[c].dir)) == 0)
+				if (ft_cgroup_dir(mi->mountpoint, mi->root, v1path[c],
+						  dv->v1[c].dir, sizeof(dv->v1[c].dir)) == 0)
 					dv->v1[c].found = true;
 			}
 		}
@@ -416,9 +417,9 @@ static int open_v2(struct ft_cgroups *cg, const struct discovery *dv, char *why,
 		 * alone (a delegated service cgroup). */
 		if (!only_us_in(dir)) {
 			ft_set_err(why, whylen,
-				"cgroup v2 %s holds other processes (give the node a delegated "
-				"cgroup of its own: systemd Delegate=yes)",
-				dir);
+				   "cgroup v2 %s holds other processes (give the node a delegated "
+				   "cgroup of its own: systemd Delegate=yes)",
+				   dir);
 			return -1;
 		}
 		remove_stale(dir, "ftnode-");
@@ -432,7 +433,7 @@ static int open_v2(struct ft_cgroups *cg, const struct discovery *dv, char *why,
 		if ((mkdir(leaf, 0755) < 0 && errno != EEXIST) ||
 		    write_file(leaf, "cgroup.procs", pid) < 0) {
 			ft_set_err(why, whylen, "cannot move the daemon into %s: %s", leaf,
-				strerror(errno));
+				   strerror(errno));
 			(void)rmdir(leaf);
 			return -1;
 		}
@@ -441,19 +442,20 @@ static int open_v2(struct ft_cgroups *cg, const struct discovery *dv, char *why,
 			(void)write_file(dir, "cgroup.procs", pid);
 			(void)rmdir(leaf);
 			ft_set_err(why, whylen, "cannot enable memory/pids in %s: %s", dir,
-				strerror(e));
+				   strerror(e));
 			return -1;
 		}
 	} else if (!read_small(dir, "cgroup.subtree_control", buf, sizeof(buf)) ||
 		   !word_in(buf, "memory") || !word_in(buf, "pids")) {
-		ft_set_err(why, whylen, "cannot enable memory/pids in %s/cgroup.subtree_control", dir);
+		ft_set_err(why, whylen, "cannot enable memory/pids in %s/cgroup.subtree_control",
+			   dir);
 		return -1;
 	}
 	cg->version = 2;
 	cg->dir[FT_CG_MEMORY] = strdup(dir);
 	cg->has[FT_CG_MEMORY] = cg->has[FT_CG_PIDS] = true;
-	cg->has[FT_CG_CPU] = read_small(dir, "cgroup.subtree_control", buf, sizeof(buf)) &&
-			     word_in(buf, "cpu");
+	cg->has[FT_CG_CPU] =
+		read_small(dir, "cgroup.subtree_control", buf, sizeof(buf)) && word_in(buf, "cpu");
 	snprintf(cg->desc, sizeof(cg->desc), "cgroup v2 (%s/ftjob-%ld-*: memory.max, pids.max%s)",
 		 dir, (long)getpid(), cg->has[FT_CG_CPU] ? ", cpu.stat" : "");
 	return cg->dir[FT_CG_MEMORY] ? 0 : -1;
@@ -483,7 +485,8 @@ static int open_v1(struct ft_cgroups *cg, const struct discovery *dv, char *why,
 			continue;
 		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
 			if (c == FT_CG_MEMORY) {
-				ft_set_err(why, whylen, "cannot create %s: %s", dir, strerror(errno));
+				ft_set_err(why, whylen, "cannot create %s: %s", dir,
+					   strerror(errno));
 				return -1;
 			}
 			continue;
@@ -611,8 +614,8 @@ static int set_limits_v1(int c, const char *dir, uint64_t mem, int tasks)
 	return 0;
 }
 
-struct ft_cgroup_job *ft_cgroup_job_new(struct ft_cgroups *cg, uint64_t memory_bytes,
-					int max_tasks, char *err, size_t errlen)
+struct ft_cgroup_job *ft_cgroup_job_new(struct ft_cgroups *cg, uint64_t memory_bytes, int max_tasks,
+					char *err, size_t errlen)
 {
 	struct ft_cgroup_job *j = calloc(1, sizeof(*j));
 	if (!j) {
@@ -628,9 +631,10 @@ struct ft_cgroup_job *ft_cgroup_job_new(struct ft_cgroups *cg, uint64_t memory_b
 		if (!cg->dir[c])
 			continue;
 		char path[CG_PATH_MAX];
-		int pn = cg->version == 2 ? snprintf(path, sizeof(path), "%s/ftjob-%ld-%u", cg->dir[c],
-						     (long)getpid(), seq)
-					  : snprintf(path, sizeof(path), "%s/job-%u", cg->dir[c], seq);
+		int pn = cg->version == 2
+				 ? snprintf(path, sizeof(path), "%s/ftjob-%ld-%u", cg->dir[c],
+					    (long)getpid(), seq)
+				 : snprintf(path, sizeof(path), "%s/job-%u", cg->dir[c], seq);
 		if (pn < 0 || (size_t)pn >= sizeof(path)) {
 			ft_set_err(err, errlen, "cgroup path too long");
 			goto fail;
@@ -652,7 +656,8 @@ struct ft_cgroup_job *ft_cgroup_job_new(struct ft_cgroups *cg, uint64_t memory_b
 			goto fail;
 		}
 		char procs[CG_PATH_MAX];
-		if ((size_t)snprintf(procs, sizeof(procs), "%s/cgroup.procs", path) >= sizeof(procs)) {
+		if ((size_t)snprintf(procs, sizeof(procs), "%s/cgroup.procs", path) >=
+		    sizeof(procs)) {
 			ft_set_err(err, errlen, "cgroup path too long");
 			goto fail;
 		}
@@ -707,8 +712,8 @@ void ft_cgroup_job_stats(const struct ft_cgroup_job *j, struct ft_cgroup_stats *
 	 * the limit is the best sign. */
 	int64_t kills = m ? read_keyed(m, "memory.oom_control", "oom_kill") : -1;
 	st->oom_killed = kills > 0;
-	st->tasks_refused = j->path[FT_CG_PIDS] &&
-			    read_keyed(j->path[FT_CG_PIDS], "pids.events", "max") > 0;
+	st->tasks_refused =
+		j->path[FT_CG_PIDS] && read_keyed(j->path[FT_CG_PIDS], "pids.events", "max") > 0;
 }
 
 int ft_cgroup_job_kill(struct ft_cgroup_job *j)

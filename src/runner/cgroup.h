@@ -49,18 +49,18 @@ const char *ft_cgroups_describe(const struct ft_cgroups *cg);
 
 /* A new job cgroup with these limits (max_tasks <= 0: no task limit).
  * NULL with a message on failure. */
-struct ft_cgroup_job *ft_cgroup_job_new(struct ft_cgroups *cg, uint64_t memory_bytes,
-					int max_tasks, char *err, size_t errlen);
+struct ft_cgroup_job *ft_cgroup_job_new(struct ft_cgroups *cg, uint64_t memory_bytes, int max_tasks,
+					char *err, size_t errlen);
 
 /* The cgroup.procs fds a child must write "0" into; returns how many (at
  * most FT_CG_N). */
 int ft_cgroup_job_procs_fds(const struct ft_cgroup_job *j, int fds[FT_CG_N]);
 
 struct ft_cgroup_stats {
-	int64_t cpu_ns;        /* -1: unknown */
-	int64_t memory_peak;   /* bytes, -1: unknown */
-	bool oom_killed;       /* the OOM killer acted in the cgroup */
-	bool tasks_refused;    /* a fork/clone failed on the task limit */
+	int64_t cpu_ns;	     /* -1: unknown */
+	int64_t memory_peak; /* bytes, -1: unknown */
+	bool oom_killed;     /* the OOM killer acted in the cgroup */
+	bool tasks_refused;  /* a fork/clone failed on the task limit */
 };
 
 /* CPU time so far (ns), -1 if not accounted. */

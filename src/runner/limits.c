@@ -57,7 +57,7 @@ static uint64_t min_u64(uint64_t max, uint64_t want)
 void ft_run_limits_clamp(const struct ft_run_limits *max, const struct ft_run_limits *want,
 			 struct ft_run_limits *out)
 {
-	struct ft_run_limits w = {0};
+	struct ft_run_limits w = { 0 };
 	if (want)
 		w = *want;
 	out->compile_wall_ms = min_int(max->compile_wall_ms, w.compile_wall_ms);

@@ -28,8 +28,8 @@
  * controller counts tasks). */
 struct ft_run_limits {
 	int compile_wall_ms;
-	int run_wall_ms;          /* the run phase alone, wall clock */
-	int run_cpu_ms;           /* CPU time of everything the program runs */
+	int run_wall_ms; /* the run phase alone, wall clock */
+	int run_cpu_ms;	 /* CPU time of everything the program runs */
 	uint64_t run_memory_bytes;
 	uint64_t compile_memory_bytes;
 	int run_max_processes;
@@ -51,13 +51,13 @@ void ft_run_limits_clamp(const struct ft_run_limits *max, const struct ft_run_li
 
 /* JVM memory settings for a memory budget. */
 struct ft_jvm_mem {
-	uint64_t heap;          /* -Xmx */
-	uint64_t metaspace;     /* -XX:MaxMetaspaceSize */
-	uint64_t class_space;   /* -XX:CompressedClassSpaceSize */
-	uint64_t code_cache;    /* -XX:ReservedCodeCacheSize */
-	uint64_t direct;        /* -XX:MaxDirectMemorySize */
-	uint64_t stack;         /* -Xss */
-	int ci_compilers;       /* -XX:CICompilerCount, 0: the JVM's choice */
+	uint64_t heap;		/* -Xmx */
+	uint64_t metaspace;	/* -XX:MaxMetaspaceSize */
+	uint64_t class_space;	/* -XX:CompressedClassSpaceSize */
+	uint64_t code_cache;	/* -XX:ReservedCodeCacheSize */
+	uint64_t direct;	/* -XX:MaxDirectMemorySize */
+	uint64_t stack;		/* -Xss */
+	int ci_compilers;	/* -XX:CICompilerCount, 0: the JVM's choice */
 	uint64_t address_space; /* RLIMIT_AS to set, 0: none */
 };
 

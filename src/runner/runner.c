@@ -196,11 +196,11 @@ struct job {
 	char simple[SIMPLE_NAME_MAX + 1];
 
 	enum phase phase;
-	uid_t uid;       /* its sandbox user, claimed for its first child */
+	uid_t uid; /* its sandbox user, claimed for its first child */
 	bool has_uid;
-	pid_t pid;       /* current child (bwrap), also its process group; 0 if none */
+	pid_t pid;	 /* current child (bwrap), also its process group; 0 if none */
 	int exec_err_fd; /* read end: struct ft_spawn_failure if set-up failed */
-	int status_fd;   /* read end of bwrap's status pipe */
+	int status_fd;	 /* read end of bwrap's status pipe */
 	struct ft_cgroup_job *cg;
 	sd_event_source *child_src;
 	sd_event_source *timer_src;
@@ -222,7 +222,7 @@ struct job {
 
 	struct ft_run_result res;
 
-	struct job *cq_next;     /* warm compiler queue */
+	struct job *cq_next; /* warm compiler queue */
 	/* The sources as the warm compiler reads them (u32 count, then u32
 	 * name length, name, u32 length, source per file); also the class
 	 * cache's key.  Dropped once compiled. */
@@ -235,10 +235,10 @@ struct job {
 	char *args; /* arguments, each NUL-terminated, or NULL */
 	size_t args_len;
 	bool capture;
-	int stdin_fd;            /* PHASE_SPARE: write end of the JVM's stdin */
-	int64_t cpu_base_ms;     /* CPU the run JVM used before its job was handed over */
-	int spare_cpu_extra_ms;  /* RLIMIT_CPU allowance for the JVM's start */
-	bool spare_ready;        /* the JVM said it waits for its job */
+	int stdin_fd;		/* PHASE_SPARE: write end of the JVM's stdin */
+	int64_t cpu_base_ms;	/* CPU the run JVM used before its job was handed over */
+	int spare_cpu_extra_ms; /* RLIMIT_CPU allowance for the JVM's start */
+	bool spare_ready;	/* the JVM said it waits for its job */
 };
 
 /* The warm compiler: one long-lived sandboxed ft.Compiler --server. */
@@ -254,15 +254,15 @@ struct csrv {
 	size_t wlen, woff;
 	unsigned char *rbuf;
 	size_t rlen, rcap;
-	struct job *cur;             /* the job being compiled, NULL if none */
+	struct job *cur;	     /* the job being compiled, NULL if none */
 	struct job *q_head, *q_tail; /* waiting jobs */
-	int served;                  /* jobs answered by this JVM */
-	int fails;                   /* consecutive deaths without an answer */
-	bool disabled;               /* given up on since disabled_ms */
+	int served;		     /* jobs answered by this JVM */
+	int fails;		     /* consecutive deaths without an answer */
+	bool disabled;		     /* given up on since disabled_ms */
 	int64_t disabled_ms;
-	uid_t uid;                   /* its sandbox user while it runs */
+	uid_t uid; /* its sandbox user while it runs */
 	bool has_uid;
-	uint64_t budget;             /* its memory limit */
+	uint64_t budget; /* its memory limit */
 };
 
 /* A job cgroup that could not be removed yet. */
@@ -277,8 +277,8 @@ struct ft_runner {
 	char *work_dir;
 	struct ft_run_limits max; /* configured: defaults and maxima */
 	struct ft_sandbox *sb;
-	struct ft_uidpool *uids;  /* sandbox users; NULL unsandboxed */
-	struct ft_cgroups *cg;    /* NULL: no cgroups, rlimits only */
+	struct ft_uidpool *uids; /* sandbox users; NULL unsandboxed */
+	struct ft_cgroups *cg;	 /* NULL: no cgroups, rlimits only */
 	struct cg_grave *graves;
 	sd_event_source *grave_timer;
 	struct job *jobs;
@@ -426,7 +426,6 @@ static void remove_tree_at(int parent, const char *name, int depth)
 	(void)unlinkat(parent, name, AT_REMOVEDIR);
 }
 
-
 /* ---- cgroups of finished children ---- */
 
 static void arm_grave_timer(struct ft_runner *r)
@@ -494,7 +493,7 @@ struct child_limits {
 	rlim_t fsize;
 	rlim_t cpu_seconds;
 	uint64_t memory; /* cgroup limit */
-	int tasks;       /* the program's processes + threads */
+	int tasks;	 /* the program's processes + threads */
 	rlim_t address_space;
 	int nice;
 };
@@ -548,9 +547,9 @@ static int spawn_child(struct job *j, char *const argv[], int stdin_fd, const ch
 {
 	struct ft_runner *r = j->r;
 	bool watch = chan_name != NULL; /* the run phase keeps its fds to watch sizes */
-	int fds[4] = {-1, -1, -1, -1};
+	int fds[4] = { -1, -1, -1, -1 };
 	int cgfds[FT_CG_N];
-	struct ft_spawned sp = {-1, -1, -1};
+	struct ft_spawned sp = { -1, -1, -1 };
 	int rc = -1;
 
 	if (claim_uid(r, &j->uid, &j->has_uid, err, errlen) < 0)
@@ -577,7 +576,8 @@ static int spawn_child(struct job *j, char *const argv[], int stdin_fd, const ch
 		goto out;
 	}
 	if (r->cg) {
-		j->cg = ft_cgroup_job_new(r->cg, cl->memory, cl->tasks + SANDBOX_TASKS, err, errlen);
+		j->cg = ft_cgroup_job_new(r->cg, cl->memory, cl->tasks + SANDBOX_TASKS, err,
+					  errlen);
 		if (!j->cg)
 			goto out;
 	}
@@ -586,13 +586,14 @@ static int spawn_child(struct job *j, char *const argv[], int stdin_fd, const ch
 		.dir_path = j->dir,
 		.rw_subdir = cl->rw_subdir,
 		.tmp_bytes = cl->tmp_bytes,
-		.fds = {fds[0], fds[1], fds[2], fds[3]},
+		.fds = { fds[0], fds[1], fds[2], fds[3] },
 		.cgroup_fds = cgfds,
 		.n_cgroup_fds = j->cg ? ft_cgroup_job_procs_fds(j->cg, cgfds) : 0,
 		.fsize = cl->fsize,
 		.cpu_seconds = cl->cpu_seconds,
 		/* Per uid across the whole system: only when no pids cgroup. */
-		.nproc = ft_cgroups_has(r->cg, FT_CG_PIDS) ? 0 : (rlim_t)(cl->tasks + SANDBOX_TASKS),
+		.nproc =
+			ft_cgroups_has(r->cg, FT_CG_PIDS) ? 0 : (rlim_t)(cl->tasks + SANDBOX_TASKS),
 		.address_space = memory_by_rlimit(r) ? cl->address_space : 0,
 		.nice = cl->nice,
 		.uid = j->uid,
@@ -694,7 +695,7 @@ static int spawn_compiler(struct job *j, char *err, size_t errlen)
 	char mem[FT_JVM_MEM_ARGS_MAX][FT_JVM_ARG_LEN];
 	char **argv = ft_xcalloc(16 + FT_JVM_MEM_ARGS_MAX + j->n_names, sizeof(*argv));
 	char *tmpdir = ft_xasprintf("-Djava.io.tmpdir=%s",
-				 ft_sandbox_enabled(r->sb) ? FT_SANDBOX_TMP : j->dir);
+				    ft_sandbox_enabled(r->sb) ? FT_SANDBOX_TMP : j->dir);
 	int n = jvm_args(r, j->lim.compile_memory_bytes, argv, mem);
 	argv[n++] = tmpdir;
 	argv[n++] = "-cp";
@@ -823,7 +824,7 @@ static int spawn_launcher_as(struct job *j, const char *fqcn, int stdin_fd, int 
 	/* Temporary files land in the private /tmp (unsandboxed: the job
 	 * directory) and go away with it. */
 	char *tmpdir = ft_xasprintf("-Djava.io.tmpdir=%s",
-				 ft_sandbox_enabled(r->sb) ? FT_SANDBOX_TMP : j->dir);
+				    ft_sandbox_enabled(r->sb) ? FT_SANDBOX_TMP : j->dir);
 	int n = jvm_args(r, j->lim.run_memory_bytes, argv, mem);
 	argv[n++] = tmpdir;
 	argv[n++] = "-cp";
@@ -836,9 +837,8 @@ static int spawn_launcher_as(struct job *j, const char *fqcn, int stdin_fd, int 
 		.rw_subdir = NULL,
 		.tmp_bytes = tmp < FT_MiB ? FT_MiB : tmp,
 		.fsize = run_fsize(&j->lim),
-		.cpu_seconds = ft_cpu_rlimit_seconds(j->lim.run_cpu_ms > 0
-							     ? j->lim.run_cpu_ms + cpu_extra_ms
-							     : 0),
+		.cpu_seconds = ft_cpu_rlimit_seconds(
+			j->lim.run_cpu_ms > 0 ? j->lim.run_cpu_ms + cpu_extra_ms : 0),
 		.memory = j->lim.run_memory_bytes,
 		.tasks = j->lim.run_max_processes,
 		.address_space = address_space_for(r, j->lim.run_memory_bytes),
@@ -1013,7 +1013,8 @@ static bool jvm_failed_to_start(const char *err)
 	       has_prefix(err, "Error occurred during initialization of VM") ||
 	       has_prefix(err, "Error: Could not find or load main class ft.Launcher") ||
 	       has_prefix(err, "Error: Invalid or corrupt jarfile") ||
-	       has_prefix(err, "Unrecognized option") || has_prefix(err, "Unrecognized VM option") ||
+	       has_prefix(err, "Unrecognized option") ||
+	       has_prefix(err, "Unrecognized VM option") ||
 	       /* No thread or memory for the JVM's own start (the host's shortage). */
 	       strstr(err, "Failed to start thread") || strstr(err, "pthread_create failed") ||
 	       strstr(err, "Cannot create worker GC thread") ||
@@ -1028,9 +1029,10 @@ static bool compile_done(struct job *j, const siginfo_t *si, bool started,
 	bool compiled = exited && si->si_status == 0 && started;
 	/* A compile that ended right at the deadline leaves no time to run. */
 	if (j->killed_by_timer || (j->deadline_passed && compiled)) {
-		set_result_str(j, FT_VERDICT_TIME_LIMIT, -1,
-			       ft_xasprintf("Time limit exceeded:\nCompilation took more than %d ms",
-					 j->lim.compile_wall_ms));
+		set_result_str(
+			j, FT_VERDICT_TIME_LIMIT, -1,
+			ft_xasprintf("Time limit exceeded:\nCompilation took more than %d ms",
+				     j->lim.compile_wall_ms));
 		return true;
 	}
 	if (!started) {
@@ -1050,8 +1052,8 @@ static bool compile_done(struct job *j, const siginfo_t *si, bool started,
 	if (cs->oom_killed || (exited && si->si_status == COMPILER_EXIT_OOM)) {
 		set_result_str(j, FT_VERDICT_MEMORY_LIMIT, -1,
 			       ft_xasprintf("Memory limit exceeded:\nThe compiler needed more than "
-					 "%llu MiB for this source",
-					 mib(j->lim.compile_memory_bytes)));
+					    "%llu MiB for this source",
+					    mib(j->lim.compile_memory_bytes)));
 		return true;
 	}
 	if (exited && si->si_status == COMPILER_EXIT_ERRORS) {
@@ -1112,44 +1114,49 @@ static void compose(struct job *j, const struct ft_verdict_decision *d, char *ch
 		break;
 	case FT_WHY_WALL:
 		body = ft_xasprintf("Time limit exceeded:\nThe program ran for more than %d ms",
-				 j->lim.run_wall_ms);
+				    j->lim.run_wall_ms);
 		break;
 	case FT_WHY_CPU:
-		body = ft_xasprintf("Time limit exceeded:\nThe program used more than %d ms of CPU time",
-				 j->lim.run_cpu_ms);
+		body = ft_xasprintf(
+			"Time limit exceeded:\nThe program used more than %d ms of CPU time",
+			j->lim.run_cpu_ms);
 		break;
 	case FT_WHY_STDOUT:
 	case FT_WHY_STDERR:
 	case FT_WHY_ANSWER_SIZE:
-		body = ft_xasprintf("Output limit exceeded:\nThe program wrote more than %llu bytes %s",
-				 (unsigned long long)j->lim.max_output_bytes,
-				 d->why == FT_WHY_STDOUT	 ? "to standard output"
-				 : d->why == FT_WHY_STDERR ? "to standard error"
-							   : "as the answer of run()");
+		body = ft_xasprintf(
+			"Output limit exceeded:\nThe program wrote more than %llu bytes %s",
+			(unsigned long long)j->lim.max_output_bytes,
+			d->why == FT_WHY_STDOUT	  ? "to standard output"
+			: d->why == FT_WHY_STDERR ? "to standard error"
+						  : "as the answer of run()");
 		break;
 	case FT_WHY_FILE:
-		body = ft_xasprintf("Output limit exceeded:\nThe program tried to write a file larger "
-				 "than %llu bytes, or more than %llu bytes in all to /tmp",
-				 (unsigned long long)j->lim.run_max_file_bytes,
-				 (unsigned long long)(2 * j->lim.run_max_file_bytes));
+		body = ft_xasprintf(
+			"Output limit exceeded:\nThe program tried to write a file larger "
+			"than %llu bytes, or more than %llu bytes in all to /tmp",
+			(unsigned long long)j->lim.run_max_file_bytes,
+			(unsigned long long)(2 * j->lim.run_max_file_bytes));
 		break;
 	case FT_WHY_OOM_KILL:
-		body = ft_xasprintf("Memory limit exceeded:\nThe program used more than %llu MiB of "
-				 "memory and was killed",
-				 mib(j->lim.run_memory_bytes));
+		body = ft_xasprintf(
+			"Memory limit exceeded:\nThe program used more than %llu MiB of "
+			"memory and was killed",
+			mib(j->lim.run_memory_bytes));
 		break;
 	case FT_WHY_HEAP:
-		body = ft_xasprintf("Memory limit exceeded:\nThe program ran out of memory (limit %llu "
-				 "MiB)\n%s",
-				 mib(j->lim.run_memory_bytes), chan);
+		body = ft_xasprintf(
+			"Memory limit exceeded:\nThe program ran out of memory (limit %llu "
+			"MiB)\n%s",
+			mib(j->lim.run_memory_bytes), chan);
 		break;
 	case FT_WHY_EXIT:
 		body = ft_xasprintf("%sProgram exited with status %d before run() returned", pn,
-				 d->exit_code);
+				    d->exit_code);
 		break;
 	case FT_WHY_SIGNAL:
-		body = ft_xasprintf("%sProgram was killed by signal %d (%s) before run() returned", pn,
-				 d->signal, strsignal(d->signal));
+		body = ft_xasprintf("%sProgram was killed by signal %d (%s) before run() returned",
+				    pn, d->signal, strsignal(d->signal));
 		break;
 	case FT_WHY_SANDBOX:
 	case FT_WHY_NONE: {
@@ -1198,7 +1205,7 @@ static void run_done(struct job *j, const siginfo_t *si, bool started,
 			f.cpu_ms = 0;
 	}
 	j->res.cpu_ms = f.cpu_ms;
-	j->res.memory_bytes = cs->memory_peak >= 0 ? cs->memory_peak
+	j->res.memory_bytes = cs->memory_peak >= 0	 ? cs->memory_peak
 			      : ru_peak > j->sample_peak ? ru_peak
 							 : j->sample_peak;
 	j->res.run_ms = ft_now_ms() - j->phase_start_ms;
@@ -1220,8 +1227,10 @@ static void run_done(struct job *j, const siginfo_t *si, bool started,
 	if (d.why == FT_WHY_SANDBOX)
 		j->res.transient = true;
 	if (j->capture && started) {
-		j->res.out = read_fd(j->watch_fds[WATCH_OUT], j->lim.max_output_bytes, &j->res.out_len);
-		j->res.err = read_fd(j->watch_fds[WATCH_ERR], j->lim.max_output_bytes, &j->res.err_len);
+		j->res.out =
+			read_fd(j->watch_fds[WATCH_OUT], j->lim.max_output_bytes, &j->res.out_len);
+		j->res.err =
+			read_fd(j->watch_fds[WATCH_ERR], j->lim.max_output_bytes, &j->res.err_len);
 	}
 }
 
@@ -1229,7 +1238,7 @@ static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *ud)
 {
 	struct job *j = ud;
 	struct ft_spawn_failure fail;
-	struct ft_cgroup_stats cs = {.cpu_ns = -1, .memory_peak = -1};
+	struct ft_cgroup_stats cs = { .cpu_ns = -1, .memory_peak = -1 };
 	struct rusage ru;
 	bool have_ru = false;
 	int status;
@@ -1263,7 +1272,7 @@ static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *ud)
 	bool over = true;
 	if (setup_failed(j, &fail)) {
 		char *what = ft_xasprintf("could not set up the sandbox (%s)",
-				       ft_sandbox_stage_name(fail.stage));
+					  ft_sandbox_stage_name(fail.stage));
 		machinery_failed(j, what, strerror(fail.err));
 		free(what);
 	} else if (j->phase == PHASE_COMPILE) {
@@ -1291,7 +1300,8 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *ud)
 	/* Exited right at the deadline, exit event not dispatched yet: let the
 	 * exit decide (it will still see deadline_passed). */
 	memset(&si, 0, sizeof(si));
-	if (waitid(P_PID, (id_t)j->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == j->pid)
+	if (waitid(P_PID, (id_t)j->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+	    si.si_pid == j->pid)
 		return 0;
 	j->killed_by_timer = true;
 	kill_child(j);
@@ -1324,9 +1334,9 @@ static int share_dir(const struct ft_runner *r, int dirfd)
 static int self_test_once(struct ft_runner *r, int64_t *took_ms)
 {
 	char *dir = ft_xasprintf("%s/selftest-XXXXXX", r->work_dir);
-	int dirfd = -1, fds[4] = {-1, -1, -1, -1}, rc = -1;
+	int dirfd = -1, fds[4] = { -1, -1, -1, -1 }, rc = -1;
 	struct ft_cgroup_job *cg = NULL;
-	struct ft_spawned sp = {-1, -1, -1};
+	struct ft_spawned sp = { -1, -1, -1 };
 	char err[512] = "";
 	uid_t uid = 0;
 	bool has_uid = false;
@@ -1370,7 +1380,7 @@ static int self_test_once(struct ft_runner *r, int64_t *took_ms)
 		.dirfd = dirfd,
 		.dir_path = dir,
 		.tmp_bytes = FT_MiB,
-		.fds = {fds[0], fds[1], fds[2], -1},
+		.fds = { fds[0], fds[1], fds[2], -1 },
 		.cgroup_fds = cgfds,
 		.n_cgroup_fds = cg ? ft_cgroup_job_procs_fds(cg, cgfds) : 0,
 		.fsize = 1 << 20,
@@ -1378,8 +1388,8 @@ static int self_test_once(struct ft_runner *r, int64_t *took_ms)
 		.nproc = ft_cgroups_has(r->cg, FT_CG_PIDS)
 				 ? 0
 				 : (rlim_t)(r->max.run_max_processes + SANDBOX_TASKS),
-		.address_space = memory_by_rlimit(r) ? address_space_for(r, r->max.run_memory_bytes)
-						     : 0,
+		.address_space =
+			memory_by_rlimit(r) ? address_space_for(r, r->max.run_memory_bytes) : 0,
 		.uid = uid,
 		.gid = uid,
 		.argv = argv,
@@ -1392,8 +1402,9 @@ static int self_test_once(struct ft_runner *r, int64_t *took_ms)
 	}
 	int status = 0;
 	pid_t w;
-	struct timespec tick = {0, 2 * 1000 * 1000};
-	while ((w = waitpid(sp.pid, &status, WNOHANG)) == 0 && ft_now_ms() - t0 < SELFTEST_TIMEOUT_MS)
+	struct timespec tick = { 0, 2 * 1000 * 1000 };
+	while ((w = waitpid(sp.pid, &status, WNOHANG)) == 0 &&
+	       ft_now_ms() - t0 < SELFTEST_TIMEOUT_MS)
 		nanosleep(&tick, NULL);
 	if (w == 0) {
 		kill(-sp.pid, SIGKILL);
@@ -1405,8 +1416,8 @@ static int self_test_once(struct ft_runner *r, int64_t *took_ms)
 	*took_ms = ft_now_ms() - t0;
 	struct ft_spawn_failure f;
 	if (read(sp.err_fd, &f, sizeof(f)) == (ssize_t)sizeof(f)) {
-		fail_msg("self-test: sandbox set-up failed at %s: %s", ft_sandbox_stage_name(f.stage),
-			 strerror(f.err));
+		fail_msg("self-test: sandbox set-up failed at %s: %s",
+			 ft_sandbox_stage_name(f.stage), strerror(f.err));
 		goto out;
 	}
 	char st[512];
@@ -1434,7 +1445,7 @@ out:
 			if (ft_cgroup_job_destroy(cg) == 0)
 				cg = NULL;
 			else
-				nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+				nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
 		}
 		if (cg)
 			ft_cgroup_job_abandon(cg);
@@ -1458,7 +1469,8 @@ static int self_test(struct ft_runner *r, int64_t *took_ms)
 			return -1;
 		ft_log_warn("runner: %s (try %d of %d; again in %d ms)", last_error, i,
 			    SELFTEST_TRIES, wait_ms);
-		nanosleep(&(struct timespec){wait_ms / 1000, (long)(wait_ms % 1000) * 1000000}, NULL);
+		nanosleep(&(struct timespec){ wait_ms / 1000, (long)(wait_ms % 1000) * 1000000 },
+			  NULL);
 		wait_ms *= 2;
 	}
 }
@@ -1569,23 +1581,25 @@ struct ft_runner *ft_runner_new(sd_event *ev, const struct ft_runner_conf *conf)
 		goto fail;
 	}
 	if (ft_sandbox_enabled(r->sb)) {
-		r->uids = ft_uidpool_new(conf->uid_lock_dir ? conf->uid_lock_dir : "", conf->sandbox_uid_first,
-					 conf->sandbox_uid_count, err, sizeof(err));
+		r->uids = ft_uidpool_new(conf->uid_lock_dir ? conf->uid_lock_dir : "",
+					 conf->sandbox_uid_first, conf->sandbox_uid_count, err,
+					 sizeof(err));
 		if (!r->uids) {
 			saved = EINVAL;
 			fail_msg("sandbox users: %s", err);
 			goto fail;
 		}
 		if (!getpwuid(conf->sandbox_uid_first))
-			ft_log_notice("runner: sandbox uids %u-%u are not in the user database; create "
-				      "them (the package does, with sysusers) so that no other account "
-				      "is given them",
-				      conf->sandbox_uid_first,
-				      conf->sandbox_uid_first + conf->sandbox_uid_count - 1);
+			ft_log_notice(
+				"runner: sandbox uids %u-%u are not in the user database; create "
+				"them (the package does, with sysusers) so that no other account "
+				"is given them",
+				conf->sandbox_uid_first,
+				conf->sandbox_uid_first + conf->sandbox_uid_count - 1);
 	}
 	r->cg = ft_cgroups_open(cgroup_want(conf->memory_mode), cg_why, sizeof(cg_why));
-	if (!r->cg && (conf->memory_mode == FT_MEMORY_CGROUP1 ||
-		       conf->memory_mode == FT_MEMORY_CGROUP2)) {
+	if (!r->cg &&
+	    (conf->memory_mode == FT_MEMORY_CGROUP1 || conf->memory_mode == FT_MEMORY_CGROUP2)) {
 		saved = ENOTSUP;
 		fail_msg("the configured memory mechanism is not available: %s", cg_why);
 		goto fail;
@@ -1658,7 +1672,7 @@ void ft_runner_free(struct ft_runner *r)
 				g->cg = NULL;
 				break;
 			}
-			nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
+			nanosleep(&(struct timespec){ 0, 5 * 1000 * 1000 }, NULL);
 		}
 		if (g->cg)
 			ft_cgroup_job_abandon(g->cg);
@@ -1909,12 +1923,14 @@ static int write_classes(int dirfd, const struct compiled *cc)
 			el[n] = '\0';
 			if (!dot) {
 				strcat(el, ".class");
-				int fd = openat(d, el, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-						0644);
+				int fd = openat(
+					d, el, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+					0644);
 				/* Explicit modes: the daemon's umask must not hide the
 				 * classes from the sandbox user. */
 				if (fd < 0 || fchmod(fd, 0644) < 0 ||
-				    write_all(fd, (const char *)cc->cls[i].data, cc->cls[i].len) < 0)
+				    write_all(fd, (const char *)cc->cls[i].data, cc->cls[i].len) <
+					    0)
 					rc = -1;
 				if (fd >= 0 && close(fd) < 0)
 					rc = -1;
@@ -1971,7 +1987,7 @@ static int spare_start(struct ft_runner *r)
 {
 	struct job *s = job_new(r, 0, NULL, NULL, NULL);
 	char err[512];
-	int p[2] = {-1, -1};
+	int p[2] = { -1, -1 };
 	/* "warm-": an idle pre-started JVM's; renamed "job-" at handover. */
 	char *tmpl = ft_xasprintf("%s/warm-XXXXXX", r->work_dir);
 	if (!mkdtemp(tmpl)) {
@@ -1980,7 +1996,8 @@ static int spare_start(struct ft_runner *r)
 	}
 	s->dir = tmpl;
 	s->dirfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (s->dirfd < 0 || share_dir(r, s->dirfd) < 0 || mkdirat(s->dirfd, CLASSES_DIR, 0755) < 0 ||
+	if (s->dirfd < 0 || share_dir(r, s->dirfd) < 0 ||
+	    mkdirat(s->dirfd, CLASSES_DIR, 0755) < 0 ||
 	    fchmodat(s->dirfd, CLASSES_DIR, 0755, 0) < 0)
 		goto fail;
 	/* A socket, so that the JVM can say it is ready (ft.Launcher). */
@@ -2194,8 +2211,8 @@ static void run_compiled(struct job *j, struct compiled *cc)
 {
 	char err[512];
 	if (!cc->ok) {
-		set_result(j, FT_VERDICT_COMPILE_ERROR, -1, memcpy(ft_xmalloc(cc->body_len + 1), cc->body,
-								    cc->body_len + 1),
+		set_result(j, FT_VERDICT_COMPILE_ERROR, -1,
+			   memcpy(ft_xmalloc(cc->body_len + 1), cc->body, cc->body_len + 1),
 			   cc->body_len);
 		if (deliver_later(j) < 0)
 			deliver(j);
@@ -2314,7 +2331,7 @@ static int on_srv_exit(sd_event_source *s, const siginfo_t *si, void *ud)
 {
 	struct ft_runner *r = ud;
 	struct csrv *v = &r->srv;
-	struct ft_cgroup_stats cs = {.cpu_ns = -1, .memory_peak = -1};
+	struct ft_cgroup_stats cs = { .cpu_ns = -1, .memory_peak = -1 };
 	if (v->cg)
 		ft_cgroup_job_stats(v->cg, &cs);
 	if (v->pid > 1) {
@@ -2322,8 +2339,8 @@ static int on_srv_exit(sd_event_source *s, const siginfo_t *si, void *ud)
 		(void)waitpid(v->pid, NULL, WNOHANG);
 	}
 	v->pid = 0;
-	bool oom = cs.oom_killed ||
-		   (si->si_code == CLD_EXITED && si->si_status == COMPILER_EXIT_OOM);
+	bool oom =
+		cs.oom_killed || (si->si_code == CLD_EXITED && si->si_status == COMPILER_EXIT_OOM);
 	srv_failed(r, oom);
 	return 0;
 }
@@ -2331,9 +2348,9 @@ static int on_srv_exit(sd_event_source *s, const siginfo_t *si, void *ud)
 static int srv_start(struct ft_runner *r)
 {
 	struct csrv *v = &r->srv;
-	int in[2] = {-1, -1}, out[2] = {-1, -1}, errf = -1;
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, errf = -1;
 	int cgfds[FT_CG_N];
-	struct ft_spawned sp = {-1, -1, -1};
+	struct ft_spawned sp = { -1, -1, -1 };
 	char err[512];
 	char mem[FT_JVM_MEM_ARGS_MAX][FT_JVM_ARG_LEN];
 	char *argv[32];
@@ -2359,8 +2376,8 @@ static int srv_start(struct ft_runner *r)
 			goto fail;
 	}
 	int n = jvm_args(r, budget, argv, mem);
-	char *tmpdir = ft_xasprintf("-Djava.io.tmpdir=%s", ft_sandbox_enabled(r->sb) ? FT_SANDBOX_TMP
-										 : v->dir);
+	char *tmpdir = ft_xasprintf("-Djava.io.tmpdir=%s",
+				    ft_sandbox_enabled(r->sb) ? FT_SANDBOX_TMP : v->dir);
 	/* Long-lived and mostly idle: keep the heap no bigger than it needs. */
 	argv[n++] = "-XX:MinHeapFreeRatio=10";
 	argv[n++] = "-XX:MaxHeapFreeRatio=30";
@@ -2375,13 +2392,14 @@ static int srv_start(struct ft_runner *r)
 		.dir_path = v->dir,
 		.rw_subdir = NULL,
 		.tmp_bytes = 16 * FT_MiB,
-		.fds = {in[0], out[1], errf, -1},
+		.fds = { in[0], out[1], errf, -1 },
 		.cgroup_fds = cgfds,
 		.n_cgroup_fds = v->cg ? ft_cgroup_job_procs_fds(v->cg, cgfds) : 0,
 		.fsize = COMPILE_FSIZE_MAX,
 		.cpu_seconds = SRV_CPU_SECONDS,
-		.nproc = ft_cgroups_has(r->cg, FT_CG_PIDS) ? 0
-							   : (rlim_t)(COMPILE_MAX_TASKS + SANDBOX_TASKS),
+		.nproc = ft_cgroups_has(r->cg, FT_CG_PIDS)
+				 ? 0
+				 : (rlim_t)(COMPILE_MAX_TASKS + SANDBOX_TASKS),
 		.address_space = memory_by_rlimit(r) ? address_space_for(r, budget) : 0,
 		.uid = v->uid,
 		.gid = v->uid,
@@ -2562,9 +2580,10 @@ static int on_srv_out(sd_event_source *s, int fd, uint32_t revents, void *ud)
 	j->timer_src = sd_event_source_unref(j->timer_src);
 	if (j->deadline_passed) {
 		cc_unref(cc);
-		set_result_str(j, FT_VERDICT_TIME_LIMIT, -1,
-			       ft_xasprintf("Time limit exceeded:\nCompilation took more than %d ms",
-					 j->lim.compile_wall_ms));
+		set_result_str(
+			j, FT_VERDICT_TIME_LIMIT, -1,
+			ft_xasprintf("Time limit exceeded:\nCompilation took more than %d ms",
+				     j->lim.compile_wall_ms));
 		if (deliver_later(j) < 0)
 			deliver(j);
 	} else {
@@ -2669,7 +2688,7 @@ static void warm_timeout(struct job *j)
 	srv_stop(r);
 	set_result_str(j, FT_VERDICT_TIME_LIMIT, -1,
 		       ft_xasprintf("Time limit exceeded:\nCompilation took more than %d ms",
-				 j->lim.compile_wall_ms));
+				    j->lim.compile_wall_ms));
 	deliver(j);
 	srv_send_next(r);
 }
@@ -2767,7 +2786,8 @@ int ft_runner_start_job(struct ft_runner *r, uint64_t job_id, const struct ft_ru
 	const struct ft_job_file *main_file = &job->files[0];
 	if (ft_java_class_name(main_file->src, main_file->len, j->fqcn, sizeof(j->fqcn), j->simple,
 			       sizeof(j->simple)) < 0) {
-		set_result_str(j, FT_VERDICT_COMPILE_ERROR, -1, ft_xstrdup("No class name found in code"));
+		set_result_str(j, FT_VERDICT_COMPILE_ERROR, -1,
+			       ft_xstrdup("No class name found in code"));
 		if ((rc = deliver_later(j)) < 0)
 			goto fail_errno;
 		link_job(j);
@@ -2778,7 +2798,9 @@ int ft_runner_start_job(struct ft_runner *r, uint64_t job_id, const struct ft_ru
 	struct ft_run_job with_name;
 	if (!main_file->name) {
 		snprintf(own, sizeof(own), "%s%s", j->simple, SRC_FILE_SUFFIX);
-		named = (struct ft_job_file){ .name = own, .src = main_file->src, .len = main_file->len };
+		named = (struct ft_job_file){ .name = own,
+					      .src = main_file->src,
+					      .len = main_file->len };
 		with_name = *job;
 		with_name.files = &named;
 		job = &with_name;

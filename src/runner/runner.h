@@ -30,10 +30,10 @@ int ft_verdict_from_name(const char *name);
 
 struct ft_run_result {
 	enum ft_verdict verdict;
-	int exit_code;  /* of the run JVM; -1 if it never ran or was killed */
+	int exit_code;	 /* of the run JVM; -1 if it never ran or was killed */
 	int64_t wall_ms; /* the whole job: compile + run, as the runner saw it */
-	int64_t run_ms;  /* the run phase alone (the program's time); -1 if it never ran */
-	int64_t cpu_ms;  /* CPU time of the run phase (all its processes); -1 if unknown */
+	int64_t run_ms;	 /* the run phase alone (the program's time); -1 if it never ran */
+	int64_t cpu_ms;	 /* CPU time of the run phase (all its processes); -1 if unknown */
 	/* Peak memory of the run phase in bytes: the cgroup's peak usage (v1
 	 * memory.max_usage_in_bytes, v2 memory.peak), else the largest
 	 * process's peak RSS (getrusage of the reaped children); -1 if unknown. */
@@ -65,28 +65,28 @@ enum ft_memory_mode {
 	FT_MEMORY_AUTO = 0, /* cgroup v2, else cgroup v1, else rlimit */
 	FT_MEMORY_CGROUP2,
 	FT_MEMORY_CGROUP1,
-	FT_MEMORY_RLIMIT,   /* JVM heap flags + RLIMIT_AS, no cgroups */
+	FT_MEMORY_RLIMIT, /* JVM heap flags + RLIMIT_AS, no cgroups */
 };
 
 struct ft_runner_conf {
 	const char *java;     /* java binary */
 	const char *jar;      /* ftcluster.jar: ft.Launcher and ft.Compiler */
 	const char *work_dir; /* parent of per-job private directories */
-	int wall_ms;          /* the run phase, wall clock (limits.run_wall_ms) */
+	int wall_ms;	      /* the run phase, wall clock (limits.run_wall_ms) */
 	size_t max_output_bytes;
 
 	/* Limits; 0 = the default (limits.h).  They are also the maxima a
 	 * request may ask for (ft_runner_start_limits). */
-	int compile_wall_ms;           /* default 30000 */
-	int cpu_ms;                    /* run phase CPU time, default 10000 */
-	uint64_t memory_bytes;         /* run phase, default 256 MiB, min 64 MiB */
+	int compile_wall_ms;	       /* default 30000 */
+	int cpu_ms;		       /* run phase CPU time, default 10000 */
+	uint64_t memory_bytes;	       /* run phase, default 256 MiB, min 64 MiB */
 	uint64_t compile_memory_bytes; /* default 512 MiB, min 64 MiB */
-	int max_processes;             /* run phase processes + threads, default 64, min 24 */
+	int max_processes;	       /* run phase processes + threads, default 64, min 24 */
 	uint64_t max_file_bytes;       /* largest file a program writes, default 16 MiB */
 
 	/* Sandbox. */
-	int sandbox_disabled;          /* 0: sandboxed (default); 1: rlimits only */
-	const char *bwrap;             /* NULL: "bwrap" from PATH */
+	int sandbox_disabled; /* 0: sandboxed (default); 1: rlimits only */
+	const char *bwrap;    /* NULL: "bwrap" from PATH */
 	/* Each sandbox runs as a uid of its own from this range, shared with
 	 * the other nodes of the host through lock files in uid_lock_dir
 	 * (uidpool.h); its group is the number of its uid. */
@@ -147,7 +147,7 @@ struct ft_run_job {
 	char *const *args; /* for run(String[] args) */
 	size_t n_args;
 	const struct ft_run_limits *limits; /* NULL: the configured ones */
-	bool capture; /* keep stdout and stderr in the result */
+	bool capture;			    /* keep stdout and stderr in the result */
 };
 
 /* Start a job.  0 on success (done will be called later); -1 with errno if

@@ -28,14 +28,16 @@
 
 /* The staging tmpfs is mounted over the first of these that exists, is
  * world-searchable and contains nothing the sandbox needs. */
-static const char *const stage_candidates[] = {"/mnt", "/media", "/srv", "/run", "/var/tmp"};
+static const char *const stage_candidates[] = { "/mnt", "/media", "/srv", "/run", "/var/tmp" };
 #define STAGE_JOB "job"
 #define STAGE_JAR "ftcluster.jar"
 
 /* Top-level entries mirrored from the host (symlink or read-only bind). */
-static const char *const root_entries[] = {"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"};
+static const char *const root_entries[] = {
+	"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"
+};
 /* /etc files the JVM reads; /etc/java* directories are added to these. */
-static const char *const etc_entries[] = {"/etc/ld.so.cache", "/etc/alternatives"};
+static const char *const etc_entries[] = { "/etc/ld.so.cache", "/etc/alternatives" };
 
 enum op_kind { OP_SYMLINK, OP_RO_BIND };
 
@@ -48,8 +50,8 @@ struct op {
 struct ft_sandbox {
 	bool enabled;
 	char *bwrap;
-	char *java;      /* real path of the java binary */
-	char *jar;       /* absolute path of the jar on the host */
+	char *java; /* real path of the java binary */
+	char *jar;  /* absolute path of the jar on the host */
 	uid_t uid;
 	gid_t gid;
 	bool disable_userns; /* bwrap >= 0.8 */
@@ -297,19 +299,22 @@ struct ft_sandbox *ft_sandbox_new(const struct ft_sandbox_conf *conf, const char
 	const char *bw = conf->bwrap && *conf->bwrap ? conf->bwrap : "bwrap";
 	sb->bwrap = search_path(bw);
 	if (!sb->bwrap) {
-		ft_set_err(err, errlen, "bubblewrap (%s) not found: install the bubblewrap package", bw);
+		ft_set_err(err, errlen, "bubblewrap (%s) not found: install the bubblewrap package",
+			   bw);
 		goto fail;
 	}
 	if (geteuid() != 0) {
-		ft_set_err(err, errlen, "the sandbox needs the daemon to run as root "
-				     "(it drops to a sandbox uid for every child)");
+		ft_set_err(err, errlen,
+			   "the sandbox needs the daemon to run as root "
+			   "(it drops to a sandbox uid for every child)");
 		goto fail;
 	}
 	sb->disable_userns = bwrap_minor_version(sb->bwrap) >= 8;
 	plan_layout(sb);
 	if (pick_stage(sb) < 0) {
-		ft_set_err(err, errlen, "no directory to stage job directories on (tried /mnt, /media, "
-				     "/srv, /run, /var/tmp)");
+		ft_set_err(err, errlen,
+			   "no directory to stage job directories on (tried /mnt, /media, "
+			   "/srv, /run, /var/tmp)");
 		goto fail;
 	}
 	size_t skipped = 0;
@@ -323,13 +328,13 @@ struct ft_sandbox *ft_sandbox_new(const struct ft_sandbox_conf *conf, const char
 		ft_set_err(err, errlen, "seccomp filter too large (%zu bytes)", sb->bpf_len);
 		goto fail;
 	}
-	snprintf(sb->desc, sizeof(sb->desc),
-		 "bubblewrap %s, a uid of its own per sandbox: user, mount, pid, net, ipc, uts, cgroup "
-		 "namespaces%s; seccomp deny list of %zu calls (%zu unknown here), %zu-byte BPF; "
-		 "no_new_privs; staging on %s",
-		 sb->bwrap,
-		 sb->disable_userns ? ", no nested user namespaces" : "",
-		 ft_seccomp_n_denied, skipped, sb->bpf_len, sb->stage);
+	snprintf(
+		sb->desc, sizeof(sb->desc),
+		"bubblewrap %s, a uid of its own per sandbox: user, mount, pid, net, ipc, uts, cgroup "
+		"namespaces%s; seccomp deny list of %zu calls (%zu unknown here), %zu-byte BPF; "
+		"no_new_privs; staging on %s",
+		sb->bwrap, sb->disable_userns ? ", no nested user namespaces" : "",
+		ft_seccomp_n_denied, skipped, sb->bpf_len, sb->stage);
 	return sb;
 fail:
 	ft_sandbox_free(sb);
@@ -405,7 +410,7 @@ static void pushf(struct argv_buf *a, const char *fmt, ...)
 
 char **ft_sandbox_bwrap_argv(const struct ft_sandbox *sb, const struct ft_spawn *sp)
 {
-	struct argv_buf a = {0};
+	struct argv_buf a = { 0 };
 	push(&a, sb->bwrap);
 	push(&a, "--unshare-user");
 	push(&a, "--unshare-ipc");
@@ -486,14 +491,14 @@ struct child {
 	char *const *argv;
 	const char *exe;
 	int err_fd;
-	int seccomp_fd;  /* read end, -1 unsandboxed */
-	int status_fd;   /* write end, -1 unsandboxed */
+	int seccomp_fd; /* read end, -1 unsandboxed */
+	int status_fd;	/* write end, -1 unsandboxed */
 	pid_t parent;
 };
 
 static _Noreturn void child_fail(const struct child *c, int stage)
 {
-	struct ft_spawn_failure f = {stage, errno};
+	struct ft_spawn_failure f = { stage, errno };
 	(void)!write(c->err_fd, &f, sizeof(f));
 	_exit(127);
 }
@@ -505,8 +510,8 @@ static void close_fds_from(int first, int keep)
 	if (keep > first)
 		rc = (int)syscall(SYS_close_range, (unsigned)first, (unsigned)keep - 1, 0u);
 	if (rc == 0)
-		rc = (int)syscall(SYS_close_range, (unsigned)(keep >= first ? keep + 1 : first), ~0U,
-				  0u);
+		rc = (int)syscall(SYS_close_range, (unsigned)(keep >= first ? keep + 1 : first),
+				  ~0U, 0u);
 	if (rc == 0)
 		return;
 	struct rlimit rl;
@@ -521,7 +526,7 @@ static void close_fds_from(int first, int keep)
 
 static int set_rlimit(int res, rlim_t v)
 {
-	struct rlimit rl = {v, v};
+	struct rlimit rl = { v, v };
 	return setrlimit(res, &rl);
 }
 
@@ -703,14 +708,17 @@ static int seccomp_pipe(const struct ft_sandbox *sb)
 	return p[0];
 }
 
-int ft_sandbox_spawn(const struct ft_sandbox *sb, const struct ft_spawn *sp,
-		     struct ft_spawned *out)
+int ft_sandbox_spawn(const struct ft_sandbox *sb, const struct ft_spawn *sp, struct ft_spawned *out)
 {
 	struct child c = {
-		.sb = sb, .sp = sp, .err_fd = -1, .seccomp_fd = -1, .status_fd = -1,
+		.sb = sb,
+		.sp = sp,
+		.err_fd = -1,
+		.seccomp_fd = -1,
+		.status_fd = -1,
 		.parent = getpid(),
 	};
-	int errp[2] = {-1, -1}, statp[2] = {-1, -1};
+	int errp[2] = { -1, -1 }, statp[2] = { -1, -1 };
 	char **bargv = NULL;
 	int rc = -1, saved;
 

@@ -41,7 +41,7 @@
 #define FT_SANDBOX_TMP "/tmp"
 
 struct ft_sandbox_conf {
-	bool enabled;      /* false: children run unsandboxed (rlimits only) */
+	bool enabled;	   /* false: children run unsandboxed (rlimits only) */
 	const char *bwrap; /* NULL or "": "bwrap" from PATH */
 };
 
@@ -62,29 +62,29 @@ const char *ft_sandbox_jar(const struct ft_sandbox *sb);
 
 /* One child. */
 struct ft_spawn {
-	int dirfd;              /* the job directory: cwd (and /job inside) */
-	const char *dir_path;   /* its absolute path (for the staging mount) */
-	const char *rw_subdir;  /* writable below /job, NULL: none */
-	uint64_t tmp_bytes;     /* size of the private /tmp */
-	int fds[4];             /* become 0..3 in the child; fds[3] < 0: no fd 3 */
-	const int *cgroup_fds;  /* cgroup.procs files to join */
+	int dirfd;	       /* the job directory: cwd (and /job inside) */
+	const char *dir_path;  /* its absolute path (for the staging mount) */
+	const char *rw_subdir; /* writable below /job, NULL: none */
+	uint64_t tmp_bytes;    /* size of the private /tmp */
+	int fds[4];	       /* become 0..3 in the child; fds[3] < 0: no fd 3 */
+	const int *cgroup_fds; /* cgroup.procs files to join */
 	int n_cgroup_fds;
-	rlim_t fsize;           /* RLIMIT_FSIZE (always set) */
-	rlim_t cpu_seconds;     /* RLIMIT_CPU, 0: unlimited */
-	rlim_t nproc;           /* RLIMIT_NPROC, 0: unchanged */
-	rlim_t address_space;   /* RLIMIT_AS, 0: unchanged */
-	int nice;               /* > 0: start at this nice value (pre-started JVMs) */
-	uid_t uid;              /* sandboxed: the user it runs as, inside and outside */
+	rlim_t fsize;	      /* RLIMIT_FSIZE (always set) */
+	rlim_t cpu_seconds;   /* RLIMIT_CPU, 0: unlimited */
+	rlim_t nproc;	      /* RLIMIT_NPROC, 0: unchanged */
+	rlim_t address_space; /* RLIMIT_AS, 0: unchanged */
+	int nice;	      /* > 0: start at this nice value (pre-started JVMs) */
+	uid_t uid;	      /* sandboxed: the user it runs as, inside and outside */
 	gid_t gid;
-	char *const *argv;      /* the command; argv[0] an absolute path */
-	char *const *env;       /* its whole environment */
+	char *const *argv; /* the command; argv[0] an absolute path */
+	char *const *env;  /* its whole environment */
 };
 
 /* A started child. */
 struct ft_spawned {
-	pid_t pid;      /* bwrap (or the command), leader of its own group */
-	int err_fd;     /* read end: a struct ft_spawn_failure if setup failed */
-	int status_fd;  /* read end of bwrap's --json-status-fd, -1 unsandboxed */
+	pid_t pid;     /* bwrap (or the command), leader of its own group */
+	int err_fd;    /* read end: a struct ft_spawn_failure if setup failed */
+	int status_fd; /* read end of bwrap's --json-status-fd, -1 unsandboxed */
 };
 
 /* What the child writes to err_fd when it cannot get to exec. */

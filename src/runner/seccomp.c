@@ -23,89 +23,89 @@
 
 const struct ft_seccomp_deny ft_seccomp_denied[] = {
 	/* file systems and mounts: the sandbox's view is fixed by bwrap */
-	{"mount", EPERM},
-	{"umount2", EPERM},
-	{"pivot_root", EPERM},
-	{"chroot", EPERM},
-	{"move_mount", EPERM},
-	{"open_tree", EPERM},
-	{"fsopen", EPERM},
-	{"fsconfig", EPERM},
-	{"fsmount", EPERM},
-	{"fspick", EPERM},
-	{"mount_setattr", EPERM},
-	{"swapon", EPERM},
-	{"swapoff", EPERM},
-	{"quotactl", EPERM},
-	{"quotactl_fd", EPERM},
-	{"name_to_handle_at", EPERM},
-	{"open_by_handle_at", EPERM},
-	{"fanotify_init", EPERM},
-	{"nfsservctl", EPERM},
-	{"uselib", EPERM},
-	{"ustat", EPERM},
-	{"sysfs", EPERM},
+	{ "mount", EPERM },
+	{ "umount2", EPERM },
+	{ "pivot_root", EPERM },
+	{ "chroot", EPERM },
+	{ "move_mount", EPERM },
+	{ "open_tree", EPERM },
+	{ "fsopen", EPERM },
+	{ "fsconfig", EPERM },
+	{ "fsmount", EPERM },
+	{ "fspick", EPERM },
+	{ "mount_setattr", EPERM },
+	{ "swapon", EPERM },
+	{ "swapoff", EPERM },
+	{ "quotactl", EPERM },
+	{ "quotactl_fd", EPERM },
+	{ "name_to_handle_at", EPERM },
+	{ "open_by_handle_at", EPERM },
+	{ "fanotify_init", EPERM },
+	{ "nfsservctl", EPERM },
+	{ "uselib", EPERM },
+	{ "ustat", EPERM },
+	{ "sysfs", EPERM },
 	/* namespaces: no new ones, no joining others */
-	{"unshare", EPERM},
-	{"setns", EPERM},
+	{ "unshare", EPERM },
+	{ "setns", EPERM },
 	/* other processes' memory and state */
-	{"ptrace", EPERM},
-	{"process_vm_readv", EPERM},
-	{"process_vm_writev", EPERM},
-	{"kcmp", EPERM},
-	{"pidfd_getfd", EPERM},
-	{"process_madvise", EPERM},
-	{"migrate_pages", EPERM},
-	{"move_pages", EPERM},
+	{ "ptrace", EPERM },
+	{ "process_vm_readv", EPERM },
+	{ "process_vm_writev", EPERM },
+	{ "kcmp", EPERM },
+	{ "pidfd_getfd", EPERM },
+	{ "process_madvise", EPERM },
+	{ "migrate_pages", EPERM },
+	{ "move_pages", EPERM },
 	/* the kernel itself */
-	{"kexec_load", EPERM},
-	{"kexec_file_load", EPERM},
-	{"init_module", EPERM},
-	{"finit_module", EPERM},
-	{"delete_module", EPERM},
-	{"create_module", EPERM},
-	{"get_kernel_syms", EPERM},
-	{"query_module", EPERM},
-	{"reboot", EPERM},
-	{"bpf", EPERM},
-	{"perf_event_open", EPERM},
-	{"userfaultfd", EPERM},
-	{"lookup_dcookie", EPERM},
-	{"syslog", EPERM},
-	{"acct", EPERM},
-	{"iopl", EPERM},
-	{"ioperm", EPERM},
-	{"vhangup", EPERM},
-	{"io_uring_setup", EPERM},
-	{"io_uring_enter", EPERM},
-	{"io_uring_register", EPERM},
+	{ "kexec_load", EPERM },
+	{ "kexec_file_load", EPERM },
+	{ "init_module", EPERM },
+	{ "finit_module", EPERM },
+	{ "delete_module", EPERM },
+	{ "create_module", EPERM },
+	{ "get_kernel_syms", EPERM },
+	{ "query_module", EPERM },
+	{ "reboot", EPERM },
+	{ "bpf", EPERM },
+	{ "perf_event_open", EPERM },
+	{ "userfaultfd", EPERM },
+	{ "lookup_dcookie", EPERM },
+	{ "syslog", EPERM },
+	{ "acct", EPERM },
+	{ "iopl", EPERM },
+	{ "ioperm", EPERM },
+	{ "vhangup", EPERM },
+	{ "io_uring_setup", EPERM },
+	{ "io_uring_enter", EPERM },
+	{ "io_uring_register", EPERM },
 	/* keys */
-	{"keyctl", EPERM},
-	{"add_key", EPERM},
-	{"request_key", EPERM},
+	{ "keyctl", EPERM },
+	{ "add_key", EPERM },
+	{ "request_key", EPERM },
 	/* the machine's identity and clocks */
-	{"settimeofday", EPERM},
-	{"clock_settime", EPERM},
-	{"clock_adjtime", EPERM},
-	{"adjtimex", EPERM},
-	{"sethostname", EPERM},
-	{"setdomainname", EPERM},
+	{ "settimeofday", EPERM },
+	{ "clock_settime", EPERM },
+	{ "clock_adjtime", EPERM },
+	{ "adjtimex", EPERM },
+	{ "sethostname", EPERM },
+	{ "setdomainname", EPERM },
 	/* clone3 passes its flags in memory, where a filter cannot look:
 	 * ENOSYS makes glibc fall back to clone(), whose flags are checked. */
-	{"clone3", ENOSYS},
+	{ "clone3", ENOSYS },
 };
 
 const size_t ft_seccomp_n_denied = sizeof(ft_seccomp_denied) / sizeof(ft_seccomp_denied[0]);
 
 const unsigned long ft_seccomp_clone_ns_flags[] = {
-	CLONE_NEWNS,  CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
-	CLONE_NEWUSER, CLONE_NEWPID,   CLONE_NEWNET, CLONE_NEWTIME,
+	CLONE_NEWNS,   CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
+	CLONE_NEWUSER, CLONE_NEWPID,	CLONE_NEWNET, CLONE_NEWTIME,
 };
 
 const size_t ft_seccomp_n_clone_ns_flags =
 	sizeof(ft_seccomp_clone_ns_flags) / sizeof(ft_seccomp_clone_ns_flags[0]);
 
-const int ft_seccomp_socket_families[] = {AF_UNIX, AF_INET, AF_INET6};
+const int ft_seccomp_socket_families[] = { AF_UNIX, AF_INET, AF_INET6 };
 
 const size_t ft_seccomp_n_socket_families =
 	sizeof(ft_seccomp_socket_families) / sizeof(ft_seccomp_socket_families[0]);
@@ -127,10 +127,11 @@ static int add_rules(scmp_filter_ctx ctx, size_t *skipped, char *err, size_t err
 			(*skipped)++;
 			continue;
 		}
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO((unsigned)ft_seccomp_denied[i].err), nr, 0);
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO((unsigned)ft_seccomp_denied[i].err), nr,
+				      0);
 		if (rc < 0) {
-			ft_set_err(err, errlen, "seccomp rule for %s: %s", ft_seccomp_denied[i].name,
-				strerror(-rc));
+			ft_set_err(err, errlen, "seccomp rule for %s: %s",
+				   ft_seccomp_denied[i].name, strerror(-rc));
 			return -1;
 		}
 	}
@@ -142,7 +143,7 @@ static int add_rules(scmp_filter_ctx ctx, size_t *skipped, char *err, size_t err
 				      SCMP_A0(SCMP_CMP_MASKED_EQ, f, f));
 		if (rc < 0) {
 			ft_set_err(err, errlen, "seccomp rule for clone flag %#lx: %s",
-				(unsigned long)f, strerror(-rc));
+				   (unsigned long)f, strerror(-rc));
 			return -1;
 		}
 	}
@@ -153,7 +154,7 @@ static int add_rules(scmp_filter_ctx ctx, size_t *skipped, char *err, size_t err
 				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)fam));
 		if (rc < 0) {
 			ft_set_err(err, errlen, "seccomp rule for socket family %d: %s", fam,
-				strerror(-rc));
+				   strerror(-rc));
 			return -1;
 		}
 	}

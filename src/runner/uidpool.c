@@ -18,7 +18,7 @@ struct ft_uidpool {
 	unsigned count;
 	unsigned next; /* where the next claim starts looking */
 	unsigned held;
-	int *fds;      /* per uid: the locked file, or -1 */
+	int *fds; /* per uid: the locked file, or -1 */
 };
 
 struct ft_uidpool *ft_uidpool_new(const char *lock_dir, uid_t first, unsigned count, char *err,

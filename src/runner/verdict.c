@@ -34,7 +34,8 @@ void ft_verdict_decide(const struct ft_run_facts *f, struct ft_verdict_decision 
 		return;
 	}
 	if (f->cpu_killed || sig == SIGXCPU ||
-	    (sig == SIGKILL && f->cpu_ms >= 0 && f->cpu_limit_ms > 0 && f->cpu_ms >= f->cpu_limit_ms)) {
+	    (sig == SIGKILL && f->cpu_ms >= 0 && f->cpu_limit_ms > 0 &&
+	     f->cpu_ms >= f->cpu_limit_ms)) {
 		set(d, FT_VERDICT_TIME_LIMIT, FT_WHY_CPU);
 		d->exit_code = -1;
 		return;

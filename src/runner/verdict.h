@@ -45,44 +45,44 @@ struct ft_run_facts {
 	bool wall_killed;    /* the runner's wall-clock timer killed the run */
 	bool cpu_killed;     /* the runner's CPU poll killed the run */
 	bool output_killed;  /* the runner's output poll killed the run */
-	bool out_over;       /* stdout longer than max_output_bytes */
-	bool err_over;       /* stderr longer than max_output_bytes */
-	bool chan_over;      /* the answer longer than max_output_bytes */
+	bool out_over;	     /* stdout longer than max_output_bytes */
+	bool err_over;	     /* stderr longer than max_output_bytes */
+	bool chan_over;	     /* the answer longer than max_output_bytes */
 	bool oom_killed;     /* the memory cgroup's OOM killer acted */
 	bool pids_refused;   /* the process limit refused a fork/thread */
 	bool sandbox_failed; /* bwrap or the JVM could not start */
-	int chan_tag;        /* enum ft_chan_tag */
+	int chan_tag;	     /* enum ft_chan_tag */
 	/* How the sandbox ended.  bwrap passes the program's exit status on,
 	 * and 128 + N for death by signal N (as a shell does). */
-	bool exited;         /* false: the sandbox itself died of a signal */
-	int status;          /* exit status, or the signal if !exited */
-	int64_t cpu_ms;      /* -1 if unknown */
+	bool exited;	/* false: the sandbox itself died of a signal */
+	int status;	/* exit status, or the signal if !exited */
+	int64_t cpu_ms; /* -1 if unknown */
 	int cpu_limit_ms;
 };
 
 enum ft_why {
 	FT_WHY_NONE = 0,
-	FT_WHY_ANSWER,       /* ok: run() returned */
+	FT_WHY_ANSWER, /* ok: run() returned */
 	FT_WHY_WALL,
 	FT_WHY_CPU,
 	FT_WHY_STDOUT,
 	FT_WHY_STDERR,
 	FT_WHY_ANSWER_SIZE,
-	FT_WHY_FILE,         /* file size / tmp space */
+	FT_WHY_FILE, /* file size / tmp space */
 	FT_WHY_OOM_KILL,
-	FT_WHY_HEAP,         /* OutOfMemoryError */
-	FT_WHY_EXCEPTION,    /* the channel's error text is the body */
-	FT_WHY_THREADS,      /* OutOfMemoryError: no more threads */
-	FT_WHY_EXIT,         /* exited with a status before answering */
-	FT_WHY_SIGNAL,       /* killed by a signal before answering */
-	FT_WHY_SANDBOX,      /* could not start */
+	FT_WHY_HEAP,	  /* OutOfMemoryError */
+	FT_WHY_EXCEPTION, /* the channel's error text is the body */
+	FT_WHY_THREADS,	  /* OutOfMemoryError: no more threads */
+	FT_WHY_EXIT,	  /* exited with a status before answering */
+	FT_WHY_SIGNAL,	  /* killed by a signal before answering */
+	FT_WHY_SANDBOX,	  /* could not start */
 };
 
 struct ft_verdict_decision {
 	enum ft_verdict verdict;
 	enum ft_why why;
-	int exit_code; /* for X-Exit-Code: the status, -1 when killed */
-	int signal;    /* FT_WHY_SIGNAL: which */
+	int exit_code;		/* for X-Exit-Code: the status, -1 when killed */
+	int signal;		/* FT_WHY_SIGNAL: which */
 	bool processes_limited; /* mention that the process limit was hit */
 };
 

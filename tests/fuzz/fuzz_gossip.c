@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_DATAGRAM (FT_GOSSIP_HEADER_BYTES + FT_GOSSIP_ENTRY_BYTES * FT_GOSSIP_MAX_ENTRIES)
 
-static const int allowed[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 255, 256, 65535};
+static const int allowed[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 255, 256, 65535 };
 
 static bool is_allowed(long id)
 {
@@ -111,7 +111,7 @@ static void check_snapshot(const struct ft_membership *m, int64_t now, int targe
 
 static void exercise_table(const struct ft_gossip_msg *msg, int self_id, int64_t now)
 {
-	struct watch w = {.self_id = self_id};
+	struct watch w = { .self_id = self_id };
 	struct ft_membership_conf conf = {
 		.self_id = self_id,
 		.self_incarnation = 1000,

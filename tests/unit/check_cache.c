@@ -22,17 +22,16 @@ static bool has(struct ft_cache *c, const char *key)
 }
 
 /* Asserts KEY is cached with exactly STATUS and BODY. */
-#define assert_hit(c, key, want_status, want_body)                                    \
-	do {                                                                          \
-		const char *body_;                                                    \
-		size_t blen_;                                                         \
-		int status_;                                                          \
-		ck_assert_msg(ft_cache_get((c), (key), strlen(key), &status_, &body_, \
-					   &blen_),                                   \
-			      "miss for '%s'", (key));                                \
-		ck_assert_int_eq(status_, (want_status));                             \
-		ck_assert_uint_eq(blen_, strlen(want_body));                          \
-		ck_assert_mem_eq(body_, (want_body), blen_);                          \
+#define assert_hit(c, key, want_status, want_body)                                             \
+	do {                                                                                   \
+		const char *body_;                                                             \
+		size_t blen_;                                                                  \
+		int status_;                                                                   \
+		ck_assert_msg(ft_cache_get((c), (key), strlen(key), &status_, &body_, &blen_), \
+			      "miss for '%s'", (key));                                         \
+		ck_assert_int_eq(status_, (want_status));                                      \
+		ck_assert_uint_eq(blen_, strlen(want_body));                                   \
+		ck_assert_mem_eq(body_, (want_body), blen_);                                   \
 	} while (0)
 
 START_TEST(test_hit_and_miss)

@@ -12,7 +12,8 @@ static uint8_t buf[MAX_DATAGRAM + 64];
 static void add(struct ft_gossip_msg *m, uint32_t id, uint64_t inc, uint64_t hb, uint8_t state)
 {
 	m->e[m->n++] = (struct ft_gossip_entry){
-		.id = id, .incarnation = inc, .heartbeat = hb, .state = state};
+		.id = id, .incarnation = inc, .heartbeat = hb, .state = state
+	};
 }
 
 /* A message exercising every byte of every field. */
@@ -88,21 +89,19 @@ START_TEST(wire_layout)
 {
 	encode_sample();
 	static const uint8_t head[] = {
-		'F', 'T', 'G', 'S', 1, 0, 0, 4,          /* magic, version, flags, count */
-		0, 0, 0, 3,                               /* sender */
-		0, 0, 0x01, 0x9a, 0xbc, 0x8d, 0xc9, 0x7b, /* 1764100000123 */
-		1, 2, 3, 4, 5, 6, 7, 8,                   /* sent_ms */
+		'F', 'T', 'G',	'S',  1,    0,	  0,	4,    /* magic, version, flags, count */
+		0,   0,	  0,	3,			      /* sender */
+		0,   0,	  0x01, 0x9a, 0xbc, 0x8d, 0xc9, 0x7b, /* 1764100000123 */
+		1,   2,	  3,	4,    5,    6,	  7,	8,    /* sent_ms */
 	};
 	ck_assert_mem_eq(buf, head, sizeof head);
 	static const uint8_t third[] = {
-		0, 0, 0xff, 0xff,
-		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-		2,
+		0,    0,    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2,
 	};
 	ck_assert_mem_eq(entry_at(2), third, sizeof third);
-	static const uint8_t fourth[] = {0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 17,
-					 0, 0, 0, 0, 0, 0, 0, 12, 2};
+	static const uint8_t fourth[] = { 0,  0, 0, 2, 0, 0, 0, 0, 0,  0, 0,
+					  17, 0, 0, 0, 0, 0, 0, 0, 12, 2 };
 	ck_assert_mem_eq(entry_at(3), fourth, sizeof fourth);
 }
 END_TEST
@@ -182,7 +181,7 @@ END_TEST
 START_TEST(bad_version)
 {
 	size_t len = encode_sample();
-	static const uint8_t versions[] = {0, 2, 7, 255};
+	static const uint8_t versions[] = { 0, 2, 7, 255 };
 	for (size_t i = 0; i < sizeof versions; i++) {
 		buf[4] = versions[i];
 		assert_rejects(len, "version");
@@ -234,7 +233,7 @@ END_TEST
 START_TEST(bad_state)
 {
 	size_t len = encode_sample();
-	static const uint8_t states[] = {0, 3, 255};
+	static const uint8_t states[] = { 0, 3, 255 };
 	for (size_t i = 0; i < sizeof states; i++) {
 		encode_sample();
 		entry_at(1)[20] = states[i];

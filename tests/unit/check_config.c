@@ -38,10 +38,10 @@ static int parse(const char *yaml)
 	return ft_config_parse("t.yaml", yaml, strlen(yaml), &cfg, err, sizeof(err));
 }
 
-#define assert_parses(yaml)                                                     \
-	do {                                                                    \
-		int rc_ = parse(yaml);                                          \
-		ck_assert_msg(rc_ == 0, "unexpected error: %s", err);           \
+#define assert_parses(yaml)                                           \
+	do {                                                          \
+		int rc_ = parse(yaml);                                \
+		ck_assert_msg(rc_ == 0, "unexpected error: %s", err); \
 	} while (0)
 
 #define assert_error(yaml, expected)                                            \
@@ -248,9 +248,8 @@ START_TEST(test_syntax_errors)
 {
 	assert_error("cluster: demo\n  bad: [\n" NODES,
 		     "t.yaml:2:6: mapping values are not allowed in this context");
-	assert_error(NODES "  - { id: 2\n",
-		     "t.yaml:4:1: did not find expected ',' or '}' "
-		     "(while parsing a flow mapping at line 3, column 5)");
+	assert_error(NODES "  - { id: 2\n", "t.yaml:4:1: did not find expected ',' or '}' "
+					    "(while parsing a flow mapping at line 3, column 5)");
 	/* Tabs cannot indent YAML. */
 	assert_error(NODES "gossip:\n\tfanout: 2\n",
 		     "t.yaml:4:1: found character that cannot start any token "
@@ -269,7 +268,7 @@ START_TEST(test_document_shape)
 	assert_error("hello\n", "t.yaml:1:1: the top level must be a mapping, not a scalar");
 	assert_error(NODES "---\ncluster: x\n", "t.yaml:3:1: only one YAML document is allowed");
 	assert_error(NODES "...\n--- [\n", "t.yaml:5:1: did not find expected node content "
-					    "(while parsing a flow node at line 5, column 1)");
+					   "(while parsing a flow node at line 5, column 1)");
 	assert_error("cluster: !!str x\n" NODES "gossip:\n  fanout: !!int 2\n",
 		     "t.yaml:5:11: YAML tags are not supported (found '!!int')");
 	assert_error(NODES "cluster: !mine x\n",
@@ -370,8 +369,7 @@ START_TEST(test_wrong_types)
 	assert_error("nodes:\n  - 1\n", "t.yaml:2:5: a node must be a mapping, not a scalar");
 	assert_error("nodes:\n  - { id: [1] }\n",
 		     "t.yaml:2:11: node.id must be an integer, not a sequence");
-	assert_error(NODES "paths:\n  java:\n",
-		     "t.yaml:4:8: paths.java must not be empty");
+	assert_error(NODES "paths:\n  java:\n", "t.yaml:4:8: paths.java must not be empty");
 	assert_error(NODES "paths:\n  java: ''\n", "t.yaml:4:9: paths.java must not be empty");
 	assert_error(NODES "paths:\n  java: \"/usr/\\0java\"\n",
 		     "t.yaml:4:9: paths.java must not contain NUL characters");
@@ -438,10 +436,10 @@ END_TEST
 
 START_TEST(test_duplicate_node_id)
 {
-	assert_error("nodes:\n" NODE1
-		     NODE("2", "127.0.0.1:7002", "127.0.0.1:7102", "127.0.0.1:7202")
-		     NODE("1", "127.0.0.1:7003", "127.0.0.1:7103", "127.0.0.1:7203"),
-		     "t.yaml:4:11: duplicate node id 1 (first defined at line 2)");
+	assert_error(
+		"nodes:\n" NODE1 NODE("2", "127.0.0.1:7002", "127.0.0.1:7102", "127.0.0.1:7202")
+			NODE("1", "127.0.0.1:7003", "127.0.0.1:7103", "127.0.0.1:7203"),
+		"t.yaml:4:11: duplicate node id 1 (first defined at line 2)");
 }
 END_TEST
 
@@ -469,8 +467,8 @@ START_TEST(test_node_id_range)
 		     "t.yaml:2:11: node.id must be an integer in 1..65535, got '65536'");
 	assert_error("nodes:\n" NODE("-3", "127.0.0.1:7001", "127.0.0.1:7101", "127.0.0.1:7201"),
 		     "t.yaml:2:11: node.id must be an integer in 1..65535, got '-3'");
-	assert_parses("nodes:\n"
-		      NODE("65535", "127.0.0.1:7001", "127.0.0.1:7101", "127.0.0.1:7201"));
+	assert_parses(
+		"nodes:\n" NODE("65535", "127.0.0.1:7001", "127.0.0.1:7101", "127.0.0.1:7201"));
 	ck_assert_int_eq(cfg.nodes[0].id, 65535);
 }
 END_TEST
@@ -531,7 +529,7 @@ START_TEST(test_bad_addresses_in_file)
 		     "t.yaml:4:9: bad address '127.0.0.1.5:80': "
 		     "host must be an IPv4 dotted quad or \"localhost\"");
 	assert_error(NODES "gateway:\n  http: 127.000000000000000000000000000000000000000000000000"
-		     "00000000000000000000000000000.0.0.1:80\n",
+			   "00000000000000000000000000000.0.0.1:80\n",
 		     "t.yaml:4:9: bad address "
 		     "'127.00000000000000000000000000000000000000000000...': too long");
 }
@@ -544,10 +542,10 @@ START_TEST(test_duplicate_endpoints)
 		     "t.yaml:2:44: endpoint '127.0.0.1:7001' is already used by node 1 gossip "
 		     "('127.0.0.1:7001', line 2)");
 	/* Across nodes, with "localhost" and 127.0.0.1 being the same host. */
-	assert_error("nodes:\n" NODE1
-		     NODE("2", "127.0.0.1:7002", "127.0.0.1:7102", "localhost:7101"),
-		     "t.yaml:3:66: endpoint 'localhost:7101' is already used by node 1 work "
-		     "('127.0.0.1:7101', line 2)");
+	assert_error(
+		"nodes:\n" NODE1 NODE("2", "127.0.0.1:7002", "127.0.0.1:7102", "localhost:7101"),
+		"t.yaml:3:66: endpoint 'localhost:7101' is already used by node 1 work "
+		"('127.0.0.1:7101', line 2)");
 	/* Against the gateway's defaults. */
 	assert_error("nodes:\n" NODE("1", "127.0.0.1:7000", "127.0.0.1:7101", "127.0.0.1:7201"),
 		     "t.yaml:2:22: endpoint '127.0.0.1:7000' is already used by gateway gossip "
@@ -563,27 +561,29 @@ START_TEST(test_duplicate_endpoints)
 		     "t.yaml:3:42: endpoint '127.0.0.1:9000' is already used by gateway http "
 		     "('127.0.0.1:9000', line 3)");
 	/* Same port on different hosts is fine. */
-	assert_parses("nodes:\n"
-		      NODE("1", "10.0.0.1:7001", "10.0.0.1:7101", "10.0.0.1:7201")
-		      NODE("2", "10.0.0.2:7001", "10.0.0.2:7101", "10.0.0.2:7201"));
+	assert_parses("nodes:\n" NODE("1", "10.0.0.1:7001", "10.0.0.1:7101", "10.0.0.1:7201")
+			      NODE("2", "10.0.0.2:7001", "10.0.0.2:7101", "10.0.0.2:7201"));
 }
 END_TEST
 
 /* ---- other values ---- */
 
-#define DIGITS63                                                          \
-	"0123456789" "0123456789" "0123456789" "0123456789" "0123456789" \
-	"0123456789" "012"
+#define DIGITS63     \
+	"0123456789" \
+	"0123456789" \
+	"0123456789" \
+	"0123456789" \
+	"0123456789" \
+	"0123456789" \
+	"012"
 #define DIGITS64 DIGITS63 "3"
 
 START_TEST(test_cluster_name)
 {
-	assert_error("cluster: bad name\n" NODES,
-		     "t.yaml:1:10: bad cluster name 'bad name': "
-		     "use 1..63 characters from A-Z a-z 0-9 _ -");
-	assert_error("cluster: a.b\n" NODES,
-		     "t.yaml:1:10: bad cluster name 'a.b': "
-		     "use 1..63 characters from A-Z a-z 0-9 _ -");
+	assert_error("cluster: bad name\n" NODES, "t.yaml:1:10: bad cluster name 'bad name': "
+						  "use 1..63 characters from A-Z a-z 0-9 _ -");
+	assert_error("cluster: a.b\n" NODES, "t.yaml:1:10: bad cluster name 'a.b': "
+					     "use 1..63 characters from A-Z a-z 0-9 _ -");
 	assert_error("cluster: ''\n" NODES, "t.yaml:1:10: cluster must not be empty");
 	assert_error("cluster: " DIGITS64 "\n" NODES,
 		     "t.yaml:1:10: bad cluster name "

@@ -97,7 +97,9 @@ START_TEST(malformed)
 	/* oversize: refused from the header alone, before the body arrives */
 	expect_bad(p, FT_FRAME_HEADER_BYTES, 16, "maximum");
 	/* a declared length of 4 GiB */
-	uint8_t huge[FT_FRAME_HEADER_BYTES] = { 'F', 'T', 1, 2, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0 };
+	uint8_t huge[FT_FRAME_HEADER_BYTES] = {
+		'F', 'T', 1, 2, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0
+	};
 	expect_bad(huge, sizeof(huge), MAX, "maximum");
 	ft_buf_free(&b);
 }
@@ -108,7 +110,9 @@ START_TEST(meta_must_be_object)
 	static const char *metas[] = { "[1,2]", "42", "{\"a\":", "{} trailing", "\"str\"" };
 	for (size_t i = 0; i < sizeof(metas) / sizeof(metas[0]); i++) {
 		size_t ml = strlen(metas[i]);
-		uint8_t buf[64] = { 'F', 'T', 1, FT_FRAME_SUBMIT, 0, 0, 0, (uint8_t)ml, 0, 0, 0, 0 };
+		uint8_t buf[64] = {
+			'F', 'T', 1, FT_FRAME_SUBMIT, 0, 0, 0, (uint8_t)ml, 0, 0, 0, 0
+		};
 		memcpy(buf + FT_FRAME_HEADER_BYTES, metas[i], ml);
 		expect_bad(buf, FT_FRAME_HEADER_BYTES + ml, MAX, "JSON");
 	}

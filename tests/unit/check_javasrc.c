@@ -24,12 +24,12 @@ static struct found find(const char *src)
 	return find_len(src, strlen(src));
 }
 
-#define ck_found(src, want_fq, want_simple)                                                       \
-	do {                                                                                      \
-		struct found f_ = find(src);                                                      \
-		ck_assert_int_eq(f_.rc, 0);                                                       \
-		ck_assert_str_eq(f_.fq, want_fq);                                                 \
-		ck_assert_str_eq(f_.simple, want_simple);                                         \
+#define ck_found(src, want_fq, want_simple)               \
+	do {                                              \
+		struct found f_ = find(src);              \
+		ck_assert_int_eq(f_.rc, 0);               \
+		ck_assert_str_eq(f_.fq, want_fq);         \
+		ck_assert_str_eq(f_.simple, want_simple); \
 	} while (0)
 
 #define ck_not_found(src) ck_assert_int_eq(find(src).rc, -1)
@@ -44,7 +44,8 @@ END_TEST
 START_TEST(test_package)
 {
 	ck_found("package com.example;\npublic class Foo {}", "com.example.Foo", "Foo");
-	ck_found("package a . b /* c */ . d ;\nimport x.y;\npublic class Foo {}", "a.b.d.Foo", "Foo");
+	ck_found("package a . b /* c */ . d ;\nimport x.y;\npublic class Foo {}", "a.b.d.Foo",
+		 "Foo");
 	ck_found("// header\n/* more */\npackage p;public class Q{}", "p.Q", "Q");
 	/* A package clause without the semicolon is not one. */
 	ck_found("package p public class Q {}", "Q", "Q");
@@ -55,8 +56,8 @@ START_TEST(test_comments)
 {
 	ck_found("// public class Fake {}\npublic class Real {}", "Real", "Real");
 	ck_found("/* public class Fake {} */ public class Real {}", "Real", "Real");
-	ck_found("/** javadoc: public class Fake\n * package nope;\n */\npublic class Real {}", "Real",
-		 "Real");
+	ck_found("/** javadoc: public class Fake\n * package nope;\n */\npublic class Real {}",
+		 "Real", "Real");
 	ck_found("public /* class Fake */ class Real {}", "Real", "Real");
 	ck_found("public class // Fake\n Real {}", "Real", "Real");
 	ck_not_found("/* public class Fake {}");
@@ -70,16 +71,17 @@ START_TEST(test_strings_and_chars)
 {
 	ck_found("class A { String s = \"public class Fake {\"; }\npublic class Real {}", "Real",
 		 "Real");
-	ck_found("class A { String s = \"\\\" public class Fake {\"; }\npublic class Real {}", "Real",
-		 "Real");
+	ck_found("class A { String s = \"\\\" public class Fake {\"; }\npublic class Real {}",
+		 "Real", "Real");
 	ck_found("class A { char c = '{'; char d = '\\''; char e = '\"'; }\npublic class Real {}",
 		 "Real", "Real");
-	ck_found("class A { String t = \"\"\"\n   public class Fake { \"\" \\\"\"\"\n  }\n\"\"\"; }\n"
-		 "public class Real {}",
-		 "Real", "Real");
+	ck_found(
+		"class A { String t = \"\"\"\n   public class Fake { \"\" \\\"\"\"\n  }\n\"\"\"; }\n"
+		"public class Real {}",
+		"Real", "Real");
 	/* Quotes inside a text block neither end it nor start a string. */
-	ck_found("class A { String t = \"\"\"\n{ \" \"\" '\n}}\n\"\"\"; }\npublic class Real {}", "Real",
-		 "Real");
+	ck_found("class A { String t = \"\"\"\n{ \" \"\" '\n}}\n\"\"\"; }\npublic class Real {}",
+		 "Real", "Real");
 	ck_found("class A { String t = \"\"\"\n{\n\"\"\"; }\npublic class Real {}", "Real", "Real");
 	ck_found("@Ann(\"public class Fake {\") public class Real {}", "Real", "Real");
 	/* An unterminated string stops at the end of its line. */
@@ -152,14 +154,16 @@ START_TEST(test_does_not_fit)
 {
 	char fq[8], simple[8];
 	const char *src = "package abc.def;\npublic class Foo {}";
-	ck_assert_int_eq(ft_java_class_name(src, strlen(src), fq, sizeof(fq), simple, sizeof(simple)),
-			 -1);
+	ck_assert_int_eq(
+		ft_java_class_name(src, strlen(src), fq, sizeof(fq), simple, sizeof(simple)), -1);
 	char fq2[64], simple2[3];
 	ck_assert_int_eq(
-		ft_java_class_name(src, strlen(src), fq2, sizeof(fq2), simple2, sizeof(simple2)), -1);
+		ft_java_class_name(src, strlen(src), fq2, sizeof(fq2), simple2, sizeof(simple2)),
+		-1);
 	char simple3[4];
 	ck_assert_int_eq(
-		ft_java_class_name(src, strlen(src), fq2, sizeof(fq2), simple3, sizeof(simple3)), 0);
+		ft_java_class_name(src, strlen(src), fq2, sizeof(fq2), simple3, sizeof(simple3)),
+		0);
 	ck_assert_str_eq(fq2, "abc.def.Foo");
 	ck_assert_str_eq(simple3, "Foo");
 }
@@ -186,7 +190,8 @@ START_TEST(test_garbage_does_not_crash)
 	find_len(bad, sizeof(bad) - 1);
 	/* Every prefix of tricky input, so literal/comment ends fall off the
 	 * end of the buffer at every position (valgrind/ASan check reads). */
-	static const char tricky[] = "/* x */ \"\"\" a \\\"\"\" \"s\\\" ' \\' // c\n/* public class";
+	static const char tricky[] =
+		"/* x */ \"\"\" a \\\"\"\" \"s\\\" ' \\' // c\n/* public class";
 	for (size_t i = 0; i <= sizeof(tricky) - 1; i++) {
 		char *copy = malloc(i ? i : 1);
 		memcpy(copy, tricky, i);

@@ -145,9 +145,9 @@ START_TEST(refused)
 	struct json_object *job = parse(bad[_i].job);
 	struct ft_jobspec out;
 	char err[128] = "";
-	ck_assert_int_eq(ft_jobspec_decode(job, "abcde", bad[_i].blob_len, &MAX, &out, err,
-					   sizeof(err)),
-			 -1);
+	ck_assert_int_eq(
+		ft_jobspec_decode(job, "abcde", bad[_i].blob_len, &MAX, &out, err, sizeof(err)),
+		-1);
 	ck_assert_msg(strstr(err, bad[_i].why), "case %d: \"%s\" lacks \"%s\"", _i, err,
 		      bad[_i].why);
 	ck_assert_uint_eq(out.n_files, 0);

@@ -175,11 +175,11 @@ static struct ft_verdict_decision decide(const struct ft_run_facts *f)
 	return d;
 }
 
-#define ck_decision(f, v, w)                                                                      \
-	do {                                                                                      \
-		struct ft_verdict_decision d_ = decide(&(f));                                     \
-		ck_assert_int_eq(d_.verdict, (v));                                                \
-		ck_assert_int_eq(d_.why, (w));                                                    \
+#define ck_decision(f, v, w)                                  \
+	do {                                                  \
+		struct ft_verdict_decision d_ = decide(&(f)); \
+		ck_assert_int_eq(d_.verdict, (v));            \
+		ck_assert_int_eq(d_.why, (w));                \
 	} while (0)
 
 START_TEST(test_verdict_answers)

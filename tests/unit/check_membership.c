@@ -29,7 +29,7 @@ static void record(void *ud, const struct ft_member_event_info *ev)
 }
 
 static size_t calls;
-static const int allowed[] = {0, 1, 2, 3, 4};
+static const int allowed[] = { 0, 1, 2, 3, 4 };
 
 static struct ft_membership *make(const int *ids, size_t n, int cleanup_ms)
 {
@@ -73,7 +73,8 @@ static struct ft_gossip_msg *with(struct ft_gossip_msg *m, uint32_t id, uint64_t
 				  uint8_t state)
 {
 	m->e[m->n++] = (struct ft_gossip_entry){
-		.id = id, .incarnation = inc, .heartbeat = hb, .state = state};
+		.id = id, .incarnation = inc, .heartbeat = hb, .state = state
+	};
 	return m;
 }
 
@@ -126,11 +127,13 @@ static uint32_t lcg(void *ud)
 	return (uint32_t)(*s >> 33);
 }
 
-
 START_TEST(new_rejects_bad_conf)
 {
-	struct ft_membership_conf c = {.self_id = 1, .fail_ms = 1000, .cleanup_ms = 1000,
-				       .allowed_ids = allowed, .n_allowed = 5};
+	struct ft_membership_conf c = { .self_id = 1,
+					.fail_ms = 1000,
+					.cleanup_ms = 1000,
+					.allowed_ids = allowed,
+					.n_allowed = 5 };
 	struct ft_membership_conf bad = c;
 	bad.self_id = 65536;
 	ck_assert_ptr_null(ft_membership_new(&bad, NULL, NULL));
@@ -146,7 +149,7 @@ START_TEST(new_rejects_bad_conf)
 	bad = c;
 	bad.allowed_ids = NULL;
 	ck_assert_ptr_null(ft_membership_new(&bad, NULL, NULL));
-	static const int out_of_range[] = {1, 2, 70000};
+	static const int out_of_range[] = { 1, 2, 70000 };
 	bad = c;
 	bad.allowed_ids = out_of_range;
 	bad.n_allowed = 3;
@@ -155,7 +158,7 @@ START_TEST(new_rejects_bad_conf)
 	ft_membership_free(NULL);
 
 	/* No callback is fine; duplicates and self in the list are tolerated. */
-	static const int dups[] = {3, 1, 3, 2, 2};
+	static const int dups[] = { 3, 1, 3, 2, 2 };
 	c.allowed_ids = dups;
 	struct ft_membership *m = ft_membership_new(&c, NULL, NULL);
 	ck_assert_ptr_nonnull(m);
@@ -645,10 +648,10 @@ START_TEST(snapshot_contents)
 	ck_assert_uint_eq(msg.sent_ms, 1234);
 	ck_assert_uint_eq(msg.n, 4);
 	static const struct ft_gossip_entry want[] = {
-		{SELF, SELF_INC, 3, FT_MEMBER_ALIVE},
-		{0, 7, 7, FT_MEMBER_ALIVE},
-		{3, 300, 8, FT_MEMBER_FAILED},
-		{4, 400, 10, FT_MEMBER_ALIVE},
+		{ SELF, SELF_INC, 3, FT_MEMBER_ALIVE },
+		{ 0, 7, 7, FT_MEMBER_ALIVE },
+		{ 3, 300, 8, FT_MEMBER_FAILED },
+		{ 4, 400, 10, FT_MEMBER_ALIVE },
 	};
 	for (size_t i = 0; i < 4; i++) {
 		ck_assert_uint_eq(msg.e[i].id, want[i].id);
@@ -698,7 +701,7 @@ START_TEST(snapshot_for_tells_target_it_failed)
 	ck_assert_uint_eq(msg.n, 2);
 
 	/* The cleaned-up member, still running its old life, gets the news. */
-	int ids[] = {0, 1, 2, 3};
+	int ids[] = { 0, 1, 2, 3 };
 	struct ft_membership_conf c2 = {
 		.self_id = 2,
 		.self_incarnation = 200,
@@ -742,7 +745,7 @@ START_TEST(snapshot_larger_than_a_datagram)
 	ck_assert_uint_eq(ft_membership_count(mb), 256);
 
 	/* Every snapshot is full and valid; over time everyone is included. */
-	bool seen[257] = {false};
+	bool seen[257] = { false };
 	for (int64_t now = 0; now < 300; now++) {
 		ft_membership_snapshot(mb, &msg, now);
 		ck_assert_uint_eq(msg.n, FT_GOSSIP_MAX_ENTRIES);
@@ -781,7 +784,7 @@ START_TEST(pick_basic_properties)
 	ck_assert_uint_eq(ft_membership_pick_targets(mb, out, 0, lcg, &seed), 0);
 
 	/* Unknown members are candidates too: that is how first contact happens. */
-	int hits[5] = {0};
+	int hits[5] = { 0 };
 	for (int round = 0; round < 1000; round++) {
 		size_t n = ft_membership_pick_targets(mb, out, 2, lcg, &seed);
 		ck_assert_uint_eq(n, 2);
@@ -876,7 +879,7 @@ END_TEST
 
 START_TEST(pick_alone)
 {
-	static const int only_me[] = {SELF};
+	static const int only_me[] = { SELF };
 	ft_membership_free(mb);
 	mb = make(only_me, 1, CLEANUP_MS);
 	uint64_t seed = 3;

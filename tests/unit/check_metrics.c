@@ -18,11 +18,11 @@ static char *render(struct ft_metrics *m)
 	return b.data;
 }
 
-#define assert_render(m, want)                                  \
-	do {                                                    \
-		char *got_ = render(m);                         \
-		ck_assert_str_eq(got_, (want));                 \
-		free(got_);                                     \
+#define assert_render(m, want)                  \
+	do {                                    \
+		char *got_ = render(m);         \
+		ck_assert_str_eq(got_, (want)); \
+		free(got_);                     \
 	} while (0)
 
 static const char *const colours[] = { "red", "green", NULL };
@@ -36,12 +36,12 @@ START_TEST(test_counter_and_gauge_text)
 	ck_assert_ptr_nonnull(g);
 	ft_metric_inc(c, "red");
 	ft_metric_add(c, "green", 2.5);
-	ft_metric_add(c, "red", -1);	 /* counters never go down */
-	ft_metric_add(c, "red", NAN);	 /* nor become NaN */
-	ft_metric_inc(c, "blue");	 /* not a value, no "other": dropped */
-	ft_metric_inc(c, NULL);		 /* labelled family needs a value */
+	ft_metric_add(c, "red", -1);  /* counters never go down */
+	ft_metric_add(c, "red", NAN); /* nor become NaN */
+	ft_metric_inc(c, "blue");     /* not a value, no "other": dropped */
+	ft_metric_inc(c, NULL);	      /* labelled family needs a value */
 	ft_metric_set(g, NULL, -3);
-	ft_metric_observe(g, NULL, 7);	 /* not a histogram: ignored */
+	ft_metric_observe(g, NULL, 7); /* not a histogram: ignored */
 	ck_assert(ft_metric_get(c, "red") == 1);
 	ck_assert(ft_metric_get(c, "green") == 2.5);
 	ck_assert(isnan(ft_metric_get(c, "blue")));
@@ -263,7 +263,10 @@ START_TEST(test_standard_metrics_and_events)
 	ck_assert(ft_metric_get(ft_metrics_find(g, "ftcluster_leader"), NULL) == -1);
 
 	struct ft_member_event_info ev = {
-		.type = FT_EV_JOINED, .peer = 2, .src = 1, .incarnation = 77,
+		.type = FT_EV_JOINED,
+		.peer = 2,
+		.src = 1,
+		.incarnation = 77,
 	};
 	ft_metrics_on_member_event(NULL, &ev);
 	ev.type = FT_EV_UPDATED;

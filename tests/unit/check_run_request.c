@@ -56,9 +56,10 @@ START_TEST(files_with_main_first)
 {
 	struct gw_run_request q;
 	struct gw_api_error e;
-	ck_assert(parse("{\"files\": {\"Util.java\": \"class Util {}\", \"Main.java\": \"class M {}\", "
-			"\"Other.java\": \"\"}, \"main\": \"Main.java\"}",
-			&q, &e));
+	ck_assert(parse(
+		"{\"files\": {\"Util.java\": \"class Util {}\", \"Main.java\": \"class M {}\", "
+		"\"Other.java\": \"\"}, \"main\": \"Main.java\"}",
+		&q, &e));
 	ck_assert_ptr_null(q.src);
 	ck_assert(q.wait);
 	ck_assert_uint_eq(q.spec.n_files, 3);
@@ -105,8 +106,8 @@ static const struct {
 	  "between 1 and 10000" },
 	{ "{\"source\": \"a\", \"limits\": {\"memory_mb\": 63}}", 422, "limit_out_of_range",
 	  "between 64 and 256" },
-	{ "{\"source\": \"a\", \"limits\": {\"output_bytes\": 1048577}}", 422,
-	  "limit_out_of_range", "between 1 and 1048576" },
+	{ "{\"source\": \"a\", \"limits\": {\"output_bytes\": 1048577}}", 422, "limit_out_of_range",
+	  "between 1 and 1048576" },
 	{ "{\"source\": \"a\", \"colour\": \"red\"}", 400, "unknown_field", "\"colour\"" },
 	{ "{\"source\": \"a\", \"files\": {\"A.java\": \"b\"}}", 400, "invalid_request",
 	  "either \"source\" or \"files\"" },

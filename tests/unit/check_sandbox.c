@@ -13,10 +13,11 @@
 START_TEST(test_mountinfo)
 {
 	struct ft_mountinfo mi;
-	ck_assert_int_eq(ft_cgroup_parse_mountinfo(
-				 "35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n",
-				 &mi),
-			 0);
+	ck_assert_int_eq(
+		ft_cgroup_parse_mountinfo(
+			"35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n",
+			&mi),
+		0);
 	ck_assert_str_eq(mi.root, "/");
 	ck_assert_str_eq(mi.mountpoint, "/sys/fs/cgroup/memory");
 	ck_assert_str_eq(mi.fstype, "cgroup");
@@ -63,12 +64,12 @@ START_TEST(test_proc_self_cgroup)
 	ck_assert(!ft_cgroup_list_has(ctrls, "cpuset"));
 	ck_assert(!ft_cgroup_list_has("name=systemd", "systemd"));
 
-	ck_assert_int_eq(ft_cgroup_parse_self("x:memory:/", &id, ctrls, sizeof(ctrls), path,
-					      sizeof(path)),
-			 -1);
-	ck_assert_int_eq(ft_cgroup_parse_self("4:memory:", &id, ctrls, sizeof(ctrls), path,
-					      sizeof(path)),
-			 -1);
+	ck_assert_int_eq(
+		ft_cgroup_parse_self("x:memory:/", &id, ctrls, sizeof(ctrls), path, sizeof(path)),
+		-1);
+	ck_assert_int_eq(
+		ft_cgroup_parse_self("4:memory:", &id, ctrls, sizeof(ctrls), path, sizeof(path)),
+		-1);
 }
 END_TEST
 
@@ -80,15 +81,14 @@ START_TEST(test_cgroup_dir)
 	ck_assert_int_eq(ft_cgroup_dir("/sys/fs/cgroup", "/", "/", out, sizeof(out)), 0);
 	ck_assert_str_eq(out, "/sys/fs/cgroup");
 	/* Container: the hierarchy is mounted from a sub-cgroup. */
-	ck_assert_int_eq(ft_cgroup_dir("/sys/fs/cgroup", "/docker/x", "/docker/x/sub", out,
-				       sizeof(out)),
-			 0);
+	ck_assert_int_eq(
+		ft_cgroup_dir("/sys/fs/cgroup", "/docker/x", "/docker/x/sub", out, sizeof(out)), 0);
 	ck_assert_str_eq(out, "/sys/fs/cgroup/sub");
-	ck_assert_int_eq(ft_cgroup_dir("/sys/fs/cgroup", "/docker/x", "/docker/x", out, sizeof(out)),
-			 0);
+	ck_assert_int_eq(
+		ft_cgroup_dir("/sys/fs/cgroup", "/docker/x", "/docker/x", out, sizeof(out)), 0);
 	ck_assert_str_eq(out, "/sys/fs/cgroup");
-	ck_assert_int_eq(ft_cgroup_dir("/sys/fs/cgroup", "/docker/x", "/docker/xy", out, sizeof(out)),
-			 -1);
+	ck_assert_int_eq(
+		ft_cgroup_dir("/sys/fs/cgroup", "/docker/x", "/docker/xy", out, sizeof(out)), -1);
 	ck_assert_int_eq(ft_cgroup_dir("/sys/fs/cgroup", "/", "/a", out, 5), -1);
 }
 END_TEST
@@ -142,23 +142,30 @@ START_TEST(test_bwrap_argv)
 	ck_assert_int_ge(fd, 0);
 	close(fd);
 	char err[256] = "";
-	struct ft_sandbox_conf conf = {.enabled = true, .bwrap = "/usr/bin/bwrap"};
+	struct ft_sandbox_conf conf = { .enabled = true, .bwrap = "/usr/bin/bwrap" };
 	struct ft_sandbox *sb = ft_sandbox_new(&conf, "/usr/bin/java", jar, err, sizeof(err));
 	unlink(jar);
 	if (!sb && strstr(err, "java binary"))
 		return; /* no JDK on this machine */
 	ck_assert_msg(sb != NULL, "%s", err);
 
-	char *cmd[] = {"/usr/bin/java", "-version", NULL};
-	char *env[] = {NULL};
-	struct ft_spawn sp = {.dirfd = -1, .dir_path = "/x/job-1", .rw_subdir = "classes",
-			      .tmp_bytes = 1 << 20, .uid = 300017, .gid = 300017, .argv = cmd,
-			      .env = env};
+	char *cmd[] = { "/usr/bin/java", "-version", NULL };
+	char *env[] = { NULL };
+	struct ft_spawn sp = { .dirfd = -1,
+			       .dir_path = "/x/job-1",
+			       .rw_subdir = "classes",
+			       .tmp_bytes = 1 << 20,
+			       .uid = 300017,
+			       .gid = 300017,
+			       .argv = cmd,
+			       .env = env };
 	char **argv = ft_sandbox_bwrap_argv(sb, &sp);
 	ck_assert_str_eq(argv[0], "/usr/bin/bwrap");
-	static const char *const flags[] = {"--unshare-user", "--unshare-ipc", "--unshare-pid",
-					    "--unshare-net", "--unshare-uts", "--unshare-cgroup",
-					    "--die-with-parent", "--new-session", "--as-pid-1"};
+	static const char *const flags[] = { "--unshare-user",	  "--unshare-ipc",
+					     "--unshare-pid",	  "--unshare-net",
+					     "--unshare-uts",	  "--unshare-cgroup",
+					     "--die-with-parent", "--new-session",
+					     "--as-pid-1" };
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
 		ck_assert_msg(index_of(argv, flags[i]) != (size_t)-1, "no %s", flags[i]);
 	/* The spawn's own user, not one shared by every sandbox. */

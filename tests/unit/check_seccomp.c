@@ -30,14 +30,33 @@ START_TEST(test_rule_list)
 		const char *n = ft_seccomp_denied[i].name;
 		ck_assert_msg(ft_seccomp_denied[i].err > 0, "%s has no errno", n);
 		for (size_t k = i + 1; k < ft_seccomp_n_denied; k++)
-			ck_assert_msg(strcmp(n, ft_seccomp_denied[k].name) != 0, "%s listed twice", n);
+			ck_assert_msg(strcmp(n, ft_seccomp_denied[k].name) != 0, "%s listed twice",
+				      n);
 	}
 	/* What the issue names explicitly is in the list. */
 	static const char *const must[] = {
-		"mount", "umount2", "ptrace", "kexec_load", "init_module", "finit_module",
-		"delete_module", "reboot", "keyctl", "add_key", "request_key", "bpf",
-		"perf_event_open", "swapon", "swapoff", "pivot_root", "setns", "unshare",
-		"userfaultfd", "open_by_handle_at", "iopl", "ioperm",
+		"mount",
+		"umount2",
+		"ptrace",
+		"kexec_load",
+		"init_module",
+		"finit_module",
+		"delete_module",
+		"reboot",
+		"keyctl",
+		"add_key",
+		"request_key",
+		"bpf",
+		"perf_event_open",
+		"swapon",
+		"swapoff",
+		"pivot_root",
+		"setns",
+		"unshare",
+		"userfaultfd",
+		"open_by_handle_at",
+		"iopl",
+		"ioperm",
 	};
 	for (size_t m = 0; m < sizeof(must) / sizeof(must[0]); m++) {
 		bool found = false;

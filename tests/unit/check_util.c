@@ -11,17 +11,17 @@
 START_TEST(character_lengths)
 {
 	ck_assert_uint_eq(ft_utf8_char_len("a", 1), 1);
-	ck_assert_uint_eq(ft_utf8_char_len("\xc3\xa9", 2), 2);          /* é */
-	ck_assert_uint_eq(ft_utf8_char_len("\xe2\x82\xac", 3), 3);      /* € */
-	ck_assert_uint_eq(ft_utf8_char_len("\xf0\x9f\x98\x80", 4), 4);  /* U+1F600 */
-	ck_assert_uint_eq(ft_utf8_char_len("\xf4\x8f\xbf\xbf", 4), 4);  /* U+10FFFF */
-	ck_assert_uint_eq(ft_utf8_char_len("\xc3\xa9", 1), 0);          /* cut short */
-	ck_assert_uint_eq(ft_utf8_char_len("\xa9", 1), 0);              /* stray continuation */
-	ck_assert_uint_eq(ft_utf8_char_len("\xc3\x41", 2), 0);          /* missing continuation */
-	ck_assert_uint_eq(ft_utf8_char_len("\xc0\xaf", 2), 0);          /* overlong '/' */
-	ck_assert_uint_eq(ft_utf8_char_len("\xe0\x80\xaf", 3), 0);      /* overlong */
-	ck_assert_uint_eq(ft_utf8_char_len("\xed\xa0\x80", 3), 0);      /* surrogate D800 */
-	ck_assert_uint_eq(ft_utf8_char_len("\xf4\x90\x80\x80", 4), 0);  /* beyond U+10FFFF */
+	ck_assert_uint_eq(ft_utf8_char_len("\xc3\xa9", 2), 2);	       /* é */
+	ck_assert_uint_eq(ft_utf8_char_len("\xe2\x82\xac", 3), 3);     /* € */
+	ck_assert_uint_eq(ft_utf8_char_len("\xf0\x9f\x98\x80", 4), 4); /* U+1F600 */
+	ck_assert_uint_eq(ft_utf8_char_len("\xf4\x8f\xbf\xbf", 4), 4); /* U+10FFFF */
+	ck_assert_uint_eq(ft_utf8_char_len("\xc3\xa9", 1), 0);	       /* cut short */
+	ck_assert_uint_eq(ft_utf8_char_len("\xa9", 1), 0);	       /* stray continuation */
+	ck_assert_uint_eq(ft_utf8_char_len("\xc3\x41", 2), 0);	       /* missing continuation */
+	ck_assert_uint_eq(ft_utf8_char_len("\xc0\xaf", 2), 0);	       /* overlong '/' */
+	ck_assert_uint_eq(ft_utf8_char_len("\xe0\x80\xaf", 3), 0);     /* overlong */
+	ck_assert_uint_eq(ft_utf8_char_len("\xed\xa0\x80", 3), 0);     /* surrogate D800 */
+	ck_assert_uint_eq(ft_utf8_char_len("\xf4\x90\x80\x80", 4), 0); /* beyond U+10FFFF */
 	ck_assert_uint_eq(ft_utf8_char_len("\xff", 1), 0);
 	ck_assert_uint_eq(ft_utf8_char_len("\xf8\x88\x80\x80\x80", 5), 0);
 }

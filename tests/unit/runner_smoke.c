@@ -32,7 +32,7 @@ struct smoke {
 	struct ft_runner *runner;
 	char **files;
 	int n_files;
-	int next;     /* next file index to start */
+	int next; /* next file index to start */
 	int repeat;
 	int round;
 	int parallel;
