@@ -48,7 +48,7 @@ import javax.tools.ToolProvider;
  * manager, so a long-lived "server mode" that reads jobs from stdin only needs a loop around it.
  */
 public final class Compiler {
-	public static final String HEADER = "Code did not compile:";
+	public static final String HEADER = Wire.COMPILE_ERROR_HEAD;
 
 	/** Outcome of one compilation: ok, or the error body to hand to the user. */
 	public static final class Result {
@@ -288,15 +288,15 @@ public final class Compiler {
 			} catch (OutOfMemoryError e) {
 				classes = null;
 				try {
-					out.writeByte('M');
+					out.writeByte(Wire.COMPILER_OUT_OF_MEMORY);
 					out.flush();
 				} finally {
-					Runtime.getRuntime().halt(EXIT_OUT_OF_MEMORY);
+					Runtime.getRuntime().halt(Wire.COMPILER_EXIT_OUT_OF_MEMORY);
 				}
 				return;
 			}
 			if (r.ok) {
-				out.writeByte('O');
+				out.writeByte(Wire.COMPILER_CLASSES);
 				out.writeInt(classes.size());
 				for (Map.Entry<String, byte[]> e : classes.entrySet()) {
 					byte[] n = e.getKey().getBytes(StandardCharsets.UTF_8);
@@ -307,7 +307,7 @@ public final class Compiler {
 				}
 			} else {
 				byte[] b = r.body.getBytes(StandardCharsets.UTF_8);
-				out.writeByte('C');
+				out.writeByte(Wire.COMPILER_ERRORS);
 				out.writeInt(b.length);
 				out.write(b);
 			}
@@ -338,11 +338,10 @@ public final class Compiler {
 			compileMain(args);
 		} catch (OutOfMemoryError e) {
 			// halt: exiting normally could need memory there is none of.
-			Runtime.getRuntime().halt(EXIT_OUT_OF_MEMORY);
+			Runtime.getRuntime().halt(Wire.COMPILER_EXIT_OUT_OF_MEMORY);
 		}
 	}
 
-	private static final int EXIT_OUT_OF_MEMORY = 3;
 
 	private static void compileMain(String[] args) {
 		if (args.length < 2) {
@@ -364,7 +363,7 @@ public final class Compiler {
 		}
 		if (undecodable.length() > 0) {
 			writeBody(System.out, HEADER + undecodable);
-			System.exit(1);
+			System.exit(Wire.COMPILER_EXIT_ERRORS);
 		}
 		Result r;
 		try {
@@ -377,7 +376,7 @@ public final class Compiler {
 		if (r.ok)
 			System.exit(0);
 		writeBody(System.out, r.body);
-		System.exit(1);
+		System.exit(Wire.COMPILER_EXIT_ERRORS);
 	}
 
 	/** Raw UTF-8 bytes: the platform encoding of stdout must not mangle names or messages. */

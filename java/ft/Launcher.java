@@ -59,12 +59,7 @@ import java.util.Set;
  * {@code run()} are an error, not silently dropped.
  */
 public final class Launcher {
-	private static final int EXIT_NO_CHANNEL = 70;
-	private static final int EXIT_CHANNEL_WRITE = 71;
-	private static final int EXIT_NO_JOB = 72;
 	private static final int MAX_JOB_LINE = 4096;
-	/** On the channel while the program runs (see the class comment). */
-	private static final int STARTED = 'S';
 	private static final String INPUT_FILE = "input";
 	private static final String ARGS_FILE = "args";
 
@@ -79,7 +74,7 @@ public final class Launcher {
 		}
 
 		static Outcome error(String message, String detail) {
-			return new Outcome('E', message + "\n" + detail);
+			return new Outcome(Wire.RESULT_ERROR, message + "\n" + detail);
 		}
 
 		/** An exception from the program's code: tagged by what it says about the limits. */
@@ -101,15 +96,15 @@ public final class Launcher {
 		for (Throwable t = top; t != null && seen.add(t); t = t.getCause()) {
 			if (t instanceof OutOfMemoryError) {
 				String m = String.valueOf(t.getMessage());
-				return m.contains("unable to create native thread") ? 'T' : 'M';
+				return m.contains("unable to create native thread") ? Wire.RESULT_THREADS : Wire.RESULT_MEMORY;
 			}
 			if (t instanceof IOException) {
 				String m = String.valueOf(t.getMessage());
 				if (m.contains("File too large") || m.contains("No space left on device"))
-					return 'F';
+					return Wire.RESULT_FILE;
 			}
 		}
-		return 'E';
+		return Wire.RESULT_ERROR;
 	}
 
 	/** One line from stdin, the class name, read byte by byte (no buffering beyond it). */
@@ -139,7 +134,7 @@ public final class Launcher {
 	private static void signalReady() {
 		try {
 			FileOutputStream o = new FileOutputStream(FileDescriptor.in);
-			o.write('R');
+			o.write(Wire.SPARE_READY);
 			o.flush();
 		} catch (IOException e) {
 			// not a socket: nothing to tell
@@ -157,7 +152,7 @@ public final class Launcher {
 			chan = new RandomAccessFile("/proc/self/fd/3", "rw");
 		} catch (IOException e) {
 			System.err.println("ft.Launcher: no result channel on fd 3: " + e);
-			Runtime.getRuntime().halt(EXIT_NO_CHANNEL);
+			Runtime.getRuntime().halt(Wire.LAUNCHER_EXIT_NO_CHANNEL);
 			return;
 		}
 		if (args.length != 1) {
@@ -172,7 +167,7 @@ public final class Launcher {
 			name = readJob();
 			if (name == null) {
 				System.err.println("ft.Launcher: no class name on stdin");
-				Runtime.getRuntime().halt(EXIT_NO_JOB);
+				Runtime.getRuntime().halt(Wire.LAUNCHER_EXIT_NO_JOB);
 			}
 		}
 		String[] runArgs;
@@ -181,23 +176,23 @@ public final class Launcher {
 			redirectInput();
 		} catch (IOException e) {
 			System.err.println("ft.Launcher: cannot read the job's input or arguments: " + e);
-			Runtime.getRuntime().halt(EXIT_NO_JOB);
+			Runtime.getRuntime().halt(Wire.LAUNCHER_EXIT_NO_JOB);
 			return;
 		}
 		/* The program's code may run from here on: an empty channel then tells the
 		 * runner that the JVM failed before this point, which no program can cause. */
 		try {
-			chan.write(STARTED);
+			chan.write(Wire.RESULT_STARTED);
 		} catch (IOException e) {
 			System.err.println("ft.Launcher: writing the result channel failed: " + e);
-			Runtime.getRuntime().halt(EXIT_CHANNEL_WRITE);
+			Runtime.getRuntime().halt(Wire.LAUNCHER_EXIT_CHANNEL_WRITE);
 		}
 		Outcome o;
 		try {
 			o = launch(name, runArgs);
 		} catch (OutOfMemoryError e) {
 			// Out of memory while building the outcome itself: no room for a stack trace.
-			o = new Outcome('M', "Exception thrown by run():\njava.lang.OutOfMemoryError: "
+			o = new Outcome(Wire.RESULT_MEMORY, "Exception thrown by run():\njava.lang.OutOfMemoryError: "
 					+ e.getMessage());
 		}
 		flushQuietly();
@@ -213,7 +208,7 @@ public final class Launcher {
 			// Typically EFBIG: the answer is over the output limit, which the runner sees
 			// from the file size.
 			System.err.println("ft.Launcher: writing the result failed: " + e);
-			Runtime.getRuntime().halt(EXIT_CHANNEL_WRITE);
+			Runtime.getRuntime().halt(Wire.LAUNCHER_EXIT_CHANNEL_WRITE);
 		}
 		/* halt, not exit: threads the program left running, or its shutdown hooks, must not
 		 * keep the JVM (and the job) alive once the answer is known. */
@@ -313,7 +308,7 @@ public final class Launcher {
 		} catch (ReflectiveOperationException | RuntimeException e) {
 			return Outcome.error("Cannot call run() of class " + simple, e.toString());
 		}
-		return new Outcome('O', String.valueOf(result));
+		return new Outcome(Wire.RESULT_OK, String.valueOf(result));
 	}
 
 	/** The public no-parameter run(), declared or inherited; null if there is none. */

@@ -26,6 +26,7 @@
 
 #include "lib/httpd.h"
 #include "job/jobspec.h"
+#include "job/verdict.h"
 #include "lib/metrics.h"
 #include "lib/util.h"
 #include "gateway/gateway.h"
@@ -254,7 +255,7 @@ static struct run *run_new(const char *idem_key, uint64_t src_hash)
 /* Compile errors as data: one entry per "Error on line L, column C in F: M". */
 static struct json_object *diagnostics(const char *body, size_t len)
 {
-	static const char head[] = "Code did not compile:";
+	static const char head[] = FT_COMPILE_ERROR_HEAD;
 	if (len < sizeof(head) - 1 || memcmp(body, head, sizeof(head) - 1) != 0)
 		return NULL;
 	struct json_object *arr = json_object_new_array();

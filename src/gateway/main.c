@@ -22,6 +22,7 @@
 #include "lib/util.h"
 #include "election/election.h"
 #include "gateway/cache.h"
+#include "job/verdict.h"
 #include "gateway/gateway.h"
 #include "gateway/pending.h"
 #include "gossip/gossip.h"
@@ -85,18 +86,6 @@ static void respond_text(struct ft_http_req *r, unsigned status, const char *msg
 {
 	ft_http_add_header(r, "Cached-Response", "false");
 	ft_http_respond(r, status, "text/plain; charset=utf-8", msg, strlen(msg));
-}
-
-static unsigned status_for(const char *verdict)
-{
-	if (strcmp(verdict, "ok") == 0)
-		return 200;
-	if (strcmp(verdict, "internal_error") == 0)
-		return 500;
-	/* The cluster could not run it (its machinery failed on every try). */
-	if (strcmp(verdict, "unavailable") == 0)
-		return 503;
-	return 400;
 }
 
 static void answer(struct ft_http_req *r, unsigned status, const char *body, size_t len,
@@ -251,12 +240,13 @@ static void on_result(const struct ft_frame *f)
 	if (!p)
 		return; /* already answered: the first answer won */
 	const char *verdict = ft_meta_str(f, "verdict", "internal_error");
-	unsigned status = status_for(verdict);
+	enum ft_verdict v = ft_verdict_from_name(verdict);
+	unsigned status = ft_verdict_http_status(v);
 	const char *blob = (const char *)f->blob;
 	/* Attempts under earlier leaders count too (see FT_FRAME_STARTED). */
 	if (f->meta && ft_meta_int(f, "attempts", 0) < p->attempts)
 		json_object_object_add(f->meta, "attempts", json_object_new_int(p->attempts));
-	if (strcmp(verdict, "ok") == 0 || strcmp(verdict, "compile_error") == 0) {
+	if (ft_verdict_cacheable(v)) {
 		struct ft_buf k = { 0 };
 		cache_key(&k, p->body, p->len, p->job);
 		keep_answer(G.cache, k.data, k.len, status, f->meta, blob, f->blob_len);
@@ -437,7 +427,7 @@ static int sweep_cb(sd_event_source *s, uint64_t usec, void *ud)
 		struct gw_result res = {
 			.id = p->id,
 			.status = 503,
-			.verdict = "timeout",
+			.verdict = ft_verdict_name(FT_VERDICT_TIMEOUT),
 			.body = msg,
 			.len = strlen(msg),
 		};
@@ -485,10 +475,10 @@ enum gw_submit_status gw_submit(const struct gw_submission *s, const char *idem_
 	char cls[256], simple[256];
 	if (ft_java_class_name(src, s->main_len, cls, sizeof(cls), simple, sizeof(simple)) < 0) {
 		/* Decided here: the same source never has a class name. */
-		static const char msg[] = "No class name found in code";
+		static const char msg[] = FT_NO_CLASS_NAME;
 		struct gw_result res = {
 			.status = 400,
-			.verdict = "compile_error",
+			.verdict = ft_verdict_name(FT_VERDICT_COMPILE_ERROR),
 			.body = msg,
 			.len = sizeof(msg) - 1,
 		};

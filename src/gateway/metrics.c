@@ -9,12 +9,21 @@
 #include "lib/metrics.h"
 #include "lib/util.h"
 #include "gateway/gateway.h"
+#include "job/verdict.h"
 
-static const char *const gw_verdicts[] = {
-	"ok",		"compile_error", "runtime_error",  "time_limit",
-	"memory_limit", "output_limit",	 "internal_error", "timeout",
-	"overloaded",	"unavailable",	 "other",	   NULL
-};
+/* The label values of ftgw_requests_total: every verdict, and "other". */
+static const char *gw_verdicts[FT_VERDICT_N + 1];
+
+static void list_verdicts(void)
+{
+	size_t n = 0;
+	for (int v = 0; v < FT_VERDICT_N; v++)
+		if (v != FT_VERDICT_UNKNOWN)
+			gw_verdicts[n++] = ft_verdict_name((enum ft_verdict)v);
+	gw_verdicts[n++] = "other";
+	gw_verdicts[n] = NULL;
+}
+
 static const char *const hit_miss[] = { "hit", "miss", NULL };
 static const double latency_bounds[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
 					 1,	2.5,  5,     10,   30,	60,   120 };
@@ -80,11 +89,12 @@ static void ensure_init(void)
 	if (W.inited)
 		return;
 	W.inited = true;
+	list_verdicts();
 	struct ft_metrics *m = ft_metrics_global();
 	W.requests = ft_metrics_counter(
 		m, "ftgw_requests_total",
 		"Requests the gateway answered, by verdict (timeout: no answer in time; "
-		"overloaded: refused, too many pending)",
+		"overloaded: refused, too many pending; unavailable: the cluster could not run it)",
 		"verdict", gw_verdicts);
 	W.latency = ft_metrics_histogram(
 		m, "ftgw_request_duration_seconds",
@@ -99,54 +109,11 @@ static void ensure_init(void)
 	register_in_flight(m);
 }
 
-static bool starts(const char *body, size_t len, const char *prefix)
-{
-	size_t n = strlen(prefix);
-	return len >= n && memcmp(body, prefix, n) == 0;
-}
-
-/* The verdict names are static strings: map whatever came in onto them. */
-static const char *static_verdict(const char *v)
-{
-	static const char *const all[] = {
-		"ok",		"compile_error",  "runtime_error", "time_limit", "memory_limit",
-		"output_limit", "internal_error", "timeout",	   "overloaded", "unavailable"
-	};
-	for (size_t i = 0; i < FT_ARRAY_SIZE(all); i++)
-		if (strcmp(v, all[i]) == 0)
-			return all[i];
-	return "unknown";
-}
-
 const char *gw_verdict_of(const struct gw_result *res)
 {
 	if (res->verdict)
-		return static_verdict(res->verdict);
-	const char *b = res->body ? res->body : "";
-	size_t n = res->body ? res->len : 0;
-	switch (res->status) {
-	case 200:
-		return "ok";
-	case 500:
-		return "internal_error";
-	case 503:
-		return "timeout";
-	case 400:
-		if (starts(b, n, "Code did not compile:") || starts(b, n, "No class name found"))
-			return "compile_error";
-		if (starts(b, n, "Exception thrown by") || starts(b, n, "Program exited with") ||
-		    starts(b, n, "Program was killed by"))
-			return "runtime_error";
-		if (starts(b, n, "Time limit exceeded"))
-			return "time_limit";
-		if (starts(b, n, "Output limit exceeded"))
-			return "output_limit";
-		if (starts(b, n, "Memory limit exceeded"))
-			return "memory_limit";
-		return "unknown";
-	default:
-		return "unknown";
-	}
+		return ft_verdict_name(ft_verdict_from_name(res->verdict));
+	return ft_verdict_name(ft_verdict_of_answer(res->status, res->body, res->len));
 }
 
 static int meta_int(const struct gw_result *res, const char *key)

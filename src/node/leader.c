@@ -16,6 +16,7 @@
 #include "lib/log.h"
 #include "lib/metrics.h"
 #include "lib/util.h"
+#include "job/verdict.h"
 #include "node/node.h"
 
 #define RECONNECT_MS 300
@@ -296,7 +297,8 @@ static bool failed_on(struct ft_leader *l, struct req *r, int worker, const char
 	r->from_worker = -1; /* nothing held anywhere to release */
 	r->meta = json_object_new_object();
 	json_object_object_add(r->meta, "req", json_object_new_uint64(r->id));
-	json_object_object_add(r->meta, "verdict", json_object_new_string("unavailable"));
+	json_object_object_add(r->meta, "verdict",
+			       json_object_new_string(ft_verdict_name(FT_VERDICT_UNAVAILABLE)));
 	json_object_object_add(r->meta, "exit", json_object_new_int(-1));
 	r->body = body;
 	r->body_len = strlen(body);

@@ -117,37 +117,6 @@
 #define CACHE_ENTRIES 256
 #define CACHE_BYTES ((size_t)64 << 20)
 
-/* ft.Compiler's exit statuses. */
-#define COMPILER_EXIT_ERRORS 1
-#define COMPILER_EXIT_OOM 3
-
-static const char *const verdict_names[] = {
-	[FT_VERDICT_OK] = "ok",
-	[FT_VERDICT_COMPILE_ERROR] = "compile_error",
-	[FT_VERDICT_RUNTIME_ERROR] = "runtime_error",
-	[FT_VERDICT_TIME_LIMIT] = "time_limit",
-	[FT_VERDICT_MEMORY_LIMIT] = "memory_limit",
-	[FT_VERDICT_OUTPUT_LIMIT] = "output_limit",
-	[FT_VERDICT_INTERNAL_ERROR] = "internal_error",
-};
-
-#define N_VERDICTS (sizeof(verdict_names) / sizeof(verdict_names[0]))
-
-const char *ft_verdict_name(enum ft_verdict v)
-{
-	if ((size_t)v >= N_VERDICTS)
-		return "unknown";
-	return verdict_names[v];
-}
-
-int ft_verdict_from_name(const char *name)
-{
-	for (size_t i = 0; name && i < N_VERDICTS; i++)
-		if (strcmp(verdict_names[i], name) == 0)
-			return (int)i;
-	return -1;
-}
-
 enum phase {
 	PHASE_NONE, /* result decided before any child ran */
 	PHASE_COMPILE,
@@ -1049,18 +1018,18 @@ static bool compile_done(struct job *j, const siginfo_t *si, bool started,
 		machinery_failed(j, "could not start the program", err);
 		return true;
 	}
-	if (cs->oom_killed || (exited && si->si_status == COMPILER_EXIT_OOM)) {
+	if (cs->oom_killed || (exited && si->si_status == FT_WIRE_COMPILER_EXIT_OUT_OF_MEMORY)) {
 		set_result_str(j, FT_VERDICT_MEMORY_LIMIT, -1,
 			       ft_xasprintf("Memory limit exceeded:\nThe compiler needed more than "
 					    "%llu MiB for this source",
 					    mib(j->lim.compile_memory_bytes)));
 		return true;
 	}
-	if (exited && si->si_status == COMPILER_EXIT_ERRORS) {
+	if (exited && si->si_status == FT_WIRE_COMPILER_EXIT_ERRORS) {
 		size_t len;
 		char *out = read_file_at(j->dirfd, COMPILE_OUT, (size_t)COMPILE_FSIZE_MAX, &len);
 		/* Anything else on stdout means the compiler JVM itself misbehaved. */
-		if (out && has_prefix(out, "Code did not compile:")) {
+		if (out && has_prefix(out, FT_COMPILE_ERROR_HEAD)) {
 			set_result(j, FT_VERDICT_COMPILE_ERROR, -1, out, len);
 			return true;
 		}
@@ -2123,7 +2092,8 @@ static int handover(struct job *j, struct compiled *cc)
 			continue;
 		if (!c->spare_ready) {
 			char b;
-			c->spare_ready = recv(c->stdin_fd, &b, 1, MSG_DONTWAIT) == 1 && b == 'R';
+			c->spare_ready = recv(c->stdin_fd, &b, 1, MSG_DONTWAIT) == 1 &&
+					 b == FT_WIRE_SPARE_READY;
 		}
 		if (!s || (c->spare_ready && !s->spare_ready) ||
 		    (c->spare_ready == s->spare_ready && c->phase_start_ms < s->phase_start_ms))
@@ -2339,8 +2309,8 @@ static int on_srv_exit(sd_event_source *s, const siginfo_t *si, void *ud)
 		(void)waitpid(v->pid, NULL, WNOHANG);
 	}
 	v->pid = 0;
-	bool oom =
-		cs.oom_killed || (si->si_code == CLD_EXITED && si->si_status == COMPILER_EXIT_OOM);
+	bool oom = cs.oom_killed || (si->si_code == CLD_EXITED &&
+				     si->si_status == FT_WIRE_COMPILER_EXIT_OUT_OF_MEMORY);
 	srv_failed(r, oom);
 	return 0;
 }
@@ -2455,11 +2425,11 @@ static int srv_parse(struct csrv *v, struct compiled **ccp, bool *oom)
 	*oom = false;
 	if (n < 1)
 		return 0;
-	if (b[0] == 'M') {
+	if (b[0] == FT_WIRE_COMPILER_OUT_OF_MEMORY) {
 		*oom = true;
 		return 1;
 	}
-	if (b[0] == 'C') {
+	if (b[0] == FT_WIRE_COMPILER_ERRORS) {
 		if (n < 5)
 			return 0;
 		uint32_t len = get_u32(b + 1);
@@ -2474,14 +2444,14 @@ static int srv_parse(struct csrv *v, struct compiled **ccp, bool *oom)
 		cc->body[len] = '\0';
 		cc->body_len = len;
 		cc->bytes = len;
-		if (!has_prefix(cc->body, "Code did not compile:")) {
+		if (!has_prefix(cc->body, FT_COMPILE_ERROR_HEAD)) {
 			cc_unref(cc);
 			return -1;
 		}
 		*ccp = cc;
 		return 1;
 	}
-	if (b[0] != 'O')
+	if (b[0] != FT_WIRE_COMPILER_CLASSES)
 		return -1;
 	if (n < 5)
 		return 0;
@@ -2786,8 +2756,7 @@ int ft_runner_start_job(struct ft_runner *r, uint64_t job_id, const struct ft_ru
 	const struct ft_job_file *main_file = &job->files[0];
 	if (ft_java_class_name(main_file->src, main_file->len, j->fqcn, sizeof(j->fqcn), j->simple,
 			       sizeof(j->simple)) < 0) {
-		set_result_str(j, FT_VERDICT_COMPILE_ERROR, -1,
-			       ft_xstrdup("No class name found in code"));
+		set_result_str(j, FT_VERDICT_COMPILE_ERROR, -1, ft_xstrdup(FT_NO_CLASS_NAME));
 		if ((rc = deliver_later(j)) < 0)
 			goto fail_errno;
 		link_job(j);

@@ -14,19 +14,7 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
-enum ft_verdict {
-	FT_VERDICT_OK = 0,
-	FT_VERDICT_COMPILE_ERROR,
-	FT_VERDICT_RUNTIME_ERROR,
-	FT_VERDICT_TIME_LIMIT,
-	FT_VERDICT_MEMORY_LIMIT,
-	FT_VERDICT_OUTPUT_LIMIT,
-	FT_VERDICT_INTERNAL_ERROR,
-};
-
-const char *ft_verdict_name(enum ft_verdict v);
-/* -1 if name is not a verdict name. */
-int ft_verdict_from_name(const char *name);
+#include "job/verdict.h"
 
 struct ft_run_result {
 	enum ft_verdict verdict;

@@ -25,20 +25,20 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "runner/javawire.h"
 #include "runner/runner.h"
 
-/* First byte of the result channel (ft.Launcher).  The launcher writes
- * FT_CHAN_STARTED just before the program's code can first run and
- * overwrites it with the outcome: an empty channel means the JVM never got
- * that far (the node's failure, not the program's). */
+/* First byte of the result channel (ft.Launcher; javawire.h).  An empty
+ * channel means the JVM never got as far as the program's code (the
+ * node's failure, not the program's). */
 enum ft_chan_tag {
-	FT_CHAN_NONE = 0,      /* no outcome: the JVM ended before answering */
-	FT_CHAN_STARTED = 'S', /* the program ran, and ended the JVM before run() returned */
-	FT_CHAN_OK = 'O',      /* run() returned; the rest is the string */
-	FT_CHAN_ERROR = 'E',   /* an exception or a contract violation */
-	FT_CHAN_MEMORY = 'M',  /* OutOfMemoryError (heap, metaspace, ...) */
-	FT_CHAN_THREADS = 'T', /* OutOfMemoryError: unable to create native thread */
-	FT_CHAN_FILE = 'F',    /* IOException: file too large / no space left */
+	FT_CHAN_NONE = 0, /* no outcome: the JVM ended before answering */
+	FT_CHAN_STARTED = FT_WIRE_RESULT_STARTED,
+	FT_CHAN_OK = FT_WIRE_RESULT_OK,
+	FT_CHAN_ERROR = FT_WIRE_RESULT_ERROR,
+	FT_CHAN_MEMORY = FT_WIRE_RESULT_MEMORY,
+	FT_CHAN_THREADS = FT_WIRE_RESULT_THREADS,
+	FT_CHAN_FILE = FT_WIRE_RESULT_FILE,
 };
 
 struct ft_run_facts {
