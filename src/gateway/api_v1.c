@@ -29,7 +29,9 @@
 #include "job/verdict.h"
 #include "lib/metrics.h"
 #include "lib/util.h"
+#include "gateway/api_v1.h"
 #include "gateway/gateway.h"
+#include "gateway/metrics.h"
 #include "gateway/run_request.h"
 #include "runner/limits.h"
 

@@ -10,7 +10,6 @@
 #include <stdint.h>
 
 #include "conf/config.h"
-#include "lib/httpd.h"
 
 struct gw_result {
 	uint64_t id;	     /* request ID (0 when answered from the cache) */
@@ -67,13 +66,5 @@ void gw_forget(uint64_t id, void *ud);
 struct json_object *gw_cluster_view(int *leader);
 
 const struct ft_config *gw_config(void);
-
-/* Registers the JSON API's metrics. */
-void gw_api_v1_init(void);
-
-/* Extra front ends: each returns true if it handled the request. */
-bool gw_api_v1_route(struct ft_http_req *r);
-bool gw_dashboard_route(struct ft_http_req *r);
-bool gw_metrics_route(struct ft_http_req *r);
 
 #endif

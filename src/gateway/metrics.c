@@ -1,6 +1,6 @@
 /* The gateway's own metrics (ftgw_*), GET /metrics, and the ring of recent
- * answers the dashboard shows.  The hooks are declared in lib/metrics.h
- * and called by the gateway core (main.c). */
+ * answers the dashboard shows.  The hooks are called by the gateway core
+ * (main.c). */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -9,6 +9,7 @@
 #include "lib/metrics.h"
 #include "lib/util.h"
 #include "gateway/gateway.h"
+#include "gateway/metrics.h"
 #include "job/verdict.h"
 
 /* The label values of ftgw_requests_total: every verdict, and "other". */
