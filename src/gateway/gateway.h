@@ -59,7 +59,7 @@ bool gw_request_progress(uint64_t id, int *worker, int *attempts);
  * the leader said are on a worker; *queued gets the others. */
 struct json_object *gw_in_flight_by_worker(size_t *queued);
 /* The waiter ud is gone (client disconnected); the request itself goes on. */
-void gw_forget(uint64_t id, void *ud);
+void gw_forget(void *ud);
 
 /* GET /cluster's JSON view; caller owns the object.  *leader gets the
  * leader ID or -1. */

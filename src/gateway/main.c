@@ -24,10 +24,12 @@
 #include "gateway/cache.h"
 #include "job/verdict.h"
 #include "gateway/api_v1.h"
+#include "gateway/cluster.h"
 #include "gateway/dashboard.h"
 #include "gateway/gateway.h"
 #include "gateway/metrics.h"
 #include "gateway/pending.h"
+#include "gateway/plain_api.h"
 #include "gossip/gossip.h"
 #include "job/javasrc.h"
 
@@ -63,6 +65,8 @@ struct gw {
 	sd_event_source *sweep;
 	const char *role;
 	uint64_t answered, late_ignored;
+	struct gw_cluster cluster;
+	struct gw_plain_api plain;
 };
 
 static struct gw G;
@@ -83,33 +87,11 @@ static void usage(FILE *to)
 		"  -V, --version       show the version\n");
 }
 
-/* ---- answering clients ---- */
-
-static void respond_text(struct ft_http_req *r, unsigned status, const char *msg)
+void gw_forget(void *ud)
 {
-	ft_http_add_header(r, "Cached-Response", "false");
-	ft_http_respond(r, status, "text/plain; charset=utf-8", msg, strlen(msg));
-}
-
-static void answer(struct ft_http_req *r, unsigned status, const char *body, size_t len,
-		   bool cached, uint64_t id, const char *verdict)
-{
-	char idbuf[32];
-	ft_http_add_header(r, "Cached-Response", cached ? "true" : "false");
-	if (id) {
-		snprintf(idbuf, sizeof(idbuf), "%" PRIu64, id);
-		ft_http_add_header(r, "X-Request-Id", idbuf);
-	}
-	if (verdict)
-		ft_http_add_header(r, "X-Verdict", verdict);
-	ft_http_respond(r, status, "text/plain; charset=utf-8", body, len);
-}
-
-void gw_forget(uint64_t id, void *ud)
-{
-	struct ft_pending_req *p = ft_pending_find(&G.pending, id);
-	if (p)
-		ft_pending_remove_waiter(p, ud);
+	for (struct ft_pending_req *p = G.pending.head; p; p = p->next)
+		if (ft_pending_remove_waiter(p, ud))
+			return;
 }
 
 const struct ft_config *gw_config(void)
@@ -443,8 +425,6 @@ static int sweep_cb(sd_event_source *s, uint64_t usec, void *ud)
 	return 0;
 }
 
-/* ---- HTTP ---- */
-
 /* ---- the core: submit, answer from cache, hold until answered ---- */
 
 static void answer_now(gw_done_fn fn, void *ud, struct gw_result *res)
@@ -536,230 +516,17 @@ bool gw_request_progress(uint64_t id, int *worker, int *attempts)
 	return true;
 }
 
-/* ---- the plain API: POST /compileandrun ---- */
-
-static void plain_done(void *ud, const struct gw_result *res)
-{
-	struct ft_http_req *r = ud;
-	/* What the worker measured, for people and scripts (-1: unknown). */
-	static const char *const measured[][2] = {
-		{ "exit", "X-Exit-Code" },
-		{ "run_ms", "X-Time-Ms" },
-		{ "wall_ms", "X-Wall-Time-Ms" },
-		{ "cpu_ms", "X-Cpu-Time-Ms" },
-		{ "memory_bytes", "X-Memory-Bytes" },
-	};
-	for (size_t i = 0; res->meta && i < FT_ARRAY_SIZE(measured); i++) {
-		struct json_object *v;
-		char num[24];
-		if (!json_object_object_get_ex(res->meta, measured[i][0], &v))
-			continue;
-		snprintf(num, sizeof(num), "%" PRId64, json_object_get_int64(v));
-		ft_http_add_header(r, measured[i][1], num);
-	}
-	struct json_object *cc;
-	if (res->meta && json_object_object_get_ex(res->meta, "compile_cached", &cc))
-		ft_http_add_header(r, "X-Compile-Cached",
-				   json_object_get_boolean(cc) ? "true" : "false");
-	if (res->status == 503)
-		ft_http_add_header(r, "Retry-After", "1");
-	answer(r, res->status, res->body, res->len, res->cached, res->id, res->verdict);
-}
-
-static void plain_abandon(void *ud, struct ft_http_req *r)
-{
-	for (struct ft_pending_req *p = G.pending.head; p; p = p->next)
-		if (ft_pending_remove_waiter(p, r))
-			return;
-}
-
-static void compile_and_run(struct ft_http_req *r)
-{
-	if (strcmp(ft_http_method(r), "POST") != 0) {
-		ft_http_add_header(r, "Allow", "POST");
-		respond_text(r, 405, "Method not allowed: use POST with the Java source as body\n");
-		return;
-	}
-	if (ft_http_body_too_big(r)) {
-		char msg[160];
-		snprintf(msg, sizeof(msg),
-			 "Request body too large: the limit is %zu bytes (limits.max_body_bytes)\n",
-			 G.cfg.limits.max_body_bytes);
-		respond_text(r, 413, msg);
-		return;
-	}
-	if (!ft_http_content_type_is(r, "text/x-java-source")) {
-		respond_text(r, 400, "Content-Type must be text/x-java-source\n");
-		return;
-	}
-	size_t len;
-	const char *body = ft_http_body(r, &len);
-	if (len == 0) {
-		respond_text(r, 400, "Empty body: send the Java source as the request body\n");
-		return;
-	}
-	uint64_t id = 0;
-	struct gw_submission s = { .src = body, .len = len, .main_len = len };
-	switch (gw_submit(&s, ft_http_header(r, "Idempotency-Key"), plain_done, r, &id)) {
-	case GW_SUBMITTED:
-		ft_http_set_abandon(r, plain_abandon, NULL);
-		break;
-	case GW_ANSWERED:
-		break;
-	case GW_OVERLOADED:
-		ft_http_add_header(r, "Retry-After", "1");
-		respond_text(r, 503,
-			     "Too many requests in progress (limits.max_pending_requests); "
-			     "try again later\n");
-		break;
-	}
-}
-
-static const char *role_of(int id, int leader)
-{
-	if (id == FT_GATEWAY_ID)
-		return "OBSERVER";
-	return id == leader ? "LEADER" : "FOLLOWER";
-}
-
-/* A node is listed unless gossip knows it failed; ZooKeeper registration
- * or a gossip heartbeat makes it known. */
-static bool listed(int id, const int *zk, size_t n_zk, const struct ft_member **mem)
-{
-	*mem = ft_membership_get(ft_gossip_table(G.gossip), id);
-	if (*mem && (*mem)->state == FT_MEMBER_FAILED)
-		return false;
-	if (*mem)
-		return true;
-	for (size_t i = 0; i < n_zk; i++)
-		if (zk[i] == id)
-			return true;
-	return false;
-}
-
-struct json_object *gw_cluster_view(int *leader_out)
-{
-	int leader = ft_election_leader(G.election);
-	*leader_out = leader;
-	int zk[FT_MAX_NODES];
-	size_t n_zk = ft_election_members(G.election, zk, FT_MAX_NODES);
-	struct json_object *root = json_object_new_object();
-	json_object_object_add(root, "cluster", json_object_new_string(G.cfg.cluster));
-	json_object_object_add(root, "leader", leader >= 0 ? json_object_new_int(leader) : NULL);
-	json_object_object_add(root, "epoch",
-			       json_object_new_uint64(ft_election_epoch(G.election)));
-	json_object_object_add(root, "zookeeper_connected",
-			       json_object_new_boolean(ft_election_connected(G.election)));
-	struct json_object *nodes = json_object_new_array(), *failed = json_object_new_array();
-	int64_t now = ft_now_ms();
-	const struct ft_membership *tab = ft_gossip_table(G.gossip);
-	for (size_t i = 0; i <= G.cfg.n_nodes; i++) {
-		int id = i == 0 ? FT_GATEWAY_ID : G.cfg.nodes[i - 1].id;
-		const struct ft_member *m = NULL;
-		struct json_object *o = json_object_new_object();
-		json_object_object_add(o, "id", json_object_new_int(id));
-		bool show = id == FT_GATEWAY_ID || listed(id, zk, n_zk, &m);
-		if (id == FT_GATEWAY_ID)
-			m = ft_membership_get(tab, id);
-		if (m) {
-			json_object_object_add(o, "incarnation",
-					       json_object_new_uint64(m->incarnation));
-			json_object_object_add(o, "heartbeat",
-					       json_object_new_uint64(m->heartbeat));
-			json_object_object_add(
-				o, "age_ms",
-				json_object_new_int64(id == FT_GATEWAY_ID ? 0
-									  : now - m->last_rise_ms));
-		}
-		if (!show) {
-			if (m && m->state == FT_MEMBER_FAILED) {
-				json_object_object_add(o, "state",
-						       json_object_new_string("failed"));
-				json_object_array_add(failed, o);
-			} else {
-				json_object_put(o);
-			}
-			continue;
-		}
-		json_object_object_add(o, "role", json_object_new_string(role_of(id, leader)));
-		json_object_object_add(o, "state", json_object_new_string("alive"));
-		if (id == FT_GATEWAY_ID) {
-			json_object_object_add(o, "address",
-					       json_object_new_string(G.cfg.gw_http.text));
-		} else {
-			const struct ft_node_conf *nc = &G.cfg.nodes[i - 1];
-			char url[160];
-			json_object_object_add(o, "address", json_object_new_string(nc->work.text));
-			json_object_object_add(o, "gossip",
-					       json_object_new_string(nc->gossip.text));
-			json_object_object_add(o, "http", json_object_new_string(nc->http.text));
-			struct json_object *logs = json_object_new_object();
-			snprintf(url, sizeof(url), "http://%s/log/summary", nc->http.text);
-			json_object_object_add(logs, "summary", json_object_new_string(url));
-			snprintf(url, sizeof(url), "http://%s/log/verbose", nc->http.text);
-			json_object_object_add(logs, "verbose", json_object_new_string(url));
-			json_object_object_add(o, "logs", logs);
-		}
-		json_object_array_add(nodes, o);
-	}
-	json_object_object_add(root, "nodes", nodes);
-	json_object_object_add(root, "failed", failed);
-	return root;
-}
-
-static void cluster_text(struct ft_buf *b, int leader)
-{
-	int zk[FT_MAX_NODES];
-	size_t n_zk = ft_election_members(G.election, zk, FT_MAX_NODES);
-	if (leader < 0)
-		ft_buf_printf(b, "NO LEADER\n");
-	else
-		ft_buf_printf(b, "leader %d epoch %" PRIu64 "\n", leader,
-			      ft_election_epoch(G.election));
-	for (size_t i = G.cfg.n_nodes; i > 0; i--) {
-		const struct ft_member *m;
-		int id = G.cfg.nodes[i - 1].id;
-		if (listed(id, zk, n_zk, &m))
-			ft_buf_printf(b, "%d %s\n", id, role_of(id, leader));
-	}
-	ft_buf_printf(b, "%d %s\n", FT_GATEWAY_ID, role_of(FT_GATEWAY_ID, leader));
-}
-
-static void cluster_status(struct ft_http_req *r)
-{
-	if (strcmp(ft_http_method(r), "GET") != 0) {
-		ft_http_add_header(r, "Allow", "GET");
-		respond_text(r, 405, "Method not allowed: use GET\n");
-		return;
-	}
-	int leader = ft_election_leader(G.election);
-	const char *accept = ft_http_header(r, "Accept");
-	bool json = accept && strstr(accept, "application/json");
-	struct ft_buf b = { 0 };
-	if (json) {
-		struct json_object *view = gw_cluster_view(&leader);
-		ft_buf_printf(&b, "%s\n",
-			      json_object_to_json_string_ext(view, JSON_C_TO_STRING_PRETTY));
-		json_object_put(view);
-	} else
-		cluster_text(&b, leader);
-	ft_http_add_header(r, "Cached-Response", "false");
-	ft_http_respond(r, leader >= 0 ? 200 : 503,
-			json ? "application/json" : "text/plain; charset=utf-8", b.data, b.len);
-	ft_buf_free(&b);
-}
-
 static void http_handler(void *ud, struct ft_http_req *r)
 {
-	const char *path = ft_http_path(r);
-	if (strcmp(path, "/compileandrun") == 0)
-		compile_and_run(r);
-	else if (strcmp(path, "/cluster") == 0)
-		cluster_status(r);
-	else if (gw_api_v1_route(r) || gw_dashboard_route(r) || gw_metrics_route(r))
+	if (gw_plain_api_route(&G.plain, r) || gw_api_v1_route(r) || gw_dashboard_route(r) ||
+	    gw_metrics_route(r))
 		return;
-	else
-		respond_text(r, 404, "Not found: try POST /compileandrun or GET /cluster\n");
+	gw_plain_api_not_found(r);
+}
+
+struct json_object *gw_cluster_view(int *leader)
+{
+	return gw_cluster_json(&G.cluster, leader);
 }
 
 /* ---- life cycle ---- */
@@ -833,6 +600,9 @@ static int run(void)
 	G.election = ft_election_new(G.ev, &G.cfg, FT_GATEWAY_ID, on_election_change, NULL);
 	if (!G.election)
 		return EXIT_SETUP;
+	G.cluster =
+		(struct gw_cluster){ .cfg = &G.cfg, .election = G.election, .gossip = G.gossip };
+	G.plain = (struct gw_plain_api){ .cfg = &G.cfg, .cluster = &G.cluster };
 	uint64_t now;
 	sd_event_now(G.ev, CLOCK_MONOTONIC, &now);
 	sd_event_add_time(G.ev, &G.sweep, CLOCK_MONOTONIC, now + SWEEP_MS * 1000, 50000, sweep_cb,
