@@ -6,7 +6,6 @@
 
 #include "lib/httpd.h"
 #include "lib/util.h"
-#include "gateway/gateway.h"
 
 static void respond_text(struct ft_http_req *r, unsigned status, const char *msg)
 {
@@ -60,7 +59,8 @@ static void plain_done(void *ud, const struct gw_result *res)
 
 static void plain_abandon(void *ud, struct ft_http_req *r)
 {
-	gw_forget(r);
+	struct gw_plain_api *a = ud;
+	gw_core_forget(a->core, r);
 }
 
 static void compile_and_run(struct gw_plain_api *a, struct ft_http_req *r)
@@ -90,7 +90,8 @@ static void compile_and_run(struct gw_plain_api *a, struct ft_http_req *r)
 	}
 	uint64_t id = 0;
 	struct gw_submission s = { .src = body, .len = len, .main_len = len };
-	switch (gw_submit(&s, ft_http_header(r, "Idempotency-Key"), plain_done, r, &id)) {
+	switch (gw_core_submit(a->core, ft_now_ms(), &s, ft_http_header(r, "Idempotency-Key"),
+			       plain_done, r, &id)) {
 	case GW_SUBMITTED:
 		ft_http_set_abandon(r, plain_abandon, a);
 		break;

@@ -7,10 +7,13 @@
 
 #include "conf/config.h"
 #include "gateway/cluster.h"
+#include "gateway/core.h"
 
 struct ft_http_req;
 
+/* None of it owned. */
 struct gw_plain_api {
+	struct gw_core *core;
 	const struct ft_config *cfg;
 	const struct gw_cluster *cluster;
 };
