@@ -9,12 +9,12 @@
  *
  * Every error is {"error": "<stable code>", "message": "<human text>"}.
  *
- * A run is one submission through gw_submit(); its record (and result) is
- * kept for limits.result_ttl_ms after it is done, and at most
- * limits.max_stored_runs records are kept (the oldest finished go first).
- * A run record is the one waiter the gateway core knows; the HTTP requests
- * waiting for it hang off the record, so a client that goes away never
- * cancels the run.  Request bodies are parsed by run_request.c. */
+ * A run is one submission to the core (its records: runs.c); the run
+ * record is the one waiter the core knows; the HTTP requests waiting for
+ * it hang off the record, so a client that goes away never cancels the
+ * run.  Request bodies are parsed by run_request.c. */
+#include "gateway/api_v1.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -22,44 +22,35 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 
 #include "lib/httpd.h"
 #include "job/jobspec.h"
 #include "job/verdict.h"
 #include "lib/metrics.h"
 #include "lib/util.h"
-#include "gateway/gateway.h"
+#include "gateway/metrics.h"
 #include "gateway/run_request.h"
+#include "gateway/runs.h"
 #include "runner/limits.h"
 
 #define MAX_TAIL 1000000
 #define RECENT_DEFAULT 20
 #define RECENT_MAX 64
 
-struct waiter {
-	struct waiter *next;
+struct gw_api_v1 {
+	struct gw_core *core;
+	const struct ft_config *cfg;
+	const struct gw_cluster *cluster;
+	struct gw_metrics *metrics;
+	struct gw_runs runs;
+};
+
+/* An HTTP request waiting for a run. */
+struct gw_run_waiter {
+	struct gw_run_waiter *next;
 	struct ft_http_req *r;
-	struct run *run;
+	struct gw_run *run;
 };
-
-struct run {
-	struct run *prev, *next; /* oldest first */
-	char id[17];
-	uint64_t req_id;
-	char *idem_key;
-	uint64_t src_hash;
-	bool done;
-	int64_t submitted_wall_ms, done_ms, finished_wall_ms;
-	struct json_object *result; /* result fields, once done */
-	struct waiter *waiters;
-};
-
-static struct {
-	bool inited;
-	struct run *head, *tail;
-	size_t count;
-} A;
 
 /* ---- responses ---- */
 
@@ -157,99 +148,39 @@ static bool parse_u64(const char *s, uint64_t *out)
 
 static double runs_stored(void *ud)
 {
-	return (double)A.count;
+	const struct gw_api_v1 *a = ud;
+	return (double)a->runs.count;
 }
 
-void gw_api_v1_init(void)
+struct gw_api_v1 *gw_api_v1_new(struct gw_core *core, const struct ft_config *cfg,
+				const struct gw_cluster *cluster, struct gw_metrics *metrics)
 {
-	if (A.inited)
-		return;
-	A.inited = true;
+	struct gw_api_v1 *a = ft_xcalloc(1, sizeof(*a));
+	a->core = core;
+	a->cfg = cfg;
+	a->cluster = cluster;
+	a->metrics = metrics;
+	gw_runs_init(&a->runs, &cfg->limits);
 	ft_metrics_gauge_fn(
 		"ftgw_api_runs_stored",
 		"Run records the JSON API keeps (unfinished, and finished within the TTL)",
-		runs_stored, NULL);
+		runs_stored, a);
+	return a;
 }
 
-static void run_unlink(struct run *x)
+void gw_api_v1_free(struct gw_api_v1 *a)
 {
-	if (x->prev)
-		x->prev->next = x->next;
-	else
-		A.head = x->next;
-	if (x->next)
-		x->next->prev = x->prev;
-	else
-		A.tail = x->prev;
-	A.count--;
-}
-
-static void run_free(struct run *x)
-{
-	free(x->idem_key);
-	json_object_put(x->result);
-	free(x);
-}
-
-/* Drop finished runs past their TTL, and the oldest finished ones while
- * there are too many.  Unfinished runs stay: the core will finish them. */
-static void sweep(void)
-{
-	int64_t now = ft_now_ms();
-	const struct ft_limits *lim = &gw_config()->limits;
-	for (struct run *x = A.head, *next; x; x = next) {
-		next = x->next;
-		if (x->done && (now - x->done_ms >= lim->result_ttl_ms ||
-				A.count > (size_t)lim->max_stored_runs)) {
-			run_unlink(x);
-			run_free(x);
+	if (!a)
+		return;
+	for (struct gw_run *x = a->runs.head; x; x = x->next) {
+		while (x->waiters) {
+			struct gw_run_waiter *w = x->waiters;
+			x->waiters = w->next;
+			free(w);
 		}
 	}
-}
-
-static struct run *run_find(const char *id)
-{
-	for (struct run *x = A.head; x; x = x->next)
-		if (strcmp(x->id, id) == 0)
-			return x;
-	return NULL;
-}
-
-static struct run *run_find_key(const char *key)
-{
-	for (struct run *x = A.tail; x; x = x->prev)
-		if (x->idem_key && strcmp(x->idem_key, key) == 0)
-			return x;
-	return NULL;
-}
-
-static bool run_verdict_is(const struct run *x, const char *verdict)
-{
-	struct json_object *v;
-	return x->result && json_object_object_get_ex(x->result, "verdict", &v) &&
-	       strcmp(json_object_get_string(v), verdict) == 0;
-}
-
-static struct run *run_new(const char *idem_key, uint64_t src_hash)
-{
-	struct run *x = ft_xcalloc(1, sizeof(*x));
-	do {
-		uint64_t rnd = 0;
-		if (getrandom(&rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-			rnd = ((uint64_t)ft_random(NULL) << 32) | ft_random(NULL);
-		snprintf(x->id, sizeof(x->id), "%016" PRIx64, rnd);
-	} while (run_find(x->id));
-	x->idem_key = idem_key ? ft_xstrdup(idem_key) : NULL;
-	x->src_hash = src_hash;
-	x->submitted_wall_ms = ft_wall_ms();
-	x->prev = A.tail;
-	if (A.tail)
-		A.tail->next = x;
-	else
-		A.head = x;
-	A.tail = x;
-	A.count++;
-	return x;
+	gw_runs_clear(&a->runs);
+	free(a);
 }
 
 /* Compile errors as data: one entry per "Error on line L, column C in F: M". */
@@ -343,17 +274,18 @@ static struct json_object *result_fields(const struct gw_result *res)
 	return o;
 }
 
-static struct json_object *run_json(const struct run *x)
+static struct json_object *run_json(const struct gw_core *core, const struct gw_run *x)
 {
+	static const char *const state_names[] = {
+		[GW_RUN_QUEUED] = "queued",
+		[GW_RUN_RUNNING] = "running",
+		[GW_RUN_DONE] = "done",
+	};
 	struct json_object *o = json_object_new_object();
-	int worker = -1, attempts = 0;
-	if (!x->done)
-		(void)gw_request_progress(x->req_id, &worker, &attempts);
+	int worker, attempts;
+	enum gw_run_state state = gw_run_state(x, core, &worker, &attempts);
 	json_object_object_add(o, "id", json_object_new_string(x->id));
-	json_object_object_add(o, "status",
-			       json_object_new_string(x->done	    ? "done"
-						      : worker >= 0 ? "running"
-								    : "queued"));
+	json_object_object_add(o, "status", json_object_new_string(state_names[state]));
 	json_object_object_add(o, "request_id",
 			       x->req_id ? json_object_new_uint64(x->req_id) : NULL);
 	json_object_object_add(o, "submitted_at_ms", json_object_new_int64(x->submitted_wall_ms));
@@ -372,21 +304,22 @@ static struct json_object *run_json(const struct run *x)
 	return o;
 }
 
-static void respond_run(struct ft_http_req *r, unsigned status, const struct run *x)
+static void respond_run(const struct gw_core *core, struct ft_http_req *r, unsigned status,
+			const struct gw_run *x)
 {
 	char loc[64];
 	snprintf(loc, sizeof(loc), "/v1/runs/%s", x->id);
 	if (status == 202)
 		ft_http_add_header(r, "Location", loc);
-	struct json_object *o = run_json(x);
+	struct json_object *o = run_json(core, x);
 	respond_json(r, status, o);
 	json_object_put(o);
 }
 
 static void waiter_abandon(void *ud, struct ft_http_req *r)
 {
-	struct waiter *w = ud;
-	for (struct waiter **p = &w->run->waiters; *p; p = &(*p)->next) {
+	struct gw_run_waiter *w = ud;
+	for (struct gw_run_waiter **p = &w->run->waiters; *p; p = &(*p)->next) {
 		if (*p == w) {
 			*p = w->next;
 			free(w);
@@ -395,9 +328,9 @@ static void waiter_abandon(void *ud, struct ft_http_req *r)
 	}
 }
 
-static void add_waiter(struct run *x, struct ft_http_req *r)
+static void add_waiter(struct gw_run *x, struct ft_http_req *r)
 {
-	struct waiter *w = ft_xcalloc(1, sizeof(*w));
+	struct gw_run_waiter *w = ft_xcalloc(1, sizeof(*w));
 	w->r = r;
 	w->run = x;
 	w->next = x->waiters;
@@ -405,33 +338,29 @@ static void add_waiter(struct run *x, struct ft_http_req *r)
 	ft_http_set_abandon(r, waiter_abandon, w);
 }
 
-/* The core's one callback for the run. */
+/* The core's one callback for the run (a done run's answer does not ask
+ * the core). */
 static void run_done(void *ud, const struct gw_result *res)
 {
-	struct run *x = ud;
-	x->done = true;
-	x->done_ms = ft_now_ms();
-	x->finished_wall_ms = ft_wall_ms();
-	if (!x->req_id)
-		x->req_id = res->id;
-	x->result = result_fields(res);
+	struct gw_run *x = ud;
+	gw_run_finish(x, ft_now_ms(), ft_wall_ms(), res->id, result_fields(res));
 	while (x->waiters) {
-		struct waiter *w = x->waiters;
+		struct gw_run_waiter *w = x->waiters;
 		x->waiters = w->next;
 		ft_http_set_abandon(w->r, NULL, NULL);
-		respond_run(w->r, 200, x);
+		respond_run(NULL, w->r, 200, x);
 		free(w);
 	}
 }
 
 /* ---- POST /v1/runs ---- */
 
-static void post_run(struct ft_http_req *r)
+static void post_run(struct gw_api_v1 *a, struct ft_http_req *r)
 {
 	if (ft_http_body_too_big(r)) {
 		api_error(r, 413, "body_too_large",
 			  "Request body too large: the limit is %zu bytes (limits.max_body_bytes)",
-			  gw_config()->limits.max_body_bytes);
+			  a->cfg->limits.max_body_bytes);
 		return;
 	}
 	if (!ft_http_content_type_is(r, "application/json")) {
@@ -443,7 +372,7 @@ static void post_run(struct ft_http_req *r)
 	const char *body = ft_http_body(r, &len);
 	struct gw_run_request q;
 	struct gw_api_error e;
-	if (!gw_run_request_parse(body, len, &gw_config()->limits, &q, &e)) {
+	if (!gw_run_request_parse(body, len, &a->cfg->limits, &q, &e)) {
 		api_error(r, e.status, e.code, "%s", e.message);
 		return;
 	}
@@ -459,7 +388,7 @@ static void post_run(struct ft_http_req *r)
 		job, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	/* The configuration leaves a body's worth of room in a frame (plus
 	 * 64 KiB); this only guards against a re-encoding that grew. */
-	size_t max_frame = gw_config()->limits.max_frame_bytes;
+	size_t max_frame = a->cfg->limits.max_frame_bytes;
 	if (blob.len + strlen(job_text) + 4096 > max_frame) {
 		api_error(r, 413, "body_too_large",
 			  "This run is too large to forward (%zu bytes of sources and %zu of "
@@ -475,11 +404,10 @@ static void post_run(struct ft_http_req *r)
 	const char *key = ft_http_header(r, "Idempotency-Key");
 	if (key && !*key)
 		key = NULL;
-	struct run *x = key ? run_find_key(key) : NULL;
-	if (x && x->done && run_verdict_is(x, "unavailable")) {
+	struct gw_run *x = key ? gw_runs_find_key(&a->runs, key) : NULL;
+	if (x && x->done && gw_run_verdict_is(x, "unavailable")) {
 		/* The cluster could not run it then: a retry runs it anew. */
-		free(x->idem_key);
-		x->idem_key = NULL;
+		gw_run_drop_key(x);
 		x = NULL;
 	}
 	if (x) {
@@ -487,13 +415,13 @@ static void post_run(struct ft_http_req *r)
 			api_error(r, 422, "idempotency_key_reused",
 				  "This Idempotency-Key was used for another run (run %s)", x->id);
 		} else if (x->done || !wait) {
-			respond_run(r, x->done && wait ? 200 : 202, x);
+			respond_run(a->core, r, x->done && wait ? 200 : 202, x);
 		} else {
 			add_waiter(x, r);
 		}
 		goto out;
 	}
-	x = run_new(key, hash);
+	x = gw_runs_add(&a->runs, key, hash, ft_wall_ms());
 	uint64_t id = 0;
 	struct gw_submission s = {
 		.src = blob.data ? blob.data : "",
@@ -501,24 +429,23 @@ static void post_run(struct ft_http_req *r)
 		.main_len = main_len,
 		.job = job_text,
 	};
-	switch (gw_submit(&s, key, run_done, x, &id)) {
+	switch (gw_core_submit(a->core, ft_now_ms(), &s, key, run_done, x, &id)) {
 	case GW_OVERLOADED:
-		run_unlink(x);
-		run_free(x);
+		gw_runs_remove(&a->runs, x);
 		ft_http_add_header(r, "Retry-After", "1");
 		api_error(r, 503, "overloaded",
 			  "Too many requests in progress (limits.max_pending_requests); try again "
 			  "later");
 		break;
 	case GW_ANSWERED:
-		respond_run(r, wait ? 200 : 202, x);
+		respond_run(a->core, r, wait ? 200 : 202, x);
 		break;
 	case GW_SUBMITTED:
 		x->req_id = id;
 		if (wait)
 			add_waiter(x, r);
 		else
-			respond_run(r, 202, x);
+			respond_run(a->core, r, 202, x);
 		break;
 	}
 out:
@@ -526,41 +453,41 @@ out:
 	ft_buf_free(&blob);
 }
 
-static void get_run(struct ft_http_req *r, const char *id)
+static void get_run(struct gw_api_v1 *a, struct ft_http_req *r, const char *id)
 {
 	if (!want_method(r, "GET"))
 		return;
-	struct run *x = run_find(id);
+	struct gw_run *x = gw_runs_find(&a->runs, id);
 	if (!x) {
 		api_error(r, 404, "run_not_found",
 			  "No run %s: unknown, or its result expired (kept %d s after it finished, "
 			  "limits.result_ttl_ms)",
-			  id, gw_config()->limits.result_ttl_ms / 1000);
+			  id, a->cfg->limits.result_ttl_ms / 1000);
 		return;
 	}
-	respond_run(r, 200, x);
+	respond_run(a->core, r, 200, x);
 }
 
 /* ---- the rest ---- */
 
-static void get_cluster(struct ft_http_req *r)
+static void get_cluster(struct gw_api_v1 *a, struct ft_http_req *r)
 {
 	if (!want_method(r, "GET"))
 		return;
 	int leader;
-	struct json_object *view = gw_cluster_view(&leader);
+	struct json_object *view = gw_cluster_json(a->cluster, &leader);
 	respond_json(r, 200, view);
 	json_object_put(view);
 }
 
-static void get_node_log(struct ft_http_req *r, const char *id_text)
+static void get_node_log(struct gw_api_v1 *a, struct ft_http_req *r, const char *id_text)
 {
 	if (!want_method(r, "GET"))
 		return;
 	uint64_t id;
 	const struct ft_node_conf *nc = NULL;
 	if (parse_u64(id_text, &id) && id <= 65535)
-		nc = ft_config_node(gw_config(), (int)id);
+		nc = ft_config_node(a->cfg, (int)id);
 	if (!nc) {
 		api_error(r, 404, "node_not_found", "No node %s in the cluster's configuration",
 			  id_text);
@@ -608,7 +535,7 @@ static void get_events(struct ft_http_req *r)
 	json_object_put(o);
 }
 
-static void get_recent(struct ft_http_req *r)
+static void get_recent(struct gw_api_v1 *a, struct ft_http_req *r)
 {
 	if (!want_method(r, "GET"))
 		return;
@@ -619,7 +546,7 @@ static void get_recent(struct ft_http_req *r)
 			  RECENT_MAX);
 		return;
 	}
-	struct json_object *o = gw_recent_json((size_t)limit);
+	struct json_object *o = gw_recent_json(a->metrics, (size_t)limit);
 	respond_json(r, 200, o);
 	json_object_put(o);
 }
@@ -638,28 +565,27 @@ static bool node_log_path(const char *rest, char *seg, size_t cap)
 	return true;
 }
 
-bool gw_api_v1_route(struct ft_http_req *r)
+bool gw_api_v1_route(struct gw_api_v1 *a, struct ft_http_req *r)
 {
 	const char *path = ft_http_path(r);
 	if (strcmp(path, "/v1") != 0 && strncmp(path, "/v1/", 4) != 0)
 		return false;
-	gw_api_v1_init();
-	sweep();
+	gw_runs_sweep(&a->runs, ft_now_ms());
 	const char *rest = path + 3;
 	char seg[80];
 	if (strcmp(rest, "/runs") == 0) {
 		if (want_method(r, "POST"))
-			post_run(r);
+			post_run(a, r);
 	} else if (strncmp(rest, "/runs/", 6) == 0 && rest[6] && !strchr(rest + 6, '/')) {
-		get_run(r, rest + 6);
+		get_run(a, r, rest + 6);
 	} else if (strcmp(rest, "/cluster") == 0) {
-		get_cluster(r);
+		get_cluster(a, r);
 	} else if (node_log_path(rest, seg, sizeof(seg))) {
-		get_node_log(r, seg);
+		get_node_log(a, r, seg);
 	} else if (strcmp(rest, "/events") == 0) {
 		get_events(r);
 	} else if (strcmp(rest, "/recent") == 0) {
-		get_recent(r);
+		get_recent(a, r);
 	} else {
 		api_error(r, 404, "not_found",
 			  "No such resource %s: see docs/openapi.yaml for the API", path);

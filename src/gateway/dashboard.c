@@ -8,7 +8,7 @@
 
 #include "lib/httpd.h"
 #include "gateway/dashboard_html.h"
-#include "gateway/gateway.h"
+#include "gateway/dashboard.h"
 
 bool gw_dashboard_route(struct ft_http_req *r)
 {

@@ -1,28 +1,14 @@
-/* The gateway's own metrics (ftgw_*), GET /metrics, and the ring of recent
- * answers the dashboard shows.  The hooks are declared in lib/metrics.h
- * and called by the gateway core (main.c). */
+#include "gateway/metrics.h"
+
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/metrics.h"
 #include "lib/util.h"
-#include "gateway/gateway.h"
 #include "job/verdict.h"
-
-/* The label values of ftgw_requests_total: every verdict, and "other". */
-static const char *gw_verdicts[FT_VERDICT_N + 1];
-
-static void list_verdicts(void)
-{
-	size_t n = 0;
-	for (int v = 0; v < FT_VERDICT_N; v++)
-		if (v != FT_VERDICT_UNKNOWN)
-			gw_verdicts[n++] = ft_verdict_name((enum ft_verdict)v);
-	gw_verdicts[n++] = "other";
-	gw_verdicts[n] = NULL;
-}
 
 static const char *const hit_miss[] = { "hit", "miss", NULL };
 static const double latency_bounds[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
@@ -40,40 +26,47 @@ struct recent {
 	int64_t time_ms;      /* wall clock of the answer */
 };
 
-static struct {
+struct gw_metrics {
+	const struct ft_config *cfg;
+	const struct gw_core *core;
+	/* Registered at the first use, not at start (the order of the
+	 * families in GET /metrics depends on it). */
 	bool inited;
 	struct ft_metric *requests, *latency, *cache, *cached_answers, *in_flight;
+	/* The label values of ftgw_requests_total: every verdict, and "other". */
+	const char *verdicts[FT_VERDICT_N + 1];
 	struct recent recent[RECENT];
 	size_t n_recent, next_recent;
-} W;
+};
 
 /* Per worker, from the gateway's pending requests (see FT_FRAME_STARTED). */
-static void collect_in_flight(struct ft_metrics *m, void *ud)
+static void collect_in_flight(struct ft_metrics *reg, void *ud)
 {
+	struct gw_metrics *W = ud;
 	size_t queued;
-	struct json_object *by = gw_in_flight_by_worker(&queued);
-	const struct ft_config *cfg = gw_config();
+	struct json_object *by = gw_core_in_flight_by_worker(W->core, &queued);
+	const struct ft_config *cfg = W->cfg;
 	for (size_t i = 0; i < cfg->n_nodes; i++) {
 		char id[16];
 		snprintf(id, sizeof(id), "%d", cfg->nodes[i].id);
 		struct json_object *n;
-		ft_metric_set(W.in_flight, id,
+		ft_metric_set(W->in_flight, id,
 			      json_object_object_get_ex(by, id, &n) ? json_object_get_int(n) : 0);
 	}
-	ft_metric_set(W.in_flight, "none", (double)queued);
+	ft_metric_set(W->in_flight, "none", (double)queued);
 	json_object_put(by);
 }
 
-static void register_in_flight(struct ft_metrics *m)
+static void register_in_flight(struct gw_metrics *W, struct ft_metrics *m)
 {
-	const struct ft_config *cfg = gw_config();
+	const struct ft_config *cfg = W->cfg;
 	/* The label's values are fixed at registration: every configured node
 	 * (a reload that adds nodes needs a restart anyway), and "none". */
 	char **values = ft_xcalloc(cfg->n_nodes + 2, sizeof(*values));
 	for (size_t i = 0; i < cfg->n_nodes; i++)
 		values[i] = ft_xasprintf("%d", cfg->nodes[i].id);
 	values[cfg->n_nodes] = ft_xstrdup("none");
-	W.in_flight = ft_metrics_gauge(
+	W->in_flight = ft_metrics_gauge(
 		m, "ftgw_requests_in_flight",
 		"Unanswered requests by the worker the leader assigned them to (none: not on a "
 		"worker yet)",
@@ -81,39 +74,54 @@ static void register_in_flight(struct ft_metrics *m)
 	for (size_t i = 0; i <= cfg->n_nodes; i++)
 		free(values[i]);
 	free(values);
-	ft_metrics_on_collect(m, collect_in_flight, NULL);
+	ft_metrics_on_collect(m, collect_in_flight, W);
 }
 
-static void ensure_init(void)
+static void ensure_init(struct gw_metrics *W)
 {
-	if (W.inited)
+	if (W->inited)
 		return;
-	W.inited = true;
-	list_verdicts();
+	W->inited = true;
+	size_t n = 0;
+	for (int v = 0; v < FT_VERDICT_N; v++)
+		if (v != FT_VERDICT_UNKNOWN)
+			W->verdicts[n++] = ft_verdict_name((enum ft_verdict)v);
+	W->verdicts[n++] = "other";
+	W->verdicts[n] = NULL;
 	struct ft_metrics *m = ft_metrics_global();
-	W.requests = ft_metrics_counter(
+	W->requests = ft_metrics_counter(
 		m, "ftgw_requests_total",
 		"Requests the gateway answered, by verdict (timeout: no answer in time; "
 		"overloaded: refused, too many pending; unavailable: the cluster could not run it)",
-		"verdict", gw_verdicts);
-	W.latency = ft_metrics_histogram(
+		"verdict", W->verdicts);
+	W->latency = ft_metrics_histogram(
 		m, "ftgw_request_duration_seconds",
 		"Time from acceptance to the answer of requests the cluster answered (not cached)",
 		NULL, NULL, latency_bounds, FT_ARRAY_SIZE(latency_bounds));
-	W.cache = ft_metrics_counter(m, "ftgw_cache_lookups_total",
-				     "Response cache lookups by result", "result", hit_miss);
-	W.cached_answers = ft_metrics_counter(
+	W->cache = ft_metrics_counter(m, "ftgw_cache_lookups_total",
+				      "Response cache lookups by result", "result", hit_miss);
+	W->cached_answers = ft_metrics_counter(
 		m, "ftgw_cached_answers_total",
 		"Answers given without the cluster: response cache hits and Idempotency-Key replays",
 		NULL, NULL);
-	register_in_flight(m);
+	register_in_flight(W, m);
 }
 
-const char *gw_verdict_of(const struct gw_result *res)
+struct gw_metrics *gw_metrics_new(const struct ft_config *cfg)
 {
-	if (res->verdict)
-		return ft_verdict_name(ft_verdict_from_name(res->verdict));
-	return ft_verdict_name(ft_verdict_of_answer(res->status, res->body, res->len));
+	struct gw_metrics *W = ft_xcalloc(1, sizeof(*W));
+	W->cfg = cfg;
+	return W;
+}
+
+void gw_metrics_set_core(struct gw_metrics *W, const struct gw_core *core)
+{
+	W->core = core;
+}
+
+void gw_metrics_free(struct gw_metrics *W)
+{
+	free(W);
 }
 
 static int meta_int(const struct gw_result *res, const char *key)
@@ -125,16 +133,17 @@ static int meta_int(const struct gw_result *res, const char *key)
 	return -1;
 }
 
-void gw_metrics_answered(const struct gw_result *res, int64_t latency_ms)
+static void answered(void *ud, const struct gw_result *res, int64_t latency_ms)
 {
-	ensure_init();
+	struct gw_metrics *W = ud;
+	ensure_init(W);
 	const char *verdict = gw_verdict_of(res);
-	ft_metric_inc(W.requests, verdict);
+	ft_metric_inc(W->requests, verdict);
 	if (res->cached)
-		ft_metric_inc(W.cached_answers, NULL);
+		ft_metric_inc(W->cached_answers, NULL);
 	else if (latency_ms >= 0 && res->id)
-		ft_metric_observe(W.latency, NULL, (double)latency_ms / 1000.0);
-	struct recent *e = &W.recent[W.next_recent];
+		ft_metric_observe(W->latency, NULL, (double)latency_ms / 1000.0);
+	struct recent *e = &W->recent[W->next_recent];
 	*e = (struct recent){
 		.id = res->id,
 		.verdict = verdict,
@@ -145,30 +154,38 @@ void gw_metrics_answered(const struct gw_result *res, int64_t latency_ms)
 		.attempts = meta_int(res, "attempts"),
 		.time_ms = ft_wall_ms(),
 	};
-	W.next_recent = (W.next_recent + 1) % RECENT;
-	if (W.n_recent < RECENT)
-		W.n_recent++;
+	W->next_recent = (W->next_recent + 1) % RECENT;
+	if (W->n_recent < RECENT)
+		W->n_recent++;
 }
 
-void gw_metrics_cache_lookup(bool hit)
+static void cache_lookup(void *ud, bool hit)
 {
-	ensure_init();
-	ft_metric_inc(W.cache, hit ? "hit" : "miss");
+	struct gw_metrics *W = ud;
+	ensure_init(W);
+	ft_metric_inc(W->cache, hit ? "hit" : "miss");
 }
 
-void gw_metrics_overloaded(void)
+static void overloaded(void *ud)
 {
-	ensure_init();
-	ft_metric_inc(W.requests, "overloaded");
+	struct gw_metrics *W = ud;
+	ensure_init(W);
+	ft_metric_inc(W->requests, "overloaded");
 }
 
-struct json_object *gw_recent_json(size_t max)
+const struct gw_core_hooks gw_metrics_core_hooks = {
+	.answered = answered,
+	.cache_lookup = cache_lookup,
+	.overloaded = overloaded,
+};
+
+struct json_object *gw_recent_json(struct gw_metrics *W, size_t max)
 {
-	ensure_init();
+	ensure_init(W);
 	struct json_object *root = json_object_new_object(), *arr = json_object_new_array();
-	size_t n = W.n_recent < max ? W.n_recent : max;
+	size_t n = W->n_recent < max ? W->n_recent : max;
 	for (size_t i = 0; i < n; i++) {
-		const struct recent *e = &W.recent[(W.next_recent + RECENT - 1 - i) % RECENT];
+		const struct recent *e = &W->recent[(W->next_recent + RECENT - 1 - i) % RECENT];
 		struct json_object *o = json_object_new_object();
 		json_object_object_add(o, "request_id",
 				       e->id ? json_object_new_uint64(e->id) : NULL);
@@ -189,13 +206,14 @@ struct json_object *gw_recent_json(size_t max)
 	json_object_object_add(root, "in_flight",
 			       isnan(pending) ? NULL : json_object_new_int64((int64_t)pending));
 	size_t queued;
-	json_object_object_add(root, "in_flight_by_worker", gw_in_flight_by_worker(&queued));
+	json_object_object_add(root, "in_flight_by_worker",
+			       gw_core_in_flight_by_worker(W->core, &queued));
 	json_object_object_add(root, "queued", json_object_new_uint64(queued));
 	return root;
 }
 
-bool gw_metrics_route(struct ft_http_req *r)
+bool gw_metrics_route(struct gw_metrics *W, struct ft_http_req *r)
 {
-	ensure_init();
+	ensure_init(W);
 	return ft_metrics_route(r);
 }

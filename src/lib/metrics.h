@@ -130,20 +130,4 @@ bool ft_metrics_route(struct ft_http_req *r);
  * already overwritten.  Caller owns the object. */
 struct json_object *ft_metrics_events_json(uint64_t since);
 
-/* ---- ftgw only: defined in src/gateway/metrics.c ---- */
-
-struct gw_result;
-/* Every outcome the gateway core delivers, once per request (not per
- * waiter): latency_ms from acceptance (0 when answered at once). */
-void gw_metrics_answered(const struct gw_result *res, int64_t latency_ms);
-/* The response cache was consulted. */
-void gw_metrics_cache_lookup(bool hit);
-/* A submission was refused: too many pending requests. */
-void gw_metrics_overloaded(void);
-/* The verdict of an outcome: res->verdict, or for a cached answer (which
- * carries none) the one its status and body show; "unknown" if neither. */
-const char *gw_verdict_of(const struct gw_result *res);
-/* Recent answers, newest first: {"results": [...], "in_flight": N|null}. */
-struct json_object *gw_recent_json(size_t max);
-
 #endif
