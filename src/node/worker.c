@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf/reload.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
 #include "lib/util.h"
@@ -416,6 +417,27 @@ static int sweep_cb(sd_event_source *s, uint64_t usec, void *ud)
 	return 0;
 }
 
+/* The runner took its limits at start: a reload that changes them hands
+ * them on, for the jobs started from now on. */
+static void reload_runner_limits(void *ud, const struct ft_config *cfg,
+				 const struct ft_config_changes *ch)
+{
+	struct ft_worker *w = ud;
+	if (!ft_config_changes_applied_in(ch, "limits"))
+		return;
+	struct ft_runner_conf rc = {
+		.wall_ms = cfg->limits.run_wall_ms,
+		.max_output_bytes = cfg->limits.max_output_bytes,
+		.compile_wall_ms = cfg->limits.compile_wall_ms,
+		.cpu_ms = cfg->limits.run_cpu_ms,
+		.memory_bytes = cfg->limits.run_memory_bytes,
+		.compile_memory_bytes = cfg->limits.compile_memory_bytes,
+		.max_processes = cfg->limits.run_max_processes,
+		.max_file_bytes = cfg->limits.run_max_file_bytes,
+	};
+	ft_runner_set_limits(w->runner, &rc);
+}
+
 struct ft_worker *ft_worker_new(struct ft_node *n)
 {
 	struct ft_worker *w = ft_xcalloc(1, sizeof(*w));
@@ -458,6 +480,7 @@ struct ft_worker *ft_worker_new(struct ft_node *n)
 		return NULL;
 	}
 	ft_log_info("runner: %s", ft_runner_describe(w->runner));
+	ft_conf_on_reload(reload_runner_limits, w);
 	uint64_t now;
 	sd_event_now(n->ev, CLOCK_MONOTONIC, &now);
 	sd_event_add_time(n->ev, &w->sweep, CLOCK_MONOTONIC, now + 5000000, 100000, sweep_cb, w);
@@ -469,6 +492,7 @@ void ft_worker_free(struct ft_worker *w)
 	if (!w)
 		return;
 	sd_event_source_disable_unref(w->sweep);
+	ft_conf_on_reload_remove(reload_runner_limits, w);
 	ft_runner_free(w->runner);
 	while (w->jobs) {
 		struct job *j = w->jobs;
