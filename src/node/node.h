@@ -1,6 +1,7 @@
 /* ftnode internals shared by its three parts: main (loop, roles, logs),
- * worker (runs what a leader assigns, keeps results until collected) and
- * leader (dispatch, tracking, reassignment, result gathering). */
+ * worker (runs what a leader assigns, keeps results until collected; its
+ * decisions in holdings.c) and leader (dispatch, tracking, reassignment,
+ * result gathering; its decisions in dispatch.c). */
 #ifndef FT_NODE_H
 #define FT_NODE_H
 

@@ -1,7 +1,8 @@
-/* The worker side of a node: runs what the current leader assigns and keeps
- * each finished result, with its request ID, until a leader confirms it was
- * delivered (RELEASE).  A leader that reconnects, or a new leader, gets the
- * whole inventory, so no finished work is lost with a leader. */
+/* The worker side of a node, as IO: the current leader's connection and the
+ * runner.  What is held - queued, running and finished requests, results
+ * kept until a leader confirms delivery (RELEASE), epochs refused - is
+ * node/holdings.c's to decide; a leader that reconnects, or a new leader,
+ * gets the whole inventory, so no finished work is lost with a leader. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,21 +12,22 @@
 #include "lib/log.h"
 #include "lib/metrics.h"
 #include "lib/util.h"
+#include "node/holdings.h"
 #include "node/node.h"
 #include "job/jobspec.h"
 #include "runner/limits.h"
 #include "runner/runner.h"
 
-enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_DONE };
-
-struct job {
-	struct job *next;
-	uint64_t req;
-	enum job_state state;
-	char *src; /* the frame's blob: the source, or the job's files */
+/* What a leader assigned: the frame's blob (the source, or the job's files)
+ * and the "job" object of the JSON API, or NULL. */
+struct work {
+	char *src;
 	size_t src_len;
-	struct json_object *job; /* the "job" object of the JSON API, or NULL */
-	/* result, once done */
+	struct json_object *job;
+};
+
+/* A finished run, as the runner reported it. */
+struct outcome {
 	enum ft_verdict verdict;
 	int exit_code;
 	int64_t wall_ms;
@@ -35,78 +37,78 @@ struct job {
 	size_t body_len;
 	char *out, *err; /* captured stdout and stderr, or NULL */
 	size_t out_len, err_len;
-	int64_t done_at_ms;
 };
 
 struct ft_worker {
 	struct ft_node *n;
 	struct ft_runner *runner;
-	struct job *jobs;
+	struct ft_holdings *held;
 	struct ft_conn *leader; /* connection of the newest leader, or NULL */
-	uint64_t max_epoch;	/* newest epoch seen: older leaders are refused */
-	size_t running;
 	sd_event_source *sweep;
 	char jar[FT_PATH_MAX + 32];
 	char work_dir[FT_PATH_MAX + 32];
 	char uid_lock_dir[FT_PATH_MAX + 32];
 };
 
-static struct job *find_job(struct ft_worker *w, uint64_t req)
+static void drop_work(void *ud, void *p)
 {
-	for (struct job *j = w->jobs; j; j = j->next)
-		if (j->req == req)
-			return j;
-	return NULL;
+	struct work *wk = p;
+	free(wk->src);
+	json_object_put(wk->job);
+	free(wk);
 }
 
-static void free_job(struct job *j)
+static void drop_outcome(void *ud, void *p)
 {
-	free(j->src);
-	json_object_put(j->job);
-	free(j->body);
-	free(j->out);
-	free(j->err);
-	free(j);
+	struct outcome *o = p;
+	free(o->body);
+	free(o->out);
+	free(o->err);
+	free(o);
 }
 
-static void drop_job(struct ft_worker *w, struct job *j)
+static void expired(void *ud, uint64_t req)
 {
-	for (struct job **p = &w->jobs; *p; p = &(*p)->next) {
-		if (*p == j) {
-			*p = j->next;
-			free_job(j);
-			return;
-		}
-	}
+	ft_log_request(LOG_WARNING, req, "expired",
+		       "dropping result of request %llu: no leader collected it "
+		       "within limits.result_keep_ms",
+		       (unsigned long long)req);
 }
 
-static void send_result(struct ft_worker *w, const struct job *j)
+static const struct ft_holdings_ops holdings_ops = {
+	.drop_work = drop_work,
+	.drop_result = drop_outcome,
+	.expired = expired,
+};
+
+static void send_result(struct ft_worker *w, const struct ft_held *j)
 {
 	if (!ft_conn_is_open(w->leader))
 		return;
+	const struct outcome *o = j->result;
 	struct json_object *m = json_object_new_object();
 	json_object_object_add(m, "req", json_object_new_uint64(j->req));
-	json_object_object_add(m, "epoch", json_object_new_uint64(w->max_epoch));
-	json_object_object_add(m, "verdict", json_object_new_string(ft_verdict_name(j->verdict)));
-	json_object_object_add(m, "exit", json_object_new_int(j->exit_code));
-	json_object_object_add(m, "wall_ms", json_object_new_int64(j->wall_ms));
-	json_object_object_add(m, "run_ms", json_object_new_int64(j->run_ms));
-	json_object_object_add(m, "cpu_ms", json_object_new_int64(j->cpu_ms));
-	json_object_object_add(m, "memory_bytes", json_object_new_int64(j->memory_bytes));
-	json_object_object_add(m, "compile_cached", json_object_new_boolean(j->compile_cached));
+	json_object_object_add(m, "epoch", json_object_new_uint64(ft_holdings_epoch(w->held)));
+	json_object_object_add(m, "verdict", json_object_new_string(ft_verdict_name(o->verdict)));
+	json_object_object_add(m, "exit", json_object_new_int(o->exit_code));
+	json_object_object_add(m, "wall_ms", json_object_new_int64(o->wall_ms));
+	json_object_object_add(m, "run_ms", json_object_new_int64(o->run_ms));
+	json_object_object_add(m, "cpu_ms", json_object_new_int64(o->cpu_ms));
+	json_object_object_add(m, "memory_bytes", json_object_new_int64(o->memory_bytes));
+	json_object_object_add(m, "compile_cached", json_object_new_boolean(o->compile_cached));
 	json_object_object_add(m, "worker", json_object_new_int(w->n->self->id));
-	if (!j->out && !j->err) {
-		ft_conn_send(w->leader, FT_FRAME_RESULT, m, j->body, j->body_len);
+	if (!o->out && !o->err) {
+		ft_conn_send(w->leader, FT_FRAME_RESULT, m, o->body, o->body_len);
 		json_object_put(m);
 		return;
 	}
 	/* Captured output rides after the body in the blob. */
-	json_object_object_add(m, "stdout_bytes", json_object_new_uint64(j->out_len));
-	json_object_object_add(m, "stderr_bytes", json_object_new_uint64(j->err_len));
+	json_object_object_add(m, "stdout_bytes", json_object_new_uint64(o->out_len));
+	json_object_object_add(m, "stderr_bytes", json_object_new_uint64(o->err_len));
 	struct ft_buf blob = { 0 };
-	ft_buf_append(&blob, j->body, j->body_len);
-	ft_buf_append(&blob, j->out, j->out_len);
-	ft_buf_append(&blob, j->err, j->err_len);
+	ft_buf_append(&blob, o->body, o->body_len);
+	ft_buf_append(&blob, o->out, o->out_len);
+	ft_buf_append(&blob, o->err, o->err_len);
 	ft_conn_send(w->leader, FT_FRAME_RESULT, m, blob.data, blob.len);
 	ft_buf_free(&blob);
 	json_object_put(m);
@@ -120,7 +122,7 @@ static void reply_reject(struct ft_conn *c, const char *reason, uint64_t req, bo
 
 /* This node could not run it (its sandbox or JVM failed): not an answer
  * for the client.  The leader gives it to another worker. */
-static void hand_back_failed(struct ft_worker *w, struct job *j, const struct ft_run_result *res)
+static void hand_back_failed(struct ft_worker *w, uint64_t req, const struct ft_run_result *res)
 {
 	/* One line for logs and the client's 503: "what failed: why". */
 	const char *body = res->body ? res->body : "";
@@ -128,68 +130,71 @@ static void hand_back_failed(struct ft_worker *w, struct job *j, const struct ft
 	char *why = ft_xasprintf("%.*s", (int)len, body);
 	for (char *p = why; (p = strchr(p, '\n')) != NULL;)
 		*p = p[1] ? ';' : '\0';
-	ft_log_request(LOG_WARNING, j->req, "failed",
+	ft_log_request(LOG_WARNING, req, "failed",
 		       "request %llu could not run here (%s); handing it back to the leader",
-		       (unsigned long long)j->req, why);
+		       (unsigned long long)req, why);
 	if (ft_conn_is_open(w->leader))
-		reply_reject(w->leader, why, j->req, true);
+		reply_reject(w->leader, why, req, true);
 	free(why);
-	drop_job(w, j);
+	ft_holdings_failed(w->held, req);
+}
+
+static struct outcome *outcome_of(const struct ft_run_result *res)
+{
+	struct outcome *o = ft_xcalloc(1, sizeof(*o));
+	o->verdict = res->verdict;
+	o->exit_code = res->exit_code;
+	o->wall_ms = res->wall_ms;
+	o->run_ms = res->run_ms;
+	o->cpu_ms = res->cpu_ms;
+	o->memory_bytes = res->memory_bytes;
+	o->compile_cached = res->compile_cached;
+	o->body = ft_xmemdup(res->body ? res->body : "", res->body_len);
+	o->body_len = res->body_len;
+	if (res->out) {
+		o->out = ft_xmemdup(res->out, res->out_len);
+		o->out_len = res->out_len;
+	}
+	if (res->err) {
+		o->err = ft_xmemdup(res->err, res->err_len);
+		o->err_len = res->err_len;
+	}
+	return o;
 }
 
 static void job_done(void *ud, uint64_t req, const struct ft_run_result *res)
 {
 	struct ft_worker *w = ud;
-	struct job *j = find_job(w, req);
-	w->running--;
+	bool held = ft_holdings_find(w->held, req) != NULL;
 	ft_metrics_run_done(ft_verdict_name(res->verdict), res->wall_ms);
-	if (j && res->transient) {
-		hand_back_failed(w, j, res);
-	} else if (j) {
-		j->state = JOB_DONE;
-		j->verdict = res->verdict;
-		j->exit_code = res->exit_code;
-		j->wall_ms = res->wall_ms;
-		j->run_ms = res->run_ms;
-		j->cpu_ms = res->cpu_ms;
-		j->memory_bytes = res->memory_bytes;
-		j->compile_cached = res->compile_cached;
-		j->body = ft_xmemdup(res->body ? res->body : "", res->body_len);
-		j->body_len = res->body_len;
-		if (res->out) {
-			j->out = ft_xmemdup(res->out, res->out_len);
-			j->out_len = res->out_len;
-		}
-		if (res->err) {
-			j->err = ft_xmemdup(res->err, res->err_len);
-			j->err_len = res->err_len;
-		}
-		j->done_at_ms = ft_now_ms();
-		free(j->src);
-		j->src = NULL;
-		json_object_put(j->job);
-		j->job = NULL;
+	if (held && res->transient) {
+		hand_back_failed(w, req, res);
+	} else if (held) {
+		const struct ft_held *j =
+			ft_holdings_finished(w->held, req, outcome_of(res), ft_now_ms());
 		ft_log_request(LOG_INFO, req, "done", "request %llu done: %s in %lld ms",
 			       (unsigned long long)req, ft_verdict_name(res->verdict),
 			       (long long)res->wall_ms);
-		send_result(w, j);
+		if (j)
+			send_result(w, j);
 	}
 	start_queued(w);
 }
 
 /* Hands j to the runner, with what its "job" object asks for. */
-static int start_job(struct ft_worker *w, struct job *j, char *why, size_t whylen)
+static int start_job(struct ft_worker *w, const struct ft_held *j, char *why, size_t whylen)
 {
+	const struct work *wk = j->work;
 	const struct ft_limits *lc = &w->n->cfg.limits;
 	struct ft_jobspec_max max = { .files = (size_t)lc->max_files,
 				      .args = (size_t)lc->max_args };
 	struct ft_jobspec spec;
-	if (ft_jobspec_decode(j->job, j->src, j->src_len, &max, &spec, why, whylen) < 0) {
+	if (ft_jobspec_decode(wk->job, wk->src, wk->src_len, &max, &spec, why, whylen) < 0) {
 		errno = EINVAL;
 		return -1;
 	}
 	/* Without "files" the blob is one source, named after its class. */
-	struct ft_job_file single = { .src = j->src, .len = j->src_len };
+	struct ft_job_file single = { .src = wk->src, .len = wk->src_len };
 	/* Zero fields keep the configured limit; the runner clamps the rest. */
 	struct ft_run_limits lim = {
 		.run_wall_ms = (int)(spec.time_ms > INT32_MAX ? INT32_MAX : spec.time_ms),
@@ -221,21 +226,13 @@ static int start_job(struct ft_worker *w, struct job *j, char *why, size_t whyle
 
 static void start_queued(struct ft_worker *w)
 {
-	size_t slots = (size_t)w->n->cfg.limits.worker_slots;
-	/* Oldest first: jobs are prepended, so walk to the tail repeatedly. */
-	while (w->running < slots) {
-		struct job *oldest = NULL;
-		for (struct job *j = w->jobs; j; j = j->next)
-			if (j->state == JOB_QUEUED)
-				oldest = j;
-		if (!oldest)
-			return;
-		oldest->state = JOB_RUNNING;
-		w->running++;
-		ft_log_request(LOG_INFO, oldest->req, "run", "running request %llu",
-			       (unsigned long long)oldest->req);
+	const struct ft_held *j;
+	while ((j = ft_holdings_start_next(w->held)) != NULL) {
+		uint64_t req = j->req;
+		ft_log_request(LOG_INFO, req, "run", "running request %llu",
+			       (unsigned long long)req);
 		char why[256];
-		if (start_job(w, oldest, why, sizeof(why)) < 0) {
+		if (start_job(w, j, why, sizeof(why)) < 0) {
 			char *body = ft_xasprintf(
 				"Internal error: the worker could not start the run\n%s", why);
 			/* A job this node cannot even decode is refused by every
@@ -247,7 +244,7 @@ static void start_queued(struct ft_worker *w)
 				.body_len = strlen(body),
 				.transient = errno != EINVAL,
 			};
-			job_done(w, oldest->req, &res);
+			job_done(w, req, &res);
 			free(body);
 			return;
 		}
@@ -270,35 +267,38 @@ static void reply_reject(struct ft_conn *c, const char *reason, uint64_t req, bo
 
 static void send_inventory(struct ft_worker *w)
 {
+	struct ft_inventory inv;
+	ft_holdings_inventory(w->held, &inv);
 	struct json_object *m = json_object_new_object();
 	struct json_object *running = json_object_new_array();
 	struct json_object *done = json_object_new_array();
-	for (struct job *j = w->jobs; j; j = j->next)
-		json_object_array_add(j->state == JOB_DONE ? done : running,
-				      json_object_new_uint64(j->req));
-	json_object_object_add(m, "epoch", json_object_new_uint64(w->max_epoch));
+	for (size_t i = 0; i < inv.n_running; i++)
+		json_object_array_add(running, json_object_new_uint64(inv.running[i]));
+	for (size_t i = 0; i < inv.n_done; i++)
+		json_object_array_add(done, json_object_new_uint64(inv.done[i]->req));
+	json_object_object_add(m, "epoch", json_object_new_uint64(ft_holdings_epoch(w->held)));
 	json_object_object_add(m, "worker", json_object_new_int(w->n->self->id));
 	json_object_object_add(m, "running", running);
 	json_object_object_add(m, "done", done);
 	ft_conn_send(w->leader, FT_FRAME_INVENTORY, m, NULL, 0);
 	json_object_put(m);
-	for (struct job *j = w->jobs; j; j = j->next)
-		if (j->state == JOB_DONE)
-			send_result(w, j);
+	for (size_t i = 0; i < inv.n_done; i++)
+		send_result(w, inv.done[i]);
+	ft_inventory_free(&inv);
 }
 
 void ft_worker_leader_hello(struct ft_worker *w, struct ft_conn *c, const struct ft_frame *f)
 {
 	uint64_t epoch = ft_meta_u64(f, "epoch", 0);
 	int leader = (int)ft_meta_int(f, "id", -1);
-	if (epoch < w->max_epoch) {
+	uint64_t newest = ft_holdings_epoch(w->held);
+	if (!ft_holdings_leader(w->held, epoch)) {
 		ft_log_warn("refusing leader %d of stale epoch %llu (newest seen %llu)", leader,
-			    (unsigned long long)epoch, (unsigned long long)w->max_epoch);
+			    (unsigned long long)epoch, (unsigned long long)newest);
 		reply_reject(c, "stale epoch", 0, false);
 		ft_conn_close(c, "stale epoch");
 		return;
 	}
-	w->max_epoch = epoch;
 	if (w->leader && w->leader != c)
 		ft_conn_close(w->leader, "superseded by a newer leader connection");
 	w->leader = c;
@@ -310,28 +310,24 @@ void ft_worker_leader_hello(struct ft_worker *w, struct ft_conn *c, const struct
 static void on_assign(struct ft_worker *w, struct ft_conn *c, const struct ft_frame *f)
 {
 	uint64_t req = ft_meta_u64(f, "req", 0);
-	uint64_t epoch = ft_meta_u64(f, "epoch", 0);
-	if (epoch < w->max_epoch) {
-		reply_reject(c, "stale epoch", req, false);
-		return;
-	}
-	struct job *j = find_job(w, req);
-	if (j) {
-		/* Already have it: never run one request twice here. */
-		if (j->state == JOB_DONE)
-			send_result(w, j);
-		return;
-	}
-	j = ft_xcalloc(1, sizeof(*j));
-	j->req = req;
-	j->state = JOB_QUEUED;
-	j->src = ft_xmemdup(f->blob, f->blob_len);
-	j->src_len = f->blob_len;
+	struct work *wk = ft_xcalloc(1, sizeof(*wk));
+	wk->src = ft_xmemdup(f->blob, f->blob_len);
+	wk->src_len = f->blob_len;
 	struct json_object *job;
 	if (json_object_object_get_ex(f->meta, "job", &job))
-		j->job = json_object_get(job);
-	j->next = w->jobs;
-	w->jobs = j;
+		wk->job = json_object_get(job);
+	switch (ft_holdings_assign(w->held, req, ft_meta_u64(f, "epoch", 0), wk)) {
+	case FT_ASSIGN_STALE:
+		reply_reject(c, "stale epoch", req, false);
+		return;
+	case FT_ASSIGN_HELD_DONE:
+		send_result(w, ft_holdings_find(w->held, req));
+		return;
+	case FT_ASSIGN_HELD_RUNNING:
+		return;
+	case FT_ASSIGN_QUEUED:
+		break;
+	}
 	ft_log_request(LOG_INFO, req, "assigned", "assigned request %llu (%zu bytes)",
 		       (unsigned long long)req, f->blob_len);
 	start_queued(w);
@@ -347,12 +343,9 @@ void ft_worker_frame(struct ft_worker *w, struct ft_conn *c, const struct ft_fra
 	case FT_FRAME_ASSIGN:
 		on_assign(w, c, f);
 		break;
-	case FT_FRAME_RELEASE: {
-		struct job *j = find_job(w, ft_meta_u64(f, "req", 0));
-		if (j && j->state == JOB_DONE)
-			drop_job(w, j);
+	case FT_FRAME_RELEASE:
+		ft_holdings_release(w->held, ft_meta_u64(f, "req", 0));
 		break;
-	}
 	case FT_FRAME_COLLECT:
 		send_inventory(w);
 		break;
@@ -371,16 +364,14 @@ void ft_worker_conn_closed(struct ft_worker *w, struct ft_conn *c)
 
 size_t ft_worker_hand_back(struct ft_worker *w)
 {
-	size_t n = 0;
-	for (struct job *j = w->jobs; j; j = j->next) {
-		if (j->state == JOB_DONE)
-			continue;
-		/* Unfinished work goes back to the leader now, rather than when
-		 * gossip notices we are gone. */
+	uint64_t *reqs;
+	size_t n = ft_holdings_hand_back(w->held, &reqs);
+	/* Unfinished work goes back to the leader now, rather than when gossip
+	 * notices we are gone. */
+	for (size_t i = 0; i < n; i++)
 		if (ft_conn_is_open(w->leader))
-			reply_reject(w->leader, "worker stopping", j->req, false);
-		n++;
-	}
+			reply_reject(w->leader, "worker stopping", reqs[i], false);
+	free(reqs);
 	if (n)
 		ft_log_notice("stopping: handed %zu unfinished request(s) back to the leader", n);
 	return n;
@@ -388,33 +379,34 @@ size_t ft_worker_hand_back(struct ft_worker *w)
 
 size_t ft_worker_running(const struct ft_worker *w)
 {
-	return w->running;
+	return ft_holdings_running(w->held);
 }
 
 size_t ft_worker_held(const struct ft_worker *w)
 {
-	size_t k = 0;
-	for (const struct job *j = w->jobs; j; j = j->next)
-		k += j->state == JOB_DONE;
-	return k;
+	return ft_holdings_held(w->held);
 }
 
 static int sweep_cb(sd_event_source *s, uint64_t usec, void *ud)
 {
 	struct ft_worker *w = ud;
-	int64_t now = ft_now_ms();
-	for (struct job *j = w->jobs, *next; j; j = next) {
-		next = j->next;
-		if (j->state == JOB_DONE && now - j->done_at_ms > w->n->cfg.limits.result_keep_ms) {
-			ft_log_request(LOG_WARNING, j->req, "expired",
-				       "dropping result of request %llu: no leader collected it "
-				       "within limits.result_keep_ms",
-				       (unsigned long long)j->req);
-			drop_job(w, j);
-		}
-	}
+	ft_holdings_expire(w->held, ft_now_ms());
 	sd_event_source_set_time(s, usec + 5000000);
 	return 0;
+}
+
+/* The runner's limits (and the maxima a request may ask for) from the
+ * configuration's, at start and after a reload. */
+static void runner_limits(struct ft_runner_conf *rc, const struct ft_limits *l)
+{
+	rc->wall_ms = l->run_wall_ms;
+	rc->max_output_bytes = l->max_output_bytes;
+	rc->compile_wall_ms = l->compile_wall_ms;
+	rc->cpu_ms = l->run_cpu_ms;
+	rc->memory_bytes = l->run_memory_bytes;
+	rc->compile_memory_bytes = l->compile_memory_bytes;
+	rc->max_processes = l->run_max_processes;
+	rc->max_file_bytes = l->run_max_file_bytes;
 }
 
 /* The runner took its limits at start: a reload that changes them hands
@@ -425,16 +417,8 @@ static void reload_runner_limits(void *ud, const struct ft_config *cfg,
 	struct ft_worker *w = ud;
 	if (!ft_config_changes_applied_in(ch, "limits"))
 		return;
-	struct ft_runner_conf rc = {
-		.wall_ms = cfg->limits.run_wall_ms,
-		.max_output_bytes = cfg->limits.max_output_bytes,
-		.compile_wall_ms = cfg->limits.compile_wall_ms,
-		.cpu_ms = cfg->limits.run_cpu_ms,
-		.memory_bytes = cfg->limits.run_memory_bytes,
-		.compile_memory_bytes = cfg->limits.compile_memory_bytes,
-		.max_processes = cfg->limits.run_max_processes,
-		.max_file_bytes = cfg->limits.run_max_file_bytes,
-	};
+	struct ft_runner_conf rc = { 0 };
+	runner_limits(&rc, &cfg->limits);
 	ft_runner_set_limits(w->runner, &rc);
 }
 
@@ -455,14 +439,6 @@ struct ft_worker *ft_worker_new(struct ft_node *n)
 		.java = n->cfg.java,
 		.jar = w->jar,
 		.work_dir = w->work_dir,
-		.wall_ms = n->cfg.limits.run_wall_ms,
-		.max_output_bytes = n->cfg.limits.max_output_bytes,
-		.compile_wall_ms = n->cfg.limits.compile_wall_ms,
-		.cpu_ms = n->cfg.limits.run_cpu_ms,
-		.memory_bytes = n->cfg.limits.run_memory_bytes,
-		.compile_memory_bytes = n->cfg.limits.compile_memory_bytes,
-		.max_processes = n->cfg.limits.run_max_processes,
-		.max_file_bytes = n->cfg.limits.run_max_file_bytes,
 		.sandbox_disabled = !n->cfg.sandbox.enabled,
 		.bwrap = n->cfg.sandbox.bwrap,
 		.sandbox_uid_first = (unsigned)n->cfg.sandbox.uid_first,
@@ -473,6 +449,7 @@ struct ft_worker *ft_worker_new(struct ft_node *n)
 			       : strcmp(n->cfg.sandbox.memory, "rlimit") == 0  ? FT_MEMORY_RLIMIT
 									       : FT_MEMORY_AUTO,
 	};
+	runner_limits(&rc, &n->cfg.limits);
 	w->runner = ft_runner_new(n->ev, &rc);
 	if (!w->runner) {
 		ft_log_err("cannot set up the runner: %s", ft_runner_last_error());
@@ -480,6 +457,7 @@ struct ft_worker *ft_worker_new(struct ft_node *n)
 		return NULL;
 	}
 	ft_log_info("runner: %s", ft_runner_describe(w->runner));
+	w->held = ft_holdings_new(&n->cfg.limits, &holdings_ops, w);
 	ft_conf_on_reload(reload_runner_limits, w);
 	uint64_t now;
 	sd_event_now(n->ev, CLOCK_MONOTONIC, &now);
@@ -494,10 +472,6 @@ void ft_worker_free(struct ft_worker *w)
 	sd_event_source_disable_unref(w->sweep);
 	ft_conf_on_reload_remove(reload_runner_limits, w);
 	ft_runner_free(w->runner);
-	while (w->jobs) {
-		struct job *j = w->jobs;
-		w->jobs = j->next;
-		free_job(j);
-	}
+	ft_holdings_free(w->held);
 	free(w);
 }
