@@ -16,6 +16,7 @@
 #include "lib/conn.h"
 #include "lib/httpd.h"
 #include "lib/log.h"
+#include "gossip/hblog.h"
 #include "lib/metrics.h"
 #include "conf/reload.h"
 #include "lib/sdnotify.h"
