@@ -18,6 +18,7 @@
 #include "lib/log.h"
 #include "gossip/hblog.h"
 #include "lib/metrics.h"
+#include "gossip/gossip_metrics.h"
 #include "conf/reload.h"
 #include "lib/sdnotify.h"
 #include "lib/util.h"
