@@ -5,11 +5,11 @@
 #   2. every option each binary's --help lists is in its man page's OPTIONS
 #      section, and every option there is in --help;
 #   3. the heartbeat log wording and the journal fields of src/lib/log.c
-#      are in ftnode(8);
+#      and src/gossip/hblog.c are in ftnode(8);
 #   4. the systemd units, substituted with BINDIR, pass systemd-analyze
 #      verify (skipped, saying so, when systemd-analyze is not installed);
 #   5. the journal message catalog is well formed and has exactly one entry
-#      for every MESSAGE_ID log.c defines.
+#      for every MESSAGE_ID log.c and hblog.c define.
 #
 # BINDIR holds the built ftnode, ftgw and ftctl.  Default: the current
 # directory if it has them (as under "make check"), else the source tree.
@@ -38,7 +38,8 @@ show() { sed 's/^/        /' "$@"; }
 
 man_pages=(man/ftnode.8 man/ftgw.8 man/ftctl.1 man/ftcluster.yaml.5)
 units_in=(systemd/ftnode@.service.in systemd/ftgw.service.in)
-log_c=$top/src/lib/log.c
+# The files that word the log lines and define the journal fields and MESSAGE_IDs.
+log_c=("$top/src/lib/log.c" "$top/src/gossip/hblog.c")
 catalog=$top/systemd/ftcluster.catalog
 
 echo "== check-docs: sources in $top, binaries in $bindir"
@@ -137,7 +138,11 @@ done
 
 # ---- 3. heartbeat wording and journal fields of log.c are in ftnode(8) ----
 echo "-- the heartbeat log lines and journal fields of log.c are in ftnode(8)"
-if [ "$have_groff" = yes ] && [ -f "$log_c" ]; then
+log_c_missing=
+for f in "${log_c[@]}"; do
+	[ -f "$f" ] || log_c_missing="$log_c_missing $f"
+done
+if [ "$have_groff" = yes ] && [ -z "$log_c_missing" ]; then
 	# The page as one line with single blanks, so wrapping does not matter.
 	render "$top/man/ftnode.8" | tr -s ' \n\t' '   ' >"$tmp/ftnode.txt"
 	bad=
@@ -152,22 +157,22 @@ if [ "$have_groff" = yes ] && [ -f "$log_c" ]; then
 			grep -qF -- "$frag" "$tmp/ftnode.txt" || bad="$bad
         \"$frag\" (from \"$fmt\")"
 		done < <(printf '%s\n' "$fmt" | sed -E 's/%(ll|l|z)?[a-z]/\n/g')
-	done < <(grep -oE '"%d: [^"]*"' "$log_c" | sed 's/^"//; s/"$//')
+	done < <(grep -hoE '"%d: [^"]*"' "${log_c[@]}" | sed 's/^"//; s/"$//')
 	if [ "$n" -eq 0 ]; then
-		fail "found no heartbeat line format (\"%d: ...\") in $log_c"
+		fail "found no heartbeat line format (\"%d: ...\") in ${log_c[*]}"
 	elif [ -z "$bad" ]; then
 		ok "ftnode(8) has the wording of all $n heartbeat line formats of log.c"
 	else
 		fail "ftnode(8) lacks heartbeat log wording:$bad"
 	fi
 	bad=
-	for field in $(grep -oE '"FT_[A-Z_]+=' "$log_c" | tr -d '"=' | sort -u); do
+	for field in $(grep -hoE '"FT_[A-Z_]+=' "${log_c[@]}" | tr -d '"=' | sort -u); do
 		grep -qw -- "$field" "$tmp/ftnode.txt" || bad="$bad $field"
 	done
 	for event in $(
 		{
-			grep -oE '"FT_EVENT=[a-z_]+"' "$log_c" | sed 's/"FT_EVENT=//; s/"//'
-			grep -oE 'hb_event\(MID_[A-Z_]+, "[a-z_]+"' "$log_c" | sed 's/.*, "//; s/"//'
+			grep -hoE '"FT_EVENT=[a-z_]+"' "${log_c[@]}" | sed 's/"FT_EVENT=//; s/"//'
+			grep -hoE 'hb_event\(MID_[A-Z_]+, "[a-z_]+"' "${log_c[@]}" | sed 's/.*, "//; s/"//'
 		} | sort -u
 	); do
 		grep -qw -- "$event" "$tmp/ftnode.txt" || bad="$bad FT_EVENT=$event"
@@ -177,8 +182,8 @@ if [ "$have_groff" = yes ] && [ -f "$log_c" ]; then
 	else
 		fail "ftnode(8) does not document:$bad"
 	fi
-elif [ ! -f "$log_c" ]; then
-	fail "$log_c is missing"
+elif [ -n "$log_c_missing" ]; then
+	fail "missing:$log_c_missing"
 fi
 
 # ---- 4. systemd units ----
@@ -239,7 +244,7 @@ fi
 echo "-- the journal message catalog covers every MESSAGE_ID of log.c"
 if [ ! -f "$catalog" ]; then
 	fail "systemd/ftcluster.catalog is missing"
-elif [ ! -f "$log_c" ]; then
+elif [ -n "$log_c_missing" ]; then
 	:
 else
 	# Format: comments and blank lines, then entries; each entry is a
@@ -277,14 +282,14 @@ else
 		fail "ftcluster.catalog:"
 		show "$tmp/out"
 	fi
-	grep -oE '^#define MID_[A-Z_]+ "[^"]*"' "$log_c" | sed 's/.*"\(.*\)"/\1/' | sort >"$tmp/ids.log"
+	grep -hoE '^#define MID_[A-Z_]+ "[^"]*"' "${log_c[@]}" | sed 's/.*"\(.*\)"/\1/' | sort >"$tmp/ids.log"
 	grep -oE '^-- [0-9a-f]{32}$' "$catalog" | cut -c4- | sort >"$tmp/ids.cat"
 	bad=$(grep -vxE '[0-9a-f]{32}' "$tmp/ids.log" | tr '\n' ' ')
 	dups=$(uniq -d "$tmp/ids.log" | tr '\n' ' ')
 	missing=$(sort -u "$tmp/ids.log" | comm -23 - <(sort -u "$tmp/ids.cat") | tr '\n' ' ')
 	stale=$(sort -u "$tmp/ids.cat" | comm -13 <(sort -u "$tmp/ids.log") - | tr '\n' ' ')
 	if [ ! -s "$tmp/ids.log" ]; then
-		fail "found no #define MID_... in $log_c"
+		fail "found no #define MID_... in ${log_c[*]}"
 	elif [ -n "$bad$dups" ]; then
 		fail "log.c: MESSAGE_IDs must be 32 lower-case hex digits and unique: $bad$dups"
 	elif [ -n "$missing" ]; then

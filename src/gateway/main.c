@@ -29,7 +29,9 @@
 #include "gossip/gossip.h"
 #include "lib/httpd.h"
 #include "lib/log.h"
+#include "gossip/hblog.h"
 #include "lib/metrics.h"
+#include "gossip/gossip_metrics.h"
 #include "lib/sdnotify.h"
 #include "lib/util.h"
 

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "gossip/hblog.h"
 #include "lib/log.h"
 #include "lib/util.h"
 

@@ -1,17 +1,15 @@
-/* Logging: one call per event, fanned out to its sinks by this module.
+/* Logging core: levels and sinks, one call per event.
  *
  * - Daemon messages (ft_log_*) go to journald with structured fields when
  *   stderr is connected to the journal (systemd sets JOURNAL_STREAM), else to
  *   stderr in a form a person reads.
- * - Heartbeat events (ft_hb_*) keep the contract's exact wording.  They go to
- *   the node's summary heartbeat log file, to journald with FT_ fields when
- *   available, and the two the contract names (SERVER FAILED, switching) to
- *   standard output as well.  Every received gossip datagram goes to the
- *   verbose heartbeat log file.
- * Files are size-bounded: at max_file_bytes a file is rotated to "<name>.1". */
+ * - Two line files, a node's summary and verbose heartbeat logs, which
+ *   gossip/hblog.c writes in the contract's wording.  They are size-bounded:
+ *   at max_file_bytes a file is rotated to "<name>.1". */
 #ifndef FT_LOG_H
 #define FT_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <syslog.h>
@@ -38,24 +36,24 @@ void ft_log_request(int prio, uint64_t request_id, const char *step, const char 
 	FT_PRINTF(4, 5);
 void ft_log_election(int prio, uint64_t epoch, int leader, const char *fmt, ...) FT_PRINTF(4, 5);
 
-/* Heartbeat events (contract wording). */
-void ft_hb_failed(int peer, uint64_t incarnation);
-void ft_hb_heard_failed(int peer, uint64_t incarnation, int src);
-void ft_hb_updated(int peer, uint64_t heartbeat, int src, int64_t node_time_ms);
-void ft_hb_joined(int peer, uint64_t incarnation, int src);
-void ft_hb_rejoined(int peer, uint64_t incarnation, int src);
-void ft_hb_self_rejoin(uint64_t incarnation);
-void ft_hb_cleanup(int peer);
-void ft_hb_switch(const char *old_state, const char *new_state);
-/* Verbose log: one received datagram, already rendered. */
-void ft_hb_received(int src, const char *contents, int64_t node_time_ms);
-/* Rejected datagrams are logged one by one up to a rate (per second; a
- * flood must not flood the logs, the metrics count them all), then counted
- * and summed up in one line once the second is over (at the next
- * rejection or ft_hb_rejected_flush, which the gossip tick calls). */
-void ft_hb_rejected(const char *from, const char *why, int64_t node_time_ms);
-void ft_hb_rejected_flush(void);
+/* ---- sinks, for the modules that word their own lines (gossip/hblog.c) ---- */
+
+enum ft_log_file { FT_LOG_SUMMARY, FT_LOG_VERBOSE };
+/* One line (without its newline) to a heartbeat log file; nothing when
+ * files are off. */
+void ft_log_file_line(enum ft_log_file file, const char *line);
+/* Whether entries go to journald (structured) rather than to stderr. */
+bool ft_log_journal(void);
+/* The member ID ft_log_open was given: the "<id>:" prefix, FT_NODE. */
+int ft_log_self_id(void);
+/* msg to stderr as "<daemon>[<id>] <level>: msg", whatever the log level,
+ * unless entries go to journald. */
+void ft_log_stderr(int prio, const char *msg);
+
+/* logging.rejected_per_second: how many rejected gossip datagrams a second
+ * are logged one by one (gossip/hblog.c counts the rest). */
 void ft_log_set_rejected_rate(int per_second);
+int ft_log_rejected_rate(void);
 
 /* Paths of the heartbeat log files ("" when files are off). */
 const char *ft_log_summary_path(void);

@@ -1,5 +1,5 @@
-/* Prometheus metrics: the registry, the daemons' standard metrics and the
- * recent-events ring.  See metrics.h. */
+/* Prometheus metrics: the registry, its text exposition and the
+ * process-wide registry behind GET /metrics.  See metrics.h. */
 #include "lib/metrics.h"
 
 #include <inttypes.h>
@@ -10,8 +10,6 @@
 
 #include "lib/httpd.h"
 #include "lib/util.h"
-#include "gossip/gossip.h"
-#include "gossip/membership.h"
 
 #define MAX_BOUNDS 32
 #define MAX_COLLECTORS 8
@@ -359,253 +357,33 @@ void ft_metrics_render(struct ft_metrics *m, struct ft_buf *out)
 		render_family(out, f);
 }
 
-/* ---- the daemons' standard metrics ---- */
+/* ---- the process-wide registry ---- */
 
-static const double latency_bounds[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-					 1,	2.5,  5,     10,   30,	60,   120 };
+#define MAX_SHUTDOWN_HOOKS 8
 
-static const char *const verdicts[] = {
-	"ok",		"compile_error",  "runtime_error", "time_limit", "memory_limit",
-	"output_limit", "internal_error", "other",	   NULL
-};
-static const char *const gossip_kinds[] = { "sent", "received", "rejected", NULL };
-static const char *const member_states[] = { "alive", "failed", NULL };
-static const char *const member_events[] = { "updated", "joined",	 "failed", "rejoined",
-					     "removed", "self_rejoined", NULL };
-
-static struct {
-	struct ft_metrics *reg;
-	bool inited;
-	int self_id;
-	bool node;
-	const struct ft_gossip *gossip;
-	struct ft_metric *gossip_msgs, *members, *member_events, *leader, *epoch, *leader_changes,
-		*leaderships;
-	struct ft_metric *runs, *run_seconds, *assigned, *reassigned;
-	int last_leader;
-	uint64_t last_epoch;
-} M = { .last_leader = -1 };
+static struct ft_metrics *global;
+static void (*shutdown_hooks[MAX_SHUTDOWN_HOOKS])(void);
+static size_t n_shutdown_hooks;
 
 struct ft_metrics *ft_metrics_global(void)
 {
-	if (!M.reg)
-		M.reg = ft_metrics_new();
-	return M.reg;
+	if (!global)
+		global = ft_metrics_new();
+	return global;
 }
 
-static void collect_gossip(struct ft_metrics *m, void *ud)
+void ft_metrics_on_shutdown(void (*forget)(void))
 {
-	if (!M.gossip)
-		return;
-	const struct ft_gossip_stats *st = ft_gossip_stats(M.gossip);
-	ft_metric_set(M.gossip_msgs, "sent", (double)st->sent);
-	ft_metric_set(M.gossip_msgs, "received", (double)st->received);
-	ft_metric_set(M.gossip_msgs, "rejected", (double)st->rejected);
-	const struct ft_membership *tab = ft_gossip_table(M.gossip);
-	size_t alive = 1, failed = 0; /* ourselves: alive */
-	for (size_t i = 0; i < ft_membership_count(tab); i++) {
-		const struct ft_member *mem = ft_membership_at(tab, i);
-		if (mem->id == M.self_id)
-			continue;
-		if (mem->state == FT_MEMBER_FAILED)
-			failed++;
-		else
-			alive++;
-	}
-	ft_metric_set(M.members, "alive", (double)alive);
-	ft_metric_set(M.members, "failed", (double)failed);
-}
-
-void ft_metrics_init(const char *daemon, int self_id, const struct ft_gossip *gossip)
-{
-	struct ft_metrics *m = ft_metrics_global();
-	M.self_id = self_id;
-	M.gossip = gossip;
-	if (M.inited)
-		return;
-	M.inited = true;
-	M.node = daemon && strcmp(daemon, "ftnode") == 0;
-	struct ft_metric *self = ft_metrics_gauge(
-		m, "ftcluster_member_id", "This daemon's member ID (0: the gateway)", NULL, NULL);
-	ft_metric_set(self, NULL, self_id);
-	M.gossip_msgs = ft_metrics_counter(
-		m, "ftcluster_gossip_messages_total",
-		"Gossip datagrams sent, received (accepted) and rejected by this daemon", "kind",
-		gossip_kinds);
-	M.members =
-		ft_metrics_gauge(m, "ftcluster_members",
-				 "Members in this daemon's gossip table by state, itself included",
-				 "state", member_states);
-	M.member_events = ft_metrics_counter(
-		m, "ftcluster_member_events_total",
-		"Gossip membership events seen by this daemon (updated: a heartbeat rose)", "event",
-		member_events);
-	M.leader = ft_metrics_gauge(m, "ftcluster_leader",
-				    "ID of the leader this daemon knows, -1 for none", NULL, NULL);
-	ft_metric_set(M.leader, NULL, -1);
-	M.epoch = ft_metrics_gauge(m, "ftcluster_epoch",
-				   "Newest leadership epoch (leader znode czxid) this daemon knows",
-				   NULL, NULL);
-	M.leader_changes = ft_metrics_counter(
-		m, "ftcluster_leader_changes_total",
-		"New leaderships (leader ID or epoch changed) this daemon saw, the first included",
-		NULL, NULL);
-	ft_metrics_on_collect(m, collect_gossip, NULL);
-	if (!M.node)
-		return;
-	M.leaderships = ft_metrics_counter(m, "ftnode_leaderships_total",
-					   "Times this node became the leader", NULL, NULL);
-	M.runs = ft_metrics_counter(m, "ftnode_runs_total",
-				    "Runs finished on this worker by verdict", "verdict", verdicts);
-	M.run_seconds = ft_metrics_histogram(m, "ftnode_run_duration_seconds",
-					     "Wall time of compile and run on this worker", NULL,
-					     NULL, latency_bounds, FT_ARRAY_SIZE(latency_bounds));
-	M.assigned =
-		ft_metrics_counter(m, "ftnode_assignments_total",
-				   "Requests this node, as leader, handed to a worker", NULL, NULL);
-	M.reassigned = ft_metrics_counter(
-		m, "ftnode_reassignments_total",
-		"Requests this node, as leader, took back from a worker to assign again", NULL,
-		NULL);
+	for (size_t i = 0; i < n_shutdown_hooks; i++)
+		if (shutdown_hooks[i] == forget)
+			return;
+	if (forget && n_shutdown_hooks < MAX_SHUTDOWN_HOOKS)
+		shutdown_hooks[n_shutdown_hooks++] = forget;
 }
 
 void ft_metrics_gauge_fn(const char *name, const char *help, ft_metric_sample_fn fn, void *ud)
 {
 	ft_metrics_gauge_func(ft_metrics_global(), name, help, fn, ud);
-}
-
-/* ---- the event ring ---- */
-
-#define EVENT_RING 512
-
-struct event {
-	uint64_t seq;
-	int64_t time_ms; /* wall clock */
-	const char *type;
-	int node; /* member concerned, or -1 */
-	int src;  /* who said so, or -1 */
-	uint64_t incarnation;
-	int leader;
-	uint64_t epoch;
-};
-
-static struct event ring[EVENT_RING];
-static uint64_t next_seq = 1;
-
-static void push_event(const char *type, int node, int src, uint64_t incarnation, int leader,
-		       uint64_t epoch)
-{
-	struct event *e = &ring[next_seq % EVENT_RING];
-	*e = (struct event){
-		.seq = next_seq++,
-		.time_ms = ft_wall_ms(),
-		.type = type,
-		.node = node,
-		.src = src,
-		.incarnation = incarnation,
-		.leader = leader,
-		.epoch = epoch,
-	};
-}
-
-struct json_object *ft_metrics_events_json(uint64_t since)
-{
-	uint64_t oldest = next_seq > EVENT_RING ? next_seq - EVENT_RING : 1;
-	uint64_t from = since + 1 > oldest ? since + 1 : oldest;
-	struct json_object *root = json_object_new_object(), *arr = json_object_new_array();
-	for (uint64_t s = from; s < next_seq; s++) {
-		const struct event *e = &ring[s % EVENT_RING];
-		struct json_object *o = json_object_new_object();
-		json_object_object_add(o, "seq", json_object_new_uint64(e->seq));
-		json_object_object_add(o, "time_ms", json_object_new_int64(e->time_ms));
-		json_object_object_add(o, "type", json_object_new_string(e->type));
-		json_object_object_add(o, "node",
-				       e->node >= 0 ? json_object_new_int(e->node) : NULL);
-		json_object_object_add(o, "source",
-				       e->src >= 0 ? json_object_new_int(e->src) : NULL);
-		json_object_object_add(o, "incarnation",
-				       e->incarnation ? json_object_new_uint64(e->incarnation)
-						      : NULL);
-		json_object_object_add(o, "leader",
-				       e->leader >= 0 ? json_object_new_int(e->leader) : NULL);
-		json_object_object_add(o, "epoch",
-				       e->epoch ? json_object_new_uint64(e->epoch) : NULL);
-		json_object_array_add(arr, o);
-	}
-	json_object_object_add(root, "next",
-			       json_object_new_uint64(next_seq - 1 > since ? next_seq - 1 : since));
-	json_object_object_add(root, "dropped", json_object_new_boolean(since + 1 < oldest));
-	json_object_object_add(root, "events", arr);
-	return root;
-}
-
-void ft_metrics_on_member_event(void *ud, const struct ft_member_event_info *ev)
-{
-	const char *name = NULL, *type = NULL;
-	switch (ev->type) {
-	case FT_EV_UPDATED:
-		name = "updated";
-		break;
-	case FT_EV_JOINED:
-		name = "joined";
-		type = "member_joined";
-		break;
-	case FT_EV_FAILED:
-		name = "failed";
-		type = "member_failed";
-		break;
-	case FT_EV_REJOINED:
-		name = "rejoined";
-		type = "member_rejoined";
-		break;
-	case FT_EV_CLEANUP:
-		name = "removed";
-		type = "member_removed";
-		break;
-	case FT_EV_SELF_REJOIN:
-		name = "self_rejoined";
-		type = "self_rejoined";
-		break;
-	}
-	if (name)
-		ft_metric_inc(M.member_events, name);
-	if (type)
-		push_event(type, ev->peer, ev->src, ev->incarnation, -1, 0);
-}
-
-void ft_metrics_election(int leader, uint64_t epoch)
-{
-	ft_metric_set(M.leader, NULL, leader);
-	ft_metric_set(M.epoch, NULL, (double)epoch);
-	if (leader == M.last_leader && (leader < 0 || epoch == M.last_epoch))
-		return;
-	if (leader >= 0) {
-		ft_metric_inc(M.leader_changes, NULL);
-		if (M.node && leader == M.self_id)
-			ft_metric_inc(M.leaderships, NULL);
-		push_event("leader_elected", leader, -1, 0, leader, epoch);
-	} else {
-		push_event("leader_lost", M.last_leader, -1, 0, -1, M.last_epoch);
-	}
-	M.last_leader = leader;
-	M.last_epoch = epoch;
-}
-
-void ft_metrics_run_done(const char *verdict, int64_t wall_ms)
-{
-	ft_metric_inc(M.runs, verdict ? verdict : "other");
-	if (wall_ms >= 0)
-		ft_metric_observe(M.run_seconds, NULL, (double)wall_ms / 1000.0);
-}
-
-void ft_metrics_assigned(void)
-{
-	ft_metric_inc(M.assigned, NULL);
-}
-
-void ft_metrics_reassigned(size_t n)
-{
-	ft_metric_add(M.reassigned, NULL, (double)n);
 }
 
 bool ft_metrics_route(struct ft_http_req *r)
@@ -628,9 +406,9 @@ bool ft_metrics_route(struct ft_http_req *r)
 
 void ft_metrics_shutdown(void)
 {
-	ft_metrics_free(M.reg);
-	memset(&M, 0, sizeof(M));
-	M.last_leader = -1;
-	memset(ring, 0, sizeof(ring));
-	next_seq = 1;
+	for (size_t i = 0; i < n_shutdown_hooks; i++)
+		shutdown_hooks[i]();
+	n_shutdown_hooks = 0;
+	ft_metrics_free(global);
+	global = NULL;
 }

@@ -1,19 +1,22 @@
 /* Metrics in the Prometheus text format (version 0.0.4), for GET /metrics
  * on the gateway and on every node.
  *
- * Two layers:
+ * 1. A tiny registry (pure, unit-tested; metrics.c): counters, gauges and
+ *    histograms, each a family with at most one label whose values are
+ *    fixed when the family is registered (every series exists, from 0, so a
+ *    scrape never misses a series that simply has not happened yet).  A
+ *    value outside the fixed set goes to the series "other" if the family
+ *    has one, else it is dropped.  Everything runs on the daemon's loop
+ *    thread: no locks.
  *
- * 1. A tiny registry (pure, unit-tested): counters, gauges and histograms,
- *    each a family with at most one label whose values are fixed when the
- *    family is registered (every series exists, from 0, so a scrape never
- *    misses a series that simply has not happened yet).  A value outside
- *    the fixed set goes to the series "other" if the family has one, else
- *    it is dropped.  Everything runs on the daemon's loop thread: no locks.
+ * 2. One process-wide registry, which GET /metrics renders (metrics.c).
  *
- * 2. The daemons' standard metrics, in one process-wide registry, fed by
- *    hooks the daemons call where things happen (see each hook), plus a
- *    small ring of recent cluster events (member failures and joins,
- *    leadership changes) that the gateway serves as GET /v1/events.
+ * 3. The daemons' standard metrics that are fed plain values, by hooks the
+ *    daemons call where things happen (see each hook), plus a small ring of
+ *    recent cluster events (member failures and joins, leadership changes)
+ *    that the gateway serves as GET /v1/events (daemon_metrics.c, on
+ *    lib/events.c).  The gossip families, and ft_metrics_init which
+ *    registers them all in their order, are in gossip/gossip_metrics.h.
  *
  * Names: ftcluster_* exist in every daemon, ftgw_* only in the gateway,
  * ftnode_* only in nodes.  Durations are in seconds, as Prometheus wants. */
@@ -28,8 +31,6 @@
 #include "lib/util.h"
 
 struct ft_http_req;
-struct ft_gossip;
-struct ft_member_event_info;
 
 /* ---- 1. the registry ---- */
 
@@ -85,26 +86,30 @@ void ft_metrics_render(struct ft_metrics *m, struct ft_buf *out);
 /* The media type of ft_metrics_render's output. */
 #define FT_METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
-/* ---- 2. the daemons' standard metrics (process-wide) ---- */
+/* ---- 2. the process-wide registry ---- */
 
 /* The process-wide registry (created on first use). */
 struct ft_metrics *ft_metrics_global(void);
-/* Frees the registry and the event ring (at daemon exit). */
+/* Frees the registry (at daemon exit), after calling every forget hook. */
 void ft_metrics_shutdown(void);
-
-/* Once at start, after the gossip endpoint exists.  daemon: "ftgw" or
- * "ftnode" (which also registers the ftnode_* families).  gossip may be
- * NULL; otherwise its counters and member table are read at every scrape
- * (ftcluster_gossip_messages_total, ftcluster_members). */
-void ft_metrics_init(const char *daemon, int self_id, const struct ft_gossip *gossip);
+/* forget() is called by ft_metrics_shutdown: a module that keeps pointers
+ * to families of the process-wide registry drops them there.  Registering
+ * the same hook again is a no-op. */
+void ft_metrics_on_shutdown(void (*forget)(void));
 
 /* A gauge sampled at every scrape, e.g. a queue depth.  Call after init. */
 void ft_metrics_gauge_fn(const char *name, const char *help, ft_metric_sample_fn fn, void *ud);
 
-/* Every gossip membership event.  Has ft_gossip_event_fn's signature, so
- * the gateway can pass it straight to ft_gossip_new(); a node calls it
- * from its own event handler (ud unused). */
-void ft_metrics_on_member_event(void *ud, const struct ft_member_event_info *ev);
+/* GET /metrics: answers it (405 for other methods) and returns true;
+ * false for any other path. */
+bool ft_metrics_route(struct ft_http_req *r);
+
+/* ---- 3. the daemons' standard metrics and events (process-wide) ---- */
+
+/* Registers the leadership families, and for daemon "ftnode" the
+ * ftnode_* ones; once (self_id is updated every time).  ft_metrics_init
+ * calls it, after the gossip families. */
+void ft_metrics_daemon_init(const char *daemon, int self_id);
 
 /* Whenever the election state may have changed: the known leader (-1 for
  * none) and epoch.  Counts and records only real changes. */
@@ -118,9 +123,10 @@ void ft_metrics_assigned(void);
  * handed back) to be assigned again. */
 void ft_metrics_reassigned(size_t n);
 
-/* GET /metrics: answers it (405 for other methods) and returns true;
- * false for any other path. */
-bool ft_metrics_route(struct ft_http_req *r);
+/* Records a cluster event, stamped with the wall clock.  type: a static
+ * string; node, src, leader: -1 and incarnation, epoch: 0 for none. */
+void ft_metrics_event(const char *type, int node, int src, uint64_t incarnation, int leader,
+		      uint64_t epoch);
 
 /* Recent events, oldest first, with seq > since:
  * {"next": N, "dropped": bool, "events": [{"seq", "time_ms", "type", ...}]}.

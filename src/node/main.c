@@ -13,7 +13,9 @@
 
 #include "lib/httpd.h"
 #include "lib/log.h"
+#include "gossip/hblog.h"
 #include "lib/metrics.h"
+#include "gossip/gossip_metrics.h"
 #include "conf/reload.h"
 #include "lib/sdnotify.h"
 #include "lib/util.h"

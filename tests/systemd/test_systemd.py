@@ -182,10 +182,10 @@ def left():
 
 
 def mid_of(name):
-    """A MESSAGE_ID defined in src/lib/log.c."""
-    text = (SRC / "src/lib/log.c").read_text()
+    """A MESSAGE_ID defined in src/lib/log.c or src/gossip/hblog.c."""
+    text = "".join((SRC / p).read_text() for p in ("src/lib/log.c", "src/gossip/hblog.c"))
     m = re.search(r'#define\s+%s\s+"([0-9a-f]{32})"' % name, text)
-    assert m, f"{name} not defined in src/lib/log.c"
+    assert m, f"{name} not defined in src/lib/log.c or src/gossip/hblog.c"
     return m.group(1)
 
 

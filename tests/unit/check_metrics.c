@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gossip/gossip_metrics.h"
 #include "gossip/membership.h"
 
 static char *render(struct ft_metrics *m)
@@ -359,6 +360,89 @@ START_TEST(test_event_ring_wraps)
 }
 END_TEST
 
+/* The families of the standard set, in the order /metrics lists them
+ * (registration order: gossip's, then leadership, then the node's). */
+static char *family_order(void)
+{
+	char *text = render(ft_metrics_global()), *out = calloc(1, strlen(text) + 1);
+	for (char *p = text; (p = strstr(p, "# TYPE ")); p++) {
+		p += strlen("# TYPE ");
+		size_t n = strcspn(p, " ");
+		strncat(out, p, n);
+		strcat(out, " ");
+	}
+	free(text);
+	return out;
+}
+
+START_TEST(test_standard_family_order)
+{
+	ft_metrics_init("ftnode", 3, NULL);
+	char *order = family_order();
+	ck_assert_str_eq(order, "ftcluster_member_id ftcluster_gossip_messages_total "
+				"ftcluster_members ftcluster_member_events_total ftcluster_leader "
+				"ftcluster_epoch ftcluster_leader_changes_total "
+				"ftnode_leaderships_total ftnode_runs_total "
+				"ftnode_run_duration_seconds ftnode_assignments_total "
+				"ftnode_reassignments_total ");
+	free(order);
+	/* Again: nothing registered twice. */
+	ft_metrics_init("ftnode", 3, NULL);
+	order = family_order();
+	ck_assert_ptr_nonnull(strstr(order, "ftnode_reassignments_total "));
+	ck_assert_ptr_null(strstr(strstr(order, "ftcluster_leader ") + 1, "ftcluster_leader "));
+	free(order);
+	ft_metrics_shutdown();
+
+	ft_metrics_init("ftgw", 0, NULL);
+	order = family_order();
+	ck_assert_str_eq(order, "ftcluster_member_id ftcluster_gossip_messages_total "
+				"ftcluster_members ftcluster_member_events_total ftcluster_leader "
+				"ftcluster_epoch ftcluster_leader_changes_total ");
+	free(order);
+	ft_metrics_shutdown();
+}
+END_TEST
+
+static int forgotten;
+
+static void forget(void)
+{
+	forgotten++;
+}
+
+START_TEST(test_shutdown_forgets)
+{
+	/* Events before init are kept, and dropped at shutdown like the rest. */
+	ft_metrics_election(2, 9);
+	struct json_object *o = events(0);
+	ck_assert_uint_eq(n_events(o), 1);
+	json_object_put(o);
+	ft_metrics_init("ftnode", 1, NULL);
+	ft_metrics_on_shutdown(forget);
+	ft_metrics_on_shutdown(forget); /* once is enough */
+	ft_metrics_shutdown();
+	ck_assert_int_eq(forgotten, 1);
+	ft_metrics_shutdown(); /* hooks are called by the shutdown they were set for */
+	ck_assert_int_eq(forgotten, 1);
+	o = events(0);
+	ck_assert_uint_eq(n_events(o), 0);
+	ck_assert_int_eq(get_int(o, "next"), 0);
+	json_object_put(o);
+	/* The hooks after shutdown find no families: no-ops, no crash. */
+	struct ft_member_event_info ev = { .type = FT_EV_JOINED, .peer = 2, .src = 1 };
+	ft_metrics_on_member_event(NULL, &ev);
+	ft_metrics_run_done("ok", 10);
+	ft_metrics_assigned();
+	ft_metrics_reassigned(2);
+	o = events(0);
+	ck_assert_uint_eq(n_events(o), 1);
+	json_object_put(o);
+	ck_assert_ptr_null(ft_metrics_find(ft_metrics_global(), "ftcluster_member_events_total"));
+	ft_metrics_shutdown();
+}
+END_TEST
+
 static Suite *metrics_suite(void)
 {
 	Suite *s = suite_create("metrics");
@@ -375,6 +459,8 @@ static Suite *metrics_suite(void)
 	tc = tcase_create("standard");
 	tcase_add_test(tc, test_standard_metrics_and_events);
 	tcase_add_test(tc, test_event_ring_wraps);
+	tcase_add_test(tc, test_standard_family_order);
+	tcase_add_test(tc, test_shutdown_forgets);
 	suite_add_tcase(s, tc);
 	return s;
 }

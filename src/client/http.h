@@ -1,0 +1,60 @@
+/* ftctl's HTTP, on libcurl: single GETs, and the parallel POSTs of submit.
+ * Every request goes to ftctl_gateway (or a URL the gateway gave) and gives
+ * up after ftctl_timeout_s seconds (0: never). */
+#ifndef FTCTL_HTTP_H
+#define FTCTL_HTTP_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The gateway's base URL, without a trailing slash. */
+extern const char *ftctl_gateway;
+extern long ftctl_timeout_s;
+
+/* Around all requests (libcurl's global state). */
+void ftctl_http_init(void);
+void ftctl_http_cleanup(void);
+
+/* A growing byte buffer, always NUL-terminated once data is non-NULL. */
+struct ftctl_buf {
+	char *data;
+	size_t len;
+};
+/* Appends sz * n bytes at p; returns how many were appended (0: out of
+ * memory).  libcurl's write callback's signature. */
+size_t ftctl_buf_collect(char *p, size_t sz, size_t n, void *buf);
+
+/* GET url (following up to 3 redirects), Accept: accept unless NULL.
+ * Returns the HTTP status with the body in *body, or -1 with *err set. */
+long ftctl_http_get(const char *url, const char *accept, struct ftctl_buf *body, const char **err);
+
+/* GET a JSON object from the gateway (path: "/v1/..."); NULL on any
+ * failure, said why on stderr unless quiet. */
+struct json_object *ftctl_get_object(const char *path, bool quiet);
+/* GET /v1/cluster, not quiet. */
+struct json_object *ftctl_get_cluster(void);
+
+/* ---- parallel POSTs of JSON ---- */
+
+struct ftctl_posts;
+
+/* Room for up to n requests. */
+struct ftctl_posts *ftctl_posts_new(size_t n);
+/* One more request: payload (kept by the caller until ftctl_posts_free)
+ * to url; ud is handed back when it is done. */
+void ftctl_posts_add(struct ftctl_posts *p, const char *url, const char *payload, void *ud);
+
+/* As each request finishes: its HTTP status (code) and body (NULL if
+ * none), or err when it failed. */
+typedef void (*ftctl_post_done_fn)(void *ud, long code, const char *err, const char *body,
+				   void *ctx);
+/* While some are still running, about every 200 ms. */
+typedef void (*ftctl_posts_wait_fn)(void *ctx);
+
+/* Runs them all, calling done and waiting as above with ctx. */
+void ftctl_posts_run(struct ftctl_posts *p, ftctl_post_done_fn done, ftctl_posts_wait_fn waiting,
+		     void *ctx);
+void ftctl_posts_free(struct ftctl_posts *p);
+
+#endif

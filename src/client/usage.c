@@ -1,0 +1,135 @@
+/* ftctl's help texts.  tests/check-docs.sh checks that every option they
+ * list is in man/ftctl.1 and the other way round. */
+#include "client/usage.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "client/ftctl.h"
+
+const char ftctl_usage_main[] =
+	"Usage: ftctl [--gateway URL] [--timeout SEC] COMMAND [OPTIONS] [ARGS]\n"
+	"\n"
+	"The command-line client of an ftcluster gateway.\n"
+	"\n"
+	"Commands (ftctl COMMAND --help for each):\n"
+	"  submit [OPTIONS] FILE.java...  run each file on the cluster, in parallel, and\n"
+	"                                 print each result as it arrives\n"
+	"  status [--json]                the members (role, state, heartbeat age,\n"
+	"                                 incarnation), the leader and its epoch\n"
+	"  watch [--count N] [--interval SEC]\n"
+	"                                 status, refreshed every second\n"
+	"  logs NODE [OPTIONS]            a node's heartbeat log (verbose by default)\n"
+	"\n"
+	"Global options (before the command):\n"
+	"  -g, --gateway URL     gateway address (default " FTCTL_DEFAULT_GATEWAY
+	", or $FTCTL_GATEWAY)\n"
+	"  -t, --timeout SEC     give up on a request after SEC seconds (default 120; 0: never)\n"
+	"  -h, --help            show this help\n"
+	"  -V, --version         show the version\n"
+	"\n"
+	"submit options:\n"
+	"  -j, --json            one JSON object per result (JSON Lines) on standard output\n"
+	"      --stdin FILE      send FILE as the program's standard input\n"
+	"  -a, --arg ARG         pass ARG to run(String[] args) (repeatable)\n"
+	"  -w, --with FILE.java  compile FILE.java with each program (repeatable)\n"
+	"      --time-limit MS   ask for a run time limit of MS milliseconds\n"
+	"      --memory-limit MB ask for a memory limit of MB MiB\n"
+	"  -q, --quiet           no progress line on standard error\n"
+	"      --progress        a progress line even when standard error is not a terminal\n"
+	"status options:\n"
+	"  -j, --json            print the cluster view as JSON\n"
+	"watch options:\n"
+	"  -n, --count N         stop after N refreshes (default: until interrupted)\n"
+	"  -i, --interval SEC    seconds between refreshes (default 1)\n"
+	"logs options:\n"
+	"  -s, --summary         the summary log instead of the verbose one\n"
+	"  -f, --follow          keep printing new lines as they are logged\n"
+	"      --tail N          start with the last N lines only\n"
+	"  -n, --count N         with --follow: stop after N polls\n"
+	"  -i, --interval SEC    with --follow: seconds between polls (default 1)\n"
+	"\n"
+	"Exit status: 0 success; 1 a run did not succeed (submit) or no leader (status);\n"
+	"2 an error (gateway unreachable, bad answer, unreadable file); 64 usage error.\n";
+
+const char ftctl_usage_submit[] =
+	"Usage: ftctl [GLOBAL OPTIONS] submit [OPTIONS] FILE.java...\n"
+	"\n"
+	"Run each file on the cluster (POST /v1/runs), all in parallel, and print each\n"
+	"result as it arrives: a line \"== FILE: VERDICT (details)\" and then what run()\n"
+	"returned, or the error, then what the program wrote to standard output and\n"
+	"error, if anything, under \"-- stdout --\" and \"-- stderr --\".  While waiting,\n"
+	"a progress line on standard error.\n"
+	"\n"
+	"  -j, --json            one JSON object per result (JSON Lines): the run as the\n"
+	"                        API returns it plus \"file\"\n"
+	"      --stdin FILE      send FILE (UTF-8 text) as the program's standard input\n"
+	"  -a, --arg ARG         pass ARG to the program's run(String[] args); repeat for\n"
+	"                        more (a class with only run() cannot take arguments)\n"
+	"  -w, --with FILE.java  another source file compiled together with each FILE\n"
+	"                        (helper classes); FILE's public class is the one run;\n"
+	"                        repeat for more\n"
+	"      --time-limit MS   ask for a run time limit of MS milliseconds (at most the\n"
+	"                        cluster's limits.run_wall_ms)\n"
+	"      --memory-limit MB ask for a memory limit of MB MiB (64 to the cluster's\n"
+	"                        limits.run_memory_bytes)\n"
+	"  -q, --quiet           no progress line\n"
+	"      --progress        a progress line even when standard error is not a terminal\n"
+	"  -h, --help            show this help\n"
+	"\n"
+	"Exit status: 0 every run's verdict is ok; 1 some verdict is not ok; 2 some file\n"
+	"got no result (unreadable, gateway unreachable, refused); 64 usage error.\n";
+
+const char ftctl_usage_status[] =
+	"Usage: ftctl [GLOBAL OPTIONS] status [--json]\n"
+	"\n"
+	"Show the cluster (GET /v1/cluster): the leader and its epoch, then one line per\n"
+	"member: ID, ROLE, STATE, AGE (since its heartbeat last rose, as the gateway saw\n"
+	"it), HEARTBEAT, INCARNATION, RUNNING (requests the leader has assigned to it and\n"
+	"not yet answered, from GET /v1/recent) and ADDRESS.  Members known to have\n"
+	"failed are listed with state \"failed\".\n"
+	"\n"
+	"  -j, --json            print the view as JSON instead\n"
+	"  -h, --help            show this help\n"
+	"\n"
+	"Exit status: 0 there is a leader; 1 there is none; 2 error.\n";
+
+const char ftctl_usage_watch[] =
+	"Usage: ftctl [GLOBAL OPTIONS] watch [--count N] [--interval SEC]\n"
+	"\n"
+	"Show the status table and refresh it (on a terminal, in place) until\n"
+	"interrupted.\n"
+	"\n"
+	"  -n, --count N         stop after N refreshes\n"
+	"  -i, --interval SEC    seconds between refreshes (default 1; fractions allowed)\n"
+	"  -h, --help            show this help\n";
+
+const char ftctl_usage_logs[] =
+	"Usage: ftctl [GLOBAL OPTIONS] logs NODE [--summary] [--follow] [--tail N]\n"
+	"\n"
+	"Print node NODE's heartbeat log: the verbose log (every gossip message received)\n"
+	"or, with --summary, the summary log (joins, failures, heartbeat updates).  The\n"
+	"URL comes from GET /v1/cluster; for a node not listed there (failed) ftctl asks\n"
+	"GET /v1/nodes/NODE/log, which redirects to the node.\n"
+	"\n"
+	"  -s, --summary         the summary log\n"
+	"  -f, --follow          keep polling and print new lines as they are logged\n"
+	"      --tail N          start with the last N lines only\n"
+	"  -n, --count N         with --follow: stop after N polls\n"
+	"  -i, --interval SEC    with --follow: seconds between polls (default 1)\n"
+	"  -h, --help            show this help\n";
+
+const char *ftctl_usage_of(const char *command)
+{
+	return strcmp(command, "submit") == 0	? ftctl_usage_submit
+	       : strcmp(command, "status") == 0 ? ftctl_usage_status
+	       : strcmp(command, "watch") == 0	? ftctl_usage_watch
+	       : strcmp(command, "logs") == 0	? ftctl_usage_logs
+						: ftctl_usage_main;
+}
+
+int ftctl_bad_usage(const char *usage, const char *what, const char *arg)
+{
+	fprintf(stderr, "ftctl: %s%s\n%s", what, arg, usage);
+	return EXIT_USAGE;
+}

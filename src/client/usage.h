@@ -1,0 +1,17 @@
+/* ftctl's --help texts, and what a usage error prints. */
+#ifndef FTCTL_USAGE_H
+#define FTCTL_USAGE_H
+
+extern const char ftctl_usage_main[];
+extern const char ftctl_usage_submit[];
+extern const char ftctl_usage_status[];
+extern const char ftctl_usage_watch[];
+extern const char ftctl_usage_logs[];
+
+/* "ftctl help COMMAND": the command's text, the main one for any other. */
+const char *ftctl_usage_of(const char *command);
+
+/* "ftctl: <what><arg>" and the usage on stderr; returns EXIT_USAGE. */
+int ftctl_bad_usage(const char *usage, const char *what, const char *arg);
+
+#endif

@@ -1,0 +1,465 @@
+/* Unit tests for ftctl's pure parts: option values, help texts, reading
+ * the gateway's answers, what is printed for a run and for the cluster,
+ * the POST /v1/runs body, and finding new lines of a followed log. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/args.h"
+#include "client/fields.h"
+#include "client/ftctl.h"
+#include "client/lines.h"
+#include "client/output.h"
+#include "client/payload.h"
+#include "client/usage.h"
+
+/* ---- capturing a stream ---- */
+
+static char *text;
+static size_t text_len;
+
+static FILE *capture(void)
+{
+	FILE *f = open_memstream(&text, &text_len);
+	ck_assert_ptr_nonnull(f);
+	return f;
+}
+
+/* Closes f and checks what was written. */
+static void assert_captured(FILE *f, const char *want)
+{
+	fclose(f);
+	ck_assert_str_eq(text, want);
+	free(text);
+	text = NULL;
+}
+
+/* ---- option values ---- */
+
+START_TEST(test_parse_long)
+{
+	long v = 7;
+	ck_assert(ftctl_parse_long("12", 1, &v));
+	ck_assert_int_eq(v, 12);
+	ck_assert(ftctl_parse_long("0", 0, &v));
+	ck_assert_int_eq(v, 0);
+	v = 7;
+	ck_assert(!ftctl_parse_long("0", 1, &v));
+	ck_assert(!ftctl_parse_long("", 0, &v));
+	ck_assert(!ftctl_parse_long("12x", 0, &v));
+	ck_assert(!ftctl_parse_long("-3", 0, &v));
+	ck_assert(!ftctl_parse_long("lots", 1, &v));
+	ck_assert_int_eq(v, 7); /* untouched by a refusal */
+}
+END_TEST
+
+START_TEST(test_parse_seconds)
+{
+	double s = 0;
+	ck_assert(ftctl_parse_seconds("0.25", &s));
+	ck_assert(s == 0.25);
+	ck_assert(ftctl_parse_seconds("86400", &s));
+	ck_assert(ftctl_parse_seconds("1e1", &s));
+	ck_assert(s == 10);
+	ck_assert(!ftctl_parse_seconds("0", &s));
+	ck_assert(!ftctl_parse_seconds("-1", &s));
+	ck_assert(!ftctl_parse_seconds("86401", &s));
+	ck_assert(!ftctl_parse_seconds("", &s));
+	ck_assert(!ftctl_parse_seconds("1s", &s));
+	ck_assert(!ftctl_parse_seconds("nan", &s));
+	ck_assert(s == 10);
+}
+END_TEST
+
+START_TEST(test_usage_of)
+{
+	ck_assert_ptr_eq(ftctl_usage_of("submit"), ftctl_usage_submit);
+	ck_assert_ptr_eq(ftctl_usage_of("status"), ftctl_usage_status);
+	ck_assert_ptr_eq(ftctl_usage_of("watch"), ftctl_usage_watch);
+	ck_assert_ptr_eq(ftctl_usage_of("logs"), ftctl_usage_logs);
+	ck_assert_ptr_eq(ftctl_usage_of(""), ftctl_usage_main);
+	ck_assert_ptr_eq(ftctl_usage_of("frobnicate"), ftctl_usage_main);
+	const char *all[] = { ftctl_usage_main, ftctl_usage_submit, ftctl_usage_status,
+			      ftctl_usage_watch, ftctl_usage_logs };
+	for (size_t i = 0; i < 5; i++) {
+		ck_assert_int_eq(strncmp(all[i], "Usage: ftctl ", 13), 0);
+		ck_assert_int_eq(all[i][strlen(all[i]) - 1], '\n');
+	}
+	ck_assert_ptr_nonnull(strstr(ftctl_usage_main, "(default " FTCTL_DEFAULT_GATEWAY ", or"));
+}
+END_TEST
+
+/* ---- fields ---- */
+
+START_TEST(test_fields)
+{
+	struct json_object *o =
+		json_tokener_parse("{\"s\": \"x\", \"n\": 5, \"big\": 4294967300, \"z\": null}");
+	ck_assert_str_eq(ftctl_jstr(o, "s", "d"), "x");
+	ck_assert_str_eq(ftctl_jstr(o, "n", "d"), "5");
+	ck_assert_str_eq(ftctl_jstr(o, "z", "d"), "d");
+	ck_assert_str_eq(ftctl_jstr(o, "missing", "d"), "d");
+	ck_assert_str_eq(ftctl_jstr(NULL, "s", "d"), "d");
+	ck_assert(ftctl_jhas(o, "n"));
+	ck_assert(!ftctl_jhas(o, "z"));
+	ck_assert(!ftctl_jhas(o, "missing"));
+	ck_assert(!ftctl_jhas(NULL, "n"));
+	ck_assert_int_eq(ftctl_jint(o, "big", -1), 4294967300LL);
+	ck_assert_int_eq(ftctl_jint(o, "z", -1), -1);
+	ck_assert_int_eq(ftctl_jint(NULL, "n", -2), -2);
+	json_object_put(o);
+}
+END_TEST
+
+/* ---- a run's result ---- */
+
+static int result(bool json, long code, const char *err, const char *body, const char *want)
+{
+	FILE *f = capture();
+	int cls = ftctl_print_result(f, json, "a/Main.java", code, err, body);
+	assert_captured(f, want);
+	return cls;
+}
+
+START_TEST(test_result_text)
+{
+	ck_assert_int_eq(
+		result(false, 200, NULL,
+		       "{\"verdict\":\"ok\",\"output\":\"hi\",\"worker\":1,\"time_ms\":12,"
+		       "\"attempts\":2,\"stdout\":\"out\\nmore\",\"stderr\":\"\"}",
+		       "== a/Main.java: ok (worker 1, 12 ms, 2 attempts)\nhi\n-- stdout --\nout\nmore\n"),
+		0);
+	/* One attempt is not worth saying; output already ending in \n. */
+	ck_assert_int_eq(
+		result(false, 200, NULL,
+		       "{\"verdict\":\"ok\",\"output\":\"hi\\n\",\"time_ms\":3,\"attempts\":1}",
+		       "== a/Main.java: ok (3 ms)\nhi\n"),
+		0);
+	ck_assert_int_eq(result(false, 200, NULL,
+				"{\"verdict\":\"ok\",\"output\":\"\",\"cached\":true,\"worker\":4}",
+				"== a/Main.java: ok (cached)\n\n"),
+			 0);
+	/* Not ok: the error instead of the output, and stderr. */
+	ck_assert_int_eq(result(false, 202, NULL,
+				"{\"verdict\":\"compile_error\",\"error\":\"Main.java:1: error\","
+				"\"output\":\"never shown\",\"stderr\":\"warn\\n\"}",
+				"== a/Main.java: compile_error\nMain.java:1: error\n"
+				"-- stderr --\nwarn\n"),
+			 1);
+	ck_assert_int_eq(result(false, 200, NULL, "{}", "== a/Main.java: unknown\n\n"), 1);
+}
+END_TEST
+
+START_TEST(test_result_errors)
+{
+	ck_assert_int_eq(result(false, 503, NULL,
+				"{\"error\":\"overloaded\",\"message\":\"too busy\"}",
+				"== a/Main.java: error: too busy (HTTP 503)\n"),
+			 2);
+	ck_assert_int_eq(result(false, 500, NULL, "{\"error\":\"x\"}",
+				"== a/Main.java: error: unexpected answer (HTTP 500)\n"),
+			 2);
+	ck_assert_int_eq(result(false, 200, NULL, "<html>",
+				"== a/Main.java: error: the answer is not JSON (HTTP 200)\n"),
+			 2);
+	ck_assert_int_eq(result(false, 200, NULL, "[1]",
+				"== a/Main.java: error: unexpected answer (HTTP 200)\n"),
+			 2);
+	ck_assert_int_eq(result(false, 200, NULL, NULL,
+				"== a/Main.java: error: the answer is not JSON (HTTP 200)\n"),
+			 2);
+	ck_assert_int_eq(result(false, 0, "Could not connect to server", "{\"verdict\":\"ok\"}",
+				"== a/Main.java: error: Could not connect to server\n"),
+			 2);
+	ck_assert_int_eq(result(true, 0, "Timeout was reached", NULL,
+				"{\"file\":\"a\\/Main.java\",\"error\":\"unreachable\","
+				"\"message\":\"Timeout was reached\"}\n"),
+			 2);
+	ck_assert_int_eq(result(true, 503, NULL,
+				"{\"error\":\"overloaded\",\"message\":\"too busy\"}",
+				"{\"file\":\"a\\/Main.java\",\"error\":\"overloaded\","
+				"\"message\":\"too busy (HTTP 503)\"}\n"),
+			 2);
+	ck_assert_int_eq(result(true, 200, NULL, "nope",
+				"{\"file\":\"a\\/Main.java\",\"error\":\"bad_answer\","
+				"\"message\":\"the answer is not JSON (HTTP 200)\"}\n"),
+			 2);
+}
+END_TEST
+
+START_TEST(test_result_json)
+{
+	/* "file" first, then the run as the API gave it, slashes as they are. */
+	ck_assert_int_eq(result(true, 200, NULL,
+				"{\"verdict\":\"ok\",\"output\":\"a/b\",\"worker\":1}",
+				"{\"file\":\"a/Main.java\",\"verdict\":\"ok\",\"output\":\"a/b\","
+				"\"worker\":1}\n"),
+			 0);
+	ck_assert_int_eq(result(true, 200, NULL, "{\"verdict\":\"time_limit\"}",
+				"{\"file\":\"a/Main.java\",\"verdict\":\"time_limit\"}\n"),
+			 1);
+}
+END_TEST
+
+START_TEST(test_file_error)
+{
+	FILE *f = capture();
+	ftctl_print_file_error(f, false, "x/Y.java", "unreadable", "cannot read the file");
+	assert_captured(f, "== x/Y.java: error: cannot read the file\n");
+	f = capture();
+	ftctl_print_file_error(f, true, "x/Y.java", "not_utf8", "not UTF-8 text");
+	assert_captured(f, "{\"file\":\"x\\/Y.java\",\"error\":\"not_utf8\","
+			   "\"message\":\"not UTF-8 text\"}\n");
+}
+END_TEST
+
+START_TEST(test_print_text)
+{
+	FILE *f = capture();
+	ftctl_print_text(f, "a");
+	ftctl_print_text(f, "b\n");
+	ftctl_print_text(f, "");
+	ftctl_print_text(f, "c\n\n");
+	assert_captured(f, "a\nb\n\nc\n\n");
+}
+END_TEST
+
+/* ---- the cluster table ---- */
+
+static const char *age_of(const char *member)
+{
+	static char buf[32];
+	struct json_object *m = json_tokener_parse(member);
+	ftctl_fmt_age(buf, sizeof(buf), m);
+	json_object_put(m);
+	return buf;
+}
+
+START_TEST(test_fmt_age)
+{
+	ck_assert_str_eq(age_of("{}"), "-");
+	ck_assert_str_eq(age_of("{\"age_ms\": null}"), "-");
+	ck_assert_str_eq(age_of("{\"age_ms\": 0}"), "0.0s");
+	ck_assert_str_eq(age_of("{\"age_ms\": 1549}"), "1.5s");
+	ck_assert_str_eq(age_of("{\"age_ms\": 59999}"), "60.0s");
+	ck_assert_str_eq(age_of("{\"age_ms\": 60000}"), "1m00s");
+	ck_assert_str_eq(age_of("{\"age_ms\": 65432}"), "1m05s");
+	ck_assert_str_eq(age_of("{\"age_ms\": 7200000}"), "120m00s");
+}
+END_TEST
+
+static const char view_text[] =
+	"{\"cluster\": \"c1\", \"leader\": 1, \"epoch\": 4294967300, \"nodes\": ["
+	"{\"id\": 0, \"role\": \"gateway\", \"state\": \"alive\", \"age_ms\": 120,"
+	" \"heartbeat\": 5, \"incarnation\": 1700, \"address\": \"127.0.0.1:9000\"},"
+	"{\"id\": 1, \"role\": \"leader\", \"age_ms\": 65432, \"heartbeat\": 50,"
+	" \"incarnation\": 1701, \"address\": \"127.0.0.1:9001\"},"
+	"{\"id\": 2, \"role\": \"follower\", \"state\": \"suspect\", \"heartbeat\": 7}],"
+	" \"failed\": [{\"id\": 3, \"role\": \"follower\", \"heartbeat\": 2}]}";
+
+static const char heads[] =
+	"ID    ROLE      STATE        AGE  HEARTBEAT     INCARNATION RUNNING  ADDRESS\n";
+
+START_TEST(test_status_table)
+{
+	struct json_object *view = json_tokener_parse(view_text);
+	struct json_object *running = json_tokener_parse("{\"1\": 3, \"0\": 9}");
+	FILE *f = capture();
+	ftctl_print_cluster_head(f, view);
+	ck_assert_int_eq(ftctl_print_members(f, view, running), EXIT_OK);
+	assert_captured(
+		f,
+		"cluster c1: leader 1, epoch 4294967300\n"
+		"ID    ROLE      STATE        AGE  HEARTBEAT     INCARNATION RUNNING  ADDRESS\n"
+		"0     gateway   alive       0.1s          5            1700       -  127.0.0.1:9000\n"
+		"1     leader    alive      1m05s         50            1701       3  127.0.0.1:9001\n"
+		"2     follower  suspect        -          7               -       0  -\n"
+		"3     follower  failed         -          2               -       0  -\n");
+	/* Without GET /v1/recent: "-" for everyone. */
+	f = capture();
+	ck_assert_int_eq(ftctl_print_members(f, view, NULL), EXIT_OK);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(text, "1701       -  127.0.0.1:9001\n"));
+	free(text);
+	text = NULL;
+	json_object_put(running);
+	json_object_put(view);
+}
+END_TEST
+
+START_TEST(test_status_without_leader)
+{
+	struct json_object *view = json_tokener_parse(
+		"{\"cluster\": \"c1\", \"zookeeper_connected\": false, \"nodes\": []}");
+	FILE *f = capture();
+	ftctl_print_cluster_head(f, view);
+	ck_assert_int_eq(ftctl_print_members(f, view, NULL), EXIT_FAILED_RUN);
+	char want[256];
+	snprintf(want, sizeof(want), "%s%s",
+		 "cluster c1: no leader (the gateway is not connected to ZooKeeper)\n", heads);
+	assert_captured(f, want);
+	json_object_put(view);
+	view = json_tokener_parse("{\"zookeeper_connected\": true, \"leader\": null}");
+	f = capture();
+	ftctl_print_cluster_head(f, view);
+	ck_assert_int_eq(ftctl_print_members(f, view, NULL), EXIT_FAILED_RUN);
+	snprintf(want, sizeof(want), "%s%s", "cluster ?: no leader\n", heads);
+	assert_captured(f, want);
+	json_object_put(view);
+}
+END_TEST
+
+/* ---- the POST /v1/runs body ---- */
+
+START_TEST(test_payload_plain)
+{
+	struct ftctl_run_opts o = { 0 };
+	char *p = ftctl_run_payload(&o, "dir/Main.java", "class Main {}", 13);
+	ck_assert_str_eq(p, "{\"source\":\"class Main {}\",\"wait\":true}");
+	free(p);
+	/* The length counts, not a NUL. */
+	p = ftctl_run_payload(&o, "Main.java", "ab\0cd", 5);
+	ck_assert_str_eq(p, "{\"source\":\"ab\\u0000cd\",\"wait\":true}");
+	free(p);
+}
+END_TEST
+
+START_TEST(test_payload_everything)
+{
+	const char *args[] = { "x", "y z" };
+	const char *with[] = { "lib/Helper.java" };
+	const char *with_text[] = { "class Helper {}" };
+	size_t with_len[] = { 15 };
+	struct ftctl_run_opts o = {
+		.args = args,
+		.n_args = 2,
+		.with = with,
+		.with_text = with_text,
+		.with_len = with_len,
+		.n_with = 1,
+		.stdin_text = "in\n",
+		.stdin_len = 3,
+		.time_limit = 500,
+		.memory_limit = 128,
+	};
+	char *p = ftctl_run_payload(&o, "dir/Main.java", "class Main {}", 13);
+	ck_assert_str_eq(p, "{\"files\":{\"Main.java\":\"class Main {}\","
+			    "\"Helper.java\":\"class Helper {}\"},\"main\":\"Main.java\","
+			    "\"stdin\":\"in\\n\",\"args\":[\"x\",\"y z\"],"
+			    "\"limits\":{\"time_ms\":500,\"memory_mb\":128},\"wait\":true}");
+	free(p);
+	o = (struct ftctl_run_opts){ .memory_limit = 64 };
+	p = ftctl_run_payload(&o, "M.java", "", 0);
+	ck_assert_str_eq(p, "{\"source\":\"\",\"limits\":{\"memory_mb\":64},\"wait\":true}");
+	free(p);
+	ck_assert_str_eq(ftctl_base_name("a/b/C.java"), "C.java");
+	ck_assert_str_eq(ftctl_base_name("C.java"), "C.java");
+}
+END_TEST
+
+/* ---- following a log ---- */
+
+static void lines_of(struct ftctl_lines *l, const char *text_in)
+{
+	ftctl_lines_free(l);
+	ftctl_lines_split(text_in, l);
+}
+
+START_TEST(test_lines_split)
+{
+	struct ftctl_lines l = { 0 };
+	lines_of(&l, "a\nbb\n\nc");
+	ck_assert_uint_eq(l.n, 4);
+	ck_assert_str_eq(l.v[1], "bb");
+	ck_assert_str_eq(l.v[2], "");
+	ck_assert_str_eq(l.v[3], "c");
+	lines_of(&l, "a\n");
+	ck_assert_uint_eq(l.n, 1);
+	lines_of(&l, "");
+	ck_assert_uint_eq(l.n, 0);
+	ftctl_lines_free(&l);
+}
+END_TEST
+
+START_TEST(test_lines_resume)
+{
+	struct ftctl_lines seen = { 0 }, now = { 0 };
+	lines_of(&now, "1\n2\n3\n");
+	ck_assert_uint_eq(ftctl_lines_resume_at(&now, &seen), 0); /* nothing seen yet */
+	ftctl_lines_remember(&seen, &now);
+	lines_of(&now, "0\n1\n2\n3\n4\n5\n"); /* more lines, around the ones seen */
+	ck_assert_uint_eq(ftctl_lines_resume_at(&now, &seen), 4);
+	lines_of(&now, "2\n3\n4\n5\n"); /* the whole block seen must be there */
+	ck_assert_uint_eq(ftctl_lines_resume_at(&now, &seen), 0);
+	lines_of(&now, "1\n2\n3\n");
+	ck_assert_uint_eq(ftctl_lines_resume_at(&now, &seen), 3); /* nothing new */
+	lines_of(&now, "9\n8\n");
+	ck_assert_uint_eq(ftctl_lines_resume_at(&now, &seen), 0); /* lost: print it all */
+	/* Repeated lines: after their last occurrence. */
+	lines_of(&now, "x\nx\n");
+	ftctl_lines_remember(&seen, &now);
+	lines_of(&now, "x\nx\nx\nx\ny\n");
+	ck_assert_uint_eq(ftctl_lines_resume_at(&now, &seen), 4);
+	ftctl_lines_free(&seen);
+	ftctl_lines_free(&now);
+}
+END_TEST
+
+START_TEST(test_lines_remember_keeps_the_last)
+{
+	struct ftctl_lines seen = { 0 }, now = { 0 };
+	lines_of(&now, "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n");
+	ftctl_lines_remember(&seen, &now);
+	ck_assert_uint_eq(seen.n, FTCTL_KEEP_LINES);
+	ck_assert_str_eq(seen.v[0], "3");
+	ck_assert_str_eq(seen.v[FTCTL_KEEP_LINES - 1], "10");
+	lines_of(&now, "5\n6\n7\n8\n9\n10\n11\n");
+	/* Only 6 of the 8 are there: not found. */
+	ck_assert_uint_eq(ftctl_lines_resume_at(&now, &seen), 0);
+	lines_of(&now, "3\n4\n5\n6\n7\n8\n9\n10\n11\n");
+	ck_assert_uint_eq(ftctl_lines_resume_at(&now, &seen), 8);
+	ftctl_lines_free(&seen);
+	ftctl_lines_free(&now);
+}
+END_TEST
+
+static Suite *ftctl_suite(void)
+{
+	Suite *s = suite_create("ftctl");
+	TCase *tc = tcase_create("args");
+	tcase_add_test(tc, test_parse_long);
+	tcase_add_test(tc, test_parse_seconds);
+	tcase_add_test(tc, test_usage_of);
+	tcase_add_test(tc, test_fields);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("output");
+	tcase_add_test(tc, test_result_text);
+	tcase_add_test(tc, test_result_errors);
+	tcase_add_test(tc, test_result_json);
+	tcase_add_test(tc, test_file_error);
+	tcase_add_test(tc, test_print_text);
+	tcase_add_test(tc, test_fmt_age);
+	tcase_add_test(tc, test_status_table);
+	tcase_add_test(tc, test_status_without_leader);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("payload");
+	tcase_add_test(tc, test_payload_plain);
+	tcase_add_test(tc, test_payload_everything);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("lines");
+	tcase_add_test(tc, test_lines_split);
+	tcase_add_test(tc, test_lines_resume);
+	tcase_add_test(tc, test_lines_remember_keeps_the_last);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(ftctl_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
