@@ -23,6 +23,7 @@
 #include "runner/cgroup.h"
 #include "job/javasrc.h"
 #include "runner/limits.h"
+#include "runner/procusage.h"
 #include "runner/sandbox.h"
 #include "runner/uidpool.h"
 #include "runner/verdict.h"
