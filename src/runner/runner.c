@@ -21,6 +21,8 @@
 #include "job/jobspec.h"
 #include "lib/util.h"
 #include "runner/cgroup.h"
+#include "runner/classcache.h"
+#include "runner/compiled.h"
 #include "job/javasrc.h"
 #include "runner/limits.h"
 #include "runner/procusage.h"
@@ -124,32 +126,6 @@ enum phase {
 	PHASE_RUN,
 	PHASE_WARM,  /* queued for, or in, the warm compiler */
 	PHASE_SPARE, /* a pre-started run JVM waiting for a job */
-};
-
-/* Compiled classes (or a compile error) held in memory: from the warm
- * compiler, kept in the class cache. */
-struct cclass {
-	char *name; /* binary name: pkg.Outer$Inner */
-	unsigned char *data;
-	size_t len;
-};
-
-struct compiled {
-	int refs;
-	bool ok;
-	char *body; /* !ok: the compile error body */
-	size_t body_len;
-	struct cclass *cls;
-	size_t n;
-	size_t bytes; /* memory held, for the cache bound */
-};
-
-struct cache_entry {
-	struct cache_entry *prev, *next; /* LRU: head = newest */
-	uint64_t hash;
-	char *src;
-	size_t src_len;
-	struct compiled *cc;
 };
 
 struct job {
@@ -260,8 +236,7 @@ struct ft_runner {
 	int n_spares;
 	int spare_fails;
 	sd_event_source *refill_src;
-	struct cache_entry *cache_head, *cache_tail;
-	size_t cache_n, cache_bytes;
+	struct ft_classcache *cache;
 };
 
 static void spare_exited(struct job *s);
@@ -270,8 +245,6 @@ static void warm_timeout(struct job *j);
 static void warm_forget(struct ft_runner *r, struct job *j);
 static void srv_stop(struct ft_runner *r);
 static int srv_start(struct ft_runner *r);
-static void cc_unref(struct compiled *cc);
-static void cache_drop(struct ft_runner *r, struct cache_entry *e);
 static void schedule_refill(struct ft_runner *r, uint64_t usec);
 
 /* Children get a fixed, small environment: nothing from the daemon's (no
@@ -1579,6 +1552,7 @@ struct ft_runner *ft_runner_new(sd_event *ev, const struct ft_runner_conf *conf)
 		goto fail;
 	}
 	describe(r, cg_why, selftest_ms);
+	r->cache = ft_classcache_new(CACHE_ENTRIES, CACHE_BYTES);
 	r->srv.in_fd = r->srv.out_fd = r->srv.err_fd = r->srv.status_fd = r->srv.dirfd = -1;
 	/* Issue 7: the warm compiler and the pre-started run JVMs start now,
 	 * in the background; jobs fall back to cold JVMs whenever they cannot
@@ -1617,8 +1591,7 @@ void ft_runner_free(struct ft_runner *r)
 	}
 	srv_stop(r);
 	free(r->srv.rbuf);
-	while (r->cache_head)
-		cache_drop(r, r->cache_head);
+	ft_classcache_free(r->cache);
 	while (r->jobs) {
 		struct job *j = r->jobs;
 		warm_forget(r, j);
@@ -1745,112 +1718,6 @@ static void link_job(struct job *j)
 	r->active++;
 }
 
-/* ---- compiled classes in memory and the class cache (issue 7) ---- */
-
-static struct compiled *cc_ref(struct compiled *cc)
-{
-	if (cc)
-		cc->refs++;
-	return cc;
-}
-
-static void cc_unref(struct compiled *cc)
-{
-	if (!cc || --cc->refs > 0)
-		return;
-	for (size_t i = 0; i < cc->n; i++) {
-		free(cc->cls[i].name);
-		free(cc->cls[i].data);
-	}
-	free(cc->cls);
-	free(cc->body);
-	free(cc);
-}
-
-/* FNV-1a; entries also compare the whole source, so a collision only
- * costs a miss. */
-static uint64_t src_hash(const char *src, size_t len)
-{
-	uint64_t h = 1469598103934665603ULL;
-	/* The compiler flags are fixed (ft.Compiler); their version is part of the key. */
-	static const char flags[] = "ftc2 -proc:none -encoding UTF-8 -implicit:none";
-	for (size_t i = 0; i < sizeof(flags); i++)
-		h = (h ^ (unsigned char)flags[i]) * 1099511628211ULL;
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)src[i]) * 1099511628211ULL;
-	return h;
-}
-
-static void cache_unlink(struct ft_runner *r, struct cache_entry *e)
-{
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		r->cache_head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		r->cache_tail = e->prev;
-	e->prev = e->next = NULL;
-}
-
-static void cache_push_front(struct ft_runner *r, struct cache_entry *e)
-{
-	e->prev = NULL;
-	e->next = r->cache_head;
-	if (r->cache_head)
-		r->cache_head->prev = e;
-	r->cache_head = e;
-	if (!r->cache_tail)
-		r->cache_tail = e;
-}
-
-static void cache_drop(struct ft_runner *r, struct cache_entry *e)
-{
-	cache_unlink(r, e);
-	r->cache_n--;
-	r->cache_bytes -= e->src_len + e->cc->bytes;
-	cc_unref(e->cc);
-	free(e->src);
-	free(e);
-}
-
-static struct compiled *cache_get(struct ft_runner *r, const char *src, size_t len)
-{
-	uint64_t h = src_hash(src, len);
-	for (struct cache_entry *e = r->cache_head; e; e = e->next) {
-		if (e->hash == h && e->src_len == len && memcmp(e->src, src, len) == 0) {
-			cache_unlink(r, e);
-			cache_push_front(r, e);
-			return cc_ref(e->cc);
-		}
-	}
-	return NULL;
-}
-
-static void cache_put(struct ft_runner *r, const char *src, size_t len, struct compiled *cc)
-{
-	size_t cost = len + cc->bytes;
-	if (cost > CACHE_BYTES / 4)
-		return;
-	struct compiled *old = cache_get(r, src, len);
-	if (old) {
-		cc_unref(old);
-		return;
-	}
-	struct cache_entry *e = ft_xmalloc(sizeof(*e));
-	e->hash = src_hash(src, len);
-	e->src = ft_xmalloc(len ? len : 1);
-	memcpy(e->src, src, len);
-	e->src_len = len;
-	e->cc = cc_ref(cc);
-	cache_push_front(r, e);
-	r->cache_n++;
-	r->cache_bytes += cost;
-	while (r->cache_tail && (r->cache_n > CACHE_ENTRIES || r->cache_bytes > CACHE_BYTES))
-		cache_drop(r, r->cache_tail);
-}
-
 /* One path element of a class file: what javac can produce from a valid
  * binary name; anything else is refused (the compiler is ours, but it
  * reads untrusted input). */
@@ -1867,7 +1734,7 @@ static bool good_element(const char *s, size_t n)
 }
 
 /* Writes the classes below dirfd/classes/, as javac -d would.  0 or -1. */
-static int write_classes(int dirfd, const struct compiled *cc)
+static int write_classes(int dirfd, const struct ft_compiled *cc)
 {
 	int cls = openat(dirfd, CLASSES_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (cls < 0)
@@ -2082,7 +1949,7 @@ static void renice_tree(pid_t root, int depth)
 /* Hands job j (its classes in cc) to a pre-started JVM.  On success the
  * spare becomes the job (j is freed) and 0 is returned; -1: no spare could
  * take it, j is untouched. */
-static int handover(struct job *j, struct compiled *cc)
+static int handover(struct job *j, struct ft_compiled *cc)
 {
 	struct ft_runner *r = j->r;
 	struct job *s = NULL;
@@ -2178,7 +2045,7 @@ static int handover(struct job *j, struct compiled *cc)
 /* The job's classes are known: run them, in a pre-started JVM if one fits.
  * The job is linked; on failure its result is set and it is delivered
  * later. */
-static void run_compiled(struct job *j, struct compiled *cc)
+static void run_compiled(struct job *j, struct ft_compiled *cc)
 {
 	char err[512];
 	if (!cc->ok) {
@@ -2418,7 +2285,7 @@ static uint32_t get_u32(const unsigned char *p)
 
 /* Parses a complete answer in the read buffer: 1 done (cc set, or *oom),
  * 0 need more, -1 malformed. */
-static int srv_parse(struct csrv *v, struct compiled **ccp, bool *oom)
+static int srv_parse(struct csrv *v, struct ft_compiled **ccp, bool *oom)
 {
 	const unsigned char *b = v->rbuf;
 	size_t n = v->rlen, off = 1;
@@ -2436,7 +2303,7 @@ static int srv_parse(struct csrv *v, struct compiled **ccp, bool *oom)
 		uint32_t len = get_u32(b + 1);
 		if (n < 5 + (size_t)len)
 			return 0;
-		struct compiled *cc = calloc(1, sizeof(*cc));
+		struct ft_compiled *cc = calloc(1, sizeof(*cc));
 		if (!cc)
 			abort();
 		cc->refs = 1;
@@ -2446,7 +2313,7 @@ static int srv_parse(struct csrv *v, struct compiled **ccp, bool *oom)
 		cc->body_len = len;
 		cc->bytes = len;
 		if (!has_prefix(cc->body, FT_COMPILE_ERROR_HEAD)) {
-			cc_unref(cc);
+			ft_compiled_unref(cc);
 			return -1;
 		}
 		*ccp = cc;
@@ -2474,7 +2341,7 @@ static int srv_parse(struct csrv *v, struct compiled **ccp, bool *oom)
 			off += len;
 		}
 	}
-	struct compiled *cc = calloc(1, sizeof(*cc));
+	struct ft_compiled *cc = calloc(1, sizeof(*cc));
 	if (!cc)
 		abort();
 	cc->refs = 1;
@@ -2487,7 +2354,7 @@ static int srv_parse(struct csrv *v, struct compiled **ccp, bool *oom)
 		size_t len = get_u32(b + off);
 		off += 4;
 		if (memchr(b + off, '\0', len)) {
-			cc_unref(cc);
+			ft_compiled_unref(cc);
 			return -1;
 		}
 		cc->cls[i].name = ft_xmalloc(len + 1);
@@ -2534,7 +2401,7 @@ static int on_srv_out(sd_event_source *s, int fd, uint32_t revents, void *ud)
 		}
 		v->rlen += (size_t)n;
 	}
-	struct compiled *cc;
+	struct ft_compiled *cc;
 	bool oom;
 	int pr = srv_parse(v, &cc, &oom);
 	if (pr == 0)
@@ -2550,7 +2417,7 @@ static int on_srv_out(sd_event_source *s, int fd, uint32_t revents, void *ud)
 	v->served++;
 	j->timer_src = sd_event_source_unref(j->timer_src);
 	if (j->deadline_passed) {
-		cc_unref(cc);
+		ft_compiled_unref(cc);
 		set_result_str(
 			j, FT_VERDICT_TIME_LIMIT, -1,
 			ft_xasprintf("Time limit exceeded:\nCompilation took more than %d ms",
@@ -2558,12 +2425,12 @@ static int on_srv_out(sd_event_source *s, int fd, uint32_t revents, void *ud)
 		if (deliver_later(j) < 0)
 			deliver(j);
 	} else {
-		cache_put(r, j->src, j->src_len, cc);
+		ft_classcache_put(r->cache, j->src, j->src_len, cc);
 		free(j->src);
 		j->src = NULL;
 		j->phase = PHASE_NONE;
 		run_compiled(j, cc);
-		cc_unref(cc);
+		ft_compiled_unref(cc);
 	}
 	if (v->served >= SRV_MAX_JOBS && v->pid > 1) {
 		/* Retire it: closing its stdin ends it; its exit is not a failure. */
@@ -2780,14 +2647,14 @@ int ft_runner_start_job(struct ft_runner *r, uint64_t job_id, const struct ft_ru
 		rc = -errno;
 		goto fail_errno;
 	}
-	struct compiled *cc = cache_get(r, j->src, j->src_len);
+	struct ft_compiled *cc = ft_classcache_get(r->cache, j->src, j->src_len);
 	if (cc) {
 		j->res.compile_cached = true;
 		free(j->src);
 		j->src = NULL;
 		link_job(j);
 		run_compiled(j, cc);
-		cc_unref(cc);
+		ft_compiled_unref(cc);
 		return 0;
 	}
 	/* The warm compiler has the configured compile memory limit: a job
