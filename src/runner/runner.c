@@ -29,6 +29,7 @@
 #include "runner/sandbox.h"
 #include "runner/uidpool.h"
 #include "runner/verdict.h"
+#include "runner/warmproto.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -169,9 +170,8 @@ struct job {
 	struct ft_run_result res;
 
 	struct job *cq_next; /* warm compiler queue */
-	/* The sources as the warm compiler reads them (u32 count, then u32
-	 * name length, name, u32 length, source per file); also the class
-	 * cache's key.  Dropped once compiled. */
+	/* The sources as the warm compiler reads them (warmproto.h); also the
+	 * class cache's key.  Dropped once compiled. */
 	char *src;
 	size_t src_len;
 	char **names; /* the files, for a cold compile's command line */
@@ -2278,102 +2278,6 @@ fail:
 	return -1;
 }
 
-static uint32_t get_u32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* Parses a complete answer in the read buffer: 1 done (cc set, or *oom),
- * 0 need more, -1 malformed. */
-static int srv_parse(struct csrv *v, struct ft_compiled **ccp, bool *oom)
-{
-	const unsigned char *b = v->rbuf;
-	size_t n = v->rlen, off = 1;
-	*ccp = NULL;
-	*oom = false;
-	if (n < 1)
-		return 0;
-	if (b[0] == FT_WIRE_COMPILER_OUT_OF_MEMORY) {
-		*oom = true;
-		return 1;
-	}
-	if (b[0] == FT_WIRE_COMPILER_ERRORS) {
-		if (n < 5)
-			return 0;
-		uint32_t len = get_u32(b + 1);
-		if (n < 5 + (size_t)len)
-			return 0;
-		struct ft_compiled *cc = calloc(1, sizeof(*cc));
-		if (!cc)
-			abort();
-		cc->refs = 1;
-		cc->body = ft_xmalloc(len + 1);
-		memcpy(cc->body, b + 5, len);
-		cc->body[len] = '\0';
-		cc->body_len = len;
-		cc->bytes = len;
-		if (!has_prefix(cc->body, FT_COMPILE_ERROR_HEAD)) {
-			ft_compiled_unref(cc);
-			return -1;
-		}
-		*ccp = cc;
-		return 1;
-	}
-	if (b[0] != FT_WIRE_COMPILER_CLASSES)
-		return -1;
-	if (n < 5)
-		return 0;
-	uint32_t count = get_u32(b + 1);
-	off = 5;
-	if (count > 65536)
-		return -1;
-	/* First pass: is it all here? */
-	for (uint32_t i = 0; i < count; i++) {
-		for (int k = 0; k < 2; k++) {
-			if (n < off + 4)
-				return 0;
-			size_t len = get_u32(b + off);
-			off += 4;
-			if (k == 0 && (len == 0 || len > CLASS_NAME_MAX))
-				return -1;
-			if (n < off + len)
-				return 0;
-			off += len;
-		}
-	}
-	struct ft_compiled *cc = calloc(1, sizeof(*cc));
-	if (!cc)
-		abort();
-	cc->refs = 1;
-	cc->ok = true;
-	cc->cls = calloc(count ? count : 1, sizeof(*cc->cls));
-	if (!cc->cls)
-		abort();
-	off = 5;
-	for (uint32_t i = 0; i < count; i++) {
-		size_t len = get_u32(b + off);
-		off += 4;
-		if (memchr(b + off, '\0', len)) {
-			ft_compiled_unref(cc);
-			return -1;
-		}
-		cc->cls[i].name = ft_xmalloc(len + 1);
-		memcpy(cc->cls[i].name, b + off, len);
-		cc->cls[i].name[len] = '\0';
-		off += len;
-		len = get_u32(b + off);
-		off += 4;
-		cc->cls[i].data = ft_xmalloc(len ? len : 1);
-		memcpy(cc->cls[i].data, b + off, len);
-		cc->cls[i].len = len;
-		off += len;
-		cc->n = i + 1;
-		cc->bytes += len + strlen(cc->cls[i].name);
-	}
-	*ccp = cc;
-	return 1;
-}
-
 static int on_srv_out(sd_event_source *s, int fd, uint32_t revents, void *ud)
 {
 	struct ft_runner *r = ud;
@@ -2402,12 +2306,13 @@ static int on_srv_out(sd_event_source *s, int fd, uint32_t revents, void *ud)
 		v->rlen += (size_t)n;
 	}
 	struct ft_compiled *cc;
-	bool oom;
-	int pr = srv_parse(v, &cc, &oom);
-	if (pr == 0)
+	size_t used;
+	enum ft_warm_answer a = ft_warmproto_parse(v->rbuf, v->rlen, &cc, &used);
+	if (a == FT_WARM_NEED_MORE)
 		return 0;
-	if (pr < 0 || !v->cur || oom) {
-		srv_failed(r, oom);
+	if (a == FT_WARM_MALFORMED || a == FT_WARM_OUT_OF_MEMORY || !v->cur) {
+		ft_compiled_unref(cc);
+		srv_failed(r, a == FT_WARM_OUT_OF_MEMORY);
 		return 0;
 	}
 	struct job *j = v->cur;
@@ -2461,14 +2366,6 @@ static int on_srv_in(sd_event_source *s, int fd, uint32_t revents, void *ud)
 	v->wlen = v->woff = 0;
 	v->in_src = sd_event_source_unref(v->in_src);
 	return 0;
-}
-
-static void put_u32(char *p, uint32_t x)
-{
-	p[0] = (char)(x >> 24);
-	p[1] = (char)(x >> 16);
-	p[2] = (char)(x >> 8);
-	p[3] = (char)x;
 }
 
 /* Sends the next queued job to the compiler (starting it if needed). */
@@ -2561,28 +2458,16 @@ static void warm_forget(struct ft_runner *r, struct job *j)
 }
 
 /* Copies what the job needs beyond its directory: the file names, the
- * sources as one bundle (warm compiler request and cache key), the input
- * and the arguments. */
-static void take_job(struct job *j, const struct ft_run_job *job)
+ * sources as one request (warm compiler and cache key), the input and the
+ * arguments.  0, or -1 with errno. */
+static int take_job(struct job *j, const struct ft_run_job *job)
 {
-	size_t total = 4;
-	for (size_t i = 0; i < job->n_files; i++)
-		total += 8 + strlen(job->files[i].name) + job->files[i].len;
-	j->src = ft_xmalloc(total);
-	j->src_len = total;
-	put_u32(j->src, (uint32_t)job->n_files);
+	j->src = ft_warmproto_request(job->files, job->n_files, &j->src_len);
+	if (!j->src)
+		return -1;
 	j->names = ft_xcalloc(job->n_files, sizeof(*j->names));
-	char *p = j->src + 4;
-	for (size_t i = 0; i < job->n_files; i++) {
-		const struct ft_job_file *f = &job->files[i];
-		size_t nl = strlen(f->name);
-		j->names[j->n_names++] = ft_xstrdup(f->name);
-		put_u32(p, (uint32_t)nl);
-		memcpy(p + 4, f->name, nl);
-		put_u32(p + 4 + nl, (uint32_t)f->len);
-		memcpy(p + 8 + nl, f->src, f->len);
-		p += 8 + nl + f->len;
-	}
+	for (size_t i = 0; i < job->n_files; i++)
+		j->names[j->n_names++] = ft_xstrdup(job->files[i].name);
 	if (job->input) {
 		j->input = ft_xmemdup(job->input, job->input_len);
 		j->input_len = job->input_len;
@@ -2595,6 +2480,7 @@ static void take_job(struct job *j, const struct ft_run_job *job)
 		j->args_len = b.len;
 	}
 	j->capture = job->capture;
+	return 0;
 }
 
 static bool job_acceptable(const struct ft_run_job *job)
@@ -2642,8 +2528,7 @@ int ft_runner_start_job(struct ft_runner *r, uint64_t job_id, const struct ft_ru
 		with_name.files = &named;
 		job = &with_name;
 	}
-	take_job(j, job);
-	if (make_job_dir(j, job) < 0) {
+	if (take_job(j, job) < 0 || make_job_dir(j, job) < 0) {
 		rc = -errno;
 		goto fail_errno;
 	}
