@@ -921,8 +921,7 @@ static char *describe_status(const siginfo_t *si)
 /* Something failed that no other attempt would change. */
 static void internal_error(struct job *j, const char *what, const char *detail)
 {
-	set_result_str(j, FT_VERDICT_INTERNAL_ERROR, -1,
-		       ft_xasprintf("Internal error: %s\n%s", what, detail));
+	set_result_str(j, FT_VERDICT_INTERNAL_ERROR, -1, ft_verdict_internal_body(what, detail));
 }
 
 /* The node's machinery failed before the program could run: another
@@ -947,23 +946,6 @@ static bool setup_failed(struct job *j, struct ft_spawn_failure *f)
 	return failed;
 }
 
-/* The JVM could not even start (bad flag, no memory for the heap, missing
- * jar): the node's fault, not the program's.  These messages are printed
- * before any user code can run. */
-static bool jvm_failed_to_start(const char *err)
-{
-	return has_prefix(err, "Error: Could not create the Java Virtual Machine") ||
-	       has_prefix(err, "Error occurred during initialization of VM") ||
-	       has_prefix(err, "Error: Could not find or load main class ft.Launcher") ||
-	       has_prefix(err, "Error: Invalid or corrupt jarfile") ||
-	       has_prefix(err, "Unrecognized option") ||
-	       has_prefix(err, "Unrecognized VM option") ||
-	       /* No thread or memory for the JVM's own start (the host's shortage). */
-	       strstr(err, "Failed to start thread") || strstr(err, "pthread_create failed") ||
-	       strstr(err, "Cannot create worker GC thread") ||
-	       strstr(err, "insufficient memory for the Java Runtime Environment");
-}
-
 /* Compile finished.  Returns true if the job is over (result set). */
 static bool compile_done(struct job *j, const siginfo_t *si, bool started,
 			 const struct ft_cgroup_stats *cs)
@@ -972,10 +954,8 @@ static bool compile_done(struct job *j, const siginfo_t *si, bool started,
 	bool compiled = exited && si->si_status == 0 && started;
 	/* A compile that ended right at the deadline leaves no time to run. */
 	if (j->killed_by_timer || (j->deadline_passed && compiled)) {
-		set_result_str(
-			j, FT_VERDICT_TIME_LIMIT, -1,
-			ft_xasprintf("Time limit exceeded:\nCompilation took more than %d ms",
-				     j->lim.compile_wall_ms));
+		set_result_str(j, FT_VERDICT_TIME_LIMIT, -1,
+			       ft_verdict_compile_time_body(j->lim.compile_wall_ms));
 		return true;
 	}
 	if (!started) {
@@ -994,16 +974,14 @@ static bool compile_done(struct job *j, const siginfo_t *si, bool started,
 	}
 	if (cs->oom_killed || (exited && si->si_status == FT_WIRE_COMPILER_EXIT_OUT_OF_MEMORY)) {
 		set_result_str(j, FT_VERDICT_MEMORY_LIMIT, -1,
-			       ft_xasprintf("Memory limit exceeded:\nThe compiler needed more than "
-					    "%llu MiB for this source",
-					    mib(j->lim.compile_memory_bytes)));
+			       ft_verdict_compile_memory_body(j->lim.compile_memory_bytes));
 		return true;
 	}
 	if (exited && si->si_status == FT_WIRE_COMPILER_EXIT_ERRORS) {
 		size_t len;
 		char *out = read_file_at(j->dirfd, COMPILE_OUT, (size_t)COMPILE_FSIZE_MAX, &len);
 		/* Anything else on stdout means the compiler JVM itself misbehaved. */
-		if (out && has_prefix(out, FT_COMPILE_ERROR_HEAD)) {
+		if (out && ft_verdict_is_compile_error(out)) {
 			set_result(j, FT_VERDICT_COMPILE_ERROR, -1, out, len);
 			return true;
 		}
@@ -1015,7 +993,7 @@ static bool compile_done(struct job *j, const siginfo_t *si, bool started,
 	/* A compiler JVM that could not start, or that something outside
 	 * killed, says nothing about the source; a javac that crashed on it
 	 * would crash again. */
-	if (!exited || jvm_failed_to_start(err))
+	if (!exited || ft_verdict_jvm_failed_to_start(err))
 		machinery_failed(j, what, err);
 	else
 		internal_error(j, what, err);
@@ -1023,94 +1001,6 @@ static bool compile_done(struct job *j, const siginfo_t *si, bool started,
 	free(err);
 	free(status);
 	return true;
-}
-
-static const char *process_note(struct job *j, bool limited, char *buf, size_t len)
-{
-	if (!limited)
-		return "";
-	snprintf(buf, len,
-		 "Process limit exceeded:\nThe program tried to run more than %d processes and "
-		 "threads\n",
-		 j->lim.run_max_processes);
-	return buf;
-}
-
-/* The body for a decided verdict.  chan is the channel text after its tag
- * byte (len bytes, NUL-terminated), taken over when used. */
-static void compose(struct job *j, const struct ft_verdict_decision *d, char *chan, size_t len)
-{
-	char note[256];
-	const char *pn = process_note(j, d->processes_limited, note, sizeof(note));
-	char *body = NULL;
-	switch (d->why) {
-	case FT_WHY_ANSWER:
-		set_result(j, d->verdict, d->exit_code, chan, len);
-		return;
-	case FT_WHY_EXCEPTION:
-	case FT_WHY_THREADS:
-		if (!*pn) {
-			set_result(j, d->verdict, d->exit_code, chan, len);
-			return;
-		}
-		body = ft_xasprintf("%s%s", pn, chan);
-		break;
-	case FT_WHY_WALL:
-		body = ft_xasprintf("Time limit exceeded:\nThe program ran for more than %d ms",
-				    j->lim.run_wall_ms);
-		break;
-	case FT_WHY_CPU:
-		body = ft_xasprintf(
-			"Time limit exceeded:\nThe program used more than %d ms of CPU time",
-			j->lim.run_cpu_ms);
-		break;
-	case FT_WHY_STDOUT:
-	case FT_WHY_STDERR:
-	case FT_WHY_ANSWER_SIZE:
-		body = ft_xasprintf(
-			"Output limit exceeded:\nThe program wrote more than %llu bytes %s",
-			(unsigned long long)j->lim.max_output_bytes,
-			d->why == FT_WHY_STDOUT	  ? "to standard output"
-			: d->why == FT_WHY_STDERR ? "to standard error"
-						  : "as the answer of run()");
-		break;
-	case FT_WHY_FILE:
-		body = ft_xasprintf(
-			"Output limit exceeded:\nThe program tried to write a file larger "
-			"than %llu bytes, or more than %llu bytes in all to /tmp",
-			(unsigned long long)j->lim.run_max_file_bytes,
-			(unsigned long long)(2 * j->lim.run_max_file_bytes));
-		break;
-	case FT_WHY_OOM_KILL:
-		body = ft_xasprintf(
-			"Memory limit exceeded:\nThe program used more than %llu MiB of "
-			"memory and was killed",
-			mib(j->lim.run_memory_bytes));
-		break;
-	case FT_WHY_HEAP:
-		body = ft_xasprintf(
-			"Memory limit exceeded:\nThe program ran out of memory (limit %llu "
-			"MiB)\n%s",
-			mib(j->lim.run_memory_bytes), chan);
-		break;
-	case FT_WHY_EXIT:
-		body = ft_xasprintf("%sProgram exited with status %d before run() returned", pn,
-				    d->exit_code);
-		break;
-	case FT_WHY_SIGNAL:
-		body = ft_xasprintf("%sProgram was killed by signal %d (%s) before run() returned",
-				    pn, d->signal, strsignal(d->signal));
-		break;
-	case FT_WHY_SANDBOX:
-	case FT_WHY_NONE: {
-		char *err = stderr_excerpt(j, RUN_ERR);
-		body = ft_xasprintf("Internal error: the Java VM did not start\n%s", err);
-		free(err);
-		break;
-	}
-	}
-	free(chan);
-	set_result_str(j, d->verdict, d->exit_code, body);
 }
 
 static void run_done(struct job *j, const siginfo_t *si, bool started,
@@ -1166,7 +1056,11 @@ static void run_done(struct job *j, const siginfo_t *si, bool started,
 	}
 	struct ft_verdict_decision d;
 	ft_verdict_decide(&f, &d);
-	compose(j, &d, chan, len);
+	char *vm_err = ft_verdict_body_quotes_stderr(&d) ? stderr_excerpt(j, RUN_ERR) : NULL;
+	size_t body_len;
+	char *body = ft_verdict_body(&d, &j->lim, chan, len, vm_err, &body_len);
+	free(vm_err);
+	set_result(j, d.verdict, d.exit_code, body, body_len);
 	if (d.why == FT_WHY_SANDBOX)
 		j->res.transient = true;
 	if (j->capture && started) {
@@ -2323,10 +2217,8 @@ static int on_srv_out(sd_event_source *s, int fd, uint32_t revents, void *ud)
 	j->timer_src = sd_event_source_unref(j->timer_src);
 	if (j->deadline_passed) {
 		ft_compiled_unref(cc);
-		set_result_str(
-			j, FT_VERDICT_TIME_LIMIT, -1,
-			ft_xasprintf("Time limit exceeded:\nCompilation took more than %d ms",
-				     j->lim.compile_wall_ms));
+		set_result_str(j, FT_VERDICT_TIME_LIMIT, -1,
+			       ft_verdict_compile_time_body(j->lim.compile_wall_ms));
 		if (deliver_later(j) < 0)
 			deliver(j);
 	} else {
@@ -2422,8 +2314,7 @@ static void warm_timeout(struct job *j)
 	v->cur = NULL;
 	srv_stop(r);
 	set_result_str(j, FT_VERDICT_TIME_LIMIT, -1,
-		       ft_xasprintf("Time limit exceeded:\nCompilation took more than %d ms",
-				    j->lim.compile_wall_ms));
+		       ft_verdict_compile_time_body(j->lim.compile_wall_ms));
 	deliver(j);
 	srv_send_next(r);
 }
