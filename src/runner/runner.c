@@ -23,6 +23,7 @@
 #include "runner/cgroup.h"
 #include "runner/classcache.h"
 #include "runner/compiled.h"
+#include "runner/jobdir.h"
 #include "job/javasrc.h"
 #include "runner/limits.h"
 #include "runner/procusage.h"
@@ -62,16 +63,11 @@
 /* Tasks of the sandbox itself (bwrap's monitor and init) on top of the
  * program's limit. */
 #define SANDBOX_TASKS 4
-/* How much of a failed child's stderr goes into an internal-error body. */
-#define STDERR_EXCERPT 2048
 /* How often a running program's output files and CPU time are checked: the
  * kernel caps each file (and RLIMIT_CPU the CPU to the second), but a
  * program that keeps printing would otherwise spin on failing writes until
  * the wall limit. */
 #define POLL_USEC (100 * 1000)
-/* Depth beyond which a job directory is not cleaned (a program building
- * absurdly deep trees must not make the daemon recurse without bound). */
-#define REMOVE_DEPTH_MAX 128
 /* Job cgroups whose tasks are still leaving are retried this often, this
  * many times (then left for the next start's clean-up). */
 #define CGROUP_RETRY_USEC (200 * 1000)
@@ -82,17 +78,6 @@
  * moment) is tried again this often, waiting twice as long each time. */
 #define SELFTEST_TRIES 4
 #define SELFTEST_RETRY_MS 250
-
-#define SRC_FILE_SUFFIX ".java"
-#define CLASSES_DIR "classes"
-#define COMPILE_OUT "compile.out"
-#define COMPILE_ERR "compile.err"
-#define RUN_OUT "stdout"
-#define RUN_ERR "stderr"
-#define RUN_RESULT "result"
-/* What the launcher finds in its working directory (see ft.Launcher). */
-#define RUN_INPUT "input"
-#define RUN_ARGS "args"
 
 /* Issue 7: pre-started run JVMs kept per runner. */
 #define FT_RUNNER_SPARES 1
@@ -265,110 +250,6 @@ const char *ft_runner_last_error(void)
 	return last_error;
 }
 
-/* ---- small helpers ---- */
-
-/* The daemon cannot do anything useful without memory; same policy as
- * ft_xmalloc (not linked here so the runner builds standalone). */
-/* Children run in the job directory, so every path they get is absolute. */
-static char *absolutize(const char *path)
-{
-	if (path[0] == '/')
-		return ft_xstrdup(path);
-	char cwd[PATH_MAX];
-	if (!getcwd(cwd, sizeof(cwd)))
-		return NULL;
-	return ft_xasprintf("%s/%s", cwd, path);
-}
-
-/* At most max bytes from the start of fd, NUL-terminated. */
-static char *read_fd(int fd, size_t max, size_t *lenp)
-{
-	size_t cap = 4096, len = 0;
-	char *buf = ft_xmalloc(cap + 1);
-	while (len < max) {
-		if (len == cap) {
-			cap = cap * 2 > max ? max : cap * 2;
-			char *nb = realloc(buf, cap + 1);
-			if (!nb)
-				abort();
-			buf = nb;
-		}
-		size_t want = (cap < max ? cap : max) - len;
-		ssize_t n = pread(fd, buf + len, want, (off_t)len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*lenp = len;
-	return buf;
-}
-
-/* Whole file (at most max bytes of it), NUL-terminated; NULL if unreadable. */
-static char *read_file_at(int dirfd, const char *name, size_t max, size_t *lenp)
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return NULL;
-	char *buf = read_fd(fd, max, lenp);
-	close(fd);
-	return buf;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static bool has_prefix(const char *s, const char *prefix)
-{
-	return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-/* ---- job directory removal ---- */
-
-/* rm -rf of what the program may have left: it can create read-only or
- * unreadable directories, so permissions are restored on the way down. */
-static void remove_tree_at(int parent, const char *name, int depth)
-{
-	if (unlinkat(parent, name, 0) == 0 || errno == ENOENT)
-		return;
-	if (errno != EISDIR && errno != EPERM)
-		return;
-	if (depth > REMOVE_DEPTH_MAX)
-		return;
-	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno == EACCES && fchmodat(parent, name, 0700, 0) == 0)
-		fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	(void)fchmod(fd, 0700);
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return;
-	}
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		remove_tree_at(dirfd(d), e->d_name, depth + 1);
-	}
-	closedir(d);
-	(void)unlinkat(parent, name, AT_REMOVEDIR);
-}
-
 /* ---- cgroups of finished children ---- */
 
 static void arm_grave_timer(struct ft_runner *r)
@@ -441,13 +322,6 @@ struct child_limits {
 	int nice;
 };
 
-/* Read-write so that the runner can read the result channel back through
- * the very fd the child had. */
-static int open_output(int dirfd, const char *name)
-{
-	return openat(dirfd, name, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-}
-
 static void close_if_open(int *fd)
 {
 	if (*fd >= 0)
@@ -498,10 +372,10 @@ static int spawn_child(struct job *j, char *const argv[], int stdin_fd, const ch
 	if (claim_uid(r, &j->uid, &j->has_uid, err, errlen) < 0)
 		return -1;
 	fds[0] = stdin_fd >= 0 ? dup(stdin_fd) : open("/dev/null", O_RDONLY | O_CLOEXEC);
-	fds[1] = open_output(j->dirfd, out_name);
-	fds[2] = open_output(j->dirfd, err_name);
+	fds[1] = ft_jobdir_open_output(j->dirfd, out_name);
+	fds[2] = ft_jobdir_open_output(j->dirfd, err_name);
 	if (chan_name) {
-		fds[3] = open_output(j->dirfd, chan_name);
+		fds[3] = ft_jobdir_open_output(j->dirfd, chan_name);
 		/* ft.Launcher reopens it through /proc/self/fd/3, which checks
 		 * the file's permissions against the sandbox user. */
 		if (fds[3] >= 0 && j->has_uid && fchown(fds[3], j->uid, j->uid) < 0)
@@ -646,10 +520,10 @@ static int spawn_compiler(struct job *j, char *err, size_t errlen)
 	argv[n++] = "ft.Compiler";
 	for (size_t i = 0; i < j->n_names; i++)
 		argv[n++] = j->names[i];
-	argv[n++] = CLASSES_DIR;
+	argv[n++] = FT_JOBDIR_CLASSES;
 	argv[n] = NULL;
 	struct child_limits cl = {
-		.rw_subdir = CLASSES_DIR,
+		.rw_subdir = FT_JOBDIR_CLASSES,
 		.tmp_bytes = 16 * FT_MiB,
 		.fsize = COMPILE_FSIZE_MAX,
 		.cpu_seconds = ft_cpu_rlimit_seconds(2 * j->lim.compile_wall_ms),
@@ -658,7 +532,8 @@ static int spawn_compiler(struct job *j, char *err, size_t errlen)
 		.address_space = address_space_for(r, j->lim.compile_memory_bytes),
 	};
 	j->phase = PHASE_COMPILE;
-	int rc = spawn_child(j, argv, -1, COMPILE_OUT, COMPILE_ERR, NULL, &cl, err, errlen);
+	int rc = spawn_child(j, argv, -1, FT_JOBDIR_COMPILE_OUT, FT_JOBDIR_COMPILE_ERR, NULL, &cl,
+			     err, errlen);
 	free(tmpdir);
 	free(argv);
 	if (rc == 0 && j->lim.compile_wall_ms > 0 && arm_timer(j, j->lim.compile_wall_ms) < 0) {
@@ -763,7 +638,7 @@ static int spawn_launcher_as(struct job *j, const char *fqcn, int stdin_fd, int 
 	struct ft_runner *r = j->r;
 	char mem[FT_JVM_MEM_ARGS_MAX][FT_JVM_ARG_LEN];
 	char *argv[32];
-	char *cp = ft_xasprintf("%s:%s", ft_sandbox_jar(r->sb), CLASSES_DIR);
+	char *cp = ft_xasprintf("%s:%s", ft_sandbox_jar(r->sb), FT_JOBDIR_CLASSES);
 	/* Temporary files land in the private /tmp (unsandboxed: the job
 	 * directory) and go away with it. */
 	char *tmpdir = ft_xasprintf("-Djava.io.tmpdir=%s",
@@ -789,7 +664,8 @@ static int spawn_launcher_as(struct job *j, const char *fqcn, int stdin_fd, int 
 	};
 	j->phase = stdin_fd >= 0 ? PHASE_SPARE : PHASE_RUN;
 	j->killed_cpu = j->killed_output = false;
-	int rc = spawn_child(j, argv, stdin_fd, RUN_OUT, RUN_ERR, RUN_RESULT, &cl, err, errlen);
+	int rc = spawn_child(j, argv, stdin_fd, FT_JOBDIR_RUN_OUT, FT_JOBDIR_RUN_ERR,
+			     FT_JOBDIR_RUN_RESULT, &cl, err, errlen);
 	free(cp);
 	free(tmpdir);
 	if (rc < 0 || stdin_fd >= 0)
@@ -861,7 +737,7 @@ static void job_release(struct job *j)
 static void job_free(struct job *j)
 {
 	if (j->dir)
-		remove_tree_at(AT_FDCWD, j->dir, 0);
+		ft_jobdir_remove(j->dir);
 	close_if_open(&j->dirfd);
 	free(j->dir);
 	free(j->res.body);
@@ -903,13 +779,6 @@ static int deliver_later(struct job *j)
 }
 
 /* ---- verdicts ---- */
-
-static char *stderr_excerpt(struct job *j, const char *name)
-{
-	size_t len;
-	char *s = read_file_at(j->dirfd, name, STDERR_EXCERPT, &len);
-	return s ? s : ft_xstrdup("");
-}
 
 static char *describe_status(const siginfo_t *si)
 {
@@ -959,7 +828,7 @@ static bool compile_done(struct job *j, const siginfo_t *si, bool started,
 		return true;
 	}
 	if (!started) {
-		char *e = stderr_excerpt(j, COMPILE_ERR);
+		char *e = ft_jobdir_excerpt(j->dirfd, FT_JOBDIR_COMPILE_ERR);
 		machinery_failed(j, "the sandbox did not start", e);
 		free(e);
 		return true;
@@ -979,7 +848,8 @@ static bool compile_done(struct job *j, const siginfo_t *si, bool started,
 	}
 	if (exited && si->si_status == FT_WIRE_COMPILER_EXIT_ERRORS) {
 		size_t len;
-		char *out = read_file_at(j->dirfd, COMPILE_OUT, (size_t)COMPILE_FSIZE_MAX, &len);
+		char *out = ft_jobdir_read(j->dirfd, FT_JOBDIR_COMPILE_OUT,
+					   (size_t)COMPILE_FSIZE_MAX, &len);
 		/* Anything else on stdout means the compiler JVM itself misbehaved. */
 		if (out && ft_verdict_is_compile_error(out)) {
 			set_result(j, FT_VERDICT_COMPILE_ERROR, -1, out, len);
@@ -988,7 +858,7 @@ static bool compile_done(struct job *j, const siginfo_t *si, bool started,
 		free(out);
 	}
 	char *status = describe_status(si);
-	char *err = stderr_excerpt(j, COMPILE_ERR);
+	char *err = ft_jobdir_excerpt(j->dirfd, FT_JOBDIR_COMPILE_ERR);
 	char *what = ft_xasprintf("the compiler failed with %s", status);
 	/* A compiler JVM that could not start, or that something outside
 	 * killed, says nothing about the source; a javac that crashed on it
@@ -1044,7 +914,8 @@ static void run_done(struct job *j, const siginfo_t *si, bool started,
 	j->res.run_ms = ft_now_ms() - j->phase_start_ms;
 
 	size_t len = 0;
-	char *chan = read_fd(j->watch_fds[WATCH_RESULT], j->lim.max_output_bytes + 1, &len);
+	char *chan =
+		ft_jobdir_read_fd(j->watch_fds[WATCH_RESULT], j->lim.max_output_bytes + 1, &len);
 	/* An empty channel: nothing of the program ran, the JVM (or the
 	 * sandbox) failed first. */
 	f.sandbox_failed = !started || len == 0;
@@ -1056,7 +927,9 @@ static void run_done(struct job *j, const siginfo_t *si, bool started,
 	}
 	struct ft_verdict_decision d;
 	ft_verdict_decide(&f, &d);
-	char *vm_err = ft_verdict_body_quotes_stderr(&d) ? stderr_excerpt(j, RUN_ERR) : NULL;
+	char *vm_err = ft_verdict_body_quotes_stderr(&d)
+			       ? ft_jobdir_excerpt(j->dirfd, FT_JOBDIR_RUN_ERR)
+			       : NULL;
 	size_t body_len;
 	char *body = ft_verdict_body(&d, &j->lim, chan, len, vm_err, &body_len);
 	free(vm_err);
@@ -1064,10 +937,10 @@ static void run_done(struct job *j, const siginfo_t *si, bool started,
 	if (d.why == FT_WHY_SANDBOX)
 		j->res.transient = true;
 	if (j->capture && started) {
-		j->res.out =
-			read_fd(j->watch_fds[WATCH_OUT], j->lim.max_output_bytes, &j->res.out_len);
-		j->res.err =
-			read_fd(j->watch_fds[WATCH_ERR], j->lim.max_output_bytes, &j->res.err_len);
+		j->res.out = ft_jobdir_read_fd(j->watch_fds[WATCH_OUT], j->lim.max_output_bytes,
+					       &j->res.out_len);
+		j->res.err = ft_jobdir_read_fd(j->watch_fds[WATCH_ERR], j->lim.max_output_bytes,
+					       &j->res.err_len);
 	}
 }
 
@@ -1156,21 +1029,12 @@ static void fail_msg(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Makes a job directory ready for the sandbox user: it may read and enter
- * it, and write only where the compiler puts classes. */
-static int share_dir(const struct ft_runner *r, int dirfd)
-{
-	if (!ft_sandbox_enabled(r->sb))
-		return 0;
-	return fchmod(dirfd, 0755);
-}
-
 /* java -version in the sandbox with the run limits, blocking: proves at
  * start that bwrap, the namespaces, the filter, the cgroups and the JVM
  * flags work together, and measures what a sandboxed JVM start costs. */
 static int self_test_once(struct ft_runner *r, int64_t *took_ms)
 {
-	char *dir = ft_xasprintf("%s/selftest-XXXXXX", r->work_dir);
+	char *dir = NULL;
 	int dirfd = -1, fds[4] = { -1, -1, -1, -1 }, rc = -1;
 	struct ft_cgroup_job *cg = NULL;
 	struct ft_spawned sp = { -1, -1, -1 };
@@ -1178,19 +1042,18 @@ static int self_test_once(struct ft_runner *r, int64_t *took_ms)
 	uid_t uid = 0;
 	bool has_uid = false;
 
-	if (!mkdtemp(dir)) {
-		fail_msg("self-test: mkdtemp in %s: %s", r->work_dir, strerror(errno));
-		free(dir);
-		return -1;
-	}
-	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (dirfd < 0 || share_dir(r, dirfd) < 0) {
+	if (ft_jobdir_make(r->work_dir, FT_JOBDIR_SELFTEST, ft_sandbox_enabled(r->sb), &dir,
+			   &dirfd) < 0) {
+		if (!dir) {
+			fail_msg("self-test: mkdtemp in %s: %s", r->work_dir, strerror(errno));
+			return -1;
+		}
 		fail_msg("self-test: %s: %s", dir, strerror(errno));
 		goto out;
 	}
 	fds[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	fds[1] = open_output(dirfd, RUN_OUT);
-	fds[2] = open_output(dirfd, RUN_ERR);
+	fds[1] = ft_jobdir_open_output(dirfd, FT_JOBDIR_RUN_OUT);
+	fds[2] = ft_jobdir_open_output(dirfd, FT_JOBDIR_RUN_ERR);
 	if (fds[0] < 0 || fds[1] < 0 || fds[2] < 0) {
 		fail_msg("self-test: output files: %s", strerror(errno));
 		goto out;
@@ -1263,10 +1126,9 @@ static int self_test_once(struct ft_runner *r, int64_t *took_ms)
 	ft_sandbox_read_status(sp.status_fd, st, sizeof(st), &st_len);
 	bool started = !ft_sandbox_enabled(r->sb) || ft_sandbox_child_pid(st) > 0;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !started) {
-		size_t len;
-		char *e = read_file_at(dirfd, RUN_ERR, STDERR_EXCERPT, &len);
+		char *e = ft_jobdir_excerpt(dirfd, FT_JOBDIR_RUN_ERR);
 		fail_msg("self-test: java -version in the sandbox failed (status %#x): %s", status,
-			 e ? e : "");
+			 e);
 		free(e);
 		goto out;
 	}
@@ -1289,7 +1151,7 @@ out:
 	}
 	release_uid(r, uid, &has_uid);
 	close_if_open(&dirfd);
-	remove_tree_at(AT_FDCWD, dir, 0);
+	ft_jobdir_remove(dir);
 	free(dir);
 	return rc;
 }
@@ -1310,23 +1172,6 @@ static int self_test(struct ft_runner *r, int64_t *took_ms)
 			  NULL);
 		wait_ms *= 2;
 	}
-}
-
-/* Job directories a killed daemon left behind (this work directory is the
- * node's own: nothing else runs jobs in it). */
-static void remove_stale_jobs(const char *work_dir)
-{
-	DIR *d = opendir(work_dir);
-	if (!d)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		if (!has_prefix(e->d_name, "job-") && !has_prefix(e->d_name, "selftest-") &&
-		    !has_prefix(e->d_name, "warm-"))
-			continue;
-		remove_tree_at(dirfd(d), e->d_name, 0);
-	}
-	closedir(d);
 }
 
 static void limits_from_conf(struct ft_run_limits *l, const struct ft_runner_conf *conf)
@@ -1399,14 +1244,14 @@ struct ft_runner *ft_runner_new(sd_event *ev, const struct ft_runner_conf *conf)
 	r->ev = sd_event_ref(ev);
 	limits_from_conf(&r->max, conf);
 
-	r->work_dir = absolutize(conf->work_dir);
+	r->work_dir = ft_jobdir_absolute(conf->work_dir);
 	if (!r->work_dir) {
 		saved = errno;
 		fail_msg("work directory %s: %s", conf->work_dir, strerror(errno));
 		goto fail;
 	}
 	(void)mkdir(r->work_dir, 0700);
-	remove_stale_jobs(r->work_dir);
+	ft_jobdir_remove_stale(r->work_dir);
 	struct ft_sandbox_conf sc = {
 		.enabled = !conf->sandbox_disabled,
 		.bwrap = conf->bwrap,
@@ -1529,50 +1374,20 @@ size_t ft_runner_active(const struct ft_runner *r)
 	return r->active;
 }
 
-/* A new file in dirfd holding p[0..n), readable by the sandbox user. */
-static int write_new_file(int dirfd, const char *name, const char *p, size_t n)
-{
-	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return -1;
-	int rc = write_all(fd, p, n);
-	int saved = errno;
-	if (close(fd) < 0 && rc == 0)
-		return -1;
-	errno = saved;
-	return rc;
-}
-
-/* The program's standard input and arguments, where ft.Launcher looks for
- * them: in the directory it runs in (its own, or a pre-started JVM's). */
-static int write_run_inputs(int dirfd, const struct job *j)
-{
-	if (j->input && write_new_file(dirfd, RUN_INPUT, j->input, j->input_len) < 0)
-		return -1;
-	if (j->args && write_new_file(dirfd, RUN_ARGS, j->args, j->args_len) < 0)
-		return -1;
-	return 0;
-}
-
 static int make_job_dir(struct job *j, const struct ft_run_job *job)
 {
 	struct ft_runner *r = j->r;
-	char *tmpl = ft_xasprintf("%s/job-XXXXXX", r->work_dir);
-	if (!mkdtemp(tmpl)) { /* mode 0700 */
-		free(tmpl);
-		return -1;
-	}
-	j->dir = tmpl;
-	j->dirfd = open(j->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (j->dirfd < 0 || share_dir(r, j->dirfd) < 0)
+	if (ft_jobdir_make(r->work_dir, FT_JOBDIR_JOB, ft_sandbox_enabled(r->sb), &j->dir,
+			   &j->dirfd) < 0)
 		return -1;
 	for (size_t i = 0; i < job->n_files; i++)
-		if (write_new_file(j->dirfd, j->names[i], job->files[i].src, job->files[i].len) < 0)
+		if (ft_jobdir_write_file(j->dirfd, j->names[i], job->files[i].src,
+					 job->files[i].len) < 0)
 			return -1;
-	if (write_run_inputs(j->dirfd, j) < 0)
+	if (ft_jobdir_write_run_inputs(j->dirfd, j->input, j->input_len, j->args, j->args_len) < 0)
 		return -1;
 	/* A cold compile hands it to its sandbox user (spawn_child). */
-	if (mkdirat(j->dirfd, CLASSES_DIR, 0755) < 0)
+	if (mkdirat(j->dirfd, FT_JOBDIR_CLASSES, 0755) < 0)
 		return -1;
 	return 0;
 }
@@ -1612,81 +1427,6 @@ static void link_job(struct job *j)
 	r->active++;
 }
 
-/* One path element of a class file: what javac can produce from a valid
- * binary name; anything else is refused (the compiler is ours, but it
- * reads untrusted input). */
-static bool good_element(const char *s, size_t n)
-{
-	if (n == 0 || n > NAME_MAX - 6)
-		return false;
-	if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] == '/' || s[i] == '\0')
-			return false;
-	return true;
-}
-
-/* Writes the classes below dirfd/classes/, as javac -d would.  0 or -1. */
-static int write_classes(int dirfd, const struct ft_compiled *cc)
-{
-	int cls = openat(dirfd, CLASSES_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (cls < 0)
-		return -1;
-	int rc = 0;
-	for (size_t i = 0; i < cc->n && rc == 0; i++) {
-		const char *name = cc->cls[i].name;
-		int d = dup(cls);
-		if (d < 0) {
-			rc = -1;
-			break;
-		}
-		for (;;) {
-			const char *dot = strchr(name, '.');
-			size_t n = dot ? (size_t)(dot - name) : strlen(name);
-			if (!good_element(name, n)) {
-				errno = EINVAL;
-				rc = -1;
-				break;
-			}
-			char el[NAME_MAX + 1];
-			memcpy(el, name, n);
-			el[n] = '\0';
-			if (!dot) {
-				strcat(el, ".class");
-				int fd = openat(
-					d, el, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-					0644);
-				/* Explicit modes: the daemon's umask must not hide the
-				 * classes from the sandbox user. */
-				if (fd < 0 || fchmod(fd, 0644) < 0 ||
-				    write_all(fd, (const char *)cc->cls[i].data, cc->cls[i].len) <
-					    0)
-					rc = -1;
-				if (fd >= 0 && close(fd) < 0)
-					rc = -1;
-				break;
-			}
-			if (mkdirat(d, el, 0755) < 0 && errno != EEXIST) {
-				rc = -1;
-				break;
-			}
-			int nd = openat(d, el, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			close(d);
-			d = nd;
-			if (d < 0 || fchmod(d, 0755) < 0) {
-				rc = -1;
-				break;
-			}
-			name = dot + 1;
-		}
-		if (d >= 0)
-			close(d);
-	}
-	close(cls);
-	return rc;
-}
-
 /* ---- pre-started run JVMs ---- */
 
 static void schedule_refill(struct ft_runner *r, uint64_t usec);
@@ -1719,17 +1459,10 @@ static int spare_start(struct ft_runner *r)
 	struct job *s = job_new(r, 0, NULL, NULL, NULL);
 	char err[512];
 	int p[2] = { -1, -1 };
-	/* "warm-": an idle pre-started JVM's; renamed "job-" at handover. */
-	char *tmpl = ft_xasprintf("%s/warm-XXXXXX", r->work_dir);
-	if (!mkdtemp(tmpl)) {
-		free(tmpl);
-		goto fail;
-	}
-	s->dir = tmpl;
-	s->dirfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (s->dirfd < 0 || share_dir(r, s->dirfd) < 0 ||
-	    mkdirat(s->dirfd, CLASSES_DIR, 0755) < 0 ||
-	    fchmodat(s->dirfd, CLASSES_DIR, 0755, 0) < 0)
+	if (ft_jobdir_make(r->work_dir, FT_JOBDIR_SPARE, ft_sandbox_enabled(r->sb), &s->dir,
+			   &s->dirfd) < 0 ||
+	    mkdirat(s->dirfd, FT_JOBDIR_CLASSES, 0755) < 0 ||
+	    fchmodat(s->dirfd, FT_JOBDIR_CLASSES, 0755, 0) < 0)
 		goto fail;
 	/* A socket, so that the JVM can say it is ready (ft.Launcher). */
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0)
@@ -1826,7 +1559,7 @@ static void renice_tree(pid_t root, int depth)
 		char cpath[96];
 		snprintf(cpath, sizeof(cpath), "/proc/%d/task/%d/children", (int)root, tid);
 		size_t len;
-		char *kids = read_file_at(AT_FDCWD, cpath, 4096, &len);
+		char *kids = ft_jobdir_read(AT_FDCWD, cpath, 4096, &len);
 		if (!kids)
 			continue;
 		for (char *p = kids, *end; *p; p = end) {
@@ -1887,14 +1620,18 @@ static int handover(struct job *j, struct ft_compiled *cc)
 	/* Staging (by path) is over once bwrap reports its init. */
 	bool staged = tree_root(s) > 0;
 	renice_tree(s->pid, 0);
-	if (write_classes(s->dirfd, cc) < 0 || write_run_inputs(s->dirfd, j) < 0 || n <= 0 ||
-	    (size_t)n >= sizeof(line) || write_all(s->stdin_fd, line, (size_t)n) < 0) {
+	if (ft_jobdir_write_classes(s->dirfd, cc) < 0 ||
+	    ft_jobdir_write_run_inputs(s->dirfd, j->input, j->input_len, j->args, j->args_len) <
+		    0 ||
+	    n <= 0 || (size_t)n >= sizeof(line) ||
+	    ft_jobdir_write_all(s->stdin_fd, line, (size_t)n) < 0) {
 		spare_kill(s);
 		return -1;
 	}
 	close_if_open(&s->stdin_fd);
 	/* The directory is the job's now (the sandbox has it bound by inode). */
-	char *jobdir = ft_xasprintf("%s/job-%s", r->work_dir, s->dir + strlen(r->work_dir) + 6);
+	char *jobdir = ft_xasprintf("%s/%s%s", r->work_dir, FT_JOBDIR_JOB,
+				    s->dir + strlen(r->work_dir) + 1 + strlen(FT_JOBDIR_SPARE));
 	/* Unsandboxed, the JVM made its class path absolute at start: keep the name. */
 	if (staged && ft_sandbox_enabled(r->sb) && rename(s->dir, jobdir) == 0) {
 		free(s->dir);
@@ -1952,7 +1689,7 @@ static void run_compiled(struct job *j, struct ft_compiled *cc)
 	}
 	if (handover(j, cc) == 0)
 		return;
-	if (write_classes(j->dirfd, cc) < 0) {
+	if (ft_jobdir_write_classes(j->dirfd, cc) < 0) {
 		machinery_failed(j, "could not write the compiled classes", strerror(errno));
 	} else if (spawn_launcher(j, err, sizeof(err)) == 0) {
 		return;
@@ -1990,7 +1727,7 @@ static void srv_stop(struct ft_runner *r)
 	}
 	release_uid(r, v->uid, &v->has_uid);
 	if (v->dir)
-		remove_tree_at(AT_FDCWD, v->dir, 0);
+		ft_jobdir_remove(v->dir);
 	close_if_open(&v->dirfd);
 	free(v->dir);
 	v->dir = NULL;
@@ -2090,15 +1827,12 @@ static int srv_start(struct ft_runner *r)
 	v->budget = budget;
 
 	v->in_fd = v->out_fd = v->err_fd = v->status_fd = v->dirfd = -1;
-	v->dir = ft_xasprintf("%s/warm-compiler-XXXXXX", r->work_dir);
-	if (!mkdtemp(v->dir))
-		goto fail;
-	v->dirfd = open(v->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (v->dirfd < 0 || share_dir(r, v->dirfd) < 0)
+	if (ft_jobdir_make(r->work_dir, FT_JOBDIR_WARM_COMPILER, ft_sandbox_enabled(r->sb), &v->dir,
+			   &v->dirfd) < 0)
 		goto fail;
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
 		goto fail;
-	errf = open_output(v->dirfd, COMPILE_ERR);
+	errf = ft_jobdir_open_output(v->dirfd, FT_JOBDIR_COMPILE_ERR);
 	if (errf < 0 || claim_uid(r, &v->uid, &v->has_uid, err, sizeof(err)) < 0)
 		goto fail;
 	if (r->cg) {
@@ -2407,11 +2141,11 @@ int ft_runner_start_job(struct ft_runner *r, uint64_t job_id, const struct ft_ru
 		link_job(j);
 		return 0;
 	}
-	char own[SIMPLE_NAME_MAX + sizeof(SRC_FILE_SUFFIX)];
+	char own[SIMPLE_NAME_MAX + sizeof(FT_JOBDIR_SRC_SUFFIX)];
 	struct ft_job_file named;
 	struct ft_run_job with_name;
 	if (!main_file->name) {
-		snprintf(own, sizeof(own), "%s%s", j->simple, SRC_FILE_SUFFIX);
+		snprintf(own, sizeof(own), "%s%s", j->simple, FT_JOBDIR_SRC_SUFFIX);
 		named = (struct ft_job_file){ .name = own,
 					      .src = main_file->src,
 					      .len = main_file->len };
