@@ -1,118 +1,54 @@
 /* Compile and run submitted Java programs as sandboxed child processes of
- * the event loop.
+ * the event loop: the runner's facade and the life of a job.
  *
- * One job = one private directory under work_dir holding Name.java, the
- * compiled classes/ and the children's output files.  The compile JVM
- * (ft.Compiler) runs first, then the run JVM (ft.Launcher) with the result
- * channel on fd 3.  Each is a child of its own: bubblewrap with the job
- * directory at /job (sandbox.h), in a cgroup of its own where there is one
- * (cgroup.h), under rlimits, with a wall-clock timer per phase and, while
- * the program runs, a poll of its output sizes and CPU time.  A limit that
- * trips kills the child's whole process tree: SIGKILL to bwrap's process
- * group ends its PID namespace (and cgroup.kill on cgroup v2).  The verdict
- * comes from what was observed (verdict.h).
+ * One job = one private directory (jobdir.h) holding its sources, the
+ * compiled classes/ and the children's output files.  Its classes come
+ * from the class cache (classcache.h), else from the warm compiler
+ * (warmc.h), else from a cold compile JVM of its own (launch.h); then the
+ * program runs, in a pre-started JVM if one fits (spares.h), else in a run
+ * JVM of its own, with the result channel on fd 3.  Every child is
+ * sandboxed, limited and watched by child.h; the verdict and its body come
+ * from what was observed (verdict.h).
  *
  * The caller must block SIGCHLD in every thread before creating the sd_event
  * loop (sd_event_add_child requires it).  done() must not free the runner's
  * event loop; it may start new jobs and may even free the runner (nothing of
  * the runner is touched after done() returns). */
 #include "runner/runner.h"
-#include "lib/log.h"
+#include "job/javasrc.h"
 #include "job/jobspec.h"
+#include "lib/log.h"
 #include "lib/util.h"
 #include "runner/cgroup.h"
-#include "job/javasrc.h"
+#include "runner/child.h"
+#include "runner/classcache.h"
+#include "runner/compiled.h"
+#include "runner/jobdir.h"
+#include "runner/launch.h"
 #include "runner/limits.h"
+#include "runner/outcome.h"
 #include "runner/sandbox.h"
+#include "runner/selftest.h"
+#include "runner/spares.h"
 #include "runner/uidpool.h"
 #include "runner/verdict.h"
+#include "runner/warmc.h"
+#include "runner/warmproto.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <pwd.h>
-#include <signal.h>
 #include <stdarg.h>
-#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 /* Simple names longer than this could not be a file name with ".java". */
 #define SIMPLE_NAME_MAX (NAME_MAX - 5)
-#define CLASS_NAME_MAX 2048
-/* The compiler writes class files and diagnostics; this only guards the
- * disk, the user's output limit does not apply to it. */
-#define COMPILE_FSIZE_MAX ((rlim_t)64 << 20)
-/* The compiler's own threads (javac is single-threaded, the JVM is not). */
-#define COMPILE_MAX_TASKS 256
-/* Tasks of the sandbox itself (bwrap's monitor and init) on top of the
- * program's limit. */
-#define SANDBOX_TASKS 4
-/* How much of a failed child's stderr goes into an internal-error body. */
-#define STDERR_EXCERPT 2048
-/* How often a running program's output files and CPU time are checked: the
- * kernel caps each file (and RLIMIT_CPU the CPU to the second), but a
- * program that keeps printing would otherwise spin on failing writes until
- * the wall limit. */
-#define POLL_USEC (100 * 1000)
-/* Depth beyond which a job directory is not cleaned (a program building
- * absurdly deep trees must not make the daemon recurse without bound). */
-#define REMOVE_DEPTH_MAX 128
-/* Job cgroups whose tasks are still leaving are retried this often, this
- * many times (then left for the next start's clean-up). */
-#define CGROUP_RETRY_USEC (200 * 1000)
-#define CGROUP_RETRIES 300
-/* The start-up self-test: java -version in the sandbox. */
-#define SELFTEST_TIMEOUT_MS 20000
-/* A self-test that fails (the host short of processes or memory for a
- * moment) is tried again this often, waiting twice as long each time. */
-#define SELFTEST_TRIES 4
-#define SELFTEST_RETRY_MS 250
-
-#define SRC_FILE_SUFFIX ".java"
-#define CLASSES_DIR "classes"
-#define COMPILE_OUT "compile.out"
-#define COMPILE_ERR "compile.err"
-#define RUN_OUT "stdout"
-#define RUN_ERR "stderr"
-#define RUN_RESULT "result"
-/* What the launcher finds in its working directory (see ft.Launcher). */
-#define RUN_INPUT "input"
-#define RUN_ARGS "args"
-
-/* Issue 7: pre-started run JVMs kept per runner. */
-#define FT_RUNNER_SPARES 1
-#define FT_RUNNER_SPARES_MAX 4
-/* A pre-started JVM that keeps dying (or failing to start) this often in
- * a row is given up on for a while (jobs then start their own JVM). */
-#define SPARE_FAILS_MAX 5
-#define SPARE_RETRY_USEC (10 * 1000 * 1000)
-/* RLIMIT_CPU of a pre-started JVM also covers its start, which happens
- * before the job's CPU time starts to count. */
-#define SPARE_START_CPU_MS 2000
-/* Refill delay after a handover, so the new JVM's start does not compete
- * with the job that was just handed over. */
-#define REFILL_USEC (30 * 1000)
-/* Pre-started JVMs start at a low priority, so that starting them does not
- * slow down the jobs running meanwhile; the handover restores 0. */
-#define SPARE_NICE 10
-/* The warm compiler: restarted after this many jobs (bounds any leak),
- * given up after this many consecutive deaths. */
-#define SRV_MAX_JOBS 1000
-#define SRV_FAILS_MAX 3
-/* ...and tried again after this long (the host's shortage may be over). */
-#define SRV_RETRY_MS 10000
-#define SRV_CPU_SECONDS 3600
 /* Class cache bounds. */
 #define CACHE_ENTRIES 256
 #define CACHE_BYTES ((size_t)64 << 20)
@@ -121,34 +57,7 @@ enum phase {
 	PHASE_NONE, /* result decided before any child ran */
 	PHASE_COMPILE,
 	PHASE_RUN,
-	PHASE_WARM,  /* queued for, or in, the warm compiler */
-	PHASE_SPARE, /* a pre-started run JVM waiting for a job */
-};
-
-/* Compiled classes (or a compile error) held in memory: from the warm
- * compiler, kept in the class cache. */
-struct cclass {
-	char *name; /* binary name: pkg.Outer$Inner */
-	unsigned char *data;
-	size_t len;
-};
-
-struct compiled {
-	int refs;
-	bool ok;
-	char *body; /* !ok: the compile error body */
-	size_t body_len;
-	struct cclass *cls;
-	size_t n;
-	size_t bytes; /* memory held, for the cache bound */
-};
-
-struct cache_entry {
-	struct cache_entry *prev, *next; /* LRU: head = newest */
-	uint64_t hash;
-	char *src;
-	size_t src_len;
-	struct compiled *cc;
+	PHASE_WARM, /* queued for, or in, the warm compiler */
 };
 
 struct job {
@@ -161,40 +70,19 @@ struct job {
 
 	char *dir; /* absolute path of the private directory */
 	int dirfd;
-	char fqcn[CLASS_NAME_MAX];
+	char fqcn[FT_CLASS_NAME_MAX];
 	char simple[SIMPLE_NAME_MAX + 1];
 
 	enum phase phase;
-	uid_t uid; /* its sandbox user, claimed for its first child */
-	bool has_uid;
-	pid_t pid;	 /* current child (bwrap), also its process group; 0 if none */
-	int exec_err_fd; /* read end: struct ft_spawn_failure if set-up failed */
-	int status_fd;	 /* read end of bwrap's status pipe */
-	struct ft_cgroup_job *cg;
-	sd_event_source *child_src;
-	sd_event_source *timer_src;
+	struct ft_child child; /* the compile, then the run */
 	sd_event_source *defer_src;
-	sd_event_source *poll_src;
-	int watch_fds[3]; /* run phase: stdout, stderr, result, as the child has them */
-	bool deadline_passed;
-	bool killed_by_timer;
-	bool killed_cpu;
-	bool killed_output;
 	int64_t start_ms;
-	int64_t phase_start_ms;
-	/* bwrap's status text (its init's pid) for the current child. */
-	char status[512];
-	size_t status_len;
-	/* Without a cgroup: the process tree's use, sampled from /proc. */
-	int64_t sample_cpu_ms;
-	int64_t sample_peak;
 
 	struct ft_run_result res;
 
-	struct job *cq_next; /* warm compiler queue */
-	/* The sources as the warm compiler reads them (u32 count, then u32
-	 * name length, name, u32 length, source per file); also the class
-	 * cache's key.  Dropped once compiled. */
+	struct ft_warm_job warm;
+	/* The sources as the warm compiler reads them (warmproto.h); also the
+	 * class cache's key.  Dropped once compiled. */
 	char *src;
 	size_t src_len;
 	char **names; /* the files, for a cold compile's command line */
@@ -204,84 +92,20 @@ struct job {
 	char *args; /* arguments, each NUL-terminated, or NULL */
 	size_t args_len;
 	bool capture;
-	int stdin_fd;		/* PHASE_SPARE: write end of the JVM's stdin */
-	int64_t cpu_base_ms;	/* CPU the run JVM used before its job was handed over */
-	int spare_cpu_extra_ms; /* RLIMIT_CPU allowance for the JVM's start */
-	bool spare_ready;	/* the JVM said it waits for its job */
-};
-
-/* The warm compiler: one long-lived sandboxed ft.Compiler --server. */
-struct csrv {
-	pid_t pid; /* 0: not running */
-	int in_fd, out_fd;
-	int dirfd;
-	char *dir;
-	int err_fd, status_fd;
-	struct ft_cgroup_job *cg;
-	sd_event_source *child_src, *in_src, *out_src;
-	char *wbuf;
-	size_t wlen, woff;
-	unsigned char *rbuf;
-	size_t rlen, rcap;
-	struct job *cur;	     /* the job being compiled, NULL if none */
-	struct job *q_head, *q_tail; /* waiting jobs */
-	int served;		     /* jobs answered by this JVM */
-	int fails;		     /* consecutive deaths without an answer */
-	bool disabled;		     /* given up on since disabled_ms */
-	int64_t disabled_ms;
-	uid_t uid; /* its sandbox user while it runs */
-	bool has_uid;
-	uint64_t budget; /* its memory limit */
-};
-
-/* A job cgroup that could not be removed yet. */
-struct cg_grave {
-	struct cg_grave *next;
-	struct ft_cgroup_job *cg;
-	int tries;
 };
 
 struct ft_runner {
 	sd_event *ev;
 	char *work_dir;
 	struct ft_run_limits max; /* configured: defaults and maxima */
-	struct ft_sandbox *sb;
-	struct ft_uidpool *uids; /* sandbox users; NULL unsandboxed */
-	struct ft_cgroups *cg;	 /* NULL: no cgroups, rlimits only */
-	struct cg_grave *graves;
-	sd_event_source *grave_timer;
+	struct ft_child_host host;
 	struct job *jobs;
 	size_t active;
 	char desc[2048];
 
-	struct csrv srv;
-	struct job *spares[FT_RUNNER_SPARES_MAX];
-	int n_spares;
-	int spare_fails;
-	sd_event_source *refill_src;
-	struct cache_entry *cache_head, *cache_tail;
-	size_t cache_n, cache_bytes;
-};
-
-static void spare_exited(struct job *s);
-static void spare_kill(struct job *s);
-static void warm_timeout(struct job *j);
-static void warm_forget(struct ft_runner *r, struct job *j);
-static void srv_stop(struct ft_runner *r);
-static int srv_start(struct ft_runner *r);
-static void cc_unref(struct compiled *cc);
-static void cache_drop(struct ft_runner *r, struct cache_entry *e);
-static void schedule_refill(struct ft_runner *r, uint64_t usec);
-
-/* Children get a fixed, small environment: nothing from the daemon's (no
- * JAVA_TOOL_OPTIONS or CLASSPATH sneaking in), a UTF-8 locale so the JVM
- * can handle non-ASCII class and file names, and few malloc arenas (each
- * reserves 64 MiB of address space, which matters under RLIMIT_AS). */
-static char *const child_env[] = {
-	"PATH=/usr/local/bin:/usr/bin:/bin",
-	"LANG=C.UTF-8",
-	"MALLOC_ARENA_MAX=2",
-	NULL,
+	struct ft_warmc *warm;
+	struct ft_spares *spares;
+	struct ft_classcache *cache;
 };
 
 static char last_error[1024];
@@ -291,565 +115,33 @@ const char *ft_runner_last_error(void)
 	return last_error;
 }
 
-/* ---- small helpers ---- */
-
-/* The daemon cannot do anything useful without memory; same policy as
- * ft_xmalloc (not linked here so the runner builds standalone). */
-/* Children run in the job directory, so every path they get is absolute. */
-static char *absolutize(const char *path)
-{
-	if (path[0] == '/')
-		return ft_xstrdup(path);
-	char cwd[PATH_MAX];
-	if (!getcwd(cwd, sizeof(cwd)))
-		return NULL;
-	return ft_xasprintf("%s/%s", cwd, path);
-}
-
-/* At most max bytes from the start of fd, NUL-terminated. */
-static char *read_fd(int fd, size_t max, size_t *lenp)
-{
-	size_t cap = 4096, len = 0;
-	char *buf = ft_xmalloc(cap + 1);
-	while (len < max) {
-		if (len == cap) {
-			cap = cap * 2 > max ? max : cap * 2;
-			char *nb = realloc(buf, cap + 1);
-			if (!nb)
-				abort();
-			buf = nb;
-		}
-		size_t want = (cap < max ? cap : max) - len;
-		ssize_t n = pread(fd, buf + len, want, (off_t)len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*lenp = len;
-	return buf;
-}
-
-/* Whole file (at most max bytes of it), NUL-terminated; NULL if unreadable. */
-static char *read_file_at(int dirfd, const char *name, size_t max, size_t *lenp)
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return NULL;
-	char *buf = read_fd(fd, max, lenp);
-	close(fd);
-	return buf;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static bool has_prefix(const char *s, const char *prefix)
-{
-	return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-/* ---- job directory removal ---- */
-
-/* rm -rf of what the program may have left: it can create read-only or
- * unreadable directories, so permissions are restored on the way down. */
-static void remove_tree_at(int parent, const char *name, int depth)
-{
-	if (unlinkat(parent, name, 0) == 0 || errno == ENOENT)
-		return;
-	if (errno != EISDIR && errno != EPERM)
-		return;
-	if (depth > REMOVE_DEPTH_MAX)
-		return;
-	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno == EACCES && fchmodat(parent, name, 0700, 0) == 0)
-		fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	(void)fchmod(fd, 0700);
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return;
-	}
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		remove_tree_at(dirfd(d), e->d_name, depth + 1);
-	}
-	closedir(d);
-	(void)unlinkat(parent, name, AT_REMOVEDIR);
-}
-
-/* ---- cgroups of finished children ---- */
-
-static void arm_grave_timer(struct ft_runner *r)
-{
-	if (r->grave_timer) {
-		if (sd_event_source_set_time_relative(r->grave_timer, CGROUP_RETRY_USEC) >= 0)
-			(void)sd_event_source_set_enabled(r->grave_timer, SD_EVENT_ONESHOT);
-	}
-}
-
-static int on_grave_timer(sd_event_source *s, uint64_t usec, void *ud)
-{
-	struct ft_runner *r = ud;
-	struct cg_grave **pp = &r->graves;
-	while (*pp) {
-		struct cg_grave *g = *pp;
-		bool gone = ft_cgroup_job_destroy(g->cg) == 0;
-		if (!gone && ++g->tries >= CGROUP_RETRIES)
-			ft_cgroup_job_abandon(g->cg); /* left for the next start */
-		if (gone || g->tries >= CGROUP_RETRIES) {
-			*pp = g->next;
-			free(g);
-			continue;
-		}
-		pp = &g->next;
-	}
-	if (r->graves)
-		arm_grave_timer(r);
-	return 0;
-}
-
-/* Removes a finished child's cgroup now, or as soon as its last tasks
- * (killed, still exiting) have left. */
-static void release_cgroup(struct ft_runner *r, struct ft_cgroup_job *cg)
-{
-	if (!cg || ft_cgroup_job_destroy(cg) == 0)
-		return;
-	struct cg_grave *g = ft_xmalloc(sizeof(*g));
-	g->cg = cg;
-	g->tries = 0;
-	g->next = r->graves;
-	r->graves = g;
-	if (!r->grave_timer) {
-		if (sd_event_add_time_relative(r->ev, &r->grave_timer, CLOCK_MONOTONIC,
-					       CGROUP_RETRY_USEC, 10000, on_grave_timer, r) < 0)
-			r->grave_timer = NULL;
-		else
-			(void)sd_event_source_set_enabled(r->grave_timer, SD_EVENT_ONESHOT);
-	} else {
-		arm_grave_timer(r);
-	}
-}
-
-/* ---- spawning ---- */
-
-static bool memory_by_rlimit(const struct ft_runner *r)
-{
-	return !ft_cgroups_has(r->cg, FT_CG_MEMORY);
-}
-
-/* What one child may use. */
-struct child_limits {
-	const char *rw_subdir; /* writable below /job */
-	uint64_t tmp_bytes;
-	rlim_t fsize;
-	rlim_t cpu_seconds;
-	uint64_t memory; /* cgroup limit */
-	int tasks;	 /* the program's processes + threads */
-	rlim_t address_space;
-	int nice;
-};
-
-/* Read-write so that the runner can read the result channel back through
- * the very fd the child had. */
-static int open_output(int dirfd, const char *name)
-{
-	return openat(dirfd, name, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-}
-
-static void close_if_open(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
-static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *ud);
-static int on_timeout(sd_event_source *s, uint64_t usec, void *ud);
-
-/* A sandbox user for the job's children, claimed once: 0, or -1 with a
- * message in err. */
-static int claim_uid(struct ft_runner *r, uid_t *uid, bool *has, char *err, size_t errlen)
-{
-	if (!r->uids || *has)
-		return 0;
-	if (ft_uidpool_claim(r->uids, uid) < 0) {
-		snprintf(err, errlen,
-			 "no free sandbox uid: the host's nodes hold all of sandbox.uid_count (%s)",
-			 strerror(errno));
-		return -1;
-	}
-	*has = true;
-	return 0;
-}
-
-static void release_uid(struct ft_runner *r, uid_t uid, bool *has)
-{
-	if (*has)
-		ft_uidpool_release(r->uids, uid);
-	*has = false;
-}
-
-/* Starts one sandboxed child with stdin = /dev/null, stdout/stderr (and the
- * result channel) on files of the job directory.  0, or -1 with a message
- * in err. */
-static int spawn_child(struct job *j, char *const argv[], int stdin_fd, const char *out_name,
-		       const char *err_name, const char *chan_name, const struct child_limits *cl,
-		       char *err, size_t errlen)
-{
-	struct ft_runner *r = j->r;
-	bool watch = chan_name != NULL; /* the run phase keeps its fds to watch sizes */
-	int fds[4] = { -1, -1, -1, -1 };
-	int cgfds[FT_CG_N];
-	struct ft_spawned sp = { -1, -1, -1 };
-	int rc = -1;
-
-	if (claim_uid(r, &j->uid, &j->has_uid, err, errlen) < 0)
-		return -1;
-	fds[0] = stdin_fd >= 0 ? dup(stdin_fd) : open("/dev/null", O_RDONLY | O_CLOEXEC);
-	fds[1] = open_output(j->dirfd, out_name);
-	fds[2] = open_output(j->dirfd, err_name);
-	if (chan_name) {
-		fds[3] = open_output(j->dirfd, chan_name);
-		/* ft.Launcher reopens it through /proc/self/fd/3, which checks
-		 * the file's permissions against the sandbox user. */
-		if (fds[3] >= 0 && j->has_uid && fchown(fds[3], j->uid, j->uid) < 0)
-			close_if_open(&fds[3]);
-	}
-	if (fds[0] < 0 || fds[1] < 0 || fds[2] < 0 || (chan_name && fds[3] < 0)) {
-		snprintf(err, errlen, "cannot create output files: %s", strerror(errno));
-		goto out;
-	}
-	/* The writable directory (the compiler's classes) is the child's. */
-	if (cl->rw_subdir && j->has_uid &&
-	    fchownat(j->dirfd, cl->rw_subdir, j->uid, j->uid, AT_SYMLINK_NOFOLLOW) < 0) {
-		snprintf(err, errlen, "cannot hand %s to the sandbox user: %s", cl->rw_subdir,
-			 strerror(errno));
-		goto out;
-	}
-	if (r->cg) {
-		j->cg = ft_cgroup_job_new(r->cg, cl->memory, cl->tasks + SANDBOX_TASKS, err,
-					  errlen);
-		if (!j->cg)
-			goto out;
-	}
-	struct ft_spawn s = {
-		.dirfd = j->dirfd,
-		.dir_path = j->dir,
-		.rw_subdir = cl->rw_subdir,
-		.tmp_bytes = cl->tmp_bytes,
-		.fds = { fds[0], fds[1], fds[2], fds[3] },
-		.cgroup_fds = cgfds,
-		.n_cgroup_fds = j->cg ? ft_cgroup_job_procs_fds(j->cg, cgfds) : 0,
-		.fsize = cl->fsize,
-		.cpu_seconds = cl->cpu_seconds,
-		/* Per uid across the whole system: only when no pids cgroup. */
-		.nproc =
-			ft_cgroups_has(r->cg, FT_CG_PIDS) ? 0 : (rlim_t)(cl->tasks + SANDBOX_TASKS),
-		.address_space = memory_by_rlimit(r) ? cl->address_space : 0,
-		.nice = cl->nice,
-		.uid = j->uid,
-		.gid = j->uid,
-		.argv = argv,
-		.env = child_env,
-	};
-	if (ft_sandbox_spawn(r->sb, &s, &sp) < 0) {
-		snprintf(err, errlen, "cannot start a child: %s", strerror(errno));
-		goto out;
-	}
-	j->pid = sp.pid;
-	j->exec_err_fd = sp.err_fd;
-	j->status_fd = sp.status_fd;
-	j->phase_start_ms = ft_now_ms();
-	j->status_len = 0;
-	j->status[0] = '\0';
-	j->sample_cpu_ms = j->sample_peak = -1;
-	int e = sd_event_add_child(r->ev, &j->child_src, sp.pid, WEXITED, on_child_exit, j);
-	if (e < 0) {
-		/* Without a watch nobody would reap it: do it now. */
-		kill(-sp.pid, SIGKILL);
-		(void)waitpid(sp.pid, NULL, 0);
-		j->pid = 0;
-		close_if_open(&j->exec_err_fd);
-		close_if_open(&j->status_fd);
-		snprintf(err, errlen, "cannot watch the child: %s", strerror(-e));
-		goto out;
-	}
-	rc = 0;
-	if (watch) {
-		for (int i = 0; i < 3; i++) {
-			j->watch_fds[i] = fds[i + 1];
-			fds[i + 1] = -1;
-		}
-	}
-out:
-	if (rc < 0 && j->cg) {
-		release_cgroup(r, j->cg);
-		j->cg = NULL;
-	}
-	for (int i = 0; i < 4; i++)
-		close_if_open(&fds[i]);
-	return rc;
-}
-
-/* From the clock, not from the loop's cached "now": a spawn takes a while,
- * and the program must get its whole time. */
-static uint64_t deadline_usec(int ms)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000 + (uint64_t)ms * 1000;
-}
-
-static int arm_timer(struct job *j, int ms)
-{
-	uint64_t at = deadline_usec(ms);
-	j->deadline_passed = false;
-	j->killed_by_timer = false;
-	if (j->timer_src) {
-		int rc = sd_event_source_set_time(j->timer_src, at);
-		if (rc >= 0)
-			rc = sd_event_source_set_enabled(j->timer_src, SD_EVENT_ONESHOT);
-		return rc;
-	}
-	return sd_event_add_time(j->r->ev, &j->timer_src, CLOCK_MONOTONIC, at, 1000, on_timeout, j);
-}
-
-/* The JVM flags both children share, and the memory flags for budget.
- * Returns the number of arguments written to argv (which has room). */
-static int jvm_args(const struct ft_runner *r, uint64_t budget, char *argv[],
-		    char mem[][FT_JVM_ARG_LEN])
-{
-	struct ft_jvm_mem m;
-	int n = 0;
-	argv[n++] = (char *)ft_sandbox_java(r->sb);
-	argv[n++] = "-XX:+UseSerialGC";
-	argv[n++] = "-XX:TieredStopAtLevel=1";
-	argv[n++] = "-XX:-UsePerfData";
-	argv[n++] = "-Xshare:auto";
-	ft_jvm_mem_plan(budget, memory_by_rlimit(r), &m);
-	int nm = ft_jvm_mem_args(&m, mem);
-	for (int i = 0; i < nm; i++)
-		argv[n++] = mem[i];
-	return n;
-}
-
-static uint64_t address_space_for(const struct ft_runner *r, uint64_t budget)
-{
-	struct ft_jvm_mem m;
-	ft_jvm_mem_plan(budget, true, &m);
-	return m.address_space;
-}
-
-static int spawn_compiler(struct job *j, char *err, size_t errlen)
-{
-	struct ft_runner *r = j->r;
-	char mem[FT_JVM_MEM_ARGS_MAX][FT_JVM_ARG_LEN];
-	char **argv = ft_xcalloc(16 + FT_JVM_MEM_ARGS_MAX + j->n_names, sizeof(*argv));
-	char *tmpdir = ft_xasprintf("-Djava.io.tmpdir=%s",
-				    ft_sandbox_enabled(r->sb) ? FT_SANDBOX_TMP : j->dir);
-	int n = jvm_args(r, j->lim.compile_memory_bytes, argv, mem);
-	argv[n++] = tmpdir;
-	argv[n++] = "-cp";
-	argv[n++] = (char *)ft_sandbox_jar(r->sb);
-	argv[n++] = "ft.Compiler";
-	for (size_t i = 0; i < j->n_names; i++)
-		argv[n++] = j->names[i];
-	argv[n++] = CLASSES_DIR;
-	argv[n] = NULL;
-	struct child_limits cl = {
-		.rw_subdir = CLASSES_DIR,
-		.tmp_bytes = 16 * FT_MiB,
-		.fsize = COMPILE_FSIZE_MAX,
-		.cpu_seconds = ft_cpu_rlimit_seconds(2 * j->lim.compile_wall_ms),
-		.memory = j->lim.compile_memory_bytes,
-		.tasks = COMPILE_MAX_TASKS,
-		.address_space = address_space_for(r, j->lim.compile_memory_bytes),
-	};
-	j->phase = PHASE_COMPILE;
-	int rc = spawn_child(j, argv, -1, COMPILE_OUT, COMPILE_ERR, NULL, &cl, err, errlen);
-	free(tmpdir);
-	free(argv);
-	if (rc == 0 && j->lim.compile_wall_ms > 0 && arm_timer(j, j->lim.compile_wall_ms) < 0) {
-		snprintf(err, errlen, "cannot arm the compile timer");
-		return -1; /* the child is watched: its exit still ends the job */
-	}
-	return rc;
-}
-
-enum { WATCH_OUT, WATCH_ERR, WATCH_RESULT };
-
-/* By the fds the child got: the program may have renamed the files. */
-static bool over_limit(struct job *j, int which)
-{
-	struct stat st;
-	int fd = j->watch_fds[which];
-	return fd >= 0 && fstat(fd, &st) == 0 && (uint64_t)st.st_size > j->lim.max_output_bytes;
-}
-
-/* Kills the current child's whole tree: bwrap's group (its PID namespace
- * dies with it) and, on cgroup v2, every task of the cgroup at once. */
-static void kill_child(struct job *j)
-{
-	if (j->pid > 1)
-		(void)kill(-j->pid, SIGKILL);
-	if (j->cg)
-		(void)ft_cgroup_job_kill(j->cg);
-}
-
-/* The root of the program's process tree: bwrap's init in the sandbox,
- * else the JVM itself.  -1 while unknown. */
-static pid_t tree_root(struct job *j)
-{
-	if (!ft_sandbox_enabled(j->r->sb))
-		return j->pid;
-	ft_sandbox_read_status(j->status_fd, j->status, sizeof(j->status), &j->status_len);
-	return ft_sandbox_child_pid(j->status);
-}
-
-/* Without cgroup accounting: sample the tree's CPU time and peak RSS. */
-static void sample_usage(struct job *j)
-{
-	pid_t root = tree_root(j);
-	if (root <= 1)
-		return;
-	struct ft_proc_usage u;
-	ft_proc_tree_usage(root, &u);
-	if (u.processes == 0)
-		return;
-	if (u.cpu_ms > j->sample_cpu_ms)
-		j->sample_cpu_ms = u.cpu_ms;
-	if (u.peak_rss > j->sample_peak)
-		j->sample_peak = u.peak_rss;
-}
-
-static int on_poll(sd_event_source *s, uint64_t usec, void *ud)
-{
-	struct job *j = ud;
-	if (j->pid <= 1)
-		return 0;
-	if (!ft_cgroups_has(j->r->cg, FT_CG_CPU) || !ft_cgroups_has(j->r->cg, FT_CG_MEMORY)) {
-		sample_usage(j);
-		if (!ft_cgroups_has(j->r->cg, FT_CG_CPU) && j->lim.run_cpu_ms > 0 &&
-		    j->sample_cpu_ms - j->cpu_base_ms >= j->lim.run_cpu_ms) {
-			j->killed_cpu = true;
-			kill_child(j);
-			return 0;
-		}
-	}
-	if (over_limit(j, WATCH_OUT) || over_limit(j, WATCH_ERR) || over_limit(j, WATCH_RESULT)) {
-		/* run_done() sees the sizes and reports the limit. */
-		j->killed_output = true;
-		kill_child(j);
-		return 0;
-	}
-	if (j->cg && j->lim.run_cpu_ms > 0) {
-		int64_t ns = ft_cgroup_job_cpu_ns(j->cg);
-		if (ns >= 0 && ns / 1000000 - j->cpu_base_ms >= j->lim.run_cpu_ms) {
-			j->killed_cpu = true;
-			kill_child(j);
-			return 0;
-		}
-	}
-	if (sd_event_source_set_time_relative(s, POLL_USEC) >= 0)
-		(void)sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
-	return 0;
-}
-
-/* RLIMIT_FSIZE of a run: the larger of the output and file limits, plus
- * one byte so that "exactly at the limit" is still fine and "over it" is
- * visible as a file longer than the limit. */
-static rlim_t run_fsize(const struct ft_run_limits *l)
-{
-	uint64_t m = l->max_output_bytes > l->run_max_file_bytes ? l->max_output_bytes
-								 : l->run_max_file_bytes;
-	return (rlim_t)m + 1;
-}
-
-static int spawn_launcher_as(struct job *j, const char *fqcn, int stdin_fd, int cpu_extra_ms,
-			     char *err, size_t errlen)
-{
-	struct ft_runner *r = j->r;
-	char mem[FT_JVM_MEM_ARGS_MAX][FT_JVM_ARG_LEN];
-	char *argv[32];
-	char *cp = ft_xasprintf("%s:%s", ft_sandbox_jar(r->sb), CLASSES_DIR);
-	/* Temporary files land in the private /tmp (unsandboxed: the job
-	 * directory) and go away with it. */
-	char *tmpdir = ft_xasprintf("-Djava.io.tmpdir=%s",
-				    ft_sandbox_enabled(r->sb) ? FT_SANDBOX_TMP : j->dir);
-	int n = jvm_args(r, j->lim.run_memory_bytes, argv, mem);
-	argv[n++] = tmpdir;
-	argv[n++] = "-cp";
-	argv[n++] = cp;
-	argv[n++] = "ft.Launcher";
-	argv[n++] = (char *)fqcn;
-	argv[n] = NULL;
-	uint64_t tmp = 2 * j->lim.run_max_file_bytes;
-	struct child_limits cl = {
-		.rw_subdir = NULL,
-		.tmp_bytes = tmp < FT_MiB ? FT_MiB : tmp,
-		.fsize = run_fsize(&j->lim),
-		.cpu_seconds = ft_cpu_rlimit_seconds(
-			j->lim.run_cpu_ms > 0 ? j->lim.run_cpu_ms + cpu_extra_ms : 0),
-		.memory = j->lim.run_memory_bytes,
-		.tasks = j->lim.run_max_processes,
-		.address_space = address_space_for(r, j->lim.run_memory_bytes),
-		.nice = stdin_fd >= 0 ? SPARE_NICE : 0,
-	};
-	j->phase = stdin_fd >= 0 ? PHASE_SPARE : PHASE_RUN;
-	j->killed_cpu = j->killed_output = false;
-	int rc = spawn_child(j, argv, stdin_fd, RUN_OUT, RUN_ERR, RUN_RESULT, &cl, err, errlen);
-	free(cp);
-	free(tmpdir);
-	if (rc < 0 || stdin_fd >= 0)
-		return rc;
-	if (j->lim.run_wall_ms > 0 && arm_timer(j, j->lim.run_wall_ms) < 0) {
-		snprintf(err, errlen, "cannot arm the run timer");
-		kill_child(j); /* its exit ends the job */
-		return 0;
-	}
-	/* Without the poll the kernel's caps still hold; only precision is lost. */
-	(void)sd_event_add_time_relative(r->ev, &j->poll_src, CLOCK_MONOTONIC, POLL_USEC,
-					 POLL_USEC / 10, on_poll, j);
-	return 0;
-}
-
-static int spawn_launcher(struct job *j, char *err, size_t errlen)
-{
-	return spawn_launcher_as(j, j->fqcn, -1, 0, err, errlen);
-}
-
-/* ---- delivering results ---- */
-
-static void set_result(struct job *j, enum ft_verdict v, int exit_code, char *body, size_t len)
-{
-	free(j->res.body);
-	j->res.verdict = v;
-	j->res.exit_code = exit_code;
-	j->res.body = body;
-	j->res.body_len = len;
-}
+/* ---- results and delivery ---- */
 
 static void set_result_str(struct job *j, enum ft_verdict v, int exit_code, char *body)
 {
-	set_result(j, v, exit_code, body, strlen(body));
+	ft_outcome_set(&j->res, v, exit_code, body, strlen(body));
+}
+
+/* The node's machinery failed before the program could run. */
+static void machinery_failed(struct job *j, const char *what, const char *detail)
+{
+	ft_outcome_internal(&j->res, what, detail, true);
+}
+
+static void compile_timed_out(struct job *j)
+{
+	set_result_str(j, FT_VERDICT_TIME_LIMIT, -1,
+		       ft_verdict_compile_time_body(j->lim.compile_wall_ms));
+}
+
+static void link_job(struct job *j)
+{
+	struct ft_runner *r = j->r;
+	j->next = r->jobs;
+	if (r->jobs)
+		r->jobs->prev = j;
+	r->jobs = j;
+	r->active++;
 }
 
 static void unlink_job(struct job *j)
@@ -868,27 +160,16 @@ static void unlink_job(struct job *j)
 /* Releases what the job holds except its result; children must be gone. */
 static void job_release(struct job *j)
 {
-	j->child_src = sd_event_source_unref(j->child_src);
-	j->timer_src = sd_event_source_unref(j->timer_src);
 	j->defer_src = sd_event_source_unref(j->defer_src);
-	j->poll_src = sd_event_source_unref(j->poll_src);
-	close_if_open(&j->exec_err_fd);
-	close_if_open(&j->status_fd);
-	for (int i = 0; i < 3; i++)
-		close_if_open(&j->watch_fds[i]);
-	if (j->cg) {
-		release_cgroup(j->r, j->cg);
-		j->cg = NULL;
-	}
-	release_uid(j->r, j->uid, &j->has_uid);
-	j->pid = 0;
+	ft_child_release(&j->child);
 }
 
 static void job_free(struct job *j)
 {
 	if (j->dir)
-		remove_tree_at(AT_FDCWD, j->dir, 0);
-	close_if_open(&j->dirfd);
+		ft_jobdir_remove(j->dir);
+	if (j->dirfd >= 0)
+		close(j->dirfd);
 	free(j->dir);
 	free(j->res.body);
 	free(j->res.out);
@@ -921,360 +202,182 @@ static int on_deferred(sd_event_source *s, void *ud)
  * the loop, never from inside ft_runner_start. */
 static int deliver_later(struct job *j)
 {
-	j->timer_src = sd_event_source_unref(j->timer_src);
+	j->child.timer_src = sd_event_source_unref(j->child.timer_src);
 	int r = sd_event_add_defer(j->r->ev, &j->defer_src, on_deferred, j);
 	if (r < 0)
 		return r;
 	return sd_event_source_set_enabled(j->defer_src, SD_EVENT_ONESHOT);
 }
 
-/* ---- verdicts ---- */
-
-static char *stderr_excerpt(struct job *j, const char *name)
+static void deliver_soon(struct job *j)
 {
-	size_t len;
-	char *s = read_file_at(j->dirfd, name, STDERR_EXCERPT, &len);
-	return s ? s : ft_xstrdup("");
+	if (deliver_later(j) < 0)
+		deliver(j);
 }
 
-static char *describe_status(const siginfo_t *si)
+/* ---- the phases ---- */
+
+static void job_exited(void *ud, const siginfo_t *si);
+
+static int spawn_compiler(struct job *j, char *err, size_t errlen)
 {
-	if (si->si_code == CLD_EXITED)
-		return ft_xasprintf("exit status %d", si->si_status);
-	return ft_xasprintf("signal %d (%s)", si->si_status, strsignal(si->si_status));
+	j->phase = PHASE_COMPILE;
+	return ft_launch_compiler(&j->child, j->dirfd, j->dir, &j->lim, j->names, j->n_names, err,
+				  errlen);
 }
 
-/* Something failed that no other attempt would change. */
-static void internal_error(struct job *j, const char *what, const char *detail)
+/* A cold compile that could not start: the job ends with that. */
+static void compiler_failed(struct job *j, const char *err)
 {
-	set_result_str(j, FT_VERDICT_INTERNAL_ERROR, -1,
-		       ft_xasprintf("Internal error: %s\n%s", what, detail));
-}
-
-/* The node's machinery failed before the program could run: another
- * attempt, on another worker, may well succeed (ft_run_result.transient). */
-static void machinery_failed(struct job *j, const char *what, const char *detail)
-{
-	internal_error(j, what, detail);
-	j->res.transient = true;
-}
-
-static unsigned long long mib(uint64_t bytes)
-{
-	return (unsigned long long)(bytes / FT_MiB);
-}
-
-/* What the child's set-up wrote before it could exec, if anything. */
-static bool setup_failed(struct job *j, struct ft_spawn_failure *f)
-{
-	memset(f, 0, sizeof(*f));
-	bool failed = read(j->exec_err_fd, f, sizeof(*f)) == (ssize_t)sizeof(*f);
-	close_if_open(&j->exec_err_fd);
-	return failed;
-}
-
-/* The JVM could not even start (bad flag, no memory for the heap, missing
- * jar): the node's fault, not the program's.  These messages are printed
- * before any user code can run. */
-static bool jvm_failed_to_start(const char *err)
-{
-	return has_prefix(err, "Error: Could not create the Java Virtual Machine") ||
-	       has_prefix(err, "Error occurred during initialization of VM") ||
-	       has_prefix(err, "Error: Could not find or load main class ft.Launcher") ||
-	       has_prefix(err, "Error: Invalid or corrupt jarfile") ||
-	       has_prefix(err, "Unrecognized option") ||
-	       has_prefix(err, "Unrecognized VM option") ||
-	       /* No thread or memory for the JVM's own start (the host's shortage). */
-	       strstr(err, "Failed to start thread") || strstr(err, "pthread_create failed") ||
-	       strstr(err, "Cannot create worker GC thread") ||
-	       strstr(err, "insufficient memory for the Java Runtime Environment");
-}
-
-/* Compile finished.  Returns true if the job is over (result set). */
-static bool compile_done(struct job *j, const siginfo_t *si, bool started,
-			 const struct ft_cgroup_stats *cs)
-{
-	bool exited = si->si_code == CLD_EXITED;
-	bool compiled = exited && si->si_status == 0 && started;
-	/* A compile that ended right at the deadline leaves no time to run. */
-	if (j->killed_by_timer || (j->deadline_passed && compiled)) {
-		set_result_str(
-			j, FT_VERDICT_TIME_LIMIT, -1,
-			ft_xasprintf("Time limit exceeded:\nCompilation took more than %d ms",
-				     j->lim.compile_wall_ms));
-		return true;
-	}
-	if (!started) {
-		char *e = stderr_excerpt(j, COMPILE_ERR);
-		machinery_failed(j, "the sandbox did not start", e);
-		free(e);
-		return true;
-	}
-	if (compiled) {
-		char err[512];
-		j->poll_src = sd_event_source_unref(j->poll_src);
-		if (spawn_launcher(j, err, sizeof(err)) == 0)
-			return false;
-		machinery_failed(j, "could not start the program", err);
-		return true;
-	}
-	if (cs->oom_killed || (exited && si->si_status == FT_WIRE_COMPILER_EXIT_OUT_OF_MEMORY)) {
-		set_result_str(j, FT_VERDICT_MEMORY_LIMIT, -1,
-			       ft_xasprintf("Memory limit exceeded:\nThe compiler needed more than "
-					    "%llu MiB for this source",
-					    mib(j->lim.compile_memory_bytes)));
-		return true;
-	}
-	if (exited && si->si_status == FT_WIRE_COMPILER_EXIT_ERRORS) {
-		size_t len;
-		char *out = read_file_at(j->dirfd, COMPILE_OUT, (size_t)COMPILE_FSIZE_MAX, &len);
-		/* Anything else on stdout means the compiler JVM itself misbehaved. */
-		if (out && has_prefix(out, FT_COMPILE_ERROR_HEAD)) {
-			set_result(j, FT_VERDICT_COMPILE_ERROR, -1, out, len);
-			return true;
-		}
-		free(out);
-	}
-	char *status = describe_status(si);
-	char *err = stderr_excerpt(j, COMPILE_ERR);
-	char *what = ft_xasprintf("the compiler failed with %s", status);
-	/* A compiler JVM that could not start, or that something outside
-	 * killed, says nothing about the source; a javac that crashed on it
-	 * would crash again. */
-	if (!exited || jvm_failed_to_start(err))
-		machinery_failed(j, what, err);
+	machinery_failed(j, "could not start the compiler", err);
+	if (j->child.pid > 0)
+		ft_child_kill(&j->child); /* started, but no timer: its exit ends the job */
 	else
-		internal_error(j, what, err);
-	free(what);
-	free(err);
-	free(status);
-	return true;
+		deliver_soon(j);
 }
 
-static const char *process_note(struct job *j, bool limited, char *buf, size_t len)
+static int spawn_program(struct job *j, char *err, size_t errlen)
 {
-	if (!limited)
-		return "";
-	snprintf(buf, len,
-		 "Process limit exceeded:\nThe program tried to run more than %d processes and "
-		 "threads\n",
-		 j->lim.run_max_processes);
-	return buf;
+	j->phase = PHASE_RUN;
+	return ft_launch_program(&j->child, j->dirfd, j->dir, &j->lim, j->fqcn, err, errlen);
 }
 
-/* The body for a decided verdict.  chan is the channel text after its tag
- * byte (len bytes, NUL-terminated), taken over when used. */
-static void compose(struct job *j, const struct ft_verdict_decision *d, char *chan, size_t len)
-{
-	char note[256];
-	const char *pn = process_note(j, d->processes_limited, note, sizeof(note));
-	char *body = NULL;
-	switch (d->why) {
-	case FT_WHY_ANSWER:
-		set_result(j, d->verdict, d->exit_code, chan, len);
-		return;
-	case FT_WHY_EXCEPTION:
-	case FT_WHY_THREADS:
-		if (!*pn) {
-			set_result(j, d->verdict, d->exit_code, chan, len);
-			return;
-		}
-		body = ft_xasprintf("%s%s", pn, chan);
-		break;
-	case FT_WHY_WALL:
-		body = ft_xasprintf("Time limit exceeded:\nThe program ran for more than %d ms",
-				    j->lim.run_wall_ms);
-		break;
-	case FT_WHY_CPU:
-		body = ft_xasprintf(
-			"Time limit exceeded:\nThe program used more than %d ms of CPU time",
-			j->lim.run_cpu_ms);
-		break;
-	case FT_WHY_STDOUT:
-	case FT_WHY_STDERR:
-	case FT_WHY_ANSWER_SIZE:
-		body = ft_xasprintf(
-			"Output limit exceeded:\nThe program wrote more than %llu bytes %s",
-			(unsigned long long)j->lim.max_output_bytes,
-			d->why == FT_WHY_STDOUT	  ? "to standard output"
-			: d->why == FT_WHY_STDERR ? "to standard error"
-						  : "as the answer of run()");
-		break;
-	case FT_WHY_FILE:
-		body = ft_xasprintf(
-			"Output limit exceeded:\nThe program tried to write a file larger "
-			"than %llu bytes, or more than %llu bytes in all to /tmp",
-			(unsigned long long)j->lim.run_max_file_bytes,
-			(unsigned long long)(2 * j->lim.run_max_file_bytes));
-		break;
-	case FT_WHY_OOM_KILL:
-		body = ft_xasprintf(
-			"Memory limit exceeded:\nThe program used more than %llu MiB of "
-			"memory and was killed",
-			mib(j->lim.run_memory_bytes));
-		break;
-	case FT_WHY_HEAP:
-		body = ft_xasprintf(
-			"Memory limit exceeded:\nThe program ran out of memory (limit %llu "
-			"MiB)\n%s",
-			mib(j->lim.run_memory_bytes), chan);
-		break;
-	case FT_WHY_EXIT:
-		body = ft_xasprintf("%sProgram exited with status %d before run() returned", pn,
-				    d->exit_code);
-		break;
-	case FT_WHY_SIGNAL:
-		body = ft_xasprintf("%sProgram was killed by signal %d (%s) before run() returned",
-				    pn, d->signal, strsignal(d->signal));
-		break;
-	case FT_WHY_SANDBOX:
-	case FT_WHY_NONE: {
-		char *err = stderr_excerpt(j, RUN_ERR);
-		body = ft_xasprintf("Internal error: the Java VM did not start\n%s", err);
-		free(err);
-		break;
-	}
-	}
-	free(chan);
-	set_result_str(j, d->verdict, d->exit_code, body);
-}
-
-static void run_done(struct job *j, const siginfo_t *si, bool started,
-		     const struct ft_cgroup_stats *cs, const struct rusage *ru)
-{
-	struct ft_run_facts f = {
-		.wall_killed = j->killed_by_timer,
-		.cpu_killed = j->killed_cpu,
-		.output_killed = j->killed_output,
-		.out_over = over_limit(j, WATCH_OUT),
-		.err_over = over_limit(j, WATCH_ERR),
-		.chan_over = over_limit(j, WATCH_RESULT),
-		.oom_killed = cs->oom_killed,
-		.pids_refused = cs->tasks_refused,
-		.exited = si->si_code == CLD_EXITED,
-		.status = si->si_status,
-		.cpu_ms = -1,
-		.cpu_limit_ms = j->lim.run_cpu_ms,
-	};
-	/* Without a cgroup: the child's resource usage, which includes the
-	 * program's when bwrap reaped it (it runs as PID 1, with no reaper in
-	 * between), and the samples taken while it ran, for a sandbox that
-	 * was killed before bwrap could reap the program. */
-	int64_t ru_cpu = -1, ru_peak = -1;
-	if (ru) {
-		ru_cpu = (int64_t)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1000 +
-			 (ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1000;
-		ru_peak = (int64_t)ru->ru_maxrss * 1024;
-	}
-	f.cpu_ms = cs->cpu_ns >= 0 ? cs->cpu_ns / 1000000
-				   : (ru_cpu > j->sample_cpu_ms ? ru_cpu : j->sample_cpu_ms);
-	if (f.cpu_ms >= 0) {
-		f.cpu_ms -= j->cpu_base_ms;
-		if (f.cpu_ms < 0)
-			f.cpu_ms = 0;
-	}
-	j->res.cpu_ms = f.cpu_ms;
-	j->res.memory_bytes = cs->memory_peak >= 0	 ? cs->memory_peak
-			      : ru_peak > j->sample_peak ? ru_peak
-							 : j->sample_peak;
-	j->res.run_ms = ft_now_ms() - j->phase_start_ms;
-
-	size_t len = 0;
-	char *chan = read_fd(j->watch_fds[WATCH_RESULT], j->lim.max_output_bytes + 1, &len);
-	/* An empty channel: nothing of the program ran, the JVM (or the
-	 * sandbox) failed first. */
-	f.sandbox_failed = !started || len == 0;
-	if (len > 0) {
-		if (chan[0] != FT_CHAN_STARTED)
-			f.chan_tag = (unsigned char)chan[0];
-		memmove(chan, chan + 1, len); /* also moves the NUL */
-		len--;
-	}
-	struct ft_verdict_decision d;
-	ft_verdict_decide(&f, &d);
-	compose(j, &d, chan, len);
-	if (d.why == FT_WHY_SANDBOX)
-		j->res.transient = true;
-	if (j->capture && started) {
-		j->res.out =
-			read_fd(j->watch_fds[WATCH_OUT], j->lim.max_output_bytes, &j->res.out_len);
-		j->res.err =
-			read_fd(j->watch_fds[WATCH_ERR], j->lim.max_output_bytes, &j->res.err_len);
-	}
-}
-
-static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *ud)
+static void job_exited(void *ud, const siginfo_t *si)
 {
 	struct job *j = ud;
-	struct ft_spawn_failure fail;
-	struct ft_cgroup_stats cs = { .cpu_ns = -1, .memory_peak = -1 };
-	struct rusage ru;
-	bool have_ru = false;
-	int status;
+	struct ft_child_exit x;
 
-	if (j->phase == PHASE_SPARE) {
-		spare_exited(j);
-		return 0;
-	}
-
-	/* bwrap is still a zombie here, so its pid cannot have been reused as
-	 * a group id: take down whatever it left in its group, and reap it
-	 * ourselves for its resource usage (which includes the program's
-	 * when bwrap's init reaped it). */
-	if (j->pid > 1) {
-		(void)kill(-j->pid, SIGKILL);
-		have_ru = wait4(j->pid, &status, WNOHANG, &ru) == j->pid;
-	}
-	if (j->cg) {
-		(void)ft_cgroup_job_kill(j->cg);
-		ft_cgroup_job_stats(j->cg, &cs);
-		release_cgroup(j->r, j->cg);
-		j->cg = NULL;
-	}
-	ft_sandbox_read_status(j->status_fd, j->status, sizeof(j->status), &j->status_len);
-	bool started = !ft_sandbox_enabled(j->r->sb) || ft_sandbox_child_pid(j->status) > 0;
-	close_if_open(&j->status_fd);
-	j->child_src = sd_event_source_unref(j->child_src);
-	j->poll_src = sd_event_source_unref(j->poll_src);
-	j->pid = 0;
-
+	ft_child_reap(&j->child, &x);
 	bool over = true;
-	if (setup_failed(j, &fail)) {
+	if (x.setup_failed) {
 		char *what = ft_xasprintf("could not set up the sandbox (%s)",
-					  ft_sandbox_stage_name(fail.stage));
-		machinery_failed(j, what, strerror(fail.err));
+					  ft_sandbox_stage_name(x.failure.stage));
+		machinery_failed(j, what, strerror(x.failure.err));
 		free(what);
 	} else if (j->phase == PHASE_COMPILE) {
-		over = compile_done(j, si, started, &cs);
+		if (ft_outcome_of_compile(&j->child, j->dirfd, si, &x, &j->lim, &j->res)) {
+			char err[512];
+			j->child.poll_src = sd_event_source_unref(j->child.poll_src);
+			over = spawn_program(j, err, sizeof(err)) < 0;
+			if (over)
+				machinery_failed(j, "could not start the program", err);
+		}
 	} else {
-		run_done(j, si, started, &cs, have_ru ? &ru : NULL);
+		ft_outcome_of_run(&j->child, j->dirfd, si, &x, &j->lim, j->capture, &j->res);
 	}
 	if (over)
 		deliver(j);
+}
+
+/* Hands the job (its classes in cc) to a pre-started JVM, which becomes
+ * the job's run child and its directory the job's.  0, or -1: none could
+ * take it, the job is untouched. */
+static int handover(struct job *j, const struct ft_compiled *cc)
+{
+	struct ft_runner *r = j->r;
+	struct ft_spare_job sj = {
+		.lim = &j->lim,
+		.cc = cc,
+		.fqcn = j->fqcn,
+		.input = j->input,
+		.input_len = j->input_len,
+		.args = j->args,
+		.args_len = j->args_len,
+	};
+	char *dir;
+	int dirfd;
+	if (ft_spares_hand_over(r->spares, &sj, &j->child, &dir, &dirfd) < 0)
+		return -1;
+	ft_child_moved(&j->child, job_exited, j);
+	ft_jobdir_remove(j->dir);
+	close(j->dirfd);
+	free(j->dir);
+	j->dir = dir;
+	j->dirfd = dirfd;
+	j->phase = PHASE_RUN;
+	if (j->lim.run_wall_ms > 0 && ft_child_arm_timer(&j->child, j->lim.run_wall_ms) < 0)
+		ft_child_kill(&j->child); /* its exit ends the job */
+	ft_child_start_poll(&j->child, j->lim.run_cpu_ms, j->lim.max_output_bytes);
 	return 0;
 }
 
-static int on_timeout(sd_event_source *s, uint64_t usec, void *ud)
+/* The job's classes are known: run them, in a pre-started JVM if one fits.
+ * The job is linked; on failure its result is set and it is delivered
+ * later. */
+static void run_compiled(struct job *j, const struct ft_compiled *cc)
 {
-	struct job *j = ud;
-	siginfo_t si;
-
-	j->deadline_passed = true;
-	if (j->phase == PHASE_WARM) {
-		warm_timeout(j);
-		return 0;
+	char err[512];
+	if (!cc->ok) {
+		ft_outcome_set(&j->res, FT_VERDICT_COMPILE_ERROR, -1,
+			       ft_xmemdup(cc->body, cc->body_len), cc->body_len);
+		deliver_soon(j);
+		return;
 	}
-	if (j->pid <= 1)
-		return 0;
-	/* Exited right at the deadline, exit event not dispatched yet: let the
-	 * exit decide (it will still see deadline_passed). */
-	memset(&si, 0, sizeof(si));
-	if (waitid(P_PID, (id_t)j->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-	    si.si_pid == j->pid)
-		return 0;
-	j->killed_by_timer = true;
-	kill_child(j);
-	return 0;
+	if (handover(j, cc) == 0)
+		return;
+	if (ft_jobdir_write_classes(j->dirfd, cc) < 0) {
+		machinery_failed(j, "could not write the compiled classes", strerror(errno));
+	} else if (spawn_program(j, err, sizeof(err)) == 0) {
+		return;
+	} else {
+		machinery_failed(j, "could not start the program", err);
+	}
+	deliver_soon(j);
+}
+
+/* ---- the warm compiler's side of a job ---- */
+
+static struct job *job_of(struct ft_warm_job *w)
+{
+	return (struct job *)((char *)w - offsetof(struct job, warm));
+}
+
+static void drop_request(struct job *j)
+{
+	free(j->src);
+	j->src = NULL;
+	j->warm.req = NULL;
+}
+
+static void warm_compiled(void *ud, struct ft_warm_job *w, struct ft_compiled *cc)
+{
+	struct ft_runner *r = ud;
+	struct job *j = job_of(w);
+	ft_classcache_put(r->cache, j->src, j->src_len, cc);
+	drop_request(j);
+	j->phase = PHASE_NONE;
+	run_compiled(j, cc);
+}
+
+static void warm_timed_out(void *ud, struct ft_warm_job *w)
+{
+	struct job *j = job_of(w);
+	compile_timed_out(j);
+	deliver(j);
+}
+
+static void warm_handed_back(void *ud, struct ft_warm_job *w)
+{
+	struct job *j = job_of(w);
+	char err[512];
+	drop_request(j);
+	if (spawn_compiler(j, err, sizeof(err)) < 0)
+		compiler_failed(j, err);
+}
+
+static const struct ft_warmc_ops warm_ops = {
+	.compiled = warm_compiled,
+	.timed_out = warm_timed_out,
+	.handed_back = warm_handed_back,
+};
+
+static void warm_enqueue(struct job *j)
+{
+	j->phase = PHASE_WARM;
+	j->warm.req = j->src;
+	j->warm.req_len = j->src_len;
+	j->warm.compile_wall_ms = j->lim.compile_wall_ms;
+	ft_warmc_enqueue(j->r->warm, &j->warm);
 }
 
 /* ---- set-up ---- */
@@ -1286,179 +389,6 @@ static void fail_msg(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(last_error, sizeof(last_error), fmt, ap);
 	va_end(ap);
-}
-
-/* Makes a job directory ready for the sandbox user: it may read and enter
- * it, and write only where the compiler puts classes. */
-static int share_dir(const struct ft_runner *r, int dirfd)
-{
-	if (!ft_sandbox_enabled(r->sb))
-		return 0;
-	return fchmod(dirfd, 0755);
-}
-
-/* java -version in the sandbox with the run limits, blocking: proves at
- * start that bwrap, the namespaces, the filter, the cgroups and the JVM
- * flags work together, and measures what a sandboxed JVM start costs. */
-static int self_test_once(struct ft_runner *r, int64_t *took_ms)
-{
-	char *dir = ft_xasprintf("%s/selftest-XXXXXX", r->work_dir);
-	int dirfd = -1, fds[4] = { -1, -1, -1, -1 }, rc = -1;
-	struct ft_cgroup_job *cg = NULL;
-	struct ft_spawned sp = { -1, -1, -1 };
-	char err[512] = "";
-	uid_t uid = 0;
-	bool has_uid = false;
-
-	if (!mkdtemp(dir)) {
-		fail_msg("self-test: mkdtemp in %s: %s", r->work_dir, strerror(errno));
-		free(dir);
-		return -1;
-	}
-	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (dirfd < 0 || share_dir(r, dirfd) < 0) {
-		fail_msg("self-test: %s: %s", dir, strerror(errno));
-		goto out;
-	}
-	fds[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	fds[1] = open_output(dirfd, RUN_OUT);
-	fds[2] = open_output(dirfd, RUN_ERR);
-	if (fds[0] < 0 || fds[1] < 0 || fds[2] < 0) {
-		fail_msg("self-test: output files: %s", strerror(errno));
-		goto out;
-	}
-	if (claim_uid(r, &uid, &has_uid, err, sizeof(err)) < 0) {
-		fail_msg("self-test: %s", err);
-		goto out;
-	}
-	if (r->cg) {
-		cg = ft_cgroup_job_new(r->cg, r->max.run_memory_bytes,
-				       r->max.run_max_processes + SANDBOX_TASKS, err, sizeof(err));
-		if (!cg) {
-			fail_msg("self-test: cgroup: %s", err);
-			goto out;
-		}
-	}
-	char mem[FT_JVM_MEM_ARGS_MAX][FT_JVM_ARG_LEN];
-	char *argv[32];
-	int n = jvm_args(r, r->max.run_memory_bytes, argv, mem);
-	argv[n++] = "-version";
-	argv[n] = NULL;
-	int cgfds[FT_CG_N];
-	struct ft_spawn s = {
-		.dirfd = dirfd,
-		.dir_path = dir,
-		.tmp_bytes = FT_MiB,
-		.fds = { fds[0], fds[1], fds[2], -1 },
-		.cgroup_fds = cgfds,
-		.n_cgroup_fds = cg ? ft_cgroup_job_procs_fds(cg, cgfds) : 0,
-		.fsize = 1 << 20,
-		.cpu_seconds = ft_cpu_rlimit_seconds(SELFTEST_TIMEOUT_MS),
-		.nproc = ft_cgroups_has(r->cg, FT_CG_PIDS)
-				 ? 0
-				 : (rlim_t)(r->max.run_max_processes + SANDBOX_TASKS),
-		.address_space =
-			memory_by_rlimit(r) ? address_space_for(r, r->max.run_memory_bytes) : 0,
-		.uid = uid,
-		.gid = uid,
-		.argv = argv,
-		.env = child_env,
-	};
-	int64_t t0 = ft_now_ms();
-	if (ft_sandbox_spawn(r->sb, &s, &sp) < 0) {
-		fail_msg("self-test: cannot start a child: %s", strerror(errno));
-		goto out;
-	}
-	int status = 0;
-	pid_t w;
-	struct timespec tick = { 0, 2 * 1000 * 1000 };
-	while ((w = waitpid(sp.pid, &status, WNOHANG)) == 0 &&
-	       ft_now_ms() - t0 < SELFTEST_TIMEOUT_MS)
-		nanosleep(&tick, NULL);
-	if (w == 0) {
-		kill(-sp.pid, SIGKILL);
-		(void)waitpid(sp.pid, &status, 0);
-		fail_msg("self-test: java -version in the sandbox took more than %d ms",
-			 SELFTEST_TIMEOUT_MS);
-		goto out;
-	}
-	*took_ms = ft_now_ms() - t0;
-	struct ft_spawn_failure f;
-	if (read(sp.err_fd, &f, sizeof(f)) == (ssize_t)sizeof(f)) {
-		fail_msg("self-test: sandbox set-up failed at %s: %s",
-			 ft_sandbox_stage_name(f.stage), strerror(f.err));
-		goto out;
-	}
-	char st[512];
-	size_t st_len = 0;
-	st[0] = '\0';
-	ft_sandbox_read_status(sp.status_fd, st, sizeof(st), &st_len);
-	bool started = !ft_sandbox_enabled(r->sb) || ft_sandbox_child_pid(st) > 0;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !started) {
-		size_t len;
-		char *e = read_file_at(dirfd, RUN_ERR, STDERR_EXCERPT, &len);
-		fail_msg("self-test: java -version in the sandbox failed (status %#x): %s", status,
-			 e ? e : "");
-		free(e);
-		goto out;
-	}
-	rc = 0;
-out:
-	for (int i = 0; i < 4; i++)
-		close_if_open(&fds[i]);
-	close_if_open(&sp.err_fd);
-	close_if_open(&sp.status_fd);
-	if (cg) {
-		/* Its tasks are gone (waited for), but may still be leaving. */
-		for (int i = 0; i < 50 && cg; i++) {
-			if (ft_cgroup_job_destroy(cg) == 0)
-				cg = NULL;
-			else
-				nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
-		}
-		if (cg)
-			ft_cgroup_job_abandon(cg);
-	}
-	release_uid(r, uid, &has_uid);
-	close_if_open(&dirfd);
-	remove_tree_at(AT_FDCWD, dir, 0);
-	free(dir);
-	return rc;
-}
-
-/* A node whose host is short of processes or memory for a moment must not
- * give up at once: the self-test is tried again, with growing pauses. */
-static int self_test(struct ft_runner *r, int64_t *took_ms)
-{
-	int wait_ms = SELFTEST_RETRY_MS;
-	for (int i = 1;; i++) {
-		if (self_test_once(r, took_ms) == 0)
-			return 0;
-		if (i == SELFTEST_TRIES)
-			return -1;
-		ft_log_warn("runner: %s (try %d of %d; again in %d ms)", last_error, i,
-			    SELFTEST_TRIES, wait_ms);
-		nanosleep(&(struct timespec){ wait_ms / 1000, (long)(wait_ms % 1000) * 1000000 },
-			  NULL);
-		wait_ms *= 2;
-	}
-}
-
-/* Job directories a killed daemon left behind (this work directory is the
- * node's own: nothing else runs jobs in it). */
-static void remove_stale_jobs(const char *work_dir)
-{
-	DIR *d = opendir(work_dir);
-	if (!d)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		if (!has_prefix(e->d_name, "job-") && !has_prefix(e->d_name, "selftest-") &&
-		    !has_prefix(e->d_name, "warm-"))
-			continue;
-		remove_tree_at(dirfd(d), e->d_name, 0);
-	}
-	closedir(d);
 }
 
 static void limits_from_conf(struct ft_run_limits *l, const struct ft_runner_conf *conf)
@@ -1481,12 +411,18 @@ void ft_runner_set_limits(struct ft_runner *r, const struct ft_runner_conf *conf
 	limits_from_conf(&r->max, conf);
 }
 
+static unsigned long long mib(uint64_t bytes)
+{
+	return (unsigned long long)(bytes / FT_MiB);
+}
+
 static void describe(struct ft_runner *r, const char *cg_why, int64_t selftest_ms)
 {
 	char mem[1024];
 	const struct ft_run_limits *l = &r->max;
-	if (r->cg)
-		snprintf(mem, sizeof(mem), "%s", ft_cgroups_describe(r->cg));
+	const struct ft_cgroups *cg = r->host.cg;
+	if (cg)
+		snprintf(mem, sizeof(mem), "%s", ft_cgroups_describe(cg));
 	else
 		snprintf(mem, sizeof(mem), "JVM heap flags + RLIMIT_AS (no cgroup: %s)", cg_why);
 	snprintf(r->desc, sizeof(r->desc),
@@ -1494,11 +430,11 @@ static void describe(struct ft_runner *r, const char *cg_why, int64_t selftest_m
 		 "%d ms wall, %d ms CPU, %llu MiB, %d tasks, files %llu bytes, output %llu bytes; "
 		 "compile %d ms wall, %llu MiB; self-test (java -version sandboxed) %" PRId64 " ms",
 		 mem,
-		 ft_cgroups_has(r->cg, FT_CG_PIDS) ? "the pids cgroup"
-						   : "RLIMIT_NPROC (counted per uid)",
-		 ft_cgroups_has(r->cg, FT_CG_CPU) ? "cgroup CPU accounting (polled) + RLIMIT_CPU"
-						  : "RLIMIT_CPU (whole seconds)",
-		 ft_sandbox_describe(r->sb), l->run_wall_ms, l->run_cpu_ms,
+		 ft_cgroups_has(cg, FT_CG_PIDS) ? "the pids cgroup"
+						: "RLIMIT_NPROC (counted per uid)",
+		 ft_cgroups_has(cg, FT_CG_CPU) ? "cgroup CPU accounting (polled) + RLIMIT_CPU"
+					       : "RLIMIT_CPU (whole seconds)",
+		 ft_sandbox_describe(r->host.sb), l->run_wall_ms, l->run_cpu_ms,
 		 mib(l->run_memory_bytes), l->run_max_processes,
 		 (unsigned long long)l->run_max_file_bytes, (unsigned long long)l->max_output_bytes,
 		 l->compile_wall_ms, mib(l->compile_memory_bytes), selftest_ms);
@@ -1529,31 +465,32 @@ struct ft_runner *ft_runner_new(sd_event *ev, const struct ft_runner_conf *conf)
 	if (!r)
 		return NULL;
 	r->ev = sd_event_ref(ev);
+	r->host.ev = r->ev;
 	limits_from_conf(&r->max, conf);
 
-	r->work_dir = absolutize(conf->work_dir);
+	r->work_dir = ft_jobdir_absolute(conf->work_dir);
 	if (!r->work_dir) {
 		saved = errno;
 		fail_msg("work directory %s: %s", conf->work_dir, strerror(errno));
 		goto fail;
 	}
 	(void)mkdir(r->work_dir, 0700);
-	remove_stale_jobs(r->work_dir);
+	ft_jobdir_remove_stale(r->work_dir);
 	struct ft_sandbox_conf sc = {
 		.enabled = !conf->sandbox_disabled,
 		.bwrap = conf->bwrap,
 	};
-	r->sb = ft_sandbox_new(&sc, conf->java, conf->jar, err, sizeof(err));
-	if (!r->sb) {
+	r->host.sb = ft_sandbox_new(&sc, conf->java, conf->jar, err, sizeof(err));
+	if (!r->host.sb) {
 		saved = ENOENT;
 		fail_msg("sandbox: %s", err);
 		goto fail;
 	}
-	if (ft_sandbox_enabled(r->sb)) {
-		r->uids = ft_uidpool_new(conf->uid_lock_dir ? conf->uid_lock_dir : "",
-					 conf->sandbox_uid_first, conf->sandbox_uid_count, err,
-					 sizeof(err));
-		if (!r->uids) {
+	if (ft_sandbox_enabled(r->host.sb)) {
+		r->host.uids = ft_uidpool_new(conf->uid_lock_dir ? conf->uid_lock_dir : "",
+					      conf->sandbox_uid_first, conf->sandbox_uid_count, err,
+					      sizeof(err));
+		if (!r->host.uids) {
 			saved = EINVAL;
 			fail_msg("sandbox users: %s", err);
 			goto fail;
@@ -1566,33 +503,34 @@ struct ft_runner *ft_runner_new(sd_event *ev, const struct ft_runner_conf *conf)
 				conf->sandbox_uid_first,
 				conf->sandbox_uid_first + conf->sandbox_uid_count - 1);
 	}
-	r->cg = ft_cgroups_open(cgroup_want(conf->memory_mode), cg_why, sizeof(cg_why));
-	if (!r->cg &&
+	r->host.cg = ft_cgroups_open(cgroup_want(conf->memory_mode), cg_why, sizeof(cg_why));
+	if (!r->host.cg &&
 	    (conf->memory_mode == FT_MEMORY_CGROUP1 || conf->memory_mode == FT_MEMORY_CGROUP2)) {
 		saved = ENOTSUP;
 		fail_msg("the configured memory mechanism is not available: %s", cg_why);
 		goto fail;
 	}
-	if (self_test(r, &selftest_ms) < 0) {
+	if (ft_selftest(&r->host, r->work_dir, &r->max, &selftest_ms, last_error,
+			sizeof(last_error)) < 0) {
 		saved = EPERM;
 		goto fail;
 	}
 	describe(r, cg_why, selftest_ms);
-	r->srv.in_fd = r->srv.out_fd = r->srv.err_fd = r->srv.status_fd = r->srv.dirfd = -1;
+	r->cache = ft_classcache_new(CACHE_ENTRIES, CACHE_BYTES);
 	/* Issue 7: the warm compiler and the pre-started run JVMs start now,
 	 * in the background; jobs fall back to cold JVMs whenever they cannot
 	 * be used.  Without a pids cgroup the process limit is RLIMIT_NPROC,
 	 * counted per uid on the whole host: safe for JVMs kept waiting only
 	 * because every sandbox has a uid of its own, so a waiting JVM counts
 	 * against its own limit and nobody else's. */
-	if (srv_start(r) < 0)
-		r->srv.fails++;
-	schedule_refill(r, 0);
+	r->warm = ft_warmc_new(&r->host, r->work_dir, &r->max, &warm_ops, r);
+	r->spares = ft_spares_new(&r->host, r->work_dir, &r->max);
+	ft_spares_refill(r->spares, 0);
 	return r;
 fail:
-	ft_cgroups_close(r->cg);
-	ft_uidpool_free(r->uids);
-	ft_sandbox_free(r->sb);
+	ft_cgroups_close(r->host.cg);
+	ft_uidpool_free(r->host.uids);
+	ft_sandbox_free(r->host.sb);
 	sd_event_unref(r->ev);
 	free(r->work_dir);
 	free(r);
@@ -1609,48 +547,20 @@ void ft_runner_free(struct ft_runner *r)
 {
 	if (!r)
 		return;
-	r->refill_src = sd_event_source_unref(r->refill_src);
-	while (r->n_spares > 0) {
-		struct job *s = r->spares[--r->n_spares];
-		spare_kill(s);
-	}
-	srv_stop(r);
-	free(r->srv.rbuf);
-	while (r->cache_head)
-		cache_drop(r, r->cache_head);
+	ft_spares_free(r->spares);
+	ft_warmc_free(r->warm);
+	ft_classcache_free(r->cache);
 	while (r->jobs) {
 		struct job *j = r->jobs;
-		warm_forget(r, j);
-		if (j->pid > 1) {
-			kill_child(j);
-			/* The source reaps the (now dying) child when freed. */
-			if (j->child_src)
-				(void)sd_event_source_set_child_process_own(j->child_src, 1);
-		}
+		ft_child_abandon(&j->child);
 		job_release(j);
 		unlink_job(j);
 		job_free(j);
 	}
-	/* Last chance for cgroups of killed children; the rest is cleaned at
-	 * the next start. */
-	while (r->graves) {
-		struct cg_grave *g = r->graves;
-		r->graves = g->next;
-		for (int i = 0; i < 20; i++) {
-			if (ft_cgroup_job_destroy(g->cg) == 0) {
-				g->cg = NULL;
-				break;
-			}
-			nanosleep(&(struct timespec){ 0, 5 * 1000 * 1000 }, NULL);
-		}
-		if (g->cg)
-			ft_cgroup_job_abandon(g->cg);
-		free(g);
-	}
-	r->grave_timer = sd_event_source_unref(r->grave_timer);
-	ft_cgroups_close(r->cg);
-	ft_uidpool_free(r->uids);
-	ft_sandbox_free(r->sb);
+	ft_child_host_drain(&r->host);
+	ft_cgroups_close(r->host.cg);
+	ft_uidpool_free(r->host.uids);
+	ft_sandbox_free(r->host.sb);
 	sd_event_unref(r->ev);
 	free(r->work_dir);
 	free(r);
@@ -1661,1060 +571,56 @@ size_t ft_runner_active(const struct ft_runner *r)
 	return r->active;
 }
 
-/* A new file in dirfd holding p[0..n), readable by the sandbox user. */
-static int write_new_file(int dirfd, const char *name, const char *p, size_t n)
-{
-	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return -1;
-	int rc = write_all(fd, p, n);
-	int saved = errno;
-	if (close(fd) < 0 && rc == 0)
-		return -1;
-	errno = saved;
-	return rc;
-}
-
-/* The program's standard input and arguments, where ft.Launcher looks for
- * them: in the directory it runs in (its own, or a pre-started JVM's). */
-static int write_run_inputs(int dirfd, const struct job *j)
-{
-	if (j->input && write_new_file(dirfd, RUN_INPUT, j->input, j->input_len) < 0)
-		return -1;
-	if (j->args && write_new_file(dirfd, RUN_ARGS, j->args, j->args_len) < 0)
-		return -1;
-	return 0;
-}
-
-static int make_job_dir(struct job *j, const struct ft_run_job *job)
-{
-	struct ft_runner *r = j->r;
-	char *tmpl = ft_xasprintf("%s/job-XXXXXX", r->work_dir);
-	if (!mkdtemp(tmpl)) { /* mode 0700 */
-		free(tmpl);
-		return -1;
-	}
-	j->dir = tmpl;
-	j->dirfd = open(j->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (j->dirfd < 0 || share_dir(r, j->dirfd) < 0)
-		return -1;
-	for (size_t i = 0; i < job->n_files; i++)
-		if (write_new_file(j->dirfd, j->names[i], job->files[i].src, job->files[i].len) < 0)
-			return -1;
-	if (write_run_inputs(j->dirfd, j) < 0)
-		return -1;
-	/* A cold compile hands it to its sandbox user (spawn_child). */
-	if (mkdirat(j->dirfd, CLASSES_DIR, 0755) < 0)
-		return -1;
-	return 0;
-}
+/* ---- starting a job ---- */
 
 static struct job *job_new(struct ft_runner *r, uint64_t job_id, const struct ft_run_limits *want,
 			   ft_run_done_fn done, void *ud)
 {
-	struct job *j = calloc(1, sizeof(*j));
-	if (!j)
-		abort();
+	struct job *j = ft_xcalloc(1, sizeof(*j));
 	j->r = r;
 	j->id = job_id;
 	j->done = done;
 	j->ud = ud;
 	ft_run_limits_clamp(&r->max, want, &j->lim);
 	j->dirfd = -1;
-	j->exec_err_fd = -1;
-	j->status_fd = -1;
-	for (int i = 0; i < 3; i++)
-		j->watch_fds[i] = -1;
+	ft_child_init(&j->child, &r->host, job_exited, j);
 	j->start_ms = ft_now_ms();
 	j->res.exit_code = -1;
 	j->res.run_ms = -1;
 	j->res.cpu_ms = -1;
 	j->res.memory_bytes = -1;
-	j->stdin_fd = -1;
 	return j;
 }
 
-static void link_job(struct job *j)
+static int make_job_dir(struct job *j, const struct ft_run_job *job)
 {
 	struct ft_runner *r = j->r;
-	j->next = r->jobs;
-	if (r->jobs)
-		r->jobs->prev = j;
-	r->jobs = j;
-	r->active++;
-}
-
-/* ---- compiled classes in memory and the class cache (issue 7) ---- */
-
-static struct compiled *cc_ref(struct compiled *cc)
-{
-	if (cc)
-		cc->refs++;
-	return cc;
-}
-
-static void cc_unref(struct compiled *cc)
-{
-	if (!cc || --cc->refs > 0)
-		return;
-	for (size_t i = 0; i < cc->n; i++) {
-		free(cc->cls[i].name);
-		free(cc->cls[i].data);
-	}
-	free(cc->cls);
-	free(cc->body);
-	free(cc);
-}
-
-/* FNV-1a; entries also compare the whole source, so a collision only
- * costs a miss. */
-static uint64_t src_hash(const char *src, size_t len)
-{
-	uint64_t h = 1469598103934665603ULL;
-	/* The compiler flags are fixed (ft.Compiler); their version is part of the key. */
-	static const char flags[] = "ftc2 -proc:none -encoding UTF-8 -implicit:none";
-	for (size_t i = 0; i < sizeof(flags); i++)
-		h = (h ^ (unsigned char)flags[i]) * 1099511628211ULL;
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)src[i]) * 1099511628211ULL;
-	return h;
-}
-
-static void cache_unlink(struct ft_runner *r, struct cache_entry *e)
-{
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		r->cache_head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		r->cache_tail = e->prev;
-	e->prev = e->next = NULL;
-}
-
-static void cache_push_front(struct ft_runner *r, struct cache_entry *e)
-{
-	e->prev = NULL;
-	e->next = r->cache_head;
-	if (r->cache_head)
-		r->cache_head->prev = e;
-	r->cache_head = e;
-	if (!r->cache_tail)
-		r->cache_tail = e;
-}
-
-static void cache_drop(struct ft_runner *r, struct cache_entry *e)
-{
-	cache_unlink(r, e);
-	r->cache_n--;
-	r->cache_bytes -= e->src_len + e->cc->bytes;
-	cc_unref(e->cc);
-	free(e->src);
-	free(e);
-}
-
-static struct compiled *cache_get(struct ft_runner *r, const char *src, size_t len)
-{
-	uint64_t h = src_hash(src, len);
-	for (struct cache_entry *e = r->cache_head; e; e = e->next) {
-		if (e->hash == h && e->src_len == len && memcmp(e->src, src, len) == 0) {
-			cache_unlink(r, e);
-			cache_push_front(r, e);
-			return cc_ref(e->cc);
-		}
-	}
-	return NULL;
-}
-
-static void cache_put(struct ft_runner *r, const char *src, size_t len, struct compiled *cc)
-{
-	size_t cost = len + cc->bytes;
-	if (cost > CACHE_BYTES / 4)
-		return;
-	struct compiled *old = cache_get(r, src, len);
-	if (old) {
-		cc_unref(old);
-		return;
-	}
-	struct cache_entry *e = ft_xmalloc(sizeof(*e));
-	e->hash = src_hash(src, len);
-	e->src = ft_xmalloc(len ? len : 1);
-	memcpy(e->src, src, len);
-	e->src_len = len;
-	e->cc = cc_ref(cc);
-	cache_push_front(r, e);
-	r->cache_n++;
-	r->cache_bytes += cost;
-	while (r->cache_tail && (r->cache_n > CACHE_ENTRIES || r->cache_bytes > CACHE_BYTES))
-		cache_drop(r, r->cache_tail);
-}
-
-/* One path element of a class file: what javac can produce from a valid
- * binary name; anything else is refused (the compiler is ours, but it
- * reads untrusted input). */
-static bool good_element(const char *s, size_t n)
-{
-	if (n == 0 || n > NAME_MAX - 6)
-		return false;
-	if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] == '/' || s[i] == '\0')
-			return false;
-	return true;
-}
-
-/* Writes the classes below dirfd/classes/, as javac -d would.  0 or -1. */
-static int write_classes(int dirfd, const struct compiled *cc)
-{
-	int cls = openat(dirfd, CLASSES_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (cls < 0)
+	if (ft_jobdir_make(r->work_dir, FT_JOBDIR_JOB, ft_sandbox_enabled(r->host.sb), &j->dir,
+			   &j->dirfd) < 0)
 		return -1;
-	int rc = 0;
-	for (size_t i = 0; i < cc->n && rc == 0; i++) {
-		const char *name = cc->cls[i].name;
-		int d = dup(cls);
-		if (d < 0) {
-			rc = -1;
-			break;
-		}
-		for (;;) {
-			const char *dot = strchr(name, '.');
-			size_t n = dot ? (size_t)(dot - name) : strlen(name);
-			if (!good_element(name, n)) {
-				errno = EINVAL;
-				rc = -1;
-				break;
-			}
-			char el[NAME_MAX + 1];
-			memcpy(el, name, n);
-			el[n] = '\0';
-			if (!dot) {
-				strcat(el, ".class");
-				int fd = openat(
-					d, el, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-					0644);
-				/* Explicit modes: the daemon's umask must not hide the
-				 * classes from the sandbox user. */
-				if (fd < 0 || fchmod(fd, 0644) < 0 ||
-				    write_all(fd, (const char *)cc->cls[i].data, cc->cls[i].len) <
-					    0)
-					rc = -1;
-				if (fd >= 0 && close(fd) < 0)
-					rc = -1;
-				break;
-			}
-			if (mkdirat(d, el, 0755) < 0 && errno != EEXIST) {
-				rc = -1;
-				break;
-			}
-			int nd = openat(d, el, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			close(d);
-			d = nd;
-			if (d < 0 || fchmod(d, 0755) < 0) {
-				rc = -1;
-				break;
-			}
-			name = dot + 1;
-		}
-		if (d >= 0)
-			close(d);
-	}
-	close(cls);
-	return rc;
-}
-
-/* ---- pre-started run JVMs ---- */
-
-static void schedule_refill(struct ft_runner *r, uint64_t usec);
-
-/* What a pre-started JVM was started with must be what the job gets; the
- * wall time and the output limit are the runner's own checks, applied to
- * whichever JVM runs the job. */
-static bool spare_fits(const struct job *s, const struct job *j)
-{
-	return s->lim.run_cpu_ms == j->lim.run_cpu_ms &&
-	       s->lim.run_memory_bytes == j->lim.run_memory_bytes &&
-	       s->lim.run_max_processes == j->lim.run_max_processes &&
-	       s->lim.run_max_file_bytes == j->lim.run_max_file_bytes &&
-	       run_fsize(&s->lim) == run_fsize(&j->lim);
-}
-
-static void spare_remove(struct ft_runner *r, struct job *s)
-{
-	for (int i = 0; i < r->n_spares; i++) {
-		if (r->spares[i] == s) {
-			r->spares[i] = r->spares[--r->n_spares];
-			return;
-		}
-	}
-}
-
-/* Starts one sandboxed "ft.Launcher -" in an empty job directory. */
-static int spare_start(struct ft_runner *r)
-{
-	struct job *s = job_new(r, 0, NULL, NULL, NULL);
-	char err[512];
-	int p[2] = { -1, -1 };
-	/* "warm-": an idle pre-started JVM's; renamed "job-" at handover. */
-	char *tmpl = ft_xasprintf("%s/warm-XXXXXX", r->work_dir);
-	if (!mkdtemp(tmpl)) {
-		free(tmpl);
-		goto fail;
-	}
-	s->dir = tmpl;
-	s->dirfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (s->dirfd < 0 || share_dir(r, s->dirfd) < 0 ||
-	    mkdirat(s->dirfd, CLASSES_DIR, 0755) < 0 ||
-	    fchmodat(s->dirfd, CLASSES_DIR, 0755, 0) < 0)
-		goto fail;
-	/* A socket, so that the JVM can say it is ready (ft.Launcher). */
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0)
-		goto fail;
-	s->spare_cpu_extra_ms = SPARE_START_CPU_MS;
-	if (spawn_launcher_as(s, "-", p[0], SPARE_START_CPU_MS, err, sizeof(err)) < 0)
-		goto fail;
-	close(p[0]);
-	s->stdin_fd = p[1];
-	r->spares[r->n_spares++] = s;
-	return 0;
-fail:
-	close_if_open(&p[0]);
-	close_if_open(&p[1]);
-	job_release(s);
-	job_free(s);
-	return -1;
-}
-
-static void spare_kill(struct job *s)
-{
-	kill_child(s);
-	if (s->child_src)
-		(void)sd_event_source_set_child_process_own(s->child_src, 1);
-	close_if_open(&s->stdin_fd);
-	job_release(s);
-	job_free(s);
-}
-
-/* A pre-started JVM ended before it got a job. */
-static void spare_exited(struct job *s)
-{
-	struct ft_runner *r = s->r;
-	if (s->pid > 1) {
-		(void)kill(-s->pid, SIGKILL);
-		(void)waitpid(s->pid, NULL, WNOHANG);
-		s->pid = 0;
-	}
-	spare_remove(r, s);
-	close_if_open(&s->stdin_fd);
-	job_release(s);
-	job_free(s);
-	r->spare_fails++;
-	schedule_refill(r, REFILL_USEC);
-}
-
-static int on_refill(sd_event_source *src, uint64_t usec, void *ud)
-{
-	struct ft_runner *r = ud;
-	/* After the pause that follows too many failures: one more try. */
-	if (r->spare_fails >= SPARE_FAILS_MAX)
-		r->spare_fails = SPARE_FAILS_MAX - 1;
-	while (r->n_spares < FT_RUNNER_SPARES) {
-		if (spare_start(r) < 0) {
-			r->spare_fails++;
-			schedule_refill(r, REFILL_USEC);
-			break;
-		}
-	}
-	return 0;
-}
-
-static void schedule_refill(struct ft_runner *r, uint64_t usec)
-{
-	if (r->spare_fails >= SPARE_FAILS_MAX)
-		usec = SPARE_RETRY_USEC;
-	if (!r->refill_src) {
-		if (sd_event_add_time_relative(r->ev, &r->refill_src, CLOCK_MONOTONIC, usec, 1000,
-					       on_refill, r) < 0)
-			r->refill_src = NULL;
-		return;
-	}
-	if (sd_event_source_set_time_relative(r->refill_src, usec) >= 0)
-		(void)sd_event_source_set_enabled(r->refill_src, SD_EVENT_ONESHOT);
-}
-
-/* Every thread of every process below root (as the daemon sees them) back
- * to nice 0. */
-static void renice_tree(pid_t root, int depth)
-{
-	char path[64];
-	if (root <= 1 || depth > 16)
-		return;
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)root);
-	DIR *d = opendir(path);
-	if (!d)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		int tid = atoi(e->d_name);
-		(void)setpriority(PRIO_PROCESS, (id_t)tid, 0);
-		char cpath[96];
-		snprintf(cpath, sizeof(cpath), "/proc/%d/task/%d/children", (int)root, tid);
-		size_t len;
-		char *kids = read_file_at(AT_FDCWD, cpath, 4096, &len);
-		if (!kids)
-			continue;
-		for (char *p = kids, *end; *p; p = end) {
-			long k = strtol(p, &end, 10);
-			if (end == p)
-				break;
-			renice_tree((pid_t)k, depth + 1);
-		}
-		free(kids);
-	}
-	closedir(d);
-}
-
-/* Hands job j (its classes in cc) to a pre-started JVM.  On success the
- * spare becomes the job (j is freed) and 0 is returned; -1: no spare could
- * take it, j is untouched. */
-static int handover(struct job *j, struct compiled *cc)
-{
-	struct ft_runner *r = j->r;
-	struct job *s = NULL;
-	/* A JVM that said it is ready first, else the oldest (furthest on). */
-	for (int i = 0; i < r->n_spares; i++) {
-		struct job *c = r->spares[i];
-		if (!spare_fits(c, j))
-			continue;
-		if (!c->spare_ready) {
-			char b;
-			c->spare_ready = recv(c->stdin_fd, &b, 1, MSG_DONTWAIT) == 1 &&
-					 b == FT_WIRE_SPARE_READY;
-		}
-		if (!s || (c->spare_ready && !s->spare_ready) ||
-		    (c->spare_ready == s->spare_ready && c->phase_start_ms < s->phase_start_ms))
-			s = c;
-	}
-	if (!s) {
-		/* Spares started under limits since changed (reload) never fit
-		 * the new jobs: replace them. */
-		for (int i = 0; i < r->n_spares; i++) {
-			struct job *o = r->spares[i];
-			if (o->lim.run_cpu_ms != r->max.run_cpu_ms ||
-			    o->lim.run_memory_bytes != r->max.run_memory_bytes ||
-			    o->lim.run_max_processes != r->max.run_max_processes ||
-			    o->lim.run_max_file_bytes != r->max.run_max_file_bytes ||
-			    o->lim.max_output_bytes != r->max.max_output_bytes) {
-				spare_remove(r, o);
-				spare_kill(o);
-				i = -1;
-			}
-		}
-		schedule_refill(r, REFILL_USEC);
-		return -1;
-	}
-	spare_remove(r, s);
-	r->spare_fails = 0;
-	schedule_refill(r, REFILL_USEC);
-	char line[CLASS_NAME_MAX + 1];
-	int n = snprintf(line, sizeof(line), "%s\n", j->fqcn);
-	/* Staging (by path) is over once bwrap reports its init. */
-	bool staged = tree_root(s) > 0;
-	renice_tree(s->pid, 0);
-	if (write_classes(s->dirfd, cc) < 0 || write_run_inputs(s->dirfd, j) < 0 || n <= 0 ||
-	    (size_t)n >= sizeof(line) || write_all(s->stdin_fd, line, (size_t)n) < 0) {
-		spare_kill(s);
-		return -1;
-	}
-	close_if_open(&s->stdin_fd);
-	/* The directory is the job's now (the sandbox has it bound by inode). */
-	char *jobdir = ft_xasprintf("%s/job-%s", r->work_dir, s->dir + strlen(r->work_dir) + 6);
-	/* Unsandboxed, the JVM made its class path absolute at start: keep the name. */
-	if (staged && ft_sandbox_enabled(r->sb) && rename(s->dir, jobdir) == 0) {
-		free(s->dir);
-		s->dir = jobdir;
-	} else {
-		free(jobdir);
-	}
-	/* The spare takes over the job's identity. */
-	s->id = j->id;
-	s->done = j->done;
-	s->ud = j->ud;
-	s->lim = j->lim;
-	memcpy(s->fqcn, j->fqcn, sizeof(s->fqcn));
-	memcpy(s->simple, j->simple, sizeof(s->simple));
-	s->start_ms = j->start_ms;
-	s->res.compile_cached = j->res.compile_cached;
-	s->capture = j->capture;
-	s->phase = PHASE_RUN;
-	s->phase_start_ms = ft_now_ms();
-	s->cpu_base_ms = 0;
-	if (s->cg && ft_cgroups_has(r->cg, FT_CG_CPU)) {
-		int64_t ns = ft_cgroup_job_cpu_ns(s->cg);
-		if (ns > 0)
-			s->cpu_base_ms = ns / 1000000;
-	} else {
-		sample_usage(s);
-		if (s->sample_cpu_ms > 0)
-			s->cpu_base_ms = s->sample_cpu_ms;
-	}
-	(void)sd_event_source_set_userdata(s->child_src, s);
-	link_job(s);
-	unlink_job(j);
-	job_release(j);
-	job_free(j);
-	if (s->lim.run_wall_ms > 0 && arm_timer(s, s->lim.run_wall_ms) < 0)
-		kill_child(s); /* its exit ends the job */
-	(void)sd_event_add_time_relative(r->ev, &s->poll_src, CLOCK_MONOTONIC, POLL_USEC,
-					 POLL_USEC / 10, on_poll, s);
-	return 0;
-}
-
-/* The job's classes are known: run them, in a pre-started JVM if one fits.
- * The job is linked; on failure its result is set and it is delivered
- * later. */
-static void run_compiled(struct job *j, struct compiled *cc)
-{
-	char err[512];
-	if (!cc->ok) {
-		set_result(j, FT_VERDICT_COMPILE_ERROR, -1,
-			   memcpy(ft_xmalloc(cc->body_len + 1), cc->body, cc->body_len + 1),
-			   cc->body_len);
-		if (deliver_later(j) < 0)
-			deliver(j);
-		return;
-	}
-	if (handover(j, cc) == 0)
-		return;
-	if (write_classes(j->dirfd, cc) < 0) {
-		machinery_failed(j, "could not write the compiled classes", strerror(errno));
-	} else if (spawn_launcher(j, err, sizeof(err)) == 0) {
-		return;
-	} else {
-		machinery_failed(j, "could not start the program", err);
-	}
-	if (deliver_later(j) < 0)
-		deliver(j);
-}
-
-/* ---- the warm compiler ---- */
-
-static void srv_send_next(struct ft_runner *r);
-
-static void srv_stop(struct ft_runner *r)
-{
-	struct csrv *v = &r->srv;
-	if (v->pid > 1) {
-		(void)kill(-v->pid, SIGKILL);
-		if (v->cg)
-			(void)ft_cgroup_job_kill(v->cg);
-		if (v->child_src)
-			(void)sd_event_source_set_child_process_own(v->child_src, 1);
-	}
-	v->child_src = sd_event_source_unref(v->child_src);
-	v->in_src = sd_event_source_unref(v->in_src);
-	v->out_src = sd_event_source_unref(v->out_src);
-	close_if_open(&v->in_fd);
-	close_if_open(&v->out_fd);
-	close_if_open(&v->err_fd);
-	close_if_open(&v->status_fd);
-	if (v->cg) {
-		release_cgroup(r, v->cg);
-		v->cg = NULL;
-	}
-	release_uid(r, v->uid, &v->has_uid);
-	if (v->dir)
-		remove_tree_at(AT_FDCWD, v->dir, 0);
-	close_if_open(&v->dirfd);
-	free(v->dir);
-	v->dir = NULL;
-	free(v->wbuf);
-	v->wbuf = NULL;
-	v->wlen = v->woff = 0;
-	v->rlen = 0;
-	v->pid = 0;
-	v->served = 0;
-}
-
-static void srv_disable(struct ft_runner *r)
-{
-	r->srv.disabled = true;
-	r->srv.disabled_ms = ft_now_ms();
-	ft_log_warn("runner: the warm compiler failed %d times in a row; compiling cold, trying it "
-		    "again in %d s",
-		    r->srv.fails, SRV_RETRY_MS / 1000);
-}
-
-/* False while given up on; after SRV_RETRY_MS it gets one more chance. */
-static bool srv_usable(struct ft_runner *r)
-{
-	struct csrv *v = &r->srv;
-	if (v->disabled && ft_now_ms() - v->disabled_ms >= SRV_RETRY_MS) {
-		v->disabled = false;
-		v->fails = SRV_FAILS_MAX - 1;
-	}
-	return !v->disabled;
-}
-
-/* The job in the compiler is taken off it: compile it the cold way. */
-static void warm_fallback(struct job *j)
-{
-	char err[512];
-	j->timer_src = sd_event_source_unref(j->timer_src);
-	free(j->src);
-	j->src = NULL;
-	if (spawn_compiler(j, err, sizeof(err)) < 0) {
-		if (j->pid > 0) {
-			kill_child(j);
-			machinery_failed(j, "could not start the compiler", err);
-		} else {
-			machinery_failed(j, "could not start the compiler", err);
-			if (deliver_later(j) < 0)
-				deliver(j);
-		}
-	}
-}
-
-/* The compiler JVM died or misbehaved: the job in it (if any) is retried
- * the cold way, or gets the memory verdict if the JVM ran out of memory. */
-static void srv_failed(struct ft_runner *r, bool oom)
-{
-	struct csrv *v = &r->srv;
-	struct job *j = v->cur;
-	v->cur = NULL;
-	srv_stop(r);
-	if (++v->fails >= SRV_FAILS_MAX && !oom)
-		srv_disable(r);
-	/* Out of memory too: a long-lived compiler's heap also holds what
-	 * earlier jobs left, so the cold compiler, with the whole limit for
-	 * this source alone, gives the verdict. */
-	if (j)
-		warm_fallback(j);
-	srv_send_next(r);
-}
-
-static int on_srv_exit(sd_event_source *s, const siginfo_t *si, void *ud)
-{
-	struct ft_runner *r = ud;
-	struct csrv *v = &r->srv;
-	struct ft_cgroup_stats cs = { .cpu_ns = -1, .memory_peak = -1 };
-	if (v->cg)
-		ft_cgroup_job_stats(v->cg, &cs);
-	if (v->pid > 1) {
-		(void)kill(-v->pid, SIGKILL);
-		(void)waitpid(v->pid, NULL, WNOHANG);
-	}
-	v->pid = 0;
-	bool oom = cs.oom_killed || (si->si_code == CLD_EXITED &&
-				     si->si_status == FT_WIRE_COMPILER_EXIT_OUT_OF_MEMORY);
-	srv_failed(r, oom);
-	return 0;
-}
-
-static int srv_start(struct ft_runner *r)
-{
-	struct csrv *v = &r->srv;
-	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, errf = -1;
-	int cgfds[FT_CG_N];
-	struct ft_spawned sp = { -1, -1, -1 };
-	char err[512];
-	char mem[FT_JVM_MEM_ARGS_MAX][FT_JVM_ARG_LEN];
-	char *argv[32];
-	uint64_t budget = r->max.compile_memory_bytes;
-	v->budget = budget;
-
-	v->in_fd = v->out_fd = v->err_fd = v->status_fd = v->dirfd = -1;
-	v->dir = ft_xasprintf("%s/warm-compiler-XXXXXX", r->work_dir);
-	if (!mkdtemp(v->dir))
-		goto fail;
-	v->dirfd = open(v->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	if (v->dirfd < 0 || share_dir(r, v->dirfd) < 0)
-		goto fail;
-	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
-		goto fail;
-	errf = open_output(v->dirfd, COMPILE_ERR);
-	if (errf < 0 || claim_uid(r, &v->uid, &v->has_uid, err, sizeof(err)) < 0)
-		goto fail;
-	if (r->cg) {
-		v->cg = ft_cgroup_job_new(r->cg, budget, COMPILE_MAX_TASKS + SANDBOX_TASKS, err,
-					  sizeof(err));
-		if (!v->cg)
-			goto fail;
-	}
-	int n = jvm_args(r, budget, argv, mem);
-	char *tmpdir = ft_xasprintf("-Djava.io.tmpdir=%s",
-				    ft_sandbox_enabled(r->sb) ? FT_SANDBOX_TMP : v->dir);
-	/* Long-lived and mostly idle: keep the heap no bigger than it needs. */
-	argv[n++] = "-XX:MinHeapFreeRatio=10";
-	argv[n++] = "-XX:MaxHeapFreeRatio=30";
-	argv[n++] = tmpdir;
-	argv[n++] = "-cp";
-	argv[n++] = (char *)ft_sandbox_jar(r->sb);
-	argv[n++] = "ft.Compiler";
-	argv[n++] = "--server";
-	argv[n] = NULL;
-	struct ft_spawn s = {
-		.dirfd = v->dirfd,
-		.dir_path = v->dir,
-		.rw_subdir = NULL,
-		.tmp_bytes = 16 * FT_MiB,
-		.fds = { in[0], out[1], errf, -1 },
-		.cgroup_fds = cgfds,
-		.n_cgroup_fds = v->cg ? ft_cgroup_job_procs_fds(v->cg, cgfds) : 0,
-		.fsize = COMPILE_FSIZE_MAX,
-		.cpu_seconds = SRV_CPU_SECONDS,
-		.nproc = ft_cgroups_has(r->cg, FT_CG_PIDS)
-				 ? 0
-				 : (rlim_t)(COMPILE_MAX_TASKS + SANDBOX_TASKS),
-		.address_space = memory_by_rlimit(r) ? address_space_for(r, budget) : 0,
-		.uid = v->uid,
-		.gid = v->uid,
-		.argv = argv,
-		.env = child_env,
-	};
-	int rc = ft_sandbox_spawn(r->sb, &s, &sp);
-	free(tmpdir);
-	if (rc < 0)
-		goto fail;
-	v->pid = sp.pid;
-	v->err_fd = sp.err_fd;
-	v->status_fd = sp.status_fd;
-	close(in[0]);
-	close(out[1]);
-	close(errf);
-	in[0] = out[1] = errf = -1;
-	v->in_fd = in[1];
-	v->out_fd = out[0];
-	(void)fcntl(v->in_fd, F_SETFL, O_NONBLOCK);
-	(void)fcntl(v->out_fd, F_SETFL, O_NONBLOCK);
-	if (sd_event_add_child(r->ev, &v->child_src, v->pid, WEXITED, on_srv_exit, r) < 0) {
-		kill(-v->pid, SIGKILL);
-		(void)waitpid(v->pid, NULL, 0);
-		v->pid = 0;
-		goto fail;
-	}
-	v->rlen = 0;
-	v->served = 0;
-	return 0;
-fail:
-	close_if_open(&in[0]);
-	close_if_open(&in[1]);
-	close_if_open(&out[0]);
-	close_if_open(&out[1]);
-	close_if_open(&errf);
-	srv_stop(r);
-	return -1;
-}
-
-static uint32_t get_u32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* Parses a complete answer in the read buffer: 1 done (cc set, or *oom),
- * 0 need more, -1 malformed. */
-static int srv_parse(struct csrv *v, struct compiled **ccp, bool *oom)
-{
-	const unsigned char *b = v->rbuf;
-	size_t n = v->rlen, off = 1;
-	*ccp = NULL;
-	*oom = false;
-	if (n < 1)
-		return 0;
-	if (b[0] == FT_WIRE_COMPILER_OUT_OF_MEMORY) {
-		*oom = true;
-		return 1;
-	}
-	if (b[0] == FT_WIRE_COMPILER_ERRORS) {
-		if (n < 5)
-			return 0;
-		uint32_t len = get_u32(b + 1);
-		if (n < 5 + (size_t)len)
-			return 0;
-		struct compiled *cc = calloc(1, sizeof(*cc));
-		if (!cc)
-			abort();
-		cc->refs = 1;
-		cc->body = ft_xmalloc(len + 1);
-		memcpy(cc->body, b + 5, len);
-		cc->body[len] = '\0';
-		cc->body_len = len;
-		cc->bytes = len;
-		if (!has_prefix(cc->body, FT_COMPILE_ERROR_HEAD)) {
-			cc_unref(cc);
+	for (size_t i = 0; i < job->n_files; i++)
+		if (ft_jobdir_write_file(j->dirfd, j->names[i], job->files[i].src,
+					 job->files[i].len) < 0)
 			return -1;
-		}
-		*ccp = cc;
-		return 1;
-	}
-	if (b[0] != FT_WIRE_COMPILER_CLASSES)
+	if (ft_jobdir_write_run_inputs(j->dirfd, j->input, j->input_len, j->args, j->args_len) < 0)
 		return -1;
-	if (n < 5)
-		return 0;
-	uint32_t count = get_u32(b + 1);
-	off = 5;
-	if (count > 65536)
+	/* A cold compile hands it to its sandbox user (ft_child_spawn). */
+	if (mkdirat(j->dirfd, FT_JOBDIR_CLASSES, 0755) < 0)
 		return -1;
-	/* First pass: is it all here? */
-	for (uint32_t i = 0; i < count; i++) {
-		for (int k = 0; k < 2; k++) {
-			if (n < off + 4)
-				return 0;
-			size_t len = get_u32(b + off);
-			off += 4;
-			if (k == 0 && (len == 0 || len > CLASS_NAME_MAX))
-				return -1;
-			if (n < off + len)
-				return 0;
-			off += len;
-		}
-	}
-	struct compiled *cc = calloc(1, sizeof(*cc));
-	if (!cc)
-		abort();
-	cc->refs = 1;
-	cc->ok = true;
-	cc->cls = calloc(count ? count : 1, sizeof(*cc->cls));
-	if (!cc->cls)
-		abort();
-	off = 5;
-	for (uint32_t i = 0; i < count; i++) {
-		size_t len = get_u32(b + off);
-		off += 4;
-		if (memchr(b + off, '\0', len)) {
-			cc_unref(cc);
-			return -1;
-		}
-		cc->cls[i].name = ft_xmalloc(len + 1);
-		memcpy(cc->cls[i].name, b + off, len);
-		cc->cls[i].name[len] = '\0';
-		off += len;
-		len = get_u32(b + off);
-		off += 4;
-		cc->cls[i].data = ft_xmalloc(len ? len : 1);
-		memcpy(cc->cls[i].data, b + off, len);
-		cc->cls[i].len = len;
-		off += len;
-		cc->n = i + 1;
-		cc->bytes += len + strlen(cc->cls[i].name);
-	}
-	*ccp = cc;
-	return 1;
-}
-
-static int on_srv_out(sd_event_source *s, int fd, uint32_t revents, void *ud)
-{
-	struct ft_runner *r = ud;
-	struct csrv *v = &r->srv;
-	for (;;) {
-		if (v->rlen == v->rcap) {
-			if (v->rcap >= (size_t)COMPILE_FSIZE_MAX) {
-				srv_failed(r, false);
-				return 0;
-			}
-			v->rcap = v->rcap ? v->rcap * 2 : 65536;
-			unsigned char *nb = realloc(v->rbuf, v->rcap);
-			if (!nb)
-				abort();
-			v->rbuf = nb;
-		}
-		ssize_t n = read(fd, v->rbuf + v->rlen, v->rcap - v->rlen);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			break;
-		if (n <= 0) { /* EOF: the exit handler deals with it */
-			v->out_src = sd_event_source_unref(v->out_src);
-			return 0;
-		}
-		v->rlen += (size_t)n;
-	}
-	struct compiled *cc;
-	bool oom;
-	int pr = srv_parse(v, &cc, &oom);
-	if (pr == 0)
-		return 0;
-	if (pr < 0 || !v->cur || oom) {
-		srv_failed(r, oom);
-		return 0;
-	}
-	struct job *j = v->cur;
-	v->cur = NULL;
-	v->rlen = 0;
-	v->fails = 0;
-	v->served++;
-	j->timer_src = sd_event_source_unref(j->timer_src);
-	if (j->deadline_passed) {
-		cc_unref(cc);
-		set_result_str(
-			j, FT_VERDICT_TIME_LIMIT, -1,
-			ft_xasprintf("Time limit exceeded:\nCompilation took more than %d ms",
-				     j->lim.compile_wall_ms));
-		if (deliver_later(j) < 0)
-			deliver(j);
-	} else {
-		cache_put(r, j->src, j->src_len, cc);
-		free(j->src);
-		j->src = NULL;
-		j->phase = PHASE_NONE;
-		run_compiled(j, cc);
-		cc_unref(cc);
-	}
-	if (v->served >= SRV_MAX_JOBS && v->pid > 1) {
-		/* Retire it: closing its stdin ends it; its exit is not a failure. */
-		srv_stop(r);
-	}
-	srv_send_next(r);
 	return 0;
-}
-
-static int on_srv_in(sd_event_source *s, int fd, uint32_t revents, void *ud)
-{
-	struct ft_runner *r = ud;
-	struct csrv *v = &r->srv;
-	while (v->woff < v->wlen) {
-		ssize_t n = write(fd, v->wbuf + v->woff, v->wlen - v->woff);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return 0;
-		if (n < 0) {
-			srv_failed(r, false);
-			return 0;
-		}
-		v->woff += (size_t)n;
-	}
-	free(v->wbuf);
-	v->wbuf = NULL;
-	v->wlen = v->woff = 0;
-	v->in_src = sd_event_source_unref(v->in_src);
-	return 0;
-}
-
-static void put_u32(char *p, uint32_t x)
-{
-	p[0] = (char)(x >> 24);
-	p[1] = (char)(x >> 16);
-	p[2] = (char)(x >> 8);
-	p[3] = (char)x;
-}
-
-/* Sends the next queued job to the compiler (starting it if needed). */
-static void srv_send_next(struct ft_runner *r)
-{
-	struct csrv *v = &r->srv;
-	while (!v->cur && v->q_head) {
-		struct job *j = v->q_head;
-		if (v->pid > 1 && v->budget != r->max.compile_memory_bytes)
-			srv_stop(r); /* limits reloaded: a compiler with the new one */
-		if (!srv_usable(r) || (v->pid <= 1 && srv_start(r) < 0)) {
-			if (!v->disabled && ++v->fails >= SRV_FAILS_MAX)
-				srv_disable(r);
-			v->q_head = j->cq_next;
-			if (!v->q_head)
-				v->q_tail = NULL;
-			j->cq_next = NULL;
-			warm_fallback(j);
-			continue;
-		}
-		v->q_head = j->cq_next;
-		if (!v->q_head)
-			v->q_tail = NULL;
-		j->cq_next = NULL;
-		v->wlen = j->src_len;
-		v->woff = 0;
-		v->wbuf = ft_xmemdup(j->src, j->src_len);
-		v->cur = j;
-		v->rlen = 0;
-		if (j->lim.compile_wall_ms > 0 && arm_timer(j, j->lim.compile_wall_ms) < 0) {
-			srv_failed(r, false);
-			continue;
-		}
-		if (!v->out_src &&
-		    sd_event_add_io(r->ev, &v->out_src, v->out_fd, EPOLLIN, on_srv_out, r) < 0) {
-			srv_failed(r, false);
-			continue;
-		}
-		if (sd_event_add_io(r->ev, &v->in_src, v->in_fd, EPOLLOUT, on_srv_in, r) < 0) {
-			srv_failed(r, false);
-			continue;
-		}
-	}
-}
-
-/* The compile deadline of a job in the warm compiler passed: the compiler
- * is restarted, the job gets the time limit as a cold compile would. */
-static void warm_timeout(struct job *j)
-{
-	struct ft_runner *r = j->r;
-	struct csrv *v = &r->srv;
-	if (v->cur != j)
-		return;
-	v->cur = NULL;
-	srv_stop(r);
-	set_result_str(j, FT_VERDICT_TIME_LIMIT, -1,
-		       ft_xasprintf("Time limit exceeded:\nCompilation took more than %d ms",
-				    j->lim.compile_wall_ms));
-	deliver(j);
-	srv_send_next(r);
-}
-
-static void warm_enqueue(struct job *j)
-{
-	struct csrv *v = &j->r->srv;
-	j->phase = PHASE_WARM;
-	if (v->q_tail)
-		v->q_tail->cq_next = j;
-	else
-		v->q_head = j;
-	v->q_tail = j;
-	srv_send_next(j->r);
-}
-
-/* Removes a job from the compiler queue (runner freed). */
-static void warm_forget(struct ft_runner *r, struct job *j)
-{
-	struct csrv *v = &r->srv;
-	if (v->cur == j)
-		v->cur = NULL;
-	for (struct job **pp = &v->q_head; *pp; pp = &(*pp)->cq_next) {
-		if (*pp == j) {
-			*pp = j->cq_next;
-			break;
-		}
-	}
-	v->q_tail = NULL;
-	for (struct job *q = v->q_head; q; q = q->cq_next)
-		v->q_tail = q;
 }
 
 /* Copies what the job needs beyond its directory: the file names, the
- * sources as one bundle (warm compiler request and cache key), the input
- * and the arguments. */
-static void take_job(struct job *j, const struct ft_run_job *job)
+ * sources as one request (warm compiler and cache key), the input and the
+ * arguments.  0, or -1 with errno. */
+static int take_job(struct job *j, const struct ft_run_job *job)
 {
-	size_t total = 4;
-	for (size_t i = 0; i < job->n_files; i++)
-		total += 8 + strlen(job->files[i].name) + job->files[i].len;
-	j->src = ft_xmalloc(total);
-	j->src_len = total;
-	put_u32(j->src, (uint32_t)job->n_files);
+	j->src = ft_warmproto_request(job->files, job->n_files, &j->src_len);
+	if (!j->src)
+		return -1;
 	j->names = ft_xcalloc(job->n_files, sizeof(*j->names));
-	char *p = j->src + 4;
-	for (size_t i = 0; i < job->n_files; i++) {
-		const struct ft_job_file *f = &job->files[i];
-		size_t nl = strlen(f->name);
-		j->names[j->n_names++] = ft_xstrdup(f->name);
-		put_u32(p, (uint32_t)nl);
-		memcpy(p + 4, f->name, nl);
-		put_u32(p + 4 + nl, (uint32_t)f->len);
-		memcpy(p + 8 + nl, f->src, f->len);
-		p += 8 + nl + f->len;
-	}
+	for (size_t i = 0; i < job->n_files; i++)
+		j->names[j->n_names++] = ft_xstrdup(job->files[i].name);
 	if (job->input) {
 		j->input = ft_xmemdup(job->input, job->input_len);
 		j->input_len = job->input_len;
@@ -2727,6 +633,7 @@ static void take_job(struct job *j, const struct ft_run_job *job)
 		j->args_len = b.len;
 	}
 	j->capture = job->capture;
+	return 0;
 }
 
 static bool job_acceptable(const struct ft_run_job *job)
@@ -2762,11 +669,11 @@ int ft_runner_start_job(struct ft_runner *r, uint64_t job_id, const struct ft_ru
 		link_job(j);
 		return 0;
 	}
-	char own[SIMPLE_NAME_MAX + sizeof(SRC_FILE_SUFFIX)];
+	char own[SIMPLE_NAME_MAX + sizeof(FT_JOBDIR_SRC_SUFFIX)];
 	struct ft_job_file named;
 	struct ft_run_job with_name;
 	if (!main_file->name) {
-		snprintf(own, sizeof(own), "%s%s", j->simple, SRC_FILE_SUFFIX);
+		snprintf(own, sizeof(own), "%s%s", j->simple, FT_JOBDIR_SRC_SUFFIX);
 		named = (struct ft_job_file){ .name = own,
 					      .src = main_file->src,
 					      .len = main_file->len };
@@ -2774,38 +681,35 @@ int ft_runner_start_job(struct ft_runner *r, uint64_t job_id, const struct ft_ru
 		with_name.files = &named;
 		job = &with_name;
 	}
-	take_job(j, job);
-	if (make_job_dir(j, job) < 0) {
+	if (take_job(j, job) < 0 || make_job_dir(j, job) < 0) {
 		rc = -errno;
 		goto fail_errno;
 	}
-	struct compiled *cc = cache_get(r, j->src, j->src_len);
+	struct ft_compiled *cc = ft_classcache_get(r->cache, j->src, j->src_len);
 	if (cc) {
 		j->res.compile_cached = true;
-		free(j->src);
-		j->src = NULL;
+		drop_request(j);
 		link_job(j);
 		run_compiled(j, cc);
-		cc_unref(cc);
+		ft_compiled_unref(cc);
 		return 0;
 	}
 	/* The warm compiler has the configured compile memory limit: a job
 	 * asking for less compiles the cold way. */
-	if (srv_usable(r) && j->lim.compile_memory_bytes == r->max.compile_memory_bytes) {
+	if (ft_warmc_usable(r->warm) &&
+	    j->lim.compile_memory_bytes == r->max.compile_memory_bytes) {
 		link_job(j);
 		warm_enqueue(j);
 		return 0;
 	}
 	char err[512];
 	if (spawn_compiler(j, err, sizeof(err)) < 0) {
-		if (j->pid > 0) {
+		machinery_failed(j, "could not start the compiler", err);
+		if (j->child.pid > 0) {
 			/* Started, but no timer: it must not run unbounded. */
-			kill_child(j);
-			machinery_failed(j, "could not start the compiler", err);
-		} else {
-			machinery_failed(j, "could not start the compiler", err);
-			if ((rc = deliver_later(j)) < 0)
-				goto fail_errno;
+			ft_child_kill(&j->child);
+		} else if ((rc = deliver_later(j)) < 0) {
+			goto fail_errno;
 		}
 	}
 	link_job(j);

@@ -108,17 +108,6 @@ void ft_sandbox_read_status(int status_fd, char *buf, size_t cap, size_t *len);
  * as starting the command.  -1 if absent. */
 pid_t ft_sandbox_child_pid(const char *status_text);
 
-/* Resource use of a process and all its descendants, read from /proc:
- * CPU time of the live processes (plus what they reaped) and the largest
- * peak resident size (VmHWM) among them.  For runs without a cgroup,
- * sampled while they run. */
-struct ft_proc_usage {
-	int64_t cpu_ms;
-	int64_t peak_rss;
-	int processes;
-};
-void ft_proc_tree_usage(pid_t root, struct ft_proc_usage *u);
-
 /* ---- exposed for the unit tests ---- */
 
 /* The bwrap arguments for sp (argv[0] = the bwrap path), NULL-terminated,

@@ -1,5 +1,6 @@
-/* From what was observed of a finished run to its verdict.  Pure logic,
- * unit-tested (tests/unit/check_limits.c).
+/* From what was observed of a finished run to its verdict, and the body
+ * that says it.  Pure logic, unit-tested (tests/unit/check_limits.c,
+ * tests/unit/check_verdict_body.c).
  *
  * Policy (docs: the runner's verdicts):
  *  - A limit the runner enforces and that tripped wins over anything the
@@ -26,6 +27,7 @@
 #include <stdint.h>
 
 #include "runner/javawire.h"
+#include "runner/limits.h"
 #include "runner/runner.h"
 
 /* First byte of the result channel (ft.Launcher; javawire.h).  An empty
@@ -87,5 +89,33 @@ struct ft_verdict_decision {
 };
 
 void ft_verdict_decide(const struct ft_run_facts *f, struct ft_verdict_decision *d);
+
+/* ---- the bodies (CONTRACT.md): a limit is described by the runner ---- */
+
+/* Whether the body of d quotes what the JVM wrote to standard error. */
+bool ft_verdict_body_quotes_stderr(const struct ft_verdict_decision *d);
+
+/* The body for the decided run verdict d under the job's limits lim,
+ * malloc'd, *len bytes (an answer may hold NULs).  chan is the result
+ * channel's text after its tag byte (chan_len bytes, NUL-terminated,
+ * malloc'd): taken over, returned as the body or freed.  vm_stderr: the
+ * run's standard error (an excerpt) if ft_verdict_body_quotes_stderr, else
+ * unused (may be NULL). */
+char *ft_verdict_body(const struct ft_verdict_decision *d, const struct ft_run_limits *lim,
+		      char *chan, size_t chan_len, const char *vm_stderr, size_t *len);
+
+/* The compile phase's: its time limit, its memory limit. */
+char *ft_verdict_compile_time_body(int compile_wall_ms);
+char *ft_verdict_compile_memory_body(uint64_t compile_memory_bytes);
+/* "Internal error: what\ndetail". */
+char *ft_verdict_internal_body(const char *what, const char *detail);
+
+/* Whether a compiler's output is the contract's compile error. */
+bool ft_verdict_is_compile_error(const char *text);
+/* Whether a JVM's standard error says it could not even start (bad flag,
+ * no memory for the heap, missing jar, no thread for its own start): the
+ * node's fault, not the program's.  These messages come before any user
+ * code can run. */
+bool ft_verdict_jvm_failed_to_start(const char *err);
 
 #endif

@@ -3,6 +3,7 @@
 # time: tests/fuzz/run-fuzz.sh [SECONDS]   (default 20, per fuzzer)
 #   fuzz_gossip  gossip datagrams: codec and membership merge
 #   fuzz_frame   internal TCP frames and the JSON API "job" object in them
+#   fuzz_warmproto  the warm compiler's answers (and its requests)
 #
 # Everything it makes lives in one temporary directory, removed on success and
 # kept on failure (the crash input is there; rerun the binary on it to replay).
@@ -161,4 +162,48 @@ java="\".java\""
 DICT
 
 fuzz fuzz_frame "internal frames" "$tmp/frames" 4096
+
+# --- the warm compiler's answers ---
+
+build fuzz_warmproto src/runner/warmproto.c src/runner/compiled.c src/lib/util.c
+
+mkdir "$tmp/answers"
+python3 - "$tmp/answers" <<'PY'
+import struct, sys
+def u32(n):
+    return struct.pack(">I", n)
+def classes(*pairs):
+    out = b"O" + u32(len(pairs))
+    for name, data in pairs:
+        out += u32(len(name)) + name + u32(len(data)) + data
+    return out
+def errors(body):
+    return b"C" + u32(len(body)) + body
+seeds = {
+    "classes": classes((b"p.Main", b"\xca\xfe\xba\xbe\x00\x00\x00\x3d"),
+                       (b"p.Main$Inner", b"\xca\xfe\xba\xbe")),
+    "no-classes": classes(),
+    "errors": errors(b"Code did not compile:\nError on line 3, column 5 in Main.java: x"),
+    "oom": b"M",
+    "cut-short": classes((b"A", b"0123456789"))[:-3],
+    "two-answers": errors(b"Code did not compile:\n") + b"M",
+}
+for name, data in seeds.items():
+    with open("%s/%s" % (sys.argv[1], name), "wb") as f:
+        f.write(data)
+PY
+cat >"$tmp/fuzz_warmproto.dict" <<'DICT'
+classes="O"
+errors="C"
+oom="M"
+head="Code did not compile:"
+zero="\x00\x00\x00\x00"
+one="\x00\x00\x00\x01"
+max_classes="\x00\x01\x00\x00"
+name_max="\x00\x00\x08\x00"
+name_over="\x00\x00\x08\x01"
+huge="\xff\xff\xff\xff"
+DICT
+
+fuzz fuzz_warmproto "warm compiler answers" "$tmp/answers" 4096
 status=0

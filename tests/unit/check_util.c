@@ -1,5 +1,6 @@
 /* Unit tests for the UTF-8 check shared by the gateway (which replaces what
- * is not UTF-8 in program output) and ftctl (which refuses it). */
+ * is not UTF-8 in program output) and ftctl (which refuses it), and the
+ * big-endian integers of the wire formats. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,12 +37,28 @@ START_TEST(whole_buffers)
 }
 END_TEST
 
+START_TEST(big_endian_u32)
+{
+	unsigned char b[6] = { 0xaa, 0, 0, 0, 0, 0xbb };
+	ft_put_be32(b + 1, 0x01020304);
+	ck_assert_mem_eq(b, "\xaa\x01\x02\x03\x04\xbb", 6);
+	ck_assert_uint_eq(ft_get_be32(b + 1), 0x01020304);
+	ft_put_be32(b + 1, 0xfffffffe);
+	ck_assert_mem_eq(b, "\xaa\xff\xff\xff\xfe\xbb", 6);
+	ck_assert_uint_eq(ft_get_be32(b + 1), 0xfffffffe);
+	ck_assert_uint_eq(ft_get_be32("\x80\0\0\x01"), 0x80000001);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("util");
 	TCase *tc = tcase_create("utf8");
 	tcase_add_test(tc, character_lengths);
 	tcase_add_test(tc, whole_buffers);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("be32");
+	tcase_add_test(tc, big_endian_u32);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -1,0 +1,47 @@
+/* The two JVMs of a job: the compiler (ft.Compiler, cold: one per job) and
+ * the program's (ft.Launcher, with the result channel on fd 3), each with
+ * its command line and what it may use.  A program's JVM may also be
+ * started ahead of its job (spares.h). */
+#ifndef FT_LAUNCH_H
+#define FT_LAUNCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/resource.h>
+
+#include "runner/child.h"
+#include "runner/limits.h"
+
+/* The compiler writes class files and diagnostics; this only guards the
+ * disk, the user's output limit does not apply to it. */
+#define FT_LAUNCH_COMPILE_FSIZE_MAX ((rlim_t)64 << 20)
+/* The compiler's own threads (javac is single-threaded, the JVM is not). */
+#define FT_LAUNCH_COMPILE_TASKS 256
+
+/* ft.Compiler names[0..n) classes/ in the job directory (dirfd, at dir),
+ * under lim's compile limits, its timer armed.  0, or -1 with a message in
+ * err (the child may have started all the same: c->pid > 0, then its exit
+ * still ends the job). */
+int ft_launch_compiler(struct ft_child *c, int dirfd, const char *dir,
+		       const struct ft_run_limits *lim, char *const names[], size_t n, char *err,
+		       size_t errlen);
+
+/* ft.Launcher fqcn in the job directory, under lim's run limits, its wall
+ * timer and its poll armed.  0 (even if the timer could not be armed: then
+ * it is killed and its exit ends the job), or -1 with a message in err. */
+int ft_launch_program(struct ft_child *c, int dirfd, const char *dir,
+		      const struct ft_run_limits *lim, const char *fqcn, char *err, size_t errlen);
+
+/* "ft.Launcher -" for a job to come: it says FT_WIRE_SPARE_READY, then
+ * reads the class name on stdin_fd.  Low priority until its job comes
+ * (spares.h renices it), no timer or poll yet, and cpu_extra_ms of CPU
+ * time on top of lim's for its own start.  0, or -1 with a message. */
+int ft_launch_spare(struct ft_child *c, int dirfd, const char *dir, const struct ft_run_limits *lim,
+		    int stdin_fd, int cpu_extra_ms, char *err, size_t errlen);
+
+/* RLIMIT_FSIZE of a run: the larger of the output and file limits, plus
+ * one byte so that "exactly at the limit" is still fine and "over it" is
+ * visible as a file longer than the limit. */
+rlim_t ft_launch_run_fsize(const struct ft_run_limits *l);
+
+#endif

@@ -1,0 +1,161 @@
+/* What an exited child of a job means for its result (see outcome.h). */
+#include "runner/outcome.h"
+#include "lib/util.h"
+#include "runner/javawire.h"
+#include "runner/jobdir.h"
+#include "runner/launch.h"
+#include "runner/verdict.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void ft_outcome_set(struct ft_run_result *res, enum ft_verdict v, int exit_code, char *body,
+		    size_t len)
+{
+	free(res->body);
+	res->verdict = v;
+	res->exit_code = exit_code;
+	res->body = body;
+	res->body_len = len;
+}
+
+static void set_str(struct ft_run_result *res, enum ft_verdict v, char *body)
+{
+	ft_outcome_set(res, v, -1, body, strlen(body));
+}
+
+void ft_outcome_internal(struct ft_run_result *res, const char *what, const char *detail,
+			 bool transient)
+{
+	set_str(res, FT_VERDICT_INTERNAL_ERROR, ft_verdict_internal_body(what, detail));
+	if (transient)
+		res->transient = true;
+}
+
+static char *describe_status(const siginfo_t *si)
+{
+	if (si->si_code == CLD_EXITED)
+		return ft_xasprintf("exit status %d", si->si_status);
+	return ft_xasprintf("signal %d (%s)", si->si_status, strsignal(si->si_status));
+}
+
+bool ft_outcome_of_compile(const struct ft_child *c, int dirfd, const siginfo_t *si,
+			   const struct ft_child_exit *x, const struct ft_run_limits *lim,
+			   struct ft_run_result *res)
+{
+	bool exited = si->si_code == CLD_EXITED;
+	bool compiled = exited && si->si_status == 0 && x->started;
+	/* A compile that ended right at the deadline leaves no time to run. */
+	if (c->killed_by_timer || (c->deadline_passed && compiled)) {
+		set_str(res, FT_VERDICT_TIME_LIMIT,
+			ft_verdict_compile_time_body(lim->compile_wall_ms));
+		return false;
+	}
+	if (!x->started) {
+		char *e = ft_jobdir_excerpt(dirfd, FT_JOBDIR_COMPILE_ERR);
+		ft_outcome_internal(res, "the sandbox did not start", e, true);
+		free(e);
+		return false;
+	}
+	if (compiled)
+		return true;
+	if (x->cs.oom_killed || (exited && si->si_status == FT_WIRE_COMPILER_EXIT_OUT_OF_MEMORY)) {
+		set_str(res, FT_VERDICT_MEMORY_LIMIT,
+			ft_verdict_compile_memory_body(lim->compile_memory_bytes));
+		return false;
+	}
+	if (exited && si->si_status == FT_WIRE_COMPILER_EXIT_ERRORS) {
+		size_t len;
+		char *out = ft_jobdir_read(dirfd, FT_JOBDIR_COMPILE_OUT,
+					   (size_t)FT_LAUNCH_COMPILE_FSIZE_MAX, &len);
+		/* Anything else on stdout means the compiler JVM itself misbehaved. */
+		if (out && ft_verdict_is_compile_error(out)) {
+			ft_outcome_set(res, FT_VERDICT_COMPILE_ERROR, -1, out, len);
+			return false;
+		}
+		free(out);
+	}
+	char *status = describe_status(si);
+	char *err = ft_jobdir_excerpt(dirfd, FT_JOBDIR_COMPILE_ERR);
+	char *what = ft_xasprintf("the compiler failed with %s", status);
+	/* A compiler JVM that could not start, or that something outside
+	 * killed, says nothing about the source; a javac that crashed on it
+	 * would crash again. */
+	ft_outcome_internal(res, what, err, !exited || ft_verdict_jvm_failed_to_start(err));
+	free(what);
+	free(err);
+	free(status);
+	return false;
+}
+
+void ft_outcome_of_run(const struct ft_child *c, int dirfd, const siginfo_t *si,
+		       const struct ft_child_exit *x, const struct ft_run_limits *lim, bool capture,
+		       struct ft_run_result *res)
+{
+	const struct ft_cgroup_stats *cs = &x->cs;
+	uint64_t max = lim->max_output_bytes;
+	struct ft_run_facts f = {
+		.wall_killed = c->killed_by_timer,
+		.cpu_killed = c->killed_cpu,
+		.output_killed = c->killed_output,
+		.out_over = ft_child_over(c, FT_CHILD_STDOUT, max),
+		.err_over = ft_child_over(c, FT_CHILD_STDERR, max),
+		.chan_over = ft_child_over(c, FT_CHILD_RESULT, max),
+		.oom_killed = cs->oom_killed,
+		.pids_refused = cs->tasks_refused,
+		.exited = si->si_code == CLD_EXITED,
+		.status = si->si_status,
+		.cpu_ms = -1,
+		.cpu_limit_ms = lim->run_cpu_ms,
+	};
+	/* Without a cgroup: the child's resource usage, which includes the
+	 * program's when bwrap reaped it (it runs as PID 1, with no reaper in
+	 * between), and the samples taken while it ran, for a sandbox that
+	 * was killed before bwrap could reap the program. */
+	int64_t ru_cpu = -1, ru_peak = -1;
+	if (x->have_ru) {
+		const struct rusage *ru = &x->ru;
+		ru_cpu = (int64_t)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1000 +
+			 (ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1000;
+		ru_peak = (int64_t)ru->ru_maxrss * 1024;
+	}
+	f.cpu_ms = cs->cpu_ns >= 0 ? cs->cpu_ns / 1000000
+				   : (ru_cpu > c->sample_cpu_ms ? ru_cpu : c->sample_cpu_ms);
+	if (f.cpu_ms >= 0) {
+		f.cpu_ms -= c->cpu_base_ms;
+		if (f.cpu_ms < 0)
+			f.cpu_ms = 0;
+	}
+	res->cpu_ms = f.cpu_ms;
+	res->memory_bytes = cs->memory_peak >= 0       ? cs->memory_peak
+			    : ru_peak > c->sample_peak ? ru_peak
+						       : c->sample_peak;
+	res->run_ms = ft_now_ms() - c->started_ms;
+
+	size_t len = 0;
+	char *chan = ft_jobdir_read_fd(c->watch_fds[FT_CHILD_RESULT], max + 1, &len);
+	/* An empty channel: nothing of the program ran, the JVM (or the
+	 * sandbox) failed first. */
+	f.sandbox_failed = !x->started || len == 0;
+	if (len > 0) {
+		if (chan[0] != FT_CHAN_STARTED)
+			f.chan_tag = (unsigned char)chan[0];
+		memmove(chan, chan + 1, len); /* also moves the NUL */
+		len--;
+	}
+	struct ft_verdict_decision d;
+	ft_verdict_decide(&f, &d);
+	char *vm_err = ft_verdict_body_quotes_stderr(&d)
+			       ? ft_jobdir_excerpt(dirfd, FT_JOBDIR_RUN_ERR)
+			       : NULL;
+	size_t body_len;
+	char *body = ft_verdict_body(&d, lim, chan, len, vm_err, &body_len);
+	free(vm_err);
+	ft_outcome_set(res, d.verdict, d.exit_code, body, body_len);
+	if (d.why == FT_WHY_SANDBOX)
+		res->transient = true;
+	if (capture && x->started) {
+		res->out = ft_jobdir_read_fd(c->watch_fds[FT_CHILD_STDOUT], max, &res->out_len);
+		res->err = ft_jobdir_read_fd(c->watch_fds[FT_CHILD_STDERR], max, &res->err_len);
+	}
+}
