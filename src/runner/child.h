@@ -7,8 +7,8 @@
  * trips kills its whole process tree: SIGKILL to bwrap's process group
  * ends its PID namespace (and cgroup.kill on cgroup v2).  When it exits it
  * is reaped with its resource usage (which includes the program's: the
- * program is PID 1 of its namespace and bwrap reaps it) and its cgroup's figures, and its cgroup goes once its
- * last tasks have left.
+ * program is PID 1 of its namespace and bwrap reaps it) and its cgroup's
+ * figures, and its cgroup goes once its last tasks have left.
  *
  * The caller must block SIGCHLD in every thread before creating the
  * sd_event loop (sd_event_add_child requires it). */
