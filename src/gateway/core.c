@@ -9,6 +9,7 @@
 #include "gateway/pending.h"
 #include "job/javasrc.h"
 #include "job/verdict.h"
+#include "lib/bytes.h"
 #include "lib/log.h"
 #include "lib/util.h"
 
@@ -111,8 +112,8 @@ static void keep_answer(struct ft_cache *cache, const void *key, size_t klen, un
 	const char *mt = meta ? json_object_to_json_string_ext(meta, JSON_C_TO_STRING_PLAIN) : "";
 	size_t ml = strlen(mt);
 	struct ft_buf v = { 0 };
-	unsigned char hdr[4] = { (unsigned char)(ml >> 24), (unsigned char)(ml >> 16),
-				 (unsigned char)(ml >> 8), (unsigned char)ml };
+	unsigned char hdr[4];
+	ft_put_be32(hdr, (uint32_t)ml);
 	ft_buf_append(&v, hdr, 4);
 	ft_buf_append(&v, mt, ml);
 	ft_buf_append(&v, blob, len);
@@ -128,8 +129,7 @@ static bool kept_answer(struct ft_cache *cache, const void *key, size_t klen, st
 	size_t vlen;
 	if (!ft_cache_get(cache, key, klen, &status, &v, &vlen) || vlen < 4)
 		return false;
-	const unsigned char *u = (const unsigned char *)v;
-	size_t ml = (size_t)u[0] << 24 | (size_t)u[1] << 16 | (size_t)u[2] << 8 | u[3];
+	size_t ml = ft_get_be32(v);
 	if (ml > vlen - 4)
 		return false;
 	memset(res, 0, sizeof(*res));

@@ -1,4 +1,5 @@
 #include "gossip/codec.h"
+#include "lib/bytes.h"
 
 #include <inttypes.h>
 #include <stdbool.h>
@@ -8,45 +9,6 @@
 #define MAX_MEMBER_ID 65535u
 
 static const uint8_t magic[4] = { 'F', 'T', 'G', 'S' };
-
-static void put_u16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-	for (int i = 3; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static void put_u64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint16_t get_u16(const uint8_t *p)
-{
-	return (uint16_t)((unsigned)p[0] << 8 | p[1]);
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-	uint32_t v = 0;
-	for (int i = 0; i < 4; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint64_t get_u64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
 
 ssize_t ft_gossip_encode(const struct ft_gossip_msg *m, uint8_t *buf, size_t cap)
 {
@@ -60,17 +22,17 @@ ssize_t ft_gossip_encode(const struct ft_gossip_msg *m, uint8_t *buf, size_t cap
 	memcpy(buf, magic, sizeof magic);
 	buf[4] = FT_GOSSIP_VERSION;
 	buf[5] = 0;
-	put_u16(buf + 6, (uint16_t)m->n);
-	put_u32(buf + 8, m->sender);
-	put_u64(buf + 12, m->sender_incarnation);
-	put_u64(buf + 20, m->sent_ms);
+	ft_put_be16(buf + 6, (uint16_t)m->n);
+	ft_put_be32(buf + 8, m->sender);
+	ft_put_be64(buf + 12, m->sender_incarnation);
+	ft_put_be64(buf + 20, m->sent_ms);
 
 	uint8_t *p = buf + FT_GOSSIP_HEADER_BYTES;
 	for (size_t i = 0; i < m->n; i++, p += FT_GOSSIP_ENTRY_BYTES) {
 		const struct ft_gossip_entry *e = &m->e[i];
-		put_u32(p, e->id);
-		put_u64(p + 4, e->incarnation);
-		put_u64(p + 12, e->heartbeat);
+		ft_put_be32(p, e->id);
+		ft_put_be64(p + 4, e->incarnation);
+		ft_put_be64(p + 12, e->heartbeat);
 		p[20] = e->state;
 	}
 	return (ssize_t)len;
@@ -93,14 +55,14 @@ static const char *check_header(const uint8_t *buf, size_t len)
 		return "unsupported version";
 	if (buf[5] != 0)
 		return "reserved flags set";
-	size_t n = get_u16(buf + 6);
+	size_t n = ft_get_be16(buf + 6);
 	if (n > FT_GOSSIP_MAX_ENTRIES)
 		return "too many entries";
 	/* Exact length: trailing bytes would mean sender and receiver disagree
 	 * about the format, and that must not pass silently. */
 	if (len != FT_GOSSIP_HEADER_BYTES + FT_GOSSIP_ENTRY_BYTES * n)
 		return "length does not match entry count";
-	if (get_u32(buf + 8) > MAX_MEMBER_ID)
+	if (ft_get_be32(buf + 8) > MAX_MEMBER_ID)
 		return "sender id out of range";
 	return NULL;
 }
@@ -113,10 +75,10 @@ int ft_gossip_decode(const uint8_t *buf, size_t len, struct ft_gossip_msg *out, 
 	if (bad)
 		return fail(why, bad);
 
-	out->n = get_u16(buf + 6);
-	out->sender = get_u32(buf + 8);
-	out->sender_incarnation = get_u64(buf + 12);
-	out->sent_ms = get_u64(buf + 20);
+	out->n = ft_get_be16(buf + 6);
+	out->sender = ft_get_be32(buf + 8);
+	out->sender_incarnation = ft_get_be64(buf + 12);
+	out->sent_ms = ft_get_be64(buf + 20);
 
 	/* One bit per possible ID: linear in the entry count, whatever the IDs. */
 	uint8_t seen[(MAX_MEMBER_ID + 1) / 8];
@@ -125,9 +87,9 @@ int ft_gossip_decode(const uint8_t *buf, size_t len, struct ft_gossip_msg *out, 
 	const uint8_t *p = buf + FT_GOSSIP_HEADER_BYTES;
 	for (size_t i = 0; i < out->n; i++, p += FT_GOSSIP_ENTRY_BYTES) {
 		struct ft_gossip_entry *e = &out->e[i];
-		e->id = get_u32(p);
-		e->incarnation = get_u64(p + 4);
-		e->heartbeat = get_u64(p + 12);
+		e->id = ft_get_be32(p);
+		e->incarnation = ft_get_be64(p + 4);
+		e->heartbeat = ft_get_be64(p + 12);
 		e->state = p[20];
 		if (e->id > MAX_MEMBER_ID)
 			return fail(why, "entry id out of range");

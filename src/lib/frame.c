@@ -1,4 +1,5 @@
 #include "lib/frame.h"
+#include "lib/bytes.h"
 
 #include <string.h>
 
@@ -17,19 +18,6 @@ const char *ft_frame_type_name(int type)
 	if (type < 1 || type > FT_FRAME_TYPE_MAX)
 		return "UNKNOWN";
 	return type_names[type];
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
 }
 
 long ft_frame_decode(const uint8_t *buf, size_t len, size_t max_frame, struct ft_frame *f,
@@ -52,7 +40,7 @@ long ft_frame_decode(const uint8_t *buf, size_t len, size_t max_frame, struct ft
 	}
 	if (len < FT_FRAME_HEADER_BYTES)
 		return 0;
-	uint64_t meta_len = get_be32(buf + 4), blob_len = get_be32(buf + 8);
+	uint64_t meta_len = ft_get_be32(buf + 4), blob_len = ft_get_be32(buf + 8);
 	uint64_t total = FT_FRAME_HEADER_BYTES + meta_len + blob_len;
 	if (total > max_frame) {
 		*why = "frame exceeds the maximum frame size";
@@ -96,8 +84,8 @@ int ft_frame_encode(struct ft_buf *out, int type, struct json_object *meta, cons
 	if (FT_FRAME_HEADER_BYTES + meta_len + blob_len > max_frame)
 		return -1;
 	uint8_t hdr[FT_FRAME_HEADER_BYTES] = { 'F', 'T', FT_FRAME_VERSION, (uint8_t)type };
-	put_be32(hdr + 4, (uint32_t)meta_len);
-	put_be32(hdr + 8, (uint32_t)blob_len);
+	ft_put_be32(hdr + 4, (uint32_t)meta_len);
+	ft_put_be32(hdr + 8, (uint32_t)blob_len);
 	ft_buf_append(out, hdr, sizeof(hdr));
 	ft_buf_append(out, js, meta_len);
 	ft_buf_append(out, blob, blob_len);

@@ -214,18 +214,3 @@ bool ft_utf8_valid(const char *p, size_t n)
 			return false;
 	return true;
 }
-
-void ft_put_be32(void *p, uint32_t v)
-{
-	unsigned char *b = p;
-	b[0] = (unsigned char)(v >> 24);
-	b[1] = (unsigned char)(v >> 16);
-	b[2] = (unsigned char)(v >> 8);
-	b[3] = (unsigned char)v;
-}
-
-uint32_t ft_get_be32(const void *p)
-{
-	const unsigned char *b = p;
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}

@@ -54,8 +54,4 @@ size_t ft_utf8_char_len(const char *p, size_t n);
 /* Whether all of p[0..n) is well-formed UTF-8. */
 bool ft_utf8_valid(const char *p, size_t n);
 
-/* Big-endian 32-bit integers in byte buffers (wire formats). */
-void ft_put_be32(void *p, uint32_t v);
-uint32_t ft_get_be32(const void *p);
-
 #endif

@@ -1,5 +1,6 @@
 /* The warm compiler's requests and answers (see warmproto.h). */
 #include "runner/warmproto.h"
+#include "lib/bytes.h"
 #include "lib/util.h"
 #include "runner/javawire.h"
 

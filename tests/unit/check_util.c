@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/bytes.h"
 #include "lib/util.h"
 
 #define LEN(s) (sizeof(s) - 1)
@@ -37,7 +38,7 @@ START_TEST(whole_buffers)
 }
 END_TEST
 
-START_TEST(big_endian_u32)
+START_TEST(big_endian_integers)
 {
 	unsigned char b[6] = { 0xaa, 0, 0, 0, 0, 0xbb };
 	ft_put_be32(b + 1, 0x01020304);
@@ -47,6 +48,14 @@ START_TEST(big_endian_u32)
 	ck_assert_mem_eq(b, "\xaa\xff\xff\xff\xfe\xbb", 6);
 	ck_assert_uint_eq(ft_get_be32(b + 1), 0xfffffffe);
 	ck_assert_uint_eq(ft_get_be32("\x80\0\0\x01"), 0x80000001);
+	unsigned char w[8];
+	ft_put_be16(w, 0xabcd);
+	ck_assert_mem_eq(w, "\xab\xcd", 2);
+	ck_assert_uint_eq(ft_get_be16(w), 0xabcd);
+	ft_put_be64(w, 0x0102030405060708ULL);
+	ck_assert_mem_eq(w, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+	ck_assert(ft_get_be64(w) == 0x0102030405060708ULL);
+	ck_assert(ft_get_be64("\xff\0\0\0\0\0\0\x01") == 0xff00000000000001ULL);
 }
 END_TEST
 
@@ -58,7 +67,7 @@ int main(void)
 	tcase_add_test(tc, whole_buffers);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("be32");
-	tcase_add_test(tc, big_endian_u32);
+	tcase_add_test(tc, big_endian_integers);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
