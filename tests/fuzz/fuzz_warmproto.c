@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/bytes.h"
 #include "lib/util.h"
 #include "runner/javawire.h"
 #include "runner/warmproto.h"
