@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "conf/config.h"
+#include "conf/daemon.h"
 #include "conf/reload.h"
 #include "election/election.h"
 #include "gateway/api_v1.h"
@@ -35,13 +36,7 @@
 #include "lib/sdnotify.h"
 #include "lib/util.h"
 
-#ifndef FT_SYSCONFDIR
-#define FT_SYSCONFDIR "/etc"
-#endif
-#define DEFAULT_CONFIG FT_SYSCONFDIR "/ftcluster/ftcluster.yaml"
 #define SWEEP_MS 250
-
-enum { EXIT_OK = 0, EXIT_CONFIG = 2, EXIT_USAGE = 64, EXIT_SETUP = 71 };
 
 struct gw {
 	sd_event *ev;
@@ -70,7 +65,7 @@ static void usage(FILE *to)
 		"GET /cluster shows the cluster; /v1/... is the JSON API (docs/openapi.yaml),\n"
 		"/metrics the Prometheus metrics and / a live dashboard.\n"
 		"\n"
-		"  -c, --config FILE   cluster configuration (default " DEFAULT_CONFIG ")\n"
+		"  -c, --config FILE   cluster configuration (default " FT_DEFAULT_CONFIG ")\n"
 		"      --check-config  validate the configuration, then exit\n"
 		"  -h, --help          show this help\n"
 		"  -V, --version       show the version\n");
@@ -165,22 +160,15 @@ static int run(struct gw *g)
 {
 	char dir[FT_PATH_MAX + 16];
 	snprintf(dir, sizeof(dir), "%s/gateway", g->cfg.log_dir);
-	if (ft_log_open("ftgw", FT_GATEWAY_ID, dir, g->cfg.limits.log_file_max_bytes) < 0)
-		return EXIT_SETUP;
-	ft_log_set_level(ft_log_level_from_name(g->cfg.log_level));
-	ft_log_set_rejected_rate(g->cfg.log_rejected_per_second);
-	sigset_t ss;
-	sigemptyset(&ss);
-	sigaddset(&ss, SIGTERM);
-	sigaddset(&ss, SIGINT);
-	sigaddset(&ss, SIGHUP);
-	sigprocmask(SIG_BLOCK, &ss, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	if (sd_event_default(&g->ev) < 0)
-		return EXIT_SETUP;
-	sd_event_add_signal(g->ev, NULL, SIGTERM, on_signal, g);
-	sd_event_add_signal(g->ev, NULL, SIGINT, on_signal, g);
-	sd_event_add_signal(g->ev, NULL, SIGHUP, ft_reload_on_sighup, &g->cfg);
+	struct ft_daemon d = {
+		.name = "ftgw",
+		.member_id = FT_GATEWAY_ID,
+		.log_dir = dir,
+		.on_stop = on_signal,
+		.ud = g,
+	};
+	if (ft_daemon_start(&d, &g->cfg, &g->ev) != FT_EXIT_OK)
+		return FT_EXIT_SETUP;
 	g->role = "LOOKING";
 	make_core(g);
 	g->cluster = (struct gw_cluster){ .cfg = &g->cfg };
@@ -195,11 +183,11 @@ static int run(struct gw *g)
 	g->httpd = ft_httpd_new(g->ev, &hc, http_handler, g);
 	if (!g->httpd) {
 		ft_log_err("cannot serve HTTP on %s: %s", g->cfg.gw_http.text, strerror(errno));
-		return EXIT_SETUP;
+		return FT_EXIT_SETUP;
 	}
 	g->gossip = ft_gossip_new(g->ev, &g->cfg, FT_GATEWAY_ID, ft_metrics_on_member_event, NULL);
 	if (!g->gossip)
-		return EXIT_SETUP;
+		return FT_EXIT_SETUP;
 	g->cluster.gossip = g->gossip;
 	ft_metrics_init("ftgw", FT_GATEWAY_ID, g->gossip);
 	/* Its metrics exist from the first scrape on. */
@@ -209,7 +197,7 @@ static int run(struct gw *g)
 			    g);
 	g->election = ft_election_new(g->ev, &g->cfg, FT_GATEWAY_ID, on_election_change, g);
 	if (!g->election)
-		return EXIT_SETUP;
+		return FT_EXIT_SETUP;
 	g->cluster.election = g->election;
 	uint64_t now;
 	sd_event_now(g->ev, CLOCK_MONOTONIC, &now);
@@ -231,7 +219,7 @@ static int run(struct gw *g)
 	ft_metrics_shutdown();
 	gw_metrics_free(g->metrics);
 	ft_log_close();
-	return r < 0 ? EXIT_SETUP : EXIT_OK;
+	return r < 0 ? FT_EXIT_SETUP : FT_EXIT_OK;
 }
 
 int main(int argc, char **argv)
@@ -245,7 +233,7 @@ int main(int argc, char **argv)
 	};
 	/* Static: the configuration is large. */
 	static struct gw gw;
-	const char *config = DEFAULT_CONFIG;
+	const char *config = FT_DEFAULT_CONFIG;
 	bool check = false;
 	int o;
 	while ((o = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
@@ -258,24 +246,20 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			return EXIT_OK;
+			return FT_EXIT_OK;
 		case 'V':
 			printf("ftgw %s\n", PACKAGE_VERSION);
-			return EXIT_OK;
+			return FT_EXIT_OK;
 		default:
 			usage(stderr);
-			return EXIT_USAGE;
+			return FT_EXIT_USAGE;
 		}
 	}
-	char err[512];
-	if (ft_config_load(config, &gw.cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "ftgw: %s\n", err);
-		return EXIT_CONFIG;
-	}
+	if (ft_daemon_load_config("ftgw", config, &gw.cfg) != FT_EXIT_OK)
+		return FT_EXIT_CONFIG;
 	if (check) {
-		printf("%s: configuration OK (%zu nodes)\n", config, gw.cfg.n_nodes);
-		return EXIT_OK;
+		ft_daemon_config_ok(config, &gw.cfg);
+		return FT_EXIT_OK;
 	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	return run(&gw);
 }

@@ -16,23 +16,11 @@
 #include "gossip/hblog.h"
 #include "lib/metrics.h"
 #include "gossip/gossip_metrics.h"
+#include "conf/daemon.h"
 #include "conf/reload.h"
 #include "lib/sdnotify.h"
 #include "lib/util.h"
 #include "node/node.h"
-
-#ifndef FT_SYSCONFDIR
-#define FT_SYSCONFDIR "/etc"
-#endif
-#define DEFAULT_CONFIG FT_SYSCONFDIR "/ftcluster/ftcluster.yaml"
-
-/* Named exit codes: an operator can tell from the status which path failed. */
-enum {
-	EXIT_OK = 0,
-	EXIT_CONFIG = 2,
-	EXIT_USAGE = 64,
-	EXIT_SETUP = 71,
-};
 
 enum peer_kind { PEER_UNKNOWN, PEER_GATEWAY, PEER_LEADER };
 
@@ -49,7 +37,7 @@ static void usage(FILE *to)
 		"A node of an ftcluster: gossips heartbeats, takes part in the ZooKeeper\n"
 		"leader election, compiles and runs Java programs, and leads when elected.\n"
 		"\n"
-		"  -c, --config FILE   cluster configuration (default " DEFAULT_CONFIG ")\n"
+		"  -c, --config FILE   cluster configuration (default " FT_DEFAULT_CONFIG ")\n"
 		"  -i, --id N          this node's ID, an entry of the config's nodes list\n"
 		"      --check-config  validate the configuration (and --id, if given), then exit\n"
 		"  -h, --help          show this help\n"
@@ -310,23 +298,16 @@ static int run(struct ft_node *n)
 {
 	char dir[FT_PATH_MAX + 32];
 	snprintf(dir, sizeof(dir), "%s/node-%d", n->cfg.log_dir, n->self->id);
-	if (ft_log_open("ftnode", n->self->id, dir, n->cfg.limits.log_file_max_bytes) < 0)
-		return EXIT_SETUP;
-	ft_log_set_level(ft_log_level_from_name(n->cfg.log_level));
-	ft_log_set_rejected_rate(n->cfg.log_rejected_per_second);
-	sigset_t ss;
-	sigemptyset(&ss);
-	sigaddset(&ss, SIGTERM);
-	sigaddset(&ss, SIGINT);
-	sigaddset(&ss, SIGHUP);
-	sigaddset(&ss, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &ss, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	if (sd_event_default(&n->ev) < 0)
-		return EXIT_SETUP;
-	sd_event_add_signal(n->ev, NULL, SIGTERM, on_signal, n);
-	sd_event_add_signal(n->ev, NULL, SIGINT, on_signal, n);
-	sd_event_add_signal(n->ev, NULL, SIGHUP, ft_reload_on_sighup, &n->cfg);
+	struct ft_daemon d = {
+		.name = "ftnode",
+		.member_id = n->self->id,
+		.log_dir = dir,
+		.children = true,
+		.on_stop = on_signal,
+		.ud = n,
+	};
+	if (ft_daemon_start(&d, &n->cfg, &n->ev) != FT_EXIT_OK)
+		return FT_EXIT_SETUP;
 
 	n->conn_limits.max_frame_bytes = n->cfg.limits.max_frame_bytes;
 	n->conn_limits.max_out_bytes = 16 * n->cfg.limits.max_frame_bytes;
@@ -335,7 +316,7 @@ static int run(struct ft_node *n)
 	n->listen_fd = ft_tcp_listen(&n->self->work.sa);
 	if (n->listen_fd < 0) {
 		ft_log_err("cannot listen on %s: %s", n->self->work.text, strerror(errno));
-		return EXIT_SETUP;
+		return FT_EXIT_SETUP;
 	}
 	sd_event_add_io(n->ev, &n->listen_src, n->listen_fd, EPOLLIN, accept_cb, n);
 
@@ -348,14 +329,14 @@ static int run(struct ft_node *n)
 	n->httpd = ft_httpd_new(n->ev, &hc, http_handler, n);
 	if (!n->httpd) {
 		ft_log_err("cannot serve HTTP on %s", n->self->http.text);
-		return EXIT_SETUP;
+		return FT_EXIT_SETUP;
 	}
 	n->worker = ft_worker_new(n);
 	if (!n->worker)
-		return EXIT_SETUP;
+		return FT_EXIT_SETUP;
 	n->gossip = ft_gossip_new(n->ev, &n->cfg, n->self->id, on_member_event, n);
 	if (!n->gossip)
-		return EXIT_SETUP;
+		return FT_EXIT_SETUP;
 	ft_metrics_init("ftnode", n->self->id, n->gossip);
 	ft_metrics_gauge_fn("ftnode_running_jobs", "Runs in progress on this worker", m_running, n);
 	ft_metrics_gauge_fn("ftnode_held_results",
@@ -367,7 +348,7 @@ static int run(struct ft_node *n)
 			    m_leader_requests, n);
 	n->election = ft_election_new(n->ev, &n->cfg, n->self->id, on_election_change, n);
 	if (!n->election)
-		return EXIT_SETUP;
+		return FT_EXIT_SETUP;
 	ft_sd_watchdog_start(n->ev, healthy, n);
 	ft_log_notice("node %d up: gossip %s, work %s, http %s, zookeeper %s", n->self->id,
 		      n->self->gossip.text, n->self->work.text, n->self->http.text,
@@ -387,7 +368,7 @@ static int run(struct ft_node *n)
 	sd_event_unref(n->ev);
 	ft_metrics_shutdown();
 	ft_log_close();
-	return r < 0 ? EXIT_SETUP : EXIT_OK;
+	return r < 0 ? FT_EXIT_SETUP : FT_EXIT_OK;
 }
 
 int main(int argc, char **argv)
@@ -397,7 +378,7 @@ int main(int argc, char **argv)
 		{ "check-config", no_argument, NULL, 'C' }, { "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },	    { 0 },
 	};
-	const char *config = DEFAULT_CONFIG;
+	const char *config = FT_DEFAULT_CONFIG;
 	int id = -1;
 	bool check = false;
 	int o;
@@ -411,7 +392,7 @@ int main(int argc, char **argv)
 			long v = strtol(optarg, &end, 10);
 			if (*end || v < 1 || v > 65535) {
 				fprintf(stderr, "ftnode: --id must be a node ID (1..65535)\n");
-				return EXIT_USAGE;
+				return FT_EXIT_USAGE;
 			}
 			id = (int)v;
 			break;
@@ -421,37 +402,33 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			return EXIT_OK;
+			return FT_EXIT_OK;
 		case 'V':
 			printf("ftnode %s\n", PACKAGE_VERSION);
-			return EXIT_OK;
+			return FT_EXIT_OK;
 		default:
 			usage(stderr);
-			return EXIT_USAGE;
+			return FT_EXIT_USAGE;
 		}
 	}
 	static struct ft_node node;
-	char err[512];
-	if (ft_config_load(config, &node.cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "ftnode: %s\n", err);
-		return EXIT_CONFIG;
-	}
+	if (ft_daemon_load_config("ftnode", config, &node.cfg) != FT_EXIT_OK)
+		return FT_EXIT_CONFIG;
 	if (id >= 0) {
 		node.self = ft_config_node(&node.cfg, id);
 		if (!node.self) {
 			fprintf(stderr, "ftnode: %s: no node with id %d in nodes\n", config, id);
-			return EXIT_CONFIG;
+			return FT_EXIT_CONFIG;
 		}
 	}
 	if (check) {
-		printf("%s: configuration OK (%zu nodes)\n", config, node.cfg.n_nodes);
-		return EXIT_OK;
+		ft_daemon_config_ok(config, &node.cfg);
+		return FT_EXIT_OK;
 	}
 	if (id < 0) {
 		fprintf(stderr, "ftnode: --id is required\n");
 		usage(stderr);
-		return EXIT_USAGE;
+		return FT_EXIT_USAGE;
 	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	return run(&node);
 }
