@@ -1,7 +1,7 @@
 /* The gateway's response cache.
  *
- * A hash table with chaining finds entries; a doubly linked list keeps them
- * in recency order (newest: most recently used, oldest: next to evict).  Each
+ * A hash table with chaining finds entries; the recency list (lib/lru.h)
+ * keeps them newest (most recently used) to oldest (next to evict).  Each
  * entry is one allocation holding the key and the body after the header, so
  * an eviction is a single free.
  *
@@ -9,6 +9,7 @@
  * be as large as the answer, so counting only bodies would let the cache grow
  * to many times its configured size. */
 #include "gateway/cache.h"
+#include "lib/lru.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,8 +19,8 @@
 #define INITIAL_BUCKETS 16
 
 struct cache_entry {
-	struct cache_entry *chain;	   /* next in the same bucket */
-	struct cache_entry *newer, *older; /* recency list */
+	struct cache_entry *chain; /* next in the same bucket */
+	struct ft_lru_link link;   /* recency, and the bytes it costs */
 	uint64_t hash;
 	size_t klen, blen;
 	int status;
@@ -28,10 +29,9 @@ struct cache_entry {
 
 struct ft_cache {
 	size_t max_entries, max_bytes;
-	size_t n_entries, n_bytes;
+	struct ft_lru lru; /* newest: most recently used */
 	struct cache_entry **buckets;
 	size_t n_buckets; /* a power of two */
-	struct cache_entry *newest, *oldest;
 	uint64_t seed[2];
 };
 
@@ -97,11 +97,6 @@ static uint64_t hash_key(const struct ft_cache *c, const void *key, size_t klen)
 	return v[0] ^ v[1] ^ v[2] ^ v[3];
 }
 
-static size_t entry_bytes(const struct cache_entry *e)
-{
-	return e->klen + e->blen;
-}
-
 static struct cache_entry **bucket_of(const struct ft_cache *c, uint64_t hash)
 {
 	return &c->buckets[(size_t)hash & (c->n_buckets - 1)];
@@ -121,28 +116,9 @@ static struct cache_entry *find(const struct ft_cache *c, uint64_t hash, const v
 	return NULL;
 }
 
-static void list_unlink(struct ft_cache *c, struct cache_entry *e)
+static struct cache_entry *entry_of(struct ft_lru_link *l)
 {
-	if (e->newer)
-		e->newer->older = e->older;
-	else
-		c->newest = e->older;
-	if (e->older)
-		e->older->newer = e->newer;
-	else
-		c->oldest = e->newer;
-	e->newer = e->older = NULL;
-}
-
-static void list_push_newest(struct ft_cache *c, struct cache_entry *e)
-{
-	e->newer = NULL;
-	e->older = c->newest;
-	if (c->newest)
-		c->newest->newer = e;
-	else
-		c->oldest = e;
-	c->newest = e;
+	return l ? FT_LRU_ENTRY(l, struct cache_entry, link) : NULL;
 }
 
 static void chain_unlink(struct ft_cache *c, struct cache_entry *e)
@@ -157,9 +133,7 @@ static void chain_unlink(struct ft_cache *c, struct cache_entry *e)
 static void remove_entry(struct ft_cache *c, struct cache_entry *e)
 {
 	chain_unlink(c, e);
-	list_unlink(c, e);
-	c->n_entries--;
-	c->n_bytes -= entry_bytes(e);
+	ft_lru_remove(&c->lru, &e->link);
 	free(e);
 }
 
@@ -170,7 +144,7 @@ static void maybe_grow(struct ft_cache *c)
 	size_t n = c->n_buckets * 2;
 	struct cache_entry **fresh;
 
-	if (c->n_entries <= c->n_buckets || n > SIZE_MAX / sizeof(*fresh))
+	if (c->lru.n <= c->n_buckets || n > SIZE_MAX / sizeof(*fresh))
 		return;
 	fresh = calloc(n, sizeof(*fresh));
 	if (!fresh)
@@ -217,8 +191,8 @@ void ft_cache_free(struct ft_cache *c)
 
 	if (!c)
 		return;
-	for (e = c->newest; e; e = older) {
-		older = e->older;
+	for (e = entry_of(c->lru.newest); e; e = older) {
+		older = entry_of(e->link.older);
 		free(e);
 	}
 	free(c->buckets);
@@ -232,8 +206,7 @@ bool ft_cache_get(struct ft_cache *c, const void *key, size_t klen, int *status,
 
 	if (!e)
 		return false;
-	list_unlink(c, e);
-	list_push_newest(c, e);
+	ft_lru_touch(&c->lru, &e->link);
 	*status = e->status;
 	*body = (const char *)e->data + e->klen;
 	*blen = e->blen;
@@ -274,25 +247,23 @@ void ft_cache_put(struct ft_cache *c, const void *key, size_t klen, int status, 
 		return;
 
 	/* Make room first, so the new entry is never its own victim. */
-	while (c->oldest &&
-	       (c->n_entries >= c->max_entries || c->n_bytes > c->max_bytes - (klen + blen)))
-		remove_entry(c, c->oldest);
+	while (c->lru.oldest &&
+	       (c->lru.n >= c->max_entries || c->lru.bytes > c->max_bytes - (klen + blen)))
+		remove_entry(c, entry_of(c->lru.oldest));
 
 	bucket = bucket_of(c, hash);
 	e->chain = *bucket;
 	*bucket = e;
-	list_push_newest(c, e);
-	c->n_entries++;
-	c->n_bytes += klen + blen;
+	ft_lru_add(&c->lru, &e->link, klen + blen);
 	maybe_grow(c);
 }
 
 size_t ft_cache_entries(const struct ft_cache *c)
 {
-	return c->n_entries;
+	return c->lru.n;
 }
 
 size_t ft_cache_bytes(const struct ft_cache *c)
 {
-	return c->n_bytes;
+	return c->lru.bytes;
 }

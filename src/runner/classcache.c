@@ -1,12 +1,13 @@
-/* The class cache: an LRU list of compiled sources (see classcache.h). */
+/* The class cache: compiled sources in a recency list (see classcache.h). */
 #include "runner/classcache.h"
+#include "lib/lru.h"
 #include "lib/util.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 struct entry {
-	struct entry *prev, *next; /* head = newest */
+	struct ft_lru_link link;
 	uint64_t hash;
 	char *key;
 	size_t key_len;
@@ -14,10 +15,14 @@ struct entry {
 };
 
 struct ft_classcache {
-	struct entry *head, *tail;
-	size_t n, bytes;
+	struct ft_lru lru;
 	size_t max_entries, max_bytes;
 };
+
+static struct entry *entry_of(struct ft_lru_link *l)
+{
+	return l ? FT_LRU_ENTRY(l, struct entry, link) : NULL;
+}
 
 uint64_t ft_fnv1a64(uint64_t h, const void *p, size_t n)
 {
@@ -44,35 +49,9 @@ struct ft_classcache *ft_classcache_new(size_t max_entries, size_t max_bytes)
 	return c;
 }
 
-static void unlink_entry(struct ft_classcache *c, struct entry *e)
-{
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		c->head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		c->tail = e->prev;
-	e->prev = e->next = NULL;
-}
-
-static void push_front(struct ft_classcache *c, struct entry *e)
-{
-	e->prev = NULL;
-	e->next = c->head;
-	if (c->head)
-		c->head->prev = e;
-	c->head = e;
-	if (!c->tail)
-		c->tail = e;
-}
-
 static void drop(struct ft_classcache *c, struct entry *e)
 {
-	unlink_entry(c, e);
-	c->n--;
-	c->bytes -= e->key_len + e->cc->bytes;
+	ft_lru_remove(&c->lru, &e->link);
 	ft_compiled_unref(e->cc);
 	free(e->key);
 	free(e);
@@ -82,18 +61,17 @@ void ft_classcache_free(struct ft_classcache *c)
 {
 	if (!c)
 		return;
-	while (c->head)
-		drop(c, c->head);
+	while (c->lru.newest)
+		drop(c, entry_of(c->lru.newest));
 	free(c);
 }
 
 struct ft_compiled *ft_classcache_get(struct ft_classcache *c, const char *key, size_t len)
 {
 	uint64_t h = ft_classcache_hash(key, len);
-	for (struct entry *e = c->head; e; e = e->next) {
+	for (struct entry *e = entry_of(c->lru.newest); e; e = entry_of(e->link.older)) {
 		if (e->hash == h && e->key_len == len && memcmp(e->key, key, len) == 0) {
-			unlink_entry(c, e);
-			push_front(c, e);
+			ft_lru_touch(&c->lru, &e->link);
 			return ft_compiled_ref(e->cc);
 		}
 	}
@@ -116,19 +94,17 @@ void ft_classcache_put(struct ft_classcache *c, const char *key, size_t len, str
 	memcpy(e->key, key, len);
 	e->key_len = len;
 	e->cc = ft_compiled_ref(cc);
-	push_front(c, e);
-	c->n++;
-	c->bytes += cost;
-	while (c->tail && (c->n > c->max_entries || c->bytes > c->max_bytes))
-		drop(c, c->tail);
+	ft_lru_add(&c->lru, &e->link, cost);
+	while (c->lru.oldest && (c->lru.n > c->max_entries || c->lru.bytes > c->max_bytes))
+		drop(c, entry_of(c->lru.oldest));
 }
 
 size_t ft_classcache_entries(const struct ft_classcache *c)
 {
-	return c->n;
+	return c->lru.n;
 }
 
 size_t ft_classcache_bytes(const struct ft_classcache *c)
 {
-	return c->bytes;
+	return c->lru.bytes;
 }
