@@ -131,6 +131,7 @@ stage_sanitize() {
 	mkdir -p "$reports"
 	export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:log_path=$reports/asan
 	export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$reports/ubsan
+	export LSAN_OPTIONS=suppressions=$ROOT/tests/lsan.supp:print_suppressions=0
 	if ! run make -j"$MAKE_JOBS" check; then
 		cat test-suite.log 2>/dev/null || true
 		return 1

@@ -62,15 +62,35 @@ public final class Launcher {
 	private static final int MAX_JOB_LINE = 4096;
 	private static final String INPUT_FILE = "input";
 	private static final String ARGS_FILE = "args";
+	private static final String ENTRY_FILE = "entry";
+
+	/** How the class is run (the runner's enum ft_entry; the file "entry" names it). */
+	enum Mode {
+		/** run(String[]) if the class has it, else run(): the contract's. */
+		RUN,
+		/** The same, else public static void main(String[]). */
+		AUTO,
+		/** main(String[]) only. */
+		MAIN
+	}
 
 	/** What goes on the channel. */
 	private static final class Outcome {
 		final char tag;
 		final String text;
+		/** A main program's: written after its mark, which stays. */
+		boolean afterMark;
+		/** main returned: nothing to write, the status is 0. */
+		boolean mainReturned;
 
 		Outcome(char tag, String text) {
 			this.tag = tag;
 			this.text = text;
+		}
+
+		/** The class offers no entry point this run can use: nothing of it ran. */
+		static Outcome noEntry(String message, String detail) {
+			return new Outcome(Wire.RESULT_NO_ENTRY, message + "\n" + detail);
 		}
 
 		static Outcome error(String message, String detail) {
@@ -162,7 +182,8 @@ public final class Launcher {
 		String name = args[0];
 		if (name.equals("-")) {
 			// Started ahead of its job: do the first-use work of the reflective path now.
-			launch(Warmup.class.getName(), null);
+			launch(Warmup.class.getName(), null, Mode.RUN, null);
+			findMain(Warmup.class);
 			signalReady();
 			name = readJob();
 			if (name == null) {
@@ -171,37 +192,37 @@ public final class Launcher {
 			}
 		}
 		String[] runArgs;
+		Mode mode;
 		try {
 			runArgs = readArgs();
+			mode = readMode();
 			redirectInput();
 		} catch (IOException e) {
 			System.err.println("ft.Launcher: cannot read the job's input or arguments: " + e);
 			Runtime.getRuntime().halt(Wire.LAUNCHER_EXIT_NO_JOB);
 			return;
 		}
-		/* The program's code may run from here on: an empty channel then tells the
-		 * runner that the JVM failed before this point, which no program can cause. */
-		try {
-			chan.write(Wire.RESULT_STARTED);
-		} catch (IOException e) {
-			System.err.println("ft.Launcher: writing the result channel failed: " + e);
-			Runtime.getRuntime().halt(Wire.LAUNCHER_EXIT_CHANNEL_WRITE);
-		}
 		Outcome o;
 		try {
-			o = launch(name, runArgs);
+			o = launch(name, runArgs, mode, chan);
 		} catch (OutOfMemoryError e) {
 			// Out of memory while building the outcome itself: no room for a stack trace.
-			o = new Outcome(Wire.RESULT_MEMORY, "Exception thrown by run():\njava.lang.OutOfMemoryError: "
-					+ e.getMessage());
+			o = new Outcome(Wire.RESULT_MEMORY, "Exception thrown by the program:\n"
+					+ "java.lang.OutOfMemoryError: " + e.getMessage());
+			o.afterMark = markedMain;
 		}
 		flushQuietly();
+		/* halt, not exit: threads the program left running, or its shutdown hooks, must not
+		 * keep the JVM (and the job) alive once the answer is known. */
+		if (o.mainReturned)
+			Runtime.getRuntime().halt(0);
 		byte[] text = o.text.getBytes(StandardCharsets.UTF_8);
 		byte[] msg = new byte[text.length + 1];
 		msg[0] = (byte) o.tag;
 		System.arraycopy(text, 0, msg, 1, text.length);
 		try {
-			chan.seek(0); // the outcome replaces the STARTED mark
+			// A run() program's outcome replaces its mark; a main program's follows it.
+			chan.seek(o.afterMark ? 1 : 0);
 			chan.write(msg);
 			chan.close();
 		} catch (IOException e) {
@@ -210,9 +231,45 @@ public final class Launcher {
 			System.err.println("ft.Launcher: writing the result failed: " + e);
 			Runtime.getRuntime().halt(Wire.LAUNCHER_EXIT_CHANNEL_WRITE);
 		}
-		/* halt, not exit: threads the program left running, or its shutdown hooks, must not
-		 * keep the JVM (and the job) alive once the answer is known. */
-		Runtime.getRuntime().halt(0);
+		// A main program that threw ends as `java Main` would: status 1.
+		Runtime.getRuntime().halt(o.afterMark ? 1 : 0);
+	}
+
+	/** Whether the mark written was a main program's (for an outcome built in a hurry). */
+	private static boolean markedMain;
+
+	/**
+	 * The program's code may run from here on: an empty channel tells the runner that the JVM
+	 * failed before this point, which no program can cause. chan null: a warm-up, no channel.
+	 */
+	private static void mark(RandomAccessFile chan, char tag) {
+		if (chan == null)
+			return;
+		markedMain = tag == Wire.RESULT_MAIN_STARTED;
+		try {
+			chan.write(tag);
+		} catch (IOException e) {
+			System.err.println("ft.Launcher: writing the result channel failed: " + e);
+			Runtime.getRuntime().halt(Wire.LAUNCHER_EXIT_CHANNEL_WRITE);
+		}
+	}
+
+	/** The job's entry mode (file "entry"), RUN when it has none. */
+	private static Mode readMode() throws IOException {
+		File f = new File(ENTRY_FILE);
+		if (!f.isFile())
+			return Mode.RUN;
+		String m;
+		try (FileInputStream in = new FileInputStream(f)) {
+			m = new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
+		}
+		if (m.equals("auto"))
+			return Mode.AUTO;
+		if (m.equals("main"))
+			return Mode.MAIN;
+		if (m.equals("run"))
+			return Mode.RUN;
+		throw new IOException("unknown entry \"" + m + "\"");
 	}
 
 	/*
@@ -243,32 +300,44 @@ public final class Launcher {
 	}
 
 	/** Runs class name; args null: the job gave no arguments. */
-	static Outcome launch(String name, String[] args) {
+	static Outcome launch(String name, String[] args, Mode mode, RandomAccessFile chan) {
 		Class<?> cls;
 		try {
 			cls = Class.forName(name, false, Launcher.class.getClassLoader());
 		} catch (ClassNotFoundException | LinkageError e) {
-			return Outcome.error("Class " + name + " could not be loaded", e.toString());
+			return Outcome.noEntry("Class " + name + " could not be loaded", e.toString());
 		}
 		String simple = cls.getSimpleName();
+		Method main = mode == Mode.RUN ? null : findMain(cls);
+		if (mode == Mode.MAIN || (mode == Mode.AUTO && main != null && findRunWithArgs(cls) == null
+				&& findRun(cls) == null)) {
+			if (main == null)
+				return Outcome.noEntry("No public static void main(String[] args) method in class "
+						+ simple, explainMissingMain(cls));
+			return launchMain(main, args, chan);
+		}
+		if (mode == Mode.AUTO && findRunWithArgs(cls) == null && findRun(cls) == null)
+			return Outcome.noEntry("No entry point in class " + simple,
+					"It needs public String run(), public String run(String[] args) or public "
+							+ "static void main(String[] args)");
 		if (cls.isInterface() || cls.isEnum() || Modifier.isAbstract(cls.getModifiers()))
-			return Outcome.error("Cannot create an instance of class " + simple,
+			return Outcome.noEntry("Cannot create an instance of class " + simple,
 					"It is an interface, an enum or an abstract class");
 
 		Method runArgs = findRunWithArgs(cls);
 		Method run = runArgs != null ? runArgs : findRun(cls);
 		if (run == null && args != null && args.length > 0)
-			return Outcome.error("No public String run(String[] args) method in class " + simple,
+			return Outcome.noEntry("No public String run(String[] args) method in class " + simple,
 					"The run has " + args.length + " argument(s); they are passed to "
 							+ "run(String[] args) only. " + explainMissingRun(cls));
 		if (run == null)
-			return Outcome.error("No public String run() method in class " + simple,
+			return Outcome.noEntry("No public String run() method in class " + simple,
 					explainMissingRun(cls));
 		if (run.getReturnType() != String.class)
-			return Outcome.error("No public String run() method in class " + simple,
+			return Outcome.noEntry("No public String run() method in class " + simple,
 					"run() returns " + run.getReturnType().getTypeName() + ", not String");
 		if (runArgs == null && args != null && args.length > 0)
-			return Outcome.error("No public String run(String[] args) method in class " + simple,
+			return Outcome.noEntry("No public String run(String[] args) method in class " + simple,
 					"The run has " + args.length + " argument(s), but class " + simple
 							+ " has only run(), which takes none");
 
@@ -277,12 +346,13 @@ public final class Launcher {
 			ctor = cls.getDeclaredConstructor();
 			ctor.setAccessible(true);
 		} catch (NoSuchMethodException e) {
-			return Outcome.error("No no-arg constructor in class " + simple,
+			return Outcome.noEntry("No no-arg constructor in class " + simple,
 					"Every constructor of " + simple + " takes arguments");
 		} catch (RuntimeException e) {
-			return Outcome.error("Cannot use the no-arg constructor of class " + simple, e.toString());
+			return Outcome.noEntry("Cannot use the no-arg constructor of class " + simple, e.toString());
 		}
 
+		mark(chan, Wire.RESULT_STARTED);
 		Object instance;
 		try {
 			instance = ctor.newInstance();
@@ -309,6 +379,57 @@ public final class Launcher {
 			return Outcome.error("Cannot call run() of class " + simple, e.toString());
 		}
 		return new Outcome(Wire.RESULT_OK, String.valueOf(result));
+	}
+
+	/** main(args) as `java Main args` runs it: its outcome is its exit status. */
+	private static Outcome launchMain(Method main, String[] args, RandomAccessFile chan) {
+		mark(chan, Wire.RESULT_MAIN_STARTED);
+		Outcome o;
+		try {
+			main.setAccessible(true); // public main of a class that is not
+			main.invoke(null, (Object) (args != null ? args : new String[0]));
+			o = new Outcome(Wire.RESULT_OK, "");
+			o.mainReturned = true;
+			return o;
+		} catch (InvocationTargetException e) {
+			Throwable t = e.getCause();
+			String trace = trace(t);
+			// As the JVM prints it when main throws.
+			System.err.println("Exception in thread \"main\" " + trace);
+			o = new Outcome(tagFor(t), "Exception thrown by main():\n" + trace);
+		} catch (ExceptionInInitializerError e) {
+			Throwable cause = e.getCause() != null ? e.getCause() : e;
+			o = Outcome.thrown("Exception thrown by the static initializer of "
+					+ main.getDeclaringClass().getSimpleName() + ":", cause);
+		} catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+			o = Outcome.error("Cannot call main() of class " + main.getDeclaringClass().getSimpleName(),
+					e.toString());
+		}
+		o.afterMark = true;
+		return o;
+	}
+
+	/**
+	 * The public static void main(String[]), declared or inherited; null if none. A scan, as for
+	 * run(String[]).
+	 */
+	static Method findMain(Class<?> cls) {
+		for (Method m : cls.getMethods()) {
+			Class<?>[] p = m.getParameterTypes();
+			if (m.getName().equals("main") && p.length == 1 && p[0] == String[].class
+					&& m.getReturnType() == void.class && Modifier.isStatic(m.getModifiers()))
+				return m;
+		}
+		return null;
+	}
+
+	private static String explainMissingMain(Class<?> cls) {
+		for (Method m : cls.getDeclaredMethods()) {
+			if (m.getName().equals("main"))
+				return "main is declared as " + m.toGenericString()
+						+ "; it must be public static void main(String[] args)";
+		}
+		return "It has no method named main";
 	}
 
 	/** The public no-parameter run(), declared or inherited; null if there is none. */

@@ -17,6 +17,8 @@ final class Wire {
 	static final char RESULT_THREADS = 'T';
 	static final char RESULT_FILE = 'F';
 	static final char RESULT_STARTED = 'S';
+	static final char RESULT_MAIN_STARTED = 'N';
+	static final char RESULT_NO_ENTRY = 'X';
 
 	/* A pre-started JVM tells the runner it waits for its job (on its stdin socket). */
 	static final char SPARE_READY = 'R';

@@ -92,7 +92,9 @@ int ftctl_print_result(FILE *out, bool json, const char *file, long code, const 
 		ftctl_print_text(out, cls == 0 ? ftctl_jstr(run, "output", "")
 					       : ftctl_jstr(run, "error", ""));
 		static const char *const streams[] = { "stdout", "stderr" };
-		for (size_t i = 0; i < 2; i++) {
+		/* A main program's output is its stdout: shown once. */
+		bool main_ok = cls == 0 && strcmp(ftctl_jstr(run, "entry", ""), "main") == 0;
+		for (size_t i = main_ok ? 1 : 0; i < 2; i++) {
 			const char *text = ftctl_jstr(run, streams[i], "");
 			if (*text) {
 				fprintf(out, "-- %s --\n", streams[i]);

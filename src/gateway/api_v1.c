@@ -258,6 +258,11 @@ static struct json_object *result_fields(const struct gw_result *res)
 			       strcmp(verdict, "compile_error") == 0 ? diagnostics(body, res->len)
 								     : NULL);
 	json_object_object_add(o, "exit_code", meta_field(res, "exit", true));
+	/* How the class was run: main(String[]) or run(); null when it never ran. */
+	struct json_object *entry = NULL;
+	if (res->meta && json_object_object_get_ex(res->meta, "entry", &entry))
+		entry = json_object_get(entry);
+	json_object_object_add(o, "entry", entry);
 	json_object_object_add(o, "time_ms", meta_field(res, "wall_ms", true));
 	json_object_object_add(o, "worker", meta_field(res, "worker", true));
 	json_object_object_add(o, "attempts", meta_field(res, "attempts", true));

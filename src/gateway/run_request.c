@@ -182,6 +182,8 @@ static bool parse_run_req(struct parse *p, struct json_object *root, struct gw_r
 	struct json_object *source = NULL, *files = NULL, *main = NULL;
 	q->wait = true;
 	q->spec.capture = true;
+	/* Beyond the contract's run(): main programs too, unless told. */
+	q->spec.entry = FT_ENTRY_AUTO;
 	if (!json_object_is_type(root, json_type_object)) {
 		return set_error(p, 400, "invalid_request", "The body must be a JSON object");
 	}
@@ -211,10 +213,18 @@ static bool parse_run_req(struct parse *p, struct json_object *root, struct gw_r
 			ok = parse_args(p, val, &q->spec);
 		} else if (strcmp(key, "limits") == 0) {
 			ok = parse_limits(p, val, &q->spec);
+		} else if (strcmp(key, "entry") == 0) {
+			int e = json_object_is_type(val, json_type_string)
+					? ft_entry_from_name(json_object_get_string(val))
+					: -1;
+			ok = e >= 0 || set_error(p, 400, "invalid_parameter",
+						 "\"entry\" must be \"auto\", \"run\" or \"main\"");
+			if (ok)
+				q->spec.entry = (enum ft_entry)e;
 		} else {
 			ok = set_error(p, 400, "unknown_field",
 				       "Unknown field \"%s\": known are source, files, main, "
-				       "stdin, args, limits, wait",
+				       "entry, stdin, args, limits, wait",
 				       key);
 		}
 		if (!ok)

@@ -10,6 +10,26 @@
 
 #include "lib/util.h"
 
+static const char *const entry_names[] = {
+	[FT_ENTRY_RUN] = "run",
+	[FT_ENTRY_AUTO] = "auto",
+	[FT_ENTRY_MAIN] = "main",
+};
+
+const char *ft_entry_name(enum ft_entry e)
+{
+	return (unsigned)e < FT_ARRAY_SIZE(entry_names) ? entry_names[e]
+							: entry_names[FT_ENTRY_RUN];
+}
+
+int ft_entry_from_name(const char *name)
+{
+	for (size_t i = 0; name && i < FT_ARRAY_SIZE(entry_names); i++)
+		if (strcmp(entry_names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
 bool ft_jobspec_file_name_ok(const char *name)
 {
 	static const char ext[] = ".java";
@@ -71,6 +91,10 @@ struct json_object *ft_jobspec_encode(const struct ft_jobspec *s, struct ft_buf 
 		json_object_put(lim);
 	if (s->capture)
 		json_object_object_add(job, "capture", json_object_new_boolean(true));
+	/* Absent: run(), which is what a worker that predates "entry" does. */
+	if (s->entry != FT_ENTRY_RUN)
+		json_object_object_add(job, "entry",
+				       json_object_new_string(ft_entry_name(s->entry)));
 	return job;
 }
 
@@ -235,6 +259,16 @@ int ft_jobspec_decode(struct json_object *job, const char *blob, size_t len,
 				rc = -1;
 			} else {
 				out->capture = json_object_get_boolean(val);
+			}
+		} else if (strcmp(key, "entry") == 0) {
+			int e = json_object_is_type(val, json_type_string)
+					? ft_entry_from_name(json_object_get_string(val))
+					: -1;
+			if (e < 0) {
+				ft_set_err(err, errlen, "\"entry\" is not run, auto or main");
+				rc = -1;
+			} else {
+				out->entry = (enum ft_entry)e;
 			}
 		} else {
 			/* Newer gateways may ask for more than this worker knows:

@@ -11,7 +11,8 @@
  *     "args":    ["a", "b"],
  *     "limits":  {"time_ms": 2000, "cpu_ms": 2000, "memory_mb": 128,
  *                 "output_bytes": 65536},
- *     "capture": true
+ *     "capture": true,
+ *     "entry":   "auto"   (absent: "run"; see enum ft_entry)
  *   }
  *
  * files[0] is the main file: its public class is the one run.  A plain
@@ -33,6 +34,16 @@ struct ft_job_file {
 	size_t len;
 };
 
+/* How the main file's class is run.  FT_ENTRY_RUN, the contract's
+ * (POST /compileandrun): public String run(String[] args) if it has one,
+ * else public String run().  FT_ENTRY_AUTO: the same, else
+ * public static void main(String[] args).  FT_ENTRY_MAIN: main only. */
+enum ft_entry { FT_ENTRY_RUN = 0, FT_ENTRY_AUTO, FT_ENTRY_MAIN };
+
+/* "run", "auto", "main"; -1 from ft_entry_from_name for anything else. */
+const char *ft_entry_name(enum ft_entry e);
+int ft_entry_from_name(const char *name);
+
 struct ft_jobspec {
 	struct ft_job_file *files; /* n_files == 0: the blob is one source */
 	size_t n_files;
@@ -43,6 +54,7 @@ struct ft_jobspec {
 	/* Lower limits for this run; 0 = the configured one. */
 	int64_t time_ms, cpu_ms, memory_mb, output_bytes;
 	bool capture; /* stdout and stderr come back with the result */
+	enum ft_entry entry;
 };
 
 /* Bounds a decoder enforces (limits.max_files, limits.max_args). */

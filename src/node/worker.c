@@ -33,6 +33,7 @@ struct outcome {
 	int64_t wall_ms;
 	int64_t run_ms, cpu_ms, memory_bytes; /* -1: unknown */
 	bool compile_cached;
+	bool entered, main_program;
 	char *body;
 	size_t body_len;
 	char *out, *err; /* captured stdout and stderr, or NULL */
@@ -97,6 +98,10 @@ static void send_result(struct ft_worker *w, const struct ft_held *j)
 	json_object_object_add(m, "memory_bytes", json_object_new_int64(o->memory_bytes));
 	json_object_object_add(m, "compile_cached", json_object_new_boolean(o->compile_cached));
 	json_object_object_add(m, "worker", json_object_new_int(w->n->self->id));
+	if (o->entered)
+		json_object_object_add(m, "entry",
+				       json_object_new_string(ft_entry_name(
+					       o->main_program ? FT_ENTRY_MAIN : FT_ENTRY_RUN)));
 	if (!o->out && !o->err) {
 		ft_conn_send(w->leader, FT_FRAME_RESULT, m, o->body, o->body_len);
 		json_object_put(m);
@@ -149,6 +154,8 @@ static struct outcome *outcome_of(const struct ft_run_result *res)
 	o->cpu_ms = res->cpu_ms;
 	o->memory_bytes = res->memory_bytes;
 	o->compile_cached = res->compile_cached;
+	o->entered = res->entered;
+	o->main_program = res->main_program;
 	o->body = ft_xmemdup(res->body ? res->body : "", res->body_len);
 	o->body_len = res->body_len;
 	if (res->out) {
@@ -214,6 +221,7 @@ static int start_job(struct ft_worker *w, const struct ft_held *j, char *why, si
 		.n_args = spec.n_args,
 		.limits = &lim,
 		.capture = spec.capture,
+		.entry = spec.entry,
 	};
 	int rc = ft_runner_start_job(w->runner, j->req, &rj, job_done, w);
 	int saved = errno;

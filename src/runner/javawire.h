@@ -17,6 +17,13 @@
 /* Written just before the program's code can first run, then overwritten
  * by the outcome: alone, the program ended the JVM before run() returned. */
 #define FT_WIRE_RESULT_STARTED 'S'
+/* The same for a main(String[]) program: alone, the program ended (main
+ * returned, or System.exit), and its exit status is the outcome. */
+#define FT_WIRE_RESULT_MAIN_STARTED 'N'
+/* The class offers no entry point the run can use (no run() or main, no
+ * no-arg constructor, not loadable): a contract violation, before any of
+ * the program ran. */
+#define FT_WIRE_RESULT_NO_ENTRY 'X'
 
 /* A pre-started JVM waits for its job (one byte on its stdin socket). */
 #define FT_WIRE_SPARE_READY 'R'

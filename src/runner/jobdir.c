@@ -137,12 +137,15 @@ int ft_jobdir_write_file(int dirfd, const char *name, const void *p, size_t n)
 	return rc;
 }
 
-int ft_jobdir_write_run_inputs(int dirfd, const char *input, size_t input_len, const char *args,
-			       size_t args_len)
+int ft_jobdir_write_run_inputs(int dirfd, const struct ft_run_inputs *in)
 {
-	if (input && ft_jobdir_write_file(dirfd, FT_JOBDIR_RUN_INPUT, input, input_len) < 0)
+	if (in->entry &&
+	    ft_jobdir_write_file(dirfd, FT_JOBDIR_RUN_ENTRY, in->entry, strlen(in->entry)) < 0)
 		return -1;
-	if (args && ft_jobdir_write_file(dirfd, FT_JOBDIR_RUN_ARGS, args, args_len) < 0)
+	if (in->input &&
+	    ft_jobdir_write_file(dirfd, FT_JOBDIR_RUN_INPUT, in->input, in->input_len) < 0)
+		return -1;
+	if (in->args && ft_jobdir_write_file(dirfd, FT_JOBDIR_RUN_ARGS, in->args, in->args_len) < 0)
 		return -1;
 	return 0;
 }

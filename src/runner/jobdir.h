@@ -33,6 +33,7 @@
 /* What the launcher finds in its working directory (see ft.Launcher). */
 #define FT_JOBDIR_RUN_INPUT "input"
 #define FT_JOBDIR_RUN_ARGS "args"
+#define FT_JOBDIR_RUN_ENTRY "entry"
 
 /* How much of a failed child's stderr goes into a message. */
 #define FT_JOBDIR_EXCERPT 2048
@@ -60,10 +61,17 @@ int ft_jobdir_open_output(int dirfd, const char *name);
 int ft_jobdir_write_all(int fd, const void *p, size_t n);
 /* A new file in dirfd holding p[0..n), readable by the sandbox user. */
 int ft_jobdir_write_file(int dirfd, const char *name, const void *p, size_t n);
-/* The program's standard input and arguments (each NUL-terminated, one
- * after the other), where ft.Launcher looks for them; NULL: none. */
-int ft_jobdir_write_run_inputs(int dirfd, const char *input, size_t input_len, const char *args,
-			       size_t args_len);
+/* What ft.Launcher reads from the job's directory before the program
+ * runs; NULL: none (the launcher's default). */
+struct ft_run_inputs {
+	const char *input; /* standard input */
+	size_t input_len;
+	const char *args; /* the arguments, each NUL-terminated, one after the other */
+	size_t args_len;
+	const char *entry; /* "auto" or "main": how the class is run; NULL: through run() */
+};
+
+int ft_jobdir_write_run_inputs(int dirfd, const struct ft_run_inputs *in);
 /* The classes of cc below dirfd/classes/, as javac -d would write them;
  * a name that could not be javac's (an empty, ".", ".." or too long path
  * element) is refused with EINVAL.  0 or -1. */

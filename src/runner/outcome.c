@@ -137,12 +137,20 @@ void ft_outcome_of_run(const struct ft_child *c, int dirfd, const siginfo_t *si,
 	/* An empty channel: nothing of the program ran, the JVM (or the
 	 * sandbox) failed first. */
 	f.sandbox_failed = !x->started || len == 0;
-	if (len > 0) {
-		if (chan[0] != FT_CHAN_STARTED)
-			f.chan_tag = (unsigned char)chan[0];
-		memmove(chan, chan + 1, len); /* also moves the NUL */
-		len--;
+	/* A main program's mark stays, its outcome (if any) after it; a run()
+	 * program's outcome replaces its mark. */
+	size_t head = 0;
+	if (len > 0 && chan[0] == FT_CHAN_MAIN_STARTED) {
+		f.main_program = true;
+		head = 1;
 	}
+	if (len > head) {
+		if (chan[head] != FT_CHAN_STARTED)
+			f.chan_tag = (unsigned char)chan[head];
+		head++;
+	}
+	memmove(chan, chan + head, len - head + 1); /* also moves the NUL */
+	len -= head;
 	struct ft_verdict_decision d;
 	ft_verdict_decide(&f, &d);
 	char *vm_err = ft_verdict_body_quotes_stderr(&d)
@@ -151,6 +159,13 @@ void ft_outcome_of_run(const struct ft_child *c, int dirfd, const siginfo_t *si,
 	size_t body_len;
 	char *body = ft_verdict_body(&d, lim, chan, len, vm_err, &body_len);
 	free(vm_err);
+	res->main_program = f.main_program;
+	res->entered = !f.sandbox_failed && f.chan_tag != FT_CHAN_NO_ENTRY;
+	if (d.why == FT_WHY_MAIN_DONE) {
+		/* A main program's answer is what it printed. */
+		free(body);
+		body = ft_jobdir_read_fd(c->watch_fds[FT_CHILD_STDOUT], max, &body_len);
+	}
 	ft_outcome_set(res, d.verdict, d.exit_code, body, body_len);
 	if (d.why == FT_WHY_SANDBOX)
 		res->transient = true;

@@ -91,8 +91,21 @@ struct job {
 	size_t input_len;
 	char *args; /* arguments, each NUL-terminated, or NULL */
 	size_t args_len;
+	enum ft_entry entry;
 	bool capture;
 };
+
+/* What the launcher reads from the job's directory. */
+static struct ft_run_inputs job_inputs(const struct job *j)
+{
+	return (struct ft_run_inputs){
+		.input = j->input,
+		.input_len = j->input_len,
+		.args = j->args,
+		.args_len = j->args_len,
+		.entry = j->entry == FT_ENTRY_RUN ? NULL : ft_entry_name(j->entry),
+	};
+}
 
 struct ft_runner {
 	sd_event *ev;
@@ -275,14 +288,12 @@ static void job_exited(void *ud, const siginfo_t *si)
 static int handover(struct job *j, const struct ft_compiled *cc)
 {
 	struct ft_runner *r = j->r;
+	struct ft_run_inputs in = job_inputs(j);
 	struct ft_spare_job sj = {
 		.lim = &j->lim,
 		.cc = cc,
 		.fqcn = j->fqcn,
-		.input = j->input,
-		.input_len = j->input_len,
-		.args = j->args,
-		.args_len = j->args_len,
+		.inputs = &in,
 	};
 	char *dir;
 	int dirfd;
@@ -602,7 +613,8 @@ static int make_job_dir(struct job *j, const struct ft_run_job *job)
 		if (ft_jobdir_write_file(j->dirfd, j->names[i], job->files[i].src,
 					 job->files[i].len) < 0)
 			return -1;
-	if (ft_jobdir_write_run_inputs(j->dirfd, j->input, j->input_len, j->args, j->args_len) < 0)
+	struct ft_run_inputs in = job_inputs(j);
+	if (ft_jobdir_write_run_inputs(j->dirfd, &in) < 0)
 		return -1;
 	/* A cold compile hands it to its sandbox user (ft_child_spawn). */
 	if (mkdirat(j->dirfd, FT_JOBDIR_CLASSES, 0755) < 0)
@@ -632,6 +644,7 @@ static int take_job(struct job *j, const struct ft_run_job *job)
 		j->args = b.data;
 		j->args_len = b.len;
 	}
+	j->entry = job->entry;
 	j->capture = job->capture;
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include "job/jobspec.h"
 #include "job/verdict.h"
 
 struct ft_run_result {
@@ -42,6 +43,10 @@ struct ft_run_result {
 	 * happened is not the program's doing.  verdict is internal_error and
 	 * body says what failed; another attempt, elsewhere, may succeed. */
 	bool transient;
+	/* The class was entered (its entry point found, its code started):
+	 * as main(String[]) if main_program, else through run(). */
+	bool entered;
+	bool main_program;
 	/* With ft_run_job.capture, once the program ran: what it wrote to
 	 * standard output and error, each cut at the output limit; else NULL. */
 	char *out, *err;
@@ -135,7 +140,8 @@ struct ft_run_job {
 	char *const *args; /* for run(String[] args) */
 	size_t n_args;
 	const struct ft_run_limits *limits; /* NULL: the configured ones */
-	bool capture;			    /* keep stdout and stderr in the result */
+	enum ft_entry entry; /* how the main file's class is run (FT_ENTRY_RUN: run()) */
+	bool capture;	     /* keep stdout and stderr in the result */
 };
 
 /* Start a job.  0 on success (done will be called later); -1 with errno if

@@ -278,10 +278,8 @@ int ft_spares_hand_over(struct ft_spares *p, const struct ft_spare_job *job, str
 	bool staged = ft_child_tree_root(&s->child) > 0;
 	renice_tree(s->child.pid, 0);
 	if (ft_jobdir_write_classes(s->dirfd, job->cc) < 0 ||
-	    ft_jobdir_write_run_inputs(s->dirfd, job->input, job->input_len, job->args,
-				       job->args_len) < 0 ||
-	    n <= 0 || (size_t)n >= sizeof(line) ||
-	    ft_jobdir_write_all(s->stdin_fd, line, (size_t)n) < 0) {
+	    ft_jobdir_write_run_inputs(s->dirfd, job->inputs) < 0 || n <= 0 ||
+	    (size_t)n >= sizeof(line) || ft_jobdir_write_all(s->stdin_fd, line, (size_t)n) < 0) {
 		spare_kill(s);
 		return -1;
 	}

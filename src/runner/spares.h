@@ -38,10 +38,7 @@ struct ft_spare_job {
 	const struct ft_run_limits *lim; /* the job's */
 	const struct ft_compiled *cc;	 /* its classes */
 	const char *fqcn;
-	const char *input; /* or NULL */
-	size_t input_len;
-	const char *args; /* NUL-terminated each, or NULL */
-	size_t args_len;
+	const struct ft_run_inputs *inputs;
 };
 
 /* Hands the job to a JVM that was started with the limits it has (the

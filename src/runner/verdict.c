@@ -29,6 +29,7 @@ void ft_verdict_decide(const struct ft_run_facts *f, struct ft_verdict_decision 
 	int sig = signal_of(f);
 
 	memset(d, 0, sizeof(*d));
+	d->main_program = f->main_program;
 	d->exit_code = sig ? -1 : f->status;
 	d->signal = sig;
 
@@ -65,6 +66,12 @@ void ft_verdict_decide(const struct ft_run_facts *f, struct ft_verdict_decision 
 		set(d, FT_VERDICT_OK, FT_WHY_ANSWER);
 		return;
 	}
+	/* A main program's answer is its exit status 0 (main returned, or
+	 * System.exit(0)), as `java Main` would say. */
+	if (f->main_program && f->chan_tag == FT_CHAN_NONE && !sig && f->exited && f->status == 0) {
+		set(d, FT_VERDICT_OK, FT_WHY_MAIN_DONE);
+		return;
+	}
 	if (f->oom_killed) {
 		set(d, FT_VERDICT_MEMORY_LIMIT, FT_WHY_OOM_KILL);
 		return;
@@ -82,6 +89,7 @@ void ft_verdict_decide(const struct ft_run_facts *f, struct ft_verdict_decision 
 		d->processes_limited = true;
 		return;
 	case FT_CHAN_ERROR:
+	case FT_CHAN_NO_ENTRY:
 		set(d, FT_VERDICT_RUNTIME_ERROR, FT_WHY_EXCEPTION);
 		return;
 	default:
@@ -89,6 +97,10 @@ void ft_verdict_decide(const struct ft_run_facts *f, struct ft_verdict_decision 
 	}
 	if (sig == SIGXFSZ) {
 		set(d, FT_VERDICT_OUTPUT_LIMIT, FT_WHY_FILE);
+		return;
+	}
+	if (f->main_program && !sig && f->chan_tag == FT_CHAN_NONE) {
+		set(d, FT_VERDICT_NONZERO_EXIT, FT_WHY_MAIN_EXIT);
 		return;
 	}
 	set(d, FT_VERDICT_RUNTIME_ERROR, sig ? FT_WHY_SIGNAL : FT_WHY_EXIT);
@@ -177,8 +189,15 @@ char *ft_verdict_body(const struct ft_verdict_decision *d, const struct ft_run_l
 				    d->exit_code);
 		break;
 	case FT_WHY_SIGNAL:
-		body = ft_xasprintf("%sProgram was killed by signal %d (%s) before run() returned",
-				    pn, d->signal, strsignal(d->signal));
+		body = ft_xasprintf("%sProgram was killed by signal %d (%s)%s", pn, d->signal,
+				    strsignal(d->signal),
+				    d->main_program ? "" : " before run() returned");
+		break;
+	case FT_WHY_MAIN_EXIT:
+		body = ft_xasprintf("%sProgram exited with status %d", pn, d->exit_code);
+		break;
+	case FT_WHY_MAIN_DONE: /* the caller puts the program's stdout */
+		body = ft_xstrdup("");
 		break;
 	case FT_WHY_SANDBOX:
 	case FT_WHY_NONE:

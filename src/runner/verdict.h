@@ -41,6 +41,8 @@ enum ft_chan_tag {
 	FT_CHAN_MEMORY = FT_WIRE_RESULT_MEMORY,
 	FT_CHAN_THREADS = FT_WIRE_RESULT_THREADS,
 	FT_CHAN_FILE = FT_WIRE_RESULT_FILE,
+	FT_CHAN_MAIN_STARTED = FT_WIRE_RESULT_MAIN_STARTED,
+	FT_CHAN_NO_ENTRY = FT_WIRE_RESULT_NO_ENTRY,
 };
 
 struct ft_run_facts {
@@ -53,6 +55,7 @@ struct ft_run_facts {
 	bool oom_killed;     /* the memory cgroup's OOM killer acted */
 	bool pids_refused;   /* the process limit refused a fork/thread */
 	bool sandbox_failed; /* bwrap or the JVM could not start */
+	bool main_program;   /* the program is a main(String[]): its exit status is its outcome */
 	int chan_tag;	     /* enum ft_chan_tag */
 	/* How the sandbox ended.  bwrap passes the program's exit status on,
 	 * and 128 + N for death by signal N (as a shell does). */
@@ -78,6 +81,8 @@ enum ft_why {
 	FT_WHY_EXIT,	  /* exited with a status before answering */
 	FT_WHY_SIGNAL,	  /* killed by a signal before answering */
 	FT_WHY_SANDBOX,	  /* could not start */
+	FT_WHY_MAIN_DONE, /* ok: main(String[]) ended with status 0; the body is its stdout */
+	FT_WHY_MAIN_EXIT, /* main(String[]) ended with a status other than 0 */
 };
 
 struct ft_verdict_decision {
@@ -86,6 +91,7 @@ struct ft_verdict_decision {
 	int exit_code;		/* for X-Exit-Code: the status, -1 when killed */
 	int signal;		/* FT_WHY_SIGNAL: which */
 	bool processes_limited; /* mention that the process limit was hit */
+	bool main_program;	/* from the facts: the program was a main(String[]) */
 };
 
 void ft_verdict_decide(const struct ft_run_facts *f, struct ft_verdict_decision *d);

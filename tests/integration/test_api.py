@@ -397,6 +397,78 @@ def test_stdin_args_stdout_and_stderr(cluster, spec):
     assert again["cached"] is True and again["stdout"] == "seen 1 lines\n", again
 
 
+# The example: the shape of a Judge0, Piston or textbook program.
+MAIN_ECHO = ("public class Echo { public static void main(String[] a) throws Exception { "
+             "System.out.print(new String(System.in.readAllBytes()).toUpperCase()); } }\n")
+
+
+def test_main_program_reads_stdin_and_answers_on_stdout(cluster, spec):
+    src = nonce() + MAIN_ECHO
+    run = post_run(cluster, spec, {"source": src, "stdin": "abc"})
+    assert run["verdict"] == "ok", run
+    assert run["entry"] == "main" and run["exit_code"] == 0, run
+    assert run["output"] == "ABC" and run["stdout"] == "ABC", run
+    assert run["error"] is None and run["stderr"] == "", run
+    # The same source and input again: the cache's answer, entry included.
+    again = post_run(cluster, spec, {"source": src, "stdin": "abc"})
+    assert again["cached"] is True and again["entry"] == "main", again
+
+
+def test_main_program_exit_codes_args_and_exceptions(cluster, spec):
+    exits = nonce() + (
+        "public class Exits { public static void main(String[] a) {"
+        " System.out.println(\"args \" + String.join(\",\", a)); System.out.flush();"
+        " System.exit(Integer.parseInt(a[0])); } }\n")
+    run = post_run(cluster, spec, {"source": exits, "args": ["3", "x"]})
+    assert run["verdict"] == "nonzero_exit", run
+    assert run["exit_code"] == 3 and run["entry"] == "main", run
+    assert run["error"] == "Program exited with status 3", run
+    assert run["stdout"] == "args 3,x\n" and run["output"] is None, run
+    zero = post_run(cluster, spec, {"source": exits, "args": ["0"]})
+    assert zero["verdict"] == "ok" and zero["exit_code"] == 0, zero
+    assert zero["output"] == "args 0\n", zero
+
+    throws = nonce() + ("public class Throws { public static void main(String[] a) {"
+                        " throw new IllegalStateException(\"no \" + a.length); } }\n")
+    run = post_run(cluster, spec, {"source": throws})
+    assert run["verdict"] == "runtime_error" and run["exit_code"] == 1, run
+    assert run["error"].startswith("Exception thrown by main():\n"
+                                   "java.lang.IllegalStateException: no 0"), run["error"]
+    # On stderr as `java Throws` would print it.
+    assert run["stderr"].startswith('Exception in thread "main" java.lang.IllegalStateException'), run
+
+
+def test_entry_detection_and_forcing(cluster, spec):
+    both = nonce() + ("public class Both { public String run() { return \"run\"; }"
+                      " public static void main(String[] a) { System.out.print(\"main\"); } }\n")
+    auto = post_run(cluster, spec, {"source": both})
+    assert auto["output"] == "run" and auto["entry"] == "run", auto
+    forced = post_run(cluster, spec, {"source": both, "entry": "main"})
+    assert forced["output"] == "main" and forced["entry"] == "main", forced
+    only_main = nonce() + MAIN_ECHO
+    as_run = post_run(cluster, spec, {"source": only_main, "entry": "run"})
+    assert as_run["verdict"] == "runtime_error", as_run
+    assert as_run["error"].startswith("No public String run() method in class Echo"), as_run
+    neither = nonce() + "public class Neither { public int go() { return 1; } }\n"
+    run = post_run(cluster, spec, {"source": neither})
+    assert run["verdict"] == "runtime_error" and run["entry"] is None, run
+    # One fact, said once.
+    assert run["error"] == ("No entry point in class Neither\nIt needs public String run(), "
+                            "public String run(String[] args) or public static void "
+                            "main(String[] args)"), run["error"]
+    wrong = nonce() + "public class Wrong { static void main(String[] a) {} }\n"
+    run = post_run(cluster, spec, {"source": wrong, "entry": "main"})
+    assert run["error"] == ("No public static void main(String[] args) method in class Wrong\n"
+                            "main is declared as static void Wrong.main(java.lang.String[]); "
+                            "it must be public static void main(String[] args)"), run["error"]
+    r = api(cluster, "POST", "/v1/runs", {"source": both, "entry": "start"})
+    assert "entry" in error_of(spec, "/v1/runs", "POST", r, 400, "invalid_parameter")["message"]
+    # The plain API keeps the contract: run() only.
+    plain = cluster.post(only_main)
+    assert plain.status == 400, plain
+    assert plain.body.startswith("No public String run() method in class Echo\n"), plain.body
+
+
 def test_args_need_run_with_args(cluster, spec):
     run = post_run(cluster, spec, {"source": hello("no args"), "args": ["a"]})
     assert run["verdict"] == "runtime_error", run
@@ -1050,6 +1122,17 @@ def test_ftctl_submit_stdin_args_and_streams(cluster, tmp_path):
     binary.write_bytes(b"\xff\xfe")
     p = ftctl(cluster, "submit", "--stdin", str(binary), str(main))
     assert p.returncode == 2 and "not UTF-8" in p.stderr, p
+
+
+def test_ftctl_runs_main_programs(cluster, tmp_path):
+    prog = tmp_path / "Echo.java"
+    prog.write_text(nonce() + MAIN_ECHO)
+    data = tmp_path / "in.txt"
+    data.write_text("shout\n")
+    p = ftctl(cluster, "submit", "--quiet", "--stdin", str(data), str(prog))
+    assert p.returncode == 0, p
+    # The output is the program's stdout, shown once.
+    assert p.stdout.splitlines()[1:] == ["SHOUT"], p.stdout
 
 
 def test_ftctl_status_and_watch(cluster):

@@ -146,10 +146,14 @@ START_TEST(files_for_the_children)
 	ck_assert_int_eq(symlinkat("/tmp/nowhere", topfd, "link"), 0);
 	ck_assert_int_eq(ft_jobdir_write_file(topfd, "link", "x", 1), -1);
 
-	ck_assert_int_eq(ft_jobdir_write_run_inputs(topfd, NULL, 0, NULL, 0), 0);
+	ck_assert_int_eq(ft_jobdir_write_run_inputs(topfd, &(struct ft_run_inputs){ 0 }), 0);
 	ck_assert(!exists_at(topfd, FT_JOBDIR_RUN_INPUT));
 	ck_assert(!exists_at(topfd, FT_JOBDIR_RUN_ARGS));
-	ck_assert_int_eq(ft_jobdir_write_run_inputs(topfd, "in\0put", 6, "a\0b\0", 4), 0);
+	ck_assert(!exists_at(topfd, FT_JOBDIR_RUN_ENTRY));
+	struct ft_run_inputs in = {
+		.input = "in\0put", .input_len = 6, .args = "a\0b\0", .args_len = 4, .entry = "main"
+	};
+	ck_assert_int_eq(ft_jobdir_write_run_inputs(topfd, &in), 0);
 	size_t len;
 	char *s = slurp_at(topfd, FT_JOBDIR_RUN_INPUT, &len);
 	ck_assert_uint_eq(len, 6);
@@ -159,10 +163,15 @@ START_TEST(files_for_the_children)
 	ck_assert_uint_eq(len, 4);
 	ck_assert_mem_eq(s, "a\0b\0", 4);
 	free(s);
+	s = slurp_at(topfd, FT_JOBDIR_RUN_ENTRY, &len);
+	ck_assert_uint_eq(len, 4);
+	ck_assert_mem_eq(s, "main", 4);
+	free(s);
 	/* An empty input is still a file. */
-	ck_assert_int_eq(ft_jobdir_write_run_inputs(topfd, "", 0, NULL, 0), -1); /* exists */
+	struct ft_run_inputs empty = { .input = "" };
+	ck_assert_int_eq(ft_jobdir_write_run_inputs(topfd, &empty), -1); /* exists */
 	ck_assert_int_eq(unlinkat(topfd, FT_JOBDIR_RUN_INPUT, 0), 0);
-	ck_assert_int_eq(ft_jobdir_write_run_inputs(topfd, "", 0, NULL, 0), 0);
+	ck_assert_int_eq(ft_jobdir_write_run_inputs(topfd, &empty), 0);
 	ck_assert_uint_eq(mode_at(topfd, FT_JOBDIR_RUN_INPUT), 0644);
 
 	int fd = ft_jobdir_open_output(topfd, FT_JOBDIR_RUN_OUT);

@@ -55,6 +55,7 @@ START_TEST(round_trip)
 		.time_ms = 1500,
 		.memory_mb = 128,
 		.capture = true,
+		.entry = FT_ENTRY_MAIN,
 	};
 	struct ft_buf blob = { 0 };
 	struct json_object *job = ft_jobspec_encode(&in, &blob);
@@ -80,10 +81,22 @@ START_TEST(round_trip)
 	ck_assert_int_eq(out.cpu_ms, 0);
 	ck_assert_int_eq(out.output_bytes, 0);
 	ck_assert(out.capture);
+	ck_assert_int_eq(out.entry, FT_ENTRY_MAIN);
 	ft_jobspec_free(&out);
 	ck_assert_uint_eq(out.n_files, 0);
 	json_object_put(wire);
 	ft_buf_free(&blob);
+}
+END_TEST
+
+START_TEST(entry_names)
+{
+	ck_assert_str_eq(ft_entry_name(FT_ENTRY_AUTO), "auto");
+	for (int e = FT_ENTRY_RUN; e <= FT_ENTRY_MAIN; e++)
+		ck_assert_int_eq(ft_entry_from_name(ft_entry_name((enum ft_entry)e)), e);
+	ck_assert_int_eq(ft_entry_from_name("Main"), -1);
+	ck_assert_int_eq(ft_entry_from_name(NULL), -1);
+	ck_assert_str_eq(ft_entry_name((enum ft_entry)7), "run");
 }
 END_TEST
 
@@ -95,6 +108,8 @@ START_TEST(plain_request_is_all_defaults)
 	ck_assert_uint_eq(out.n_files, 0);
 	ck_assert_ptr_null(out.input);
 	ck_assert(!out.capture);
+	/* No "entry": run(), the contract's, as before the field existed. */
+	ck_assert_int_eq(out.entry, FT_ENTRY_RUN);
 	/* An empty spec encodes to an empty object and no blob. */
 	struct ft_buf blob = { 0 };
 	struct json_object *job = ft_jobspec_encode(&out, &blob);
@@ -137,6 +152,8 @@ static const struct {
 	{ "{\"limits\": {\"time_ms\": 1.5}}", 4, "non-negative" },
 	{ "{\"limits\": {\"disk_mb\": 5}}", 4, "unknown limit" },
 	{ "{\"capture\": 1}", 4, "not a boolean" },
+	{ "{\"entry\": \"start\"}", 4, "not run, auto or main" },
+	{ "{\"entry\": 2}", 4, "not run, auto or main" },
 	{ "{\"stdin\": \"x\", \"run_as\": \"root\"}", 4, "unknown job field" },
 };
 
@@ -163,6 +180,7 @@ int main(void)
 	TCase *tc = tcase_create("jobspec");
 	tcase_add_test(tc, file_names);
 	tcase_add_test(tc, round_trip);
+	tcase_add_test(tc, entry_names);
 	tcase_add_test(tc, plain_request_is_all_defaults);
 	tcase_add_loop_test(tc, refused, 0, (int)(sizeof(bad) / sizeof(bad[0])));
 	suite_add_tcase(s, tc);

@@ -303,6 +303,50 @@ START_TEST(test_verdict_sandbox_failure)
 }
 END_TEST
 
+/* A main(String[]) program: its exit status is its outcome. */
+START_TEST(test_verdict_main_programs)
+{
+	struct ft_run_facts f = exited(0, FT_CHAN_NONE);
+	f.main_program = true;
+	ck_decision(f, FT_VERDICT_OK, FT_WHY_MAIN_DONE);
+	ck_assert_int_eq(decide(&f).exit_code, 0);
+	ck_assert(decide(&f).main_program);
+
+	f.status = 3;
+	ck_decision(f, FT_VERDICT_NONZERO_EXIT, FT_WHY_MAIN_EXIT);
+	ck_assert_int_eq(decide(&f).exit_code, 3);
+
+	/* Killed by a signal: a runtime error, as for run() (no "nonzero"). */
+	f.status = 128 + SIGSEGV;
+	ck_decision(f, FT_VERDICT_RUNTIME_ERROR, FT_WHY_SIGNAL);
+
+	/* An exception out of main, or out of memory in it. */
+	f = exited(1, FT_CHAN_ERROR);
+	f.main_program = true;
+	ck_decision(f, FT_VERDICT_RUNTIME_ERROR, FT_WHY_EXCEPTION);
+	ck_assert_int_eq(decide(&f).exit_code, 1);
+	f.chan_tag = FT_CHAN_MEMORY;
+	ck_decision(f, FT_VERDICT_MEMORY_LIMIT, FT_WHY_HEAP);
+
+	/* Limits still win over a clean exit. */
+	f = exited(0, FT_CHAN_NONE);
+	f.main_program = true;
+	f.out_over = true;
+	ck_decision(f, FT_VERDICT_OUTPUT_LIMIT, FT_WHY_STDOUT);
+	f.out_over = false;
+	f.wall_killed = true;
+	ck_decision(f, FT_VERDICT_TIME_LIMIT, FT_WHY_WALL);
+
+	/* A run() program that ends the JVM with status 0 did not answer. */
+	f = exited(0, FT_CHAN_NONE);
+	ck_decision(f, FT_VERDICT_RUNTIME_ERROR, FT_WHY_EXIT);
+
+	/* No entry point: a contract violation, the launcher's words. */
+	f = exited(0, FT_CHAN_NO_ENTRY);
+	ck_decision(f, FT_VERDICT_RUNTIME_ERROR, FT_WHY_EXCEPTION);
+}
+END_TEST
+
 static Suite *limits_suite(void)
 {
 	Suite *s = suite_create("limits");
@@ -320,6 +364,7 @@ static Suite *limits_suite(void)
 	tcase_add_test(tc, test_verdict_memory);
 	tcase_add_test(tc, test_verdict_files_and_exits);
 	tcase_add_test(tc, test_verdict_sandbox_failure);
+	tcase_add_test(tc, test_verdict_main_programs);
 	suite_add_tcase(s, tc);
 	return s;
 }

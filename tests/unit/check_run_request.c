@@ -47,8 +47,16 @@ START_TEST(one_source_with_everything)
 	ck_assert_int_eq(q.spec.memory_mb, 64);
 	ck_assert_int_eq(q.spec.output_bytes, 10);
 	ck_assert(q.spec.capture);
+	/* Main programs too, unless told. */
+	ck_assert_int_eq(q.spec.entry, FT_ENTRY_AUTO);
 	gw_run_request_free(&q);
 	ck_assert_ptr_null(q.root);
+	ck_assert(parse("{\"source\": \"x\", \"entry\": \"main\"}", &q, &e));
+	ck_assert_int_eq(q.spec.entry, FT_ENTRY_MAIN);
+	gw_run_request_free(&q);
+	ck_assert(parse("{\"source\": \"x\", \"entry\": \"run\"}", &q, &e));
+	ck_assert_int_eq(q.spec.entry, FT_ENTRY_RUN);
+	gw_run_request_free(&q);
 }
 END_TEST
 
@@ -109,6 +117,9 @@ static const struct {
 	{ "{\"source\": \"a\", \"limits\": {\"output_bytes\": 1048577}}", 422, "limit_out_of_range",
 	  "between 1 and 1048576" },
 	{ "{\"source\": \"a\", \"colour\": \"red\"}", 400, "unknown_field", "\"colour\"" },
+	{ "{\"source\": \"a\", \"entry\": \"start\"}", 400, "invalid_parameter",
+	  "\"entry\" must be" },
+	{ "{\"source\": \"a\", \"entry\": 1}", 400, "invalid_parameter", "\"auto\", \"run\"" },
 	{ "{\"source\": \"a\", \"files\": {\"A.java\": \"b\"}}", 400, "invalid_request",
 	  "either \"source\" or \"files\"" },
 	{ "{\"source\": \"a\", \"main\": \"A.java\"}", 400, "invalid_request", "goes with" },

@@ -138,6 +138,29 @@ START_TEST(exits_and_signals)
 }
 END_TEST
 
+/* A main program's: its exit status, said once, and no run() in sight. */
+START_TEST(main_program_bodies)
+{
+	assert_body(FT_WHY_MAIN_EXIT, false, "", "Program exited with status 3");
+	struct ft_verdict_decision d = decision(FT_WHY_SIGNAL);
+	d.signal = SIGSEGV;
+	d.main_program = true;
+	size_t len;
+	char *b = body_of(&d, "", "", &len);
+	char want[128];
+	snprintf(want, sizeof(want), "Program was killed by signal 11 (%s)", strsignal(SIGSEGV));
+	ck_assert_str_eq(b, want);
+	free(b);
+	/* The answer of a main program that ended well is its stdout, which the
+	 * caller puts: the body itself is empty. */
+	d = decision(FT_WHY_MAIN_DONE);
+	d.verdict = FT_VERDICT_OK;
+	b = body_of(&d, "", "", &len);
+	ck_assert_uint_eq(len, 0);
+	free(b);
+}
+END_TEST
+
 START_TEST(sandbox_quotes_stderr)
 {
 	struct ft_verdict_decision d = decision(FT_WHY_SANDBOX);
@@ -237,6 +260,7 @@ static Suite *verdict_body_suite(void)
 	tcase_add_test(tc, output_limits);
 	tcase_add_test(tc, memory_limits);
 	tcase_add_test(tc, exits_and_signals);
+	tcase_add_test(tc, main_program_bodies);
 	tcase_add_test(tc, sandbox_quotes_stderr);
 	tcase_add_test(tc, decided_bodies);
 	suite_add_tcase(s, tc);
