@@ -14,6 +14,7 @@ import java.io.OutputStream;
 import java.net.URI;
 import java.nio.file.Files;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import javax.tools.FileObject;
@@ -78,9 +79,8 @@ public final class Compiler {
 		 * The class path and source path are the (empty) output directory: by default javac
 		 * would search our own jar, letting a submission compile against ft.* classes.
 		 */
-		List<String> options = List.of("-proc:none", "-d", outDir.toString(), "-encoding", "UTF-8",
-				"-nowarn", "-Xlint:none", "-classpath", outDir.toString(), "-sourcepath",
-				outDir.toString(), "-implicit:none");
+		List<String> options = withFlags("-d", outDir.toString(), "-classpath", outDir.toString(),
+				"-sourcepath", outDir.toString());
 		List<File> in = new ArrayList<>();
 		for (Path p : srcs)
 			in.add(p.toFile());
@@ -207,11 +207,17 @@ public final class Compiler {
 	 * Outcome of an in-memory compile of sources (file name to text, the main file first): error
 	 * body, or the class files by binary name.
 	 */
+	/** javac's options: the fixed flags (Wire.COMPILER_FLAGS), then these paths. */
+	private static List<String> withFlags(String... paths) {
+		List<String> o = new ArrayList<>(Arrays.asList(Wire.COMPILER_FLAGS.split(" ")));
+		o.addAll(Arrays.asList(paths));
+		return o;
+	}
+
 	Result compileInMemory(Map<String, String> sources, Map<String, byte[]> classes, Path emptyDir) {
 		DiagnosticCollector<JavaFileObject> diags = new DiagnosticCollector<>();
-		List<String> options = List.of("-proc:none", "-encoding", "UTF-8", "-nowarn",
-				"-Xlint:none", "-classpath", emptyDir.toString(), "-sourcepath",
-				emptyDir.toString(), "-implicit:none");
+		List<String> options = withFlags("-classpath", emptyDir.toString(), "-sourcepath",
+				emptyDir.toString());
 		MemFiles mf = new MemFiles(files);
 		StringWriter chatter = new StringWriter();
 		List<JavaFileObject> units = new ArrayList<>();

@@ -38,6 +38,9 @@ final class Wire {
 	/* The contract's first line of a compile error. */
 	static final String COMPILE_ERROR_HEAD = "Code did not compile:";
 
+	/* The javac flags of every compile, besides the paths of its own directory. */
+	static final String COMPILER_FLAGS = "-proc:none -encoding UTF-8 -nowarn -Xlint:none -implicit:none";
+
 	private Wire() {
 	}
 }

@@ -28,6 +28,7 @@
 #include "job/verdict.h"
 #include "lib/metrics.h"
 #include "lib/util.h"
+#include "gateway/discovery.h"
 #include "gateway/metrics.h"
 #include "gateway/run_request.h"
 #include "gateway/runs.h"
@@ -43,6 +44,7 @@ struct gw_api_v1 {
 	const struct gw_cluster *cluster;
 	struct gw_metrics *metrics;
 	struct gw_runs runs;
+	char java_version[64]; /* of paths.java, read at start */
 };
 
 /* An HTTP request waiting for a run. */
@@ -161,6 +163,7 @@ struct gw_api_v1 *gw_api_v1_new(struct gw_core *core, const struct ft_config *cf
 	a->cluster = cluster;
 	a->metrics = metrics;
 	gw_runs_init(&a->runs, &cfg->limits);
+	gw_java_version(cfg->java, a->java_version, sizeof(a->java_version));
 	ft_metrics_gauge_fn(
 		"ftgw_api_runs_stored",
 		"Run records the JSON API keeps (unfinished, and finished within the TTL)",
@@ -475,6 +478,32 @@ static void get_run(struct gw_api_v1 *a, struct ft_http_req *r, const char *id)
 
 /* ---- the rest ---- */
 
+static void get_runtimes(struct gw_api_v1 *a, struct ft_http_req *r)
+{
+	if (!want_method(r, "GET"))
+		return;
+	struct json_object *o = gw_runtimes_json(a->java_version);
+	respond_json(r, 200, o);
+	json_object_put(o);
+}
+
+static void get_limits(struct gw_api_v1 *a, struct ft_http_req *r)
+{
+	if (!want_method(r, "GET"))
+		return;
+	struct json_object *o = gw_limits_json(&a->cfg->limits);
+	respond_json(r, 200, o);
+	json_object_put(o);
+}
+
+static void get_openapi(struct ft_http_req *r)
+{
+	if (!want_method(r, "GET"))
+		return;
+	ft_http_respond(r, 200, "application/yaml; charset=utf-8", (const char *)gw_openapi_yaml,
+			gw_openapi_yaml_len);
+}
+
 static void get_cluster(struct gw_api_v1 *a, struct ft_http_req *r)
 {
 	if (!want_method(r, "GET"))
@@ -591,6 +620,12 @@ bool gw_api_v1_route(struct gw_api_v1 *a, struct ft_http_req *r)
 		get_events(r);
 	} else if (strcmp(rest, "/recent") == 0) {
 		get_recent(a, r);
+	} else if (strcmp(rest, "/runtimes") == 0) {
+		get_runtimes(a, r);
+	} else if (strcmp(rest, "/limits") == 0) {
+		get_limits(a, r);
+	} else if (strcmp(rest, "/openapi.yaml") == 0) {
+		get_openapi(r);
 	} else {
 		api_error(r, 404, "not_found",
 			  "No such resource %s: see docs/openapi.yaml for the API", path);

@@ -45,21 +45,31 @@ static bool int_in(struct json_object *v, int64_t lo, int64_t hi, int64_t *out)
 	return errno == 0 && n >= lo && n <= hi;
 }
 
+size_t gw_run_request_limits(const struct ft_limits *cl, struct gw_run_limit out[GW_RUN_LIMITS])
+{
+	out[0] = (struct gw_run_limit){ "time_ms", 1, cl->run_wall_ms };
+	out[1] = (struct gw_run_limit){ "cpu_ms", 1, cl->run_cpu_ms };
+	/* Below this no JVM starts: every run would be an internal error. */
+	out[2] = (struct gw_run_limit){ "memory_mb", (int64_t)(FT_MIN_MEMORY / FT_MiB),
+					(int64_t)(cl->run_memory_bytes / FT_MiB) };
+	out[3] = (struct gw_run_limit){ "output_bytes", 1, (int64_t)cl->max_output_bytes };
+	return GW_RUN_LIMITS;
+}
+
 /* "limits": known keys, integers within the configured maxima. */
 static bool parse_limits(struct parse *p, struct json_object *lim, struct ft_jobspec *spec)
 {
-	const struct ft_limits *cl = p->lim;
+	struct gw_run_limit range[GW_RUN_LIMITS];
+	gw_run_request_limits(p->lim, range);
 	const struct {
 		const char *key;
 		int64_t min, max;
 		int64_t *field;
 	} known[] = {
-		{ "time_ms", 1, cl->run_wall_ms, &spec->time_ms },
-		{ "cpu_ms", 1, cl->run_cpu_ms, &spec->cpu_ms },
-		/* Below this no JVM starts: every run would be an internal error. */
-		{ "memory_mb", (int64_t)(FT_MIN_MEMORY / FT_MiB),
-		  (int64_t)(cl->run_memory_bytes / FT_MiB), &spec->memory_mb },
-		{ "output_bytes", 1, (int64_t)cl->max_output_bytes, &spec->output_bytes },
+		{ range[0].key, range[0].min, range[0].max, &spec->time_ms },
+		{ range[1].key, range[1].min, range[1].max, &spec->cpu_ms },
+		{ range[2].key, range[2].min, range[2].max, &spec->memory_mb },
+		{ range[3].key, range[3].min, range[3].max, &spec->output_bytes },
 	};
 	if (!json_object_is_type(lim, json_type_object)) {
 		return set_error(p, 400, "invalid_request", "\"limits\" must be an object");

@@ -26,6 +26,16 @@ struct gw_run_request {
 	struct ft_jobspec spec; /* files (main first), stdin, args, limits; capture on */
 };
 
+/* The per-run limits a request may set ("limits" of RunRequest): each
+ * between min and max (the configured one, which a run gets by default). */
+struct gw_run_limit {
+	const char *key;
+	int64_t min, max;
+};
+#define GW_RUN_LIMITS 4
+/* Fills out[0..GW_RUN_LIMITS) for the configured limits l; returns how many. */
+size_t gw_run_request_limits(const struct ft_limits *l, struct gw_run_limit out[GW_RUN_LIMITS]);
+
 /* Parse body against the configured limits (maxima of "limits", max_files,
  * max_args).  true: *q is filled (free it with gw_run_request_free);
  * false: *err says why and *q holds nothing. */

@@ -2,6 +2,7 @@
 #include "runner/classcache.h"
 #include "lib/lru.h"
 #include "lib/util.h"
+#include "runner/javawire.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +37,7 @@ uint64_t ft_classcache_hash(const char *key, size_t len)
 {
 	/* The compiler flags are fixed (ft.Compiler); their version is part of
 	 * the key, with its NUL. */
-	static const char flags[] = "ftc2 -proc:none -encoding UTF-8 -implicit:none";
+	static const char flags[] = "ftc3 " FT_WIRE_COMPILER_FLAGS;
 	uint64_t h = ft_fnv1a64(FT_FNV1A64_OFFSET_BASIS, flags, sizeof(flags));
 	return ft_fnv1a64(h, key, len);
 }

@@ -43,4 +43,9 @@
 /* The contract's first line of a compile error. */
 #define FT_WIRE_COMPILE_ERROR_HEAD FT_COMPILE_ERROR_HEAD
 
+/* The javac flags every compile gets, besides the paths of its own
+ * directory (GET /v1/runtimes tells them; the class cache's key depends on
+ * them). */
+#define FT_WIRE_COMPILER_FLAGS "-proc:none -encoding UTF-8 -nowarn -Xlint:none -implicit:none"
+
 #endif

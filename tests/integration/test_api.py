@@ -1124,6 +1124,38 @@ def test_ftctl_submit_stdin_args_and_streams(cluster, tmp_path):
     assert p.returncode == 2 and "not UTF-8" in p.stderr, p
 
 
+def test_runtimes(cluster, spec):
+    r = api(cluster, "GET", "/v1/runtimes")
+    body = check(spec, "/v1/runtimes", "GET", r)
+    (java,) = body["runtimes"]
+    assert java["language"] == "java"
+    # The JDK the nodes run: the same release file java -version reads.
+    out = subprocess.run([ftharness.java_binary(), "-version"], capture_output=True,
+                         text=True, timeout=60).stderr
+    assert java["version"] and java["version"] in out, (java, out)
+    assert "-proc:none" in java["compiler_flags"] and java["source_encoding"] == "UTF-8"
+    assert java["entries"] == ["run", "auto", "main"]
+
+
+def test_limits(cluster, spec):
+    r = api(cluster, "GET", "/v1/limits")
+    body = check(spec, "/v1/limits", "GET", r)
+    assert body["limits"]["time_ms"] == {"default": RUN_WALL_MS, "min": 1, "max": RUN_WALL_MS}
+    assert body["limits"]["memory_mb"]["min"] == 64
+    assert body["max_files"] == MAX_FILES and body["max_args"] == MAX_ARGS
+    assert body["max_body_bytes"] == MAX_BODY
+    # The maxima are what POST /v1/runs enforces.
+    over = body["limits"]["time_ms"]["max"] + 1
+    r = api(cluster, "POST", "/v1/runs", {"source": hello("x"), "limits": {"time_ms": over}})
+    error_of(spec, "/v1/runs", "POST", r, 422, "limit_out_of_range")
+
+
+def test_openapi_document_is_served(cluster, spec):
+    r = cluster.request("GET", "/v1/openapi.yaml")
+    text = check(spec, "/v1/openapi.yaml", "GET", r)
+    assert yaml.safe_load(text) == spec  # exactly the document these tests check
+
+
 def test_ftctl_runs_main_programs(cluster, tmp_path):
     prog = tmp_path / "Echo.java"
     prog.write_text(nonce() + MAIN_ECHO)

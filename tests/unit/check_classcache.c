@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "runner/classcache.h"
+#include "runner/javawire.h"
 
 static struct ft_compiled *error_of(const char *body)
 {
@@ -47,7 +48,7 @@ END_TEST
 
 START_TEST(key_hash_covers_flags_and_key)
 {
-	static const char flags[] = "ftc2 -proc:none -encoding UTF-8 -implicit:none";
+	static const char flags[] = "ftc3 " FT_WIRE_COMPILER_FLAGS;
 	uint64_t h = ft_fnv1a64(FT_FNV1A64_OFFSET_BASIS, flags, sizeof(flags));
 	ck_assert_uint_eq(ft_classcache_hash("", 0), h);
 	ck_assert_uint_eq(ft_classcache_hash("k\0y", 3), ft_fnv1a64(h, "k\0y", 3));

@@ -140,12 +140,15 @@ START_TEST(java_side_defines_the_same_bytes)
 		ck_assert_msg(v && strcmp(v, want) == 0, "Wire.%s is %s, javawire.h has %s",
 			      ints[i].name, v ? v : "missing", want);
 	}
+	const char *flags = java_value("COMPILER_FLAGS");
+	snprintf(want, sizeof(want), "\"%s\"", FT_WIRE_COMPILER_FLAGS);
+	ck_assert_msg(flags && strcmp(flags, want) == 0, "Wire.COMPILER_FLAGS is %s", flags);
 	const char *head = java_value("COMPILE_ERROR_HEAD");
 	snprintf(want, sizeof(want), "\"%s\"", FT_WIRE_COMPILE_ERROR_HEAD);
 	ck_assert_msg(head && strcmp(head, want) == 0, "Wire.COMPILE_ERROR_HEAD is %s", head);
 	/* Nothing in Wire.java that the C side does not know. */
 	ck_assert_int_eq(count_java_constants(), (int)(sizeof(chars) / sizeof(chars[0]) +
-						       sizeof(ints) / sizeof(ints[0]) + 1));
+						       sizeof(ints) / sizeof(ints[0]) + 2));
 }
 END_TEST
 
