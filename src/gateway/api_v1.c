@@ -121,16 +121,6 @@ static struct json_object *utf8_string(const char *p, size_t n)
 	return o;
 }
 
-static uint64_t fnv1a(const char *p, size_t n)
-{
-	uint64_t h = 14695981039346656037ull;
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)p[i];
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
 /* Non-negative decimal integer, whole string; false otherwise. */
 static bool parse_u64(const char *s, uint64_t *out)
 {
@@ -406,8 +396,8 @@ static void post_run(struct gw_api_v1 *a, struct ft_http_req *r)
 		ft_buf_free(&blob);
 		return;
 	}
-	uint64_t hash = fnv1a(blob.data ? blob.data : "", blob.len) ^
-			(fnv1a(job_text, strlen(job_text)) * 31);
+	uint64_t hash = ft_fnv1a64(FT_FNV1A64_OFFSET_BASIS, blob.data ? blob.data : "", blob.len) ^
+			(ft_fnv1a64(FT_FNV1A64_OFFSET_BASIS, job_text, strlen(job_text)) * 31);
 
 	const char *key = ft_http_header(r, "Idempotency-Key");
 	if (key && !*key)

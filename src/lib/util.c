@@ -214,3 +214,11 @@ bool ft_utf8_valid(const char *p, size_t n)
 			return false;
 	return true;
 }
+
+uint64_t ft_fnv1a64(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * FT_FNV1A64_PRIME;
+	return h;
+}

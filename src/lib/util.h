@@ -54,4 +54,11 @@ size_t ft_utf8_char_len(const char *p, size_t n);
 /* Whether all of p[0..n) is well-formed UTF-8. */
 bool ft_utf8_valid(const char *p, size_t n);
 
+/* FNV-1a, 64 bits: a fast hash of trusted bytes (keys chosen by clients
+ * want a keyed hash: gateway/cache.c).  h: FT_FNV1A64_OFFSET_BASIS, or
+ * what an earlier call returned (to go on). */
+#define FT_FNV1A64_OFFSET_BASIS 14695981039346656037ULL /* 0xcbf29ce484222325 */
+#define FT_FNV1A64_PRIME 1099511628211ULL
+uint64_t ft_fnv1a64(uint64_t h, const void *p, size_t n);
+
 #endif

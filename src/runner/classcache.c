@@ -25,14 +25,6 @@ static struct entry *entry_of(struct ft_lru_link *l)
 	return l ? FT_LRU_ENTRY(l, struct entry, link) : NULL;
 }
 
-uint64_t ft_fnv1a64(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * FT_FNV1A64_PRIME;
-	return h;
-}
-
 uint64_t ft_classcache_hash(const char *key, size_t len)
 {
 	/* The compiler flags are fixed (ft.Compiler); their version is part of

@@ -15,13 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/util.h"
 #include "runner/compiled.h"
-
-/* FNV-1a, 64 bits. */
-#define FT_FNV1A64_OFFSET_BASIS 14695981039346656037ULL /* 0xcbf29ce484222325 */
-#define FT_FNV1A64_PRIME 1099511628211ULL
-/* h: FT_FNV1A64_OFFSET_BASIS, or what an earlier call returned (to go on). */
-uint64_t ft_fnv1a64(uint64_t h, const void *p, size_t n);
 
 struct ft_classcache;
 
