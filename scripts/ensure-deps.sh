@@ -11,7 +11,7 @@ PACKAGES=(
 	build-essential autoconf automake libtool pkg-config
 	libsystemd-dev libzookeeper-mt-dev zookeeper libmicrohttpd-dev libyaml-dev
 	libjson-c-dev check libcurl4-openssl-dev default-jdk-headless curl python3
-	bubblewrap libseccomp-dev groff-base man-db
+	bubblewrap libseccomp-dev libsodium-dev groff-base man-db
 	"$@"
 )
 

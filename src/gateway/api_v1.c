@@ -23,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/base64.h"
 #include "lib/httpd.h"
 #include "job/jobspec.h"
 #include "job/verdict.h"
@@ -238,15 +239,38 @@ static struct json_object *meta_bool(const struct gw_result *res, const char *ke
 	return json_object_new_boolean(json_object_get_boolean(v));
 }
 
-static struct json_object *result_fields(const struct gw_result *res)
+/* The bytes of a result field, as the run asked: base64, or UTF-8 text
+ * (then a field whose bytes were not all UTF-8 is named in not_utf8: its
+ * text has U+FFFD in their place, and the client knows to ask for base64). */
+static struct json_object *bytes_field(const char *p, size_t n, bool base64, const char *name,
+				       struct json_object *not_utf8)
+{
+	if (!p)
+		return NULL;
+	if (base64) {
+		size_t len;
+		char *e = ft_base64_encode(p, n, &len);
+		struct json_object *o = json_object_new_string_len(e, (int)len);
+		free(e);
+		return o;
+	}
+	if (!ft_utf8_valid(p, n))
+		json_object_array_add(not_utf8, json_object_new_string(name));
+	return utf8_string(p, n);
+}
+
+static struct json_object *result_fields(const struct gw_result *res, bool base64)
 {
 	const char *verdict = gw_verdict_of(res);
 	bool ok = strcmp(verdict, "ok") == 0;
 	const char *body = res->body ? res->body : "";
 	struct json_object *o = json_object_new_object();
+	struct json_object *not_utf8 = json_object_new_array();
 	json_object_object_add(o, "verdict", json_object_new_string(verdict));
-	json_object_object_add(o, "output", ok ? utf8_string(body, res->len) : NULL);
-	json_object_object_add(o, "error", ok ? NULL : utf8_string(body, res->len));
+	json_object_object_add(o, "output",
+			       ok ? bytes_field(body, res->len, base64, "output", not_utf8) : NULL);
+	json_object_object_add(o, "error",
+			       ok ? NULL : bytes_field(body, res->len, base64, "error", not_utf8));
 	json_object_object_add(o, "diagnostics",
 			       strcmp(verdict, "compile_error") == 0 ? diagnostics(body, res->len)
 								     : NULL);
@@ -262,8 +286,12 @@ static struct json_object *result_fields(const struct gw_result *res)
 	json_object_object_add(o, "cached", json_object_new_boolean(res->cached));
 	json_object_object_add(o, "compile_cached", meta_bool(res, "compile_cached"));
 	json_object_object_add(o, "cpu_ms", meta_field(res, "cpu_ms", true));
-	json_object_object_add(o, "stdout", res->out ? utf8_string(res->out, res->out_len) : NULL);
-	json_object_object_add(o, "stderr", res->err ? utf8_string(res->err, res->err_len) : NULL);
+	json_object_object_add(o, "stdout",
+			       bytes_field(res->out, res->out_len, base64, "stdout", not_utf8));
+	json_object_object_add(o, "stderr",
+			       bytes_field(res->err, res->err_len, base64, "stderr", not_utf8));
+	json_object_object_add(o, "encoding", json_object_new_string(base64 ? "base64" : "utf8"));
+	json_object_object_add(o, "not_utf8", not_utf8);
 	struct json_object *mem = meta_field(res, "memory_bytes", true);
 	json_object_object_add(o, "memory_kb",
 			       mem ? json_object_new_int64(json_object_get_int64(mem) / 1024)
@@ -341,7 +369,7 @@ static void add_waiter(struct gw_run *x, struct ft_http_req *r)
 static void run_done(void *ud, const struct gw_result *res)
 {
 	struct gw_run *x = ud;
-	gw_run_finish(x, ft_now_ms(), ft_wall_ms(), res->id, result_fields(res));
+	gw_run_finish(x, ft_now_ms(), ft_wall_ms(), res->id, result_fields(res, x->base64));
 	while (x->waiters) {
 		struct gw_run_waiter *w = x->waiters;
 		x->waiters = w->next;
@@ -380,7 +408,7 @@ static void post_run(struct gw_api_v1 *a, struct ft_http_req *r)
 	if (q.src)
 		ft_buf_append(&blob, q.src, q.len);
 	size_t main_len = q.src ? q.len : q.spec.files[0].len;
-	bool wait = q.wait;
+	bool wait = q.wait, base64 = q.base64;
 	gw_run_request_free(&q);
 	const char *job_text = json_object_to_json_string_ext(
 		job, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -398,6 +426,8 @@ static void post_run(struct gw_api_v1 *a, struct ft_http_req *r)
 	}
 	uint64_t hash = ft_fnv1a64(FT_FNV1A64_OFFSET_BASIS, blob.data ? blob.data : "", blob.len) ^
 			(ft_fnv1a64(FT_FNV1A64_OFFSET_BASIS, job_text, strlen(job_text)) * 31);
+	/* The same run asked for in the other encoding is another answer. */
+	hash = hash * 2 + base64;
 
 	const char *key = ft_http_header(r, "Idempotency-Key");
 	if (key && !*key)
@@ -420,6 +450,7 @@ static void post_run(struct gw_api_v1 *a, struct ft_http_req *r)
 		goto out;
 	}
 	x = gw_runs_add(&a->runs, key, hash, ft_wall_ms());
+	x->base64 = base64;
 	uint64_t id = 0;
 	struct gw_submission s = {
 		.src = blob.data ? blob.data : "",

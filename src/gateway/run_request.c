@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/base64.h"
 #include "lib/util.h"
 #include "runner/limits.h"
 
@@ -223,6 +224,14 @@ static bool parse_run_req(struct parse *p, struct json_object *root, struct gw_r
 			ok = parse_args(p, val, &q->spec);
 		} else if (strcmp(key, "limits") == 0) {
 			ok = parse_limits(p, val, &q->spec);
+		} else if (strcmp(key, "encoding") == 0) {
+			const char *v = json_object_is_type(val, json_type_string)
+						? json_object_get_string(val)
+						: "";
+			ok = strcmp(v, "utf8") == 0 || strcmp(v, "base64") == 0 ||
+			     set_error(p, 400, "invalid_parameter",
+				       "\"encoding\" must be \"utf8\" or \"base64\"");
+			q->base64 = ok && strcmp(v, "base64") == 0;
 		} else if (strcmp(key, "entry") == 0) {
 			int e = json_object_is_type(val, json_type_string)
 					? ft_entry_from_name(json_object_get_string(val))
@@ -234,7 +243,7 @@ static bool parse_run_req(struct parse *p, struct json_object *root, struct gw_r
 		} else {
 			ok = set_error(p, 400, "unknown_field",
 				       "Unknown field \"%s\": known are source, files, main, "
-				       "entry, stdin, args, limits, wait",
+				       "entry, encoding, stdin, args, limits, wait",
 				       key);
 		}
 		if (!ok)
@@ -260,6 +269,50 @@ static bool parse_run_req(struct parse *p, struct json_object *root, struct gw_r
 	if (q->len == 0) {
 		return set_error(p, 400, "missing_source", "\"source\" is empty");
 	}
+	return true;
+}
+
+/* *text (len bytes) base64-decoded in place of itself; what, for the
+ * message. */
+static bool decode_one(struct parse *p, struct gw_run_request *q, const char **text, size_t *len,
+		       const char *what)
+{
+	size_t n;
+	char *d = ft_base64_decode(*text, *len, &n);
+	if (!d)
+		return set_error(p, 400, "invalid_parameter",
+				 "%s is not base64 (\"encoding\": \"base64\")", what);
+	q->decoded = ft_xrealloc(q->decoded, (q->n_decoded + 1) * sizeof(*q->decoded));
+	q->decoded[q->n_decoded++] = d;
+	*text = d;
+	*len = n;
+	return true;
+}
+
+/* With "encoding": "base64": the sources and stdin are bytes now. */
+static bool decode_base64(struct parse *p, struct gw_run_request *q)
+{
+	if (q->src && !decode_one(p, q, &q->src, &q->len, "\"source\""))
+		return false;
+	for (size_t i = 0; i < q->spec.n_files; i++) {
+		struct ft_job_file *f = &q->spec.files[i];
+		char what[FT_JOB_FILE_NAME_MAX + 16];
+		snprintf(what, sizeof(what), "\"files.%s\"", f->name);
+		if (!decode_one(p, q, &f->src, &f->len, what))
+			return false;
+	}
+	if (q->spec.input) {
+		size_t n;
+		char *d = ft_base64_decode(q->spec.input, q->spec.input_len, &n);
+		if (!d)
+			return set_error(p, 400, "invalid_parameter",
+					 "\"stdin\" is not base64 (\"encoding\": \"base64\")");
+		free(q->spec.input);
+		q->spec.input = d;
+		q->spec.input_len = n;
+	}
+	if ((q->src && q->len == 0) || (!q->src && q->spec.n_files && q->spec.files[0].len == 0))
+		return set_error(p, 400, "missing_source", "The source is empty");
 	return true;
 }
 
@@ -296,7 +349,7 @@ bool gw_run_request_parse(const char *body, size_t len, const struct ft_limits *
 	q->root = parse_json(&p, body, len);
 	if (!q->root)
 		return false;
-	if (!parse_run_req(&p, q->root, q)) {
+	if (!parse_run_req(&p, q->root, q) || (q->base64 && !decode_base64(&p, q))) {
 		gw_run_request_free(q);
 		return false;
 	}
@@ -306,6 +359,9 @@ bool gw_run_request_parse(const char *body, size_t len, const struct ft_limits *
 void gw_run_request_free(struct gw_run_request *q)
 {
 	ft_jobspec_free(&q->spec);
+	for (size_t i = 0; i < q->n_decoded; i++)
+		free(q->decoded[i]);
+	free(q->decoded);
 	json_object_put(q->root);
 	memset(q, 0, sizeof(*q));
 }

@@ -23,7 +23,13 @@ struct gw_run_request {
 	const char *src;	  /* "source"; NULL when the run has "files" */
 	size_t len;
 	bool wait;
+	/* "encoding": "base64": the sources and stdin came base64-encoded (now
+	 * decoded), and the answer's output, stdout, stderr and error go back
+	 * so. */
+	bool base64;
 	struct ft_jobspec spec; /* files (main first), stdin, args, limits; capture on */
+	char **decoded;		/* what the sources were decoded into */
+	size_t n_decoded;
 };
 
 /* The per-run limits a request may set ("limits" of RunRequest): each

@@ -28,6 +28,7 @@ struct gw_run {
 	char *idem_key;	 /* Idempotency-Key, or NULL */
 	uint64_t src_hash;
 	bool done;
+	bool base64; /* its answer's bytes go back base64-encoded */
 	int64_t submitted_wall_ms, done_ms, finished_wall_ms;
 	struct json_object *result; /* result fields, once done */
 	struct gw_run_waiter *waiters;

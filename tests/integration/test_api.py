@@ -15,12 +15,14 @@ Needs python3-yaml (Debian) for the document.  The last tests kill node 1.
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import os
 import re
 import signal
 import subprocess
+import textwrap
 import time
 import urllib.parse
 import uuid
@@ -1122,6 +1124,55 @@ def test_ftctl_submit_stdin_args_and_streams(cluster, tmp_path):
     binary.write_bytes(b"\xff\xfe")
     p = ftctl(cluster, "submit", "--stdin", str(binary), str(main))
     assert p.returncode == 2 and "not UTF-8" in p.stderr, p
+
+
+# Writes its stdin's bytes back reversed, and a byte that is not UTF-8.
+BYTES = ("public class Bytes { public static void main(String[] a) throws Exception {"
+         " byte[] b = System.in.readAllBytes(); for (int i = b.length - 1; i >= 0; i--)"
+         " System.out.write(b[i]); System.out.write(0xff); System.out.flush();"
+         " System.err.print(\"caf\u00e9\"); } }\n")
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def test_base64_in_and_out(cluster, spec):
+    src = nonce() + BYTES
+    data = b"\x00\x01\xfe\xff raw"
+    run = post_run(cluster, spec, {"source": b64(src.encode()), "stdin": b64(data),
+                                   "encoding": "base64"})
+    assert run["verdict"] == "ok" and run["encoding"] == "base64", run
+    assert base64.b64decode(run["stdout"]) == data[::-1] + b"\xff", run
+    assert base64.b64decode(run["output"]) == data[::-1] + b"\xff", run
+    assert base64.b64decode(run["stderr"]) == "caf\u00e9".encode(), run
+    assert run["not_utf8"] == [], run
+    # Wrapped lines, as some encoders write them, are fine.
+    wrapped = "\n".join(textwrap.wrap(b64(src.encode()), 60))
+    again = post_run(cluster, spec, {"source": wrapped, "stdin": b64(data), "encoding": "base64"})
+    assert again["cached"] is True and again["stdout"] == run["stdout"], again
+    # As text, the byte that is not UTF-8 is replaced, and said so: never silently.
+    text = post_run(cluster, spec, {"source": src, "stdin": "ab"})
+    assert text["encoding"] == "utf8" and text["cached"] is False, text
+    assert text["stdout"] == "ba\ufffd" and text["not_utf8"] == ["output", "stdout"], text
+    assert text["stderr"] == "caf\u00e9", text
+    # An error body goes back base64 too.
+    bad = post_run(cluster, spec, {"source": b64(b"public class Bad {"), "encoding": "base64"})
+    assert bad["verdict"] == "compile_error", bad
+    assert base64.b64decode(bad["error"]).startswith(b"Code did not compile:"), bad
+    assert bad["diagnostics"], bad  # still data, not base64
+
+
+def test_base64_refusals(cluster, spec):
+    for body, word in [({"source": "not base64!", "encoding": "base64"}, "\"source\""),
+                       ({"source": b64(b"x"), "stdin": "%%", "encoding": "base64"}, "\"stdin\""),
+                       ({"files": {"A.java": "??"}, "encoding": "base64"}, "files.A.java"),
+                       ({"source": "x", "encoding": "latin1"}, "\"encoding\"")]:
+        r = api(cluster, "POST", "/v1/runs", body)
+        e = error_of(spec, "/v1/runs", "POST", r, 400, "invalid_parameter")
+        assert word in e["message"], (body, e)
+    r = api(cluster, "POST", "/v1/runs", {"source": "", "encoding": "base64"})
+    error_of(spec, "/v1/runs", "POST", r, 400, "missing_source")
 
 
 def test_runtimes(cluster, spec):

@@ -60,6 +60,41 @@ START_TEST(one_source_with_everything)
 }
 END_TEST
 
+/* "encoding": "base64": the sources and stdin are decoded, whatever the
+ * order of the fields. */
+START_TEST(base64_sources_and_stdin)
+{
+	struct gw_run_request q;
+	struct gw_api_error e;
+	ck_assert(parse("{\"stdin\": \"AP8=\", \"source\": \"Y2xhc3MgQSB7fQ==\", "
+			"\"encoding\": \"base64\"}",
+			&q, &e));
+	ck_assert(q.base64);
+	ck_assert_uint_eq(q.len, 10);
+	ck_assert(memcmp(q.src, "class A {}", 10) == 0);
+	ck_assert_uint_eq(q.spec.input_len, 2);
+	ck_assert(memcmp(q.spec.input, "\0\xff", 2) == 0);
+	gw_run_request_free(&q);
+	ck_assert(parse("{\"files\": {\"B.java\": \"Yg==\", \"A.java\": \"YQ==\"}, \"main\": "
+			"\"A.java\", \"encoding\": \"base64\"}",
+			&q, &e));
+	ck_assert_str_eq(q.spec.files[0].name, "A.java");
+	ck_assert_uint_eq(q.spec.files[0].len, 1);
+	ck_assert_int_eq(q.spec.files[0].src[0], 'a');
+	ck_assert_int_eq(q.spec.files[1].src[0], 'b');
+	gw_run_request_free(&q);
+	ck_assert(parse("{\"source\": \"YQ==\", \"encoding\": \"utf8\"}", &q, &e));
+	ck_assert(!q.base64);
+	ck_assert_str_eq(q.src, "YQ==");
+	gw_run_request_free(&q);
+	ck_assert(!parse("{\"source\": \"YQ=!\", \"encoding\": \"base64\"}", &q, &e));
+	ck_assert_str_eq(e.code, "invalid_parameter");
+	ck_assert(!parse("{\"source\": \"YQ==\", \"stdin\": \"!\", \"encoding\": \"base64\"}", &q,
+			 &e));
+	ck_assert_ptr_nonnull(strstr(e.message, "\"stdin\""));
+}
+END_TEST
+
 START_TEST(files_with_main_first)
 {
 	struct gw_run_request q;
@@ -162,6 +197,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, one_source_with_everything);
 	tcase_add_test(tc, files_with_main_first);
+	tcase_add_test(tc, base64_sources_and_stdin);
 	tcase_add_loop_test(tc, refused, 0, (int)(sizeof(bad) / sizeof(bad[0])));
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
