@@ -433,8 +433,10 @@ static void post_run(struct gw_api_v1 *a, struct ft_http_req *r)
 	if (key && !*key)
 		key = NULL;
 	struct gw_run *x = key ? gw_runs_find_key(&a->runs, key) : NULL;
-	if (x && x->done && gw_run_verdict_is(x, "unavailable")) {
-		/* The cluster could not run it then: a retry runs it anew. */
+	if (x && x->done &&
+	    (gw_run_verdict_is(x, "unavailable") || gw_run_verdict_is(x, "cancelled"))) {
+		/* The cluster could not run it then, or its client stopped it:
+		 * a retry runs it anew. */
 		gw_run_drop_key(x);
 		x = NULL;
 	}
@@ -482,10 +484,17 @@ out:
 	ft_buf_free(&blob);
 }
 
-static void get_run(struct gw_api_v1 *a, struct ft_http_req *r, const char *id)
+/* GET reads the run, DELETE cancels it. */
+static void run_resource(struct gw_api_v1 *a, struct ft_http_req *r, const char *id)
 {
-	if (!want_method(r, "GET"))
+	const char *m = ft_http_method(r);
+	bool del = strcmp(m, "DELETE") == 0;
+	if (!del && strcmp(m, "GET") != 0) {
+		ft_http_add_header(r, "Allow", "GET, DELETE");
+		api_error(r, 405, "method_not_allowed",
+			  "Method %s is not allowed here: use GET or DELETE", m);
 		return;
+	}
 	struct gw_run *x = gw_runs_find(&a->runs, id);
 	if (!x) {
 		api_error(r, 404, "run_not_found",
@@ -494,6 +503,15 @@ static void get_run(struct gw_api_v1 *a, struct ft_http_req *r, const char *id)
 			  id, a->cfg->limits.result_ttl_ms / 1000);
 		return;
 	}
+	if (del && x->done) {
+		api_error(r, 409, "run_finished", "Run %s finished before it could be cancelled",
+			  id);
+		return;
+	}
+	/* The core answers the run "cancelled" at once (run_done), whatever
+	 * the leader and the worker still have to stop. */
+	if (del)
+		(void)gw_core_cancel(a->core, ft_now_ms(), x->req_id);
 	respond_run(a->core, r, 200, x);
 }
 
@@ -632,7 +650,7 @@ bool gw_api_v1_route(struct gw_api_v1 *a, struct ft_http_req *r)
 		if (want_method(r, "POST"))
 			post_run(a, r);
 	} else if (strncmp(rest, "/runs/", 6) == 0 && rest[6] && !strchr(rest + 6, '/')) {
-		get_run(a, r, rest + 6);
+		run_resource(a, r, rest + 6);
 	} else if (strcmp(rest, "/cluster") == 0) {
 		get_cluster(a, r);
 	} else if (node_log_path(rest, seg, sizeof(seg))) {

@@ -234,6 +234,26 @@ void gw_core_forget(struct gw_core *c, void *ud)
 			return;
 }
 
+bool gw_core_cancel(struct gw_core *c, int64_t now_ms, uint64_t id)
+{
+	struct ft_pending_req *p = ft_pending_find(&c->pending, id);
+	if (!p)
+		return false;
+	static const char msg[] = "Cancelled:\nThe run was cancelled by its client";
+	struct gw_result res = {
+		.id = id,
+		.status = ft_verdict_http_status(FT_VERDICT_CANCELLED),
+		.verdict = ft_verdict_name(FT_VERDICT_CANCELLED),
+		.body = msg,
+		.len = sizeof(msg) - 1,
+	};
+	if (c->link_up)
+		c->link.send_cancel(c->link_ud, id);
+	ft_log_request(LOG_INFO, id, "cancel", "request %" PRIu64 " cancelled by its client", id);
+	finish(c, p, &res, now_ms);
+	return true;
+}
+
 void gw_core_expire(struct gw_core *c, int64_t now_ms)
 {
 	int timeout_ms = c->lim->request_timeout_ms;

@@ -75,6 +75,8 @@ struct gw_link_ops {
 	/* SUBMIT: job is the JSON API's job object as text, or NULL. */
 	void (*send_submit)(void *ud, uint64_t id, const char *job, const char *body, size_t len);
 	void (*send_ack)(void *ud, uint64_t id);
+	/* CANCEL: the leader stops id where it runs, and forgets it. */
+	void (*send_cancel)(void *ud, uint64_t id);
 };
 
 /* What the core reports as it goes (metrics); any of them may be NULL. */
@@ -128,6 +130,12 @@ enum gw_submit_status gw_core_submit(struct gw_core *c, int64_t now_ms,
 
 /* The waiter ud is gone (client disconnected); the request itself goes on. */
 void gw_core_forget(struct gw_core *c, void *ud);
+
+/* Cancels the unanswered request id: its waiters are answered verdict
+ * "cancelled" (a kept answer for nobody), and the leader, if the link is
+ * up, is told to stop it (else no leader ever hears of it again: it is not
+ * re-sent).  False if id is not pending (answered, or unknown). */
+bool gw_core_cancel(struct gw_core *c, int64_t now_ms, uint64_t id);
 
 /* Answer 503 "timeout" to every request whose deadline is past. */
 void gw_core_expire(struct gw_core *c, int64_t now_ms);

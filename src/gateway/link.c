@@ -34,18 +34,29 @@ static void send_submit(void *ud, uint64_t id, const char *job, const char *body
 	json_object_put(m);
 }
 
-static void send_ack(void *ud, uint64_t id)
+/* A frame that says only which request. */
+static void send_about(struct gw_link *l, int type, uint64_t id)
 {
-	struct gw_link *l = ud;
 	struct json_object *m = json_object_new_object();
 	json_object_object_add(m, "req", json_object_new_uint64(id));
-	ft_conn_send(l->conn, FT_FRAME_ACK, m, NULL, 0);
+	ft_conn_send(l->conn, type, m, NULL, 0);
 	json_object_put(m);
+}
+
+static void send_ack(void *ud, uint64_t id)
+{
+	send_about(ud, FT_FRAME_ACK, id);
+}
+
+static void send_cancel(void *ud, uint64_t id)
+{
+	send_about(ud, FT_FRAME_CANCEL, id);
 }
 
 const struct gw_link_ops gw_link_core_ops = {
 	.send_submit = send_submit,
 	.send_ack = send_ack,
+	.send_cancel = send_cancel,
 };
 
 static void link_frame(struct ft_conn *c, const struct ft_frame *f, void *ud)

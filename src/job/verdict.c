@@ -11,6 +11,7 @@ static const char *const names[FT_VERDICT_N] = {
 	[FT_VERDICT_MEMORY_LIMIT] = "memory_limit",
 	[FT_VERDICT_OUTPUT_LIMIT] = "output_limit",
 	[FT_VERDICT_NONZERO_EXIT] = "nonzero_exit",
+	[FT_VERDICT_CANCELLED] = "cancelled",
 	[FT_VERDICT_INTERNAL_ERROR] = "internal_error",
 	[FT_VERDICT_UNAVAILABLE] = "unavailable",
 	[FT_VERDICT_TIMEOUT] = "timeout",

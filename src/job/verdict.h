@@ -1,6 +1,6 @@
 /* The verdicts: how a run ended, as every part of the cluster names it.
  *
- * A worker decides the first eight (runner/verdict.c); the leader decides
+ * A worker decides the first nine (runner/verdict.c); the leader decides
  * "unavailable" (the cluster's machinery failed on every try) and the
  * gateway "timeout" and "overloaded".  The names travel in frames, the
  * X-Verdict header, the JSON API and the metrics' labels, so they are
@@ -20,6 +20,7 @@ enum ft_verdict {
 	FT_VERDICT_MEMORY_LIMIT,
 	FT_VERDICT_OUTPUT_LIMIT,
 	FT_VERDICT_NONZERO_EXIT, /* a main(String[]) program ended with a status other than 0 */
+	FT_VERDICT_CANCELLED,	 /* its client cancelled it (DELETE /v1/runs/{id}) */
 	FT_VERDICT_INTERNAL_ERROR,
 	FT_VERDICT_UNAVAILABLE, /* the leader: machinery failed on limits.run_attempts tries */
 	FT_VERDICT_TIMEOUT,	/* the gateway: no answer within limits.request_timeout_ms */

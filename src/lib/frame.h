@@ -33,7 +33,8 @@ enum ft_frame_type {
 	FT_FRAME_RELEASE,   /* leader -> worker: result for req delivered, drop it */
 	FT_FRAME_REJECT,    /* stale epoch, not the leader, overloaded: reason */
 	FT_FRAME_STARTED,   /* leader -> gateway: req assigned to worker (attempt n) */
-	FT_FRAME_TYPE_MAX = FT_FRAME_STARTED,
+	FT_FRAME_CANCEL,    /* gateway -> leader -> worker: stop running req */
+	FT_FRAME_TYPE_MAX = FT_FRAME_CANCEL,
 };
 
 const char *ft_frame_type_name(int type);

@@ -457,6 +457,12 @@ void ft_dispatch_submit(struct ft_dispatch *d, uint64_t id, void *work)
 	dispatch(d);
 }
 
+static void remember_delivered(struct ft_dispatch *d, uint64_t id)
+{
+	d->delivered[d->delivered_next] = id;
+	d->delivered_next = (d->delivered_next + 1) % DELIVERED_RING;
+}
+
 void ft_dispatch_ack(struct ft_dispatch *d, uint64_t id)
 {
 	struct req *r = find_req(d, id);
@@ -464,8 +470,28 @@ void ft_dispatch_ack(struct ft_dispatch *d, uint64_t id)
 		return;
 	if (r->pub.from_worker >= 0 && find_worker(d, r->pub.from_worker))
 		d->ops->release(d->ud, r->pub.from_worker, id);
-	d->delivered[d->delivered_next] = id;
-	d->delivered_next = (d->delivered_next + 1) % DELIVERED_RING;
+	remember_delivered(d, id);
+	drop_req(d, r);
+}
+
+void ft_dispatch_cancel(struct ft_dispatch *d, uint64_t id)
+{
+	struct req *r = find_req(d, id);
+	if (!r)
+		return;
+	int worker = r->pub.state == FT_DISPATCH_DONE ? r->pub.from_worker : r->pub.worker;
+	if (worker >= 0 && find_worker(d, worker)) {
+		if (r->pub.state == FT_DISPATCH_DONE)
+			d->ops->release(d->ud, worker, id);
+		else
+			d->ops->cancel(d->ud, worker, id);
+	}
+	struct ft_dispatch_event ev = {
+		.type = FT_DISPATCH_EV_CANCELLED, .req = &r->pub, .id = id, .worker = worker
+	};
+	d->ops->event(d->ud, &ev);
+	unassign(d, r);
+	remember_delivered(d, id);
 	drop_req(d, r);
 }
 

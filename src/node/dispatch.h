@@ -74,6 +74,7 @@ enum ft_dispatch_event_type {
 	FT_DISPATCH_EV_UNAVAILABLE,   /* req failed attempts times, the last on worker (why) */
 	FT_DISPATCH_EV_WORKER_READY,  /* worker's inventory is in; count held there */
 	FT_DISPATCH_EV_GATHERED,      /* gathering ended (timeout: the collect deadline) */
+	FT_DISPATCH_EV_CANCELLED,     /* the gateway cancelled id (worker: where it ran, or -1) */
 };
 
 struct ft_dispatch_event {
@@ -99,6 +100,9 @@ struct ft_dispatch_ops {
 	void (*answer)(void *ud, const struct ft_dispatch_req *r);
 	/* Tell worker it may drop its result of id. */
 	void (*release)(void *ud, int worker, uint64_t id);
+	/* Tell worker to stop running id (its result, when it comes, is
+	 * released unused). */
+	void (*cancel)(void *ud, int worker, uint64_t id);
 	/* Something worth a log line or a metric happened. */
 	void (*event)(void *ud, const struct ft_dispatch_event *ev);
 	void (*drop_work)(void *ud, void *work);
@@ -157,6 +161,10 @@ void ft_dispatch_handed_back(struct ft_dispatch *d, int worker, uint64_t id, con
 void ft_dispatch_submit(struct ft_dispatch *d, uint64_t id, void *work);
 /* The gateway has id's answer: release it where it is held, forget id. */
 void ft_dispatch_ack(struct ft_dispatch *d, uint64_t id);
+/* The gateway cancelled id (its client was answered "cancelled"): the
+ * worker running it is told to stop, and id is forgotten as if delivered,
+ * so that its result, if one still comes, is released quietly. */
+void ft_dispatch_cancel(struct ft_dispatch *d, uint64_t id);
 /* A gateway (re)connected: every answer it has not acknowledged goes to it
  * again. */
 void ft_dispatch_resend_answers(struct ft_dispatch *d);

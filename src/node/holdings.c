@@ -148,6 +148,22 @@ bool ft_holdings_failed(struct ft_holdings *h, uint64_t req)
 	return true;
 }
 
+enum ft_cancel_outcome ft_holdings_cancel(struct ft_holdings *h, uint64_t req)
+{
+	size_t i = index_of(h, req);
+	if (i == h->n_jobs)
+		return FT_CANCEL_NONE;
+	switch (h->jobs[i]->state) {
+	case FT_HELD_QUEUED:
+		remove_at(h, i);
+		return FT_CANCEL_DROPPED;
+	case FT_HELD_RUNNING:
+		return FT_CANCEL_RUNNING;
+	default:
+		return FT_CANCEL_NONE;
+	}
+}
+
 bool ft_holdings_release(struct ft_holdings *h, uint64_t req)
 {
 	size_t i = index_of(h, req);

@@ -79,6 +79,13 @@ const struct ft_held *ft_holdings_finished(struct ft_holdings *h, uint64_t req, 
 /* req's run failed through this node's fault: it is no longer held here
  * (the leader gets it back).  False if req was not running here. */
 bool ft_holdings_failed(struct ft_holdings *h, uint64_t req);
+enum ft_cancel_outcome {
+	FT_CANCEL_NONE,	   /* not queued or running here (finished, or unknown) */
+	FT_CANCEL_DROPPED, /* it was only queued: gone, nothing to tell */
+	FT_CANCEL_RUNNING, /* it runs: the caller stops it; its result still comes */
+};
+/* The leader cancelled req. */
+enum ft_cancel_outcome ft_holdings_cancel(struct ft_holdings *h, uint64_t req);
 /* A leader delivered req's result: drop it.  False if no finished result
  * of req is held. */
 bool ft_holdings_release(struct ft_holdings *h, uint64_t req);

@@ -155,6 +155,13 @@ static void op_release(void *ud, int worker, uint64_t id)
 		send_simple(k->c, FT_FRAME_RELEASE, id);
 }
 
+static void op_cancel(void *ud, int worker, uint64_t id)
+{
+	struct wlink *k = link_by_id(ud, worker);
+	if (k && ft_conn_is_open(k->c))
+		send_simple(k->c, FT_FRAME_CANCEL, id);
+}
+
 static void op_event(void *ud, const struct ft_dispatch_event *ev)
 {
 	unsigned long long id = (unsigned long long)ev->id;
@@ -200,6 +207,16 @@ static void op_event(void *ud, const struct ft_dispatch_event *ev)
 		ft_log_info("leader: worker %d ready (%zu running or finished there)", ev->worker,
 			    ev->count);
 		break;
+	case FT_DISPATCH_EV_CANCELLED:
+		if (ev->worker >= 0)
+			ft_log_request(
+				LOG_INFO, ev->id, "cancel",
+				"request %llu cancelled by the gateway; worker %d told to stop", id,
+				ev->worker);
+		else
+			ft_log_request(LOG_INFO, ev->id, "cancel",
+				       "request %llu cancelled by the gateway before it ran", id);
+		break;
 	case FT_DISPATCH_EV_GATHERED:
 		if (ev->timeout)
 			ft_log_info("leader: gathering done (timeout); dispatching");
@@ -231,6 +248,7 @@ static const struct ft_dispatch_ops table_ops = {
 	.started = op_started,
 	.answer = op_answer,
 	.release = op_release,
+	.cancel = op_cancel,
 	.event = op_event,
 	.drop_work = op_drop_work,
 	.drop_result = op_drop_result,
@@ -405,6 +423,8 @@ void ft_leader_gateway_frame(struct ft_leader *l, struct ft_conn *c, const struc
 		on_submit(l, f);
 	else if (f->type == FT_FRAME_ACK)
 		ft_dispatch_ack(l->table, ft_meta_u64(f, "req", 0));
+	else if (f->type == FT_FRAME_CANCEL)
+		ft_dispatch_cancel(l->table, ft_meta_u64(f, "req", 0));
 }
 
 void ft_leader_gateway_closed(struct ft_leader *l, struct ft_conn *c)

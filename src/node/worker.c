@@ -341,6 +341,25 @@ static void on_assign(struct ft_worker *w, struct ft_conn *c, const struct ft_fr
 	start_queued(w);
 }
 
+/* Queued: forgotten.  Running: the runner kills its sandbox, and the
+ * result (verdict cancelled) goes to the leader, which releases it. */
+static void on_cancel(struct ft_worker *w, uint64_t req)
+{
+	switch (ft_holdings_cancel(w->held, req)) {
+	case FT_CANCEL_DROPPED:
+		ft_log_request(LOG_INFO, req, "cancel", "request %llu cancelled before it ran",
+			       (unsigned long long)req);
+		break;
+	case FT_CANCEL_RUNNING:
+		ft_log_request(LOG_INFO, req, "cancel", "request %llu cancelled: stopping it",
+			       (unsigned long long)req);
+		(void)ft_runner_cancel(w->runner, req);
+		break;
+	case FT_CANCEL_NONE:
+		break;
+	}
+}
+
 void ft_worker_frame(struct ft_worker *w, struct ft_conn *c, const struct ft_frame *f)
 {
 	if (c != w->leader) {
@@ -353,6 +372,9 @@ void ft_worker_frame(struct ft_worker *w, struct ft_conn *c, const struct ft_fra
 		break;
 	case FT_FRAME_RELEASE:
 		ft_holdings_release(w->held, ft_meta_u64(f, "req", 0));
+		break;
+	case FT_FRAME_CANCEL:
+		on_cancel(w, ft_meta_u64(f, "req", 0));
 		break;
 	case FT_FRAME_COLLECT:
 		send_inventory(w);

@@ -74,6 +74,7 @@ struct job {
 	char simple[SIMPLE_NAME_MAX + 1];
 
 	enum phase phase;
+	bool cancelled;	       /* ft_runner_cancel: whatever happens, verdict cancelled */
 	struct ft_child child; /* the compile, then the run */
 	sd_event_source *defer_src;
 	int64_t start_ms;
@@ -145,6 +146,16 @@ static void compile_timed_out(struct job *j)
 {
 	set_result_str(j, FT_VERDICT_TIME_LIMIT, -1,
 		       ft_verdict_compile_time_body(j->lim.compile_wall_ms));
+}
+
+static void set_cancelled(struct job *j)
+{
+	free(j->res.out);
+	free(j->res.err);
+	j->res.out = j->res.err = NULL;
+	j->res.transient = false;
+	set_result_str(j, FT_VERDICT_CANCELLED, -1,
+		       ft_xstrdup("Cancelled:\nThe run was cancelled before it ended"));
 }
 
 static void link_job(struct job *j)
@@ -262,7 +273,9 @@ static void job_exited(void *ud, const siginfo_t *si)
 
 	ft_child_reap(&j->child, &x);
 	bool over = true;
-	if (x.setup_failed) {
+	if (j->cancelled) {
+		set_cancelled(j);
+	} else if (x.setup_failed) {
 		char *what = ft_xasprintf("could not set up the sandbox (%s)",
 					  ft_sandbox_stage_name(x.failure.stage));
 		machinery_failed(j, what, strerror(x.failure.err));
@@ -357,13 +370,21 @@ static void warm_compiled(void *ud, struct ft_warm_job *w, struct ft_compiled *c
 	ft_classcache_put(r->cache, j->src, j->src_len, cc);
 	drop_request(j);
 	j->phase = PHASE_NONE;
+	if (j->cancelled) {
+		set_cancelled(j);
+		deliver(j);
+		return;
+	}
 	run_compiled(j, cc);
 }
 
 static void warm_timed_out(void *ud, struct ft_warm_job *w)
 {
 	struct job *j = job_of(w);
-	compile_timed_out(j);
+	if (j->cancelled)
+		set_cancelled(j);
+	else
+		compile_timed_out(j);
 	deliver(j);
 }
 
@@ -372,6 +393,11 @@ static void warm_handed_back(void *ud, struct ft_warm_job *w)
 	struct job *j = job_of(w);
 	char err[512];
 	drop_request(j);
+	if (j->cancelled) {
+		set_cancelled(j);
+		deliver(j);
+		return;
+	}
 	if (spawn_compiler(j, err, sizeof(err)) < 0)
 		compiler_failed(j, err);
 }
@@ -575,6 +601,38 @@ void ft_runner_free(struct ft_runner *r)
 	sd_event_unref(r->ev);
 	free(r->work_dir);
 	free(r);
+}
+
+int ft_runner_cancel(struct ft_runner *r, uint64_t job_id)
+{
+	struct job *j = r->jobs;
+	while (j && (j->id != job_id || j->cancelled))
+		j = j->next;
+	if (!j) {
+		errno = ENOENT;
+		return -1;
+	}
+	j->cancelled = true;
+	switch (j->phase) {
+	case PHASE_WARM:
+		/* In the compiler now: it is told when the compile ends. */
+		if (ft_warmc_unqueue(r->warm, &j->warm)) {
+			drop_request(j);
+			j->phase = PHASE_NONE;
+			set_cancelled(j);
+			deliver_soon(j);
+		}
+		break;
+	case PHASE_COMPILE:
+	case PHASE_RUN:
+		if (j->child.pid > 0)
+			ft_child_kill(&j->child); /* its exit ends the job */
+		break;
+	case PHASE_NONE:
+		/* Decided already, and about to be delivered: that stands. */
+		break;
+	}
+	return 0;
 }
 
 size_t ft_runner_active(const struct ft_runner *r)

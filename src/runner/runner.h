@@ -149,6 +149,11 @@ struct ft_run_job {
 int ft_runner_start_job(struct ft_runner *r, uint64_t job_id, const struct ft_run_job *job,
 			ft_run_done_fn done, void *ud);
 
+/* Cancels job job_id: its child is killed (a compile in the warm
+ * compiler is let finish, and not run); done() is then called with verdict
+ * cancelled.  0, or -1 with errno ENOENT if no such job is running. */
+int ft_runner_cancel(struct ft_runner *r, uint64_t job_id);
+
 /* Number of jobs currently running. */
 size_t ft_runner_active(const struct ft_runner *r);
 

@@ -415,3 +415,21 @@ void ft_warmc_enqueue(struct ft_warmc *w, struct ft_warm_job *j)
 	w->q_tail = j;
 	send_next(w);
 }
+
+bool ft_warmc_unqueue(struct ft_warmc *w, struct ft_warm_job *j)
+{
+	struct ft_warm_job *prev = NULL;
+	for (struct ft_warm_job *q = w->q_head; q; prev = q, q = q->next) {
+		if (q != j)
+			continue;
+		if (prev)
+			prev->next = j->next;
+		else
+			w->q_head = j->next;
+		if (w->q_tail == j)
+			w->q_tail = prev;
+		j->next = NULL;
+		return true;
+	}
+	return false;
+}

@@ -53,5 +53,8 @@ void ft_warmc_free(struct ft_warmc *w);
 bool ft_warmc_usable(struct ft_warmc *w);
 /* Queues j (its request must stay until j leaves the queue). */
 void ft_warmc_enqueue(struct ft_warmc *w, struct ft_warm_job *j);
+/* Takes j out of the queue, untold: true; false if the compiler has it
+ * now (it is then told as usual) or it is not queued. */
+bool ft_warmc_unqueue(struct ft_warmc *w, struct ft_warm_job *j);
 
 #endif

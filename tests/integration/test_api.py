@@ -321,6 +321,41 @@ def test_run_without_waiting_then_poll(cluster, spec):
     assert done["id"] == run["id"] and done["request_id"] == run["request_id"]
 
 
+def test_cancel_a_running_run(cluster, spec):
+    key = "cancel-" + uuid.uuid4().hex
+    r = api(cluster, "POST", "/v1/runs", {"source": sleeper(25000), "wait": False},
+            headers={"Idempotency-Key": key})
+    run = check(spec, "/v1/runs", "POST", r)
+
+    def running():
+        x = check(spec, "/v1/runs/{id}", "GET", api(cluster, "GET", "/v1/runs/" + run["id"]))
+        return x if x["status"] == "running" else None
+    on = ftharness.wait_until(running, timeout=60, what="the run to be on a worker")
+    t0 = time.monotonic()
+    r = api(cluster, "DELETE", "/v1/runs/" + run["id"])
+    gone = check(spec, "/v1/runs/{id}", "DELETE", r)
+    assert r.status == 200 and gone["status"] == "done", gone
+    assert gone["verdict"] == "cancelled" and gone["error"].startswith("Cancelled:"), gone
+    got = check(spec, "/v1/runs/{id}", "GET", api(cluster, "GET", "/v1/runs/" + run["id"]))
+    assert got["verdict"] == "cancelled", got
+    # The worker stops the program, long before its 25 s, and its leader
+    # releases the result nobody waits for.
+    worker = on["worker"]
+    ftharness.wait_until(lambda: cluster.grep(r"request %d done: cancelled" % run["request_id"],
+                                              members=[worker]),
+                         timeout=20, what="the worker to stop the run")
+    assert time.monotonic() - t0 < 20
+    # Finished now: nothing more to cancel; an unknown run is not found.
+    r = api(cluster, "DELETE", "/v1/runs/" + run["id"])
+    error_of(spec, "/v1/runs/{id}", "DELETE", r, 409, "run_finished")
+    r = api(cluster, "DELETE", "/v1/runs/ffffffffffffffff")
+    error_of(spec, "/v1/runs/{id}", "DELETE", r, 404, "run_not_found")
+    # A retry with the key runs it anew instead of answering "cancelled".
+    r = api(cluster, "POST", "/v1/runs", {"source": hello("again"), "wait": False},
+            headers={"Idempotency-Key": key})
+    assert r.status == 202, r.body
+
+
 def test_cached_answer(cluster, spec):
     src = hello("twice")
     first = check(spec, "/v1/runs", "POST", api(cluster, "POST", "/v1/runs", {"source": src}))
@@ -592,7 +627,7 @@ def test_run_not_found(cluster, spec):
 def test_unknown_paths_and_methods_are_json_errors(cluster):
     r = api(cluster, "GET", "/v1/nothing")
     assert r.status == 404 and json.loads(r.body)["error"] == "not_found"
-    for method, path, allow in [("GET", "/v1/runs", "POST"), ("DELETE", "/v1/runs/x", "GET"),
+    for method, path, allow in [("GET", "/v1/runs", "POST"), ("PUT", "/v1/runs/x", "GET, DELETE"),
                                 ("POST", "/v1/cluster", "GET"), ("PUT", "/v1/events", "GET")]:
         r = api(cluster, method, path, raw=b"{}" if method != "GET" else None)
         assert r.status == 405, (method, path, r.status)

@@ -12,7 +12,7 @@
 #define COLLECT_MS 1000
 #define ATTEMPTS 3
 
-enum action_type { ASSIGN = 1, STARTED, ANSWER, RELEASE };
+enum action_type { ASSIGN = 1, STARTED, ANSWER, RELEASE, CANCEL };
 
 struct action {
 	enum action_type type;
@@ -73,6 +73,11 @@ static void fake_release(void *ud, int worker, uint64_t id)
 	record(RELEASE, id, worker, 0);
 }
 
+static void fake_cancel(void *ud, int worker, uint64_t id)
+{
+	record(CANCEL, id, worker, 0);
+}
+
 static void fake_event(void *ud, const struct ft_dispatch_event *ev)
 {
 	ck_assert_uint_lt(n_events, MAX_LOG);
@@ -97,6 +102,7 @@ static const struct ft_dispatch_ops ops = {
 	.started = fake_started,
 	.answer = fake_answer,
 	.release = fake_release,
+	.cancel = fake_cancel,
 	.event = fake_event,
 	.drop_work = fake_drop_work,
 	.drop_result = fake_drop_result,
@@ -223,6 +229,54 @@ static void assert_assigned(uint64_t id, int worker, int attempts)
 	ck_assert_int_eq(r->worker, worker);
 	ck_assert_int_eq(r->attempts, attempts);
 }
+
+/* ---- cancelling ---- */
+
+START_TEST(cancel_stops_the_worker_and_quiets_its_result)
+{
+	gathered();
+	submit(20);
+	assert_assigned(20, 1, 1);
+	ft_dispatch_cancel(d, 20);
+	ck_assert_uint_eq(count(CANCEL, 20, 1), 1);
+	ck_assert_ptr_null(ft_dispatch_find(d, 20));
+	ck_assert(ft_dispatch_delivered(d, 20));
+	ck_assert_uint_eq(ft_dispatch_assigned(d, 1), 0);
+	ck_assert_int_eq(find_event(FT_DISPATCH_EV_CANCELLED)->worker, 1);
+	/* The worker's result (verdict cancelled) is released, never answered. */
+	clear();
+	answer_from(1, 20);
+	ck_assert_uint_eq(count(RELEASE, 20, 1), 1);
+	ck_assert_uint_eq(count(ANSWER, 20, -1), 0);
+	ck_assert_uint_eq(count_events(FT_DISPATCH_EV_LATE), 1);
+	/* A second cancel, or one of an unknown request, does nothing. */
+	clear();
+	ft_dispatch_cancel(d, 20);
+	ft_dispatch_cancel(d, 99);
+	ck_assert_uint_eq(n_actions, 0);
+	ck_assert_uint_eq(n_events, 0);
+}
+END_TEST
+
+START_TEST(cancel_of_queued_and_answered_requests)
+{
+	/* Queued (still gathering): nobody to tell, and it never runs. */
+	submit(21);
+	ft_dispatch_cancel(d, 21);
+	ck_assert_int_eq(find_event(FT_DISPATCH_EV_CANCELLED)->worker, -1);
+	gathered();
+	ck_assert_uint_eq(count(ASSIGN, 21, -1), 0);
+	ck_assert_uint_eq(ft_dispatch_count(d), 0);
+	/* Answered, not yet acknowledged: the held result is released. */
+	submit(22);
+	answer_from(1, 22);
+	clear();
+	ft_dispatch_cancel(d, 22);
+	ck_assert_uint_eq(count(RELEASE, 22, 1), 1);
+	ck_assert_uint_eq(count(CANCEL, 22, -1), 0);
+	ck_assert_ptr_null(ft_dispatch_find(d, 22));
+}
+END_TEST
 
 /* ---- gathering ---- */
 
@@ -788,6 +842,8 @@ static Suite *dispatch_suite(void)
 	tcase_add_test(tc, result_for_delivered_id_released_quietly);
 	tcase_add_test(tc, result_of_unknown_request_kept_for_gateway);
 	tcase_add_test(tc, any_answer_dispatches_the_queue);
+	tcase_add_test(tc, cancel_stops_the_worker_and_quiets_its_result);
+	tcase_add_test(tc, cancel_of_queued_and_answered_requests);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -48,7 +48,18 @@ static void fake_ack(void *ud, uint64_t id)
 	acks[n_acks++] = id;
 }
 
-static const struct gw_link_ops fake_link = { .send_submit = fake_submit, .send_ack = fake_ack };
+static uint64_t cancels[MAX_SENT];
+static size_t n_cancels;
+
+static void fake_cancel(void *ud, uint64_t id)
+{
+	ck_assert_uint_lt(n_cancels, MAX_SENT);
+	cancels[n_cancels++] = id;
+}
+
+static const struct gw_link_ops fake_link = { .send_submit = fake_submit,
+					      .send_ack = fake_ack,
+					      .send_cancel = fake_cancel };
 
 /* ---- the hooks (metrics) ---- */
 
@@ -122,7 +133,7 @@ static struct gw_core *core;
 static void setup(void)
 {
 	ft_log_set_level(LOG_ERR); /* the core's info and warning lines */
-	n_submits = n_acks = 0;
+	n_submits = n_acks = n_cancels = 0;
 	hook_answered = hook_hits = hook_misses = hook_overloaded = 0;
 	hook_latency = -1;
 	memset(&lim, 0, sizeof(lim));
@@ -215,6 +226,46 @@ static void hello(uint64_t epoch)
 }
 
 /* ---- the leader link: holding and re-sending ---- */
+
+START_TEST(cancel_answers_waiters_and_tells_the_leader)
+{
+	struct waiter w1 = { 0 }, w2 = { 0 };
+	hello(1);
+	uint64_t id = submit(program("Slow"), "key-c", &w1, 0);
+	submit(program("Slow"), "key-c", &w2, 0); /* joins it */
+	ck_assert(gw_core_cancel(core, 10, id));
+	ck_assert_int_eq(w1.calls, 1);
+	ck_assert_int_eq(w2.calls, 1);
+	ck_assert_str_eq(w1.verdict, "cancelled");
+	ck_assert(strncmp(w1.body, "Cancelled:", 10) == 0);
+	ck_assert_uint_eq(n_cancels, 1);
+	ck_assert_uint_eq(cancels[0], id);
+	ck_assert_uint_eq(gw_core_pending(core), 0);
+	/* Not pending any more: nothing to cancel. */
+	ck_assert(!gw_core_cancel(core, 11, id));
+	ck_assert(!gw_core_cancel(core, 11, 424242));
+	/* The worker's late result is acknowledged and answers nobody. */
+	result(id, 1, "cancelled", "Cancelled:\nstopped", 12);
+	ck_assert_int_eq(w1.calls, 1);
+	/* The key keeps no answer: a retry submits again. */
+	struct waiter w3 = { 0 };
+	size_t before = n_submits;
+	submit(program("Slow"), "key-c", &w3, 13);
+	ck_assert_uint_eq(n_submits, before + 1);
+	ck_assert_int_eq(w3.calls, 0);
+}
+END_TEST
+
+START_TEST(cancel_while_the_link_is_down_is_not_resent)
+{
+	struct waiter w = { 0 };
+	uint64_t id = submit(program("A"), NULL, &w, 0);
+	ck_assert(gw_core_cancel(core, 1, id));
+	ck_assert_uint_eq(n_cancels, 0); /* no leader to tell */
+	hello(2);
+	ck_assert_uint_eq(n_submits, 0); /* and no leader ever hears of it */
+}
+END_TEST
 
 START_TEST(held_without_leader_and_sent_on_hello)
 {
@@ -922,6 +973,8 @@ static Suite *gwcore_suite(void)
 	TCase *link = tcase_create("leader link");
 	tcase_add_checked_fixture(link, setup, teardown);
 	tcase_add_test(link, held_without_leader_and_sent_on_hello);
+	tcase_add_test(link, cancel_answers_waiters_and_tells_the_leader);
+	tcase_add_test(link, cancel_while_the_link_is_down_is_not_resent);
 	tcase_add_test(link, sent_at_once_while_link_up);
 	tcase_add_test(link, new_leader_gets_every_unanswered_request_with_same_ids);
 	tcase_add_test(link, hello_of_older_epoch_refused);

@@ -309,6 +309,28 @@ START_TEST(failed_run_no_longer_held)
 }
 END_TEST
 
+START_TEST(cancel_of_queued_running_and_finished)
+{
+	assign(1, EPOCH);
+	assign(2, EPOCH);
+	assign(3, EPOCH);
+	start();
+	start();
+	/* Queued: forgotten at once; a slot never runs it. */
+	ck_assert_int_eq(ft_holdings_cancel(h, 3), FT_CANCEL_DROPPED);
+	ck_assert_ptr_null(ft_holdings_find(h, 3));
+	/* Running: the caller stops it, and its result is still kept. */
+	ck_assert_int_eq(ft_holdings_cancel(h, 1), FT_CANCEL_RUNNING);
+	ck_assert_int_eq(state_of(1), FT_HELD_RUNNING);
+	finish(1, 10);
+	ck_assert_int_eq(state_of(1), FT_HELD_DONE);
+	/* Finished, or unknown: nothing to do. */
+	ck_assert_int_eq(ft_holdings_cancel(h, 1), FT_CANCEL_NONE);
+	ck_assert_int_eq(ft_holdings_cancel(h, 77), FT_CANCEL_NONE);
+	ck_assert_uint_eq(ft_holdings_running(h), 1);
+}
+END_TEST
+
 START_TEST(finish_of_unknown_run_ignored)
 {
 	assign(1, EPOCH);
@@ -354,6 +376,7 @@ static Suite *holdings_suite(void)
 	tcase_add_test(tc, slots_read_at_each_decision);
 	tcase_add_test(tc, known_id_never_runs_twice);
 	tcase_add_test(tc, failed_run_no_longer_held);
+	tcase_add_test(tc, cancel_of_queued_running_and_finished);
 	tcase_add_test(tc, finish_of_unknown_run_ignored);
 	suite_add_tcase(s, tc);
 
