@@ -211,6 +211,8 @@ while [ $SECONDS -lt $deadline ]; do
 	for id in "${!NODE_PID[@]}"; do
 		grep -q "no heartbeat from server $VICTIM - SERVER FAILED" "$RUN/log/node-$id/summary.log" || missing=1
 	done
+	# The gateway is a gossip member too: its list must drop the node as well.
+	curl -s "http://127.0.0.1:$GW_PORT/cluster" | grep -q "^$VICTIM " && missing=1
 	[ $missing = 0 ] && break
 	sleep 0.2
 done
