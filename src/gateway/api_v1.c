@@ -30,6 +30,7 @@
 #include "lib/metrics.h"
 #include "lib/util.h"
 #include "gateway/discovery.h"
+#include "gateway/judge.h"
 #include "gateway/metrics.h"
 #include "gateway/run_request.h"
 #include "gateway/runs.h"
@@ -259,11 +260,19 @@ static struct json_object *bytes_field(const char *p, size_t n, bool base64, con
 	return utf8_string(p, n);
 }
 
-static struct json_object *result_fields(const struct gw_result *res, bool base64)
+static struct json_object *result_fields(const struct gw_result *res, const struct gw_run *x)
 {
+	bool base64 = x->base64;
 	const char *verdict = gw_verdict_of(res);
 	bool ok = strcmp(verdict, "ok") == 0;
 	const char *body = res->body ? res->body : "";
+	/* Judged: the answer (run()'s string, a main program's stdout) against
+	 * what was expected. */
+	if (ok && x->expected)
+		verdict = ft_verdict_name(gw_output_matches((enum gw_compare)x->compare, body,
+							    res->len, x->expected, x->expected_len)
+						  ? FT_VERDICT_ACCEPTED
+						  : FT_VERDICT_WRONG_ANSWER);
 	struct json_object *o = json_object_new_object();
 	struct json_object *not_utf8 = json_object_new_array();
 	json_object_object_add(o, "verdict", json_object_new_string(verdict));
@@ -369,7 +378,7 @@ static void add_waiter(struct gw_run *x, struct ft_http_req *r)
 static void run_done(void *ud, const struct gw_result *res)
 {
 	struct gw_run *x = ud;
-	gw_run_finish(x, ft_now_ms(), ft_wall_ms(), res->id, result_fields(res, x->base64));
+	gw_run_finish(x, ft_now_ms(), ft_wall_ms(), res->id, result_fields(res, x));
 	while (x->waiters) {
 		struct gw_run_waiter *w = x->waiters;
 		x->waiters = w->next;
@@ -409,6 +418,9 @@ static void post_run(struct gw_api_v1 *a, struct ft_http_req *r)
 		ft_buf_append(&blob, q.src, q.len);
 	size_t main_len = q.src ? q.len : q.spec.files[0].len;
 	bool wait = q.wait, base64 = q.base64;
+	char *expected = q.expected ? ft_xmemdup(q.expected, q.expected_len + 1) : NULL;
+	size_t expected_len = q.expected_len;
+	int compare = q.compare;
 	gw_run_request_free(&q);
 	const char *job_text = json_object_to_json_string_ext(
 		job, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -422,12 +434,18 @@ static void post_run(struct gw_api_v1 *a, struct ft_http_req *r)
 			  blob.len, strlen(job_text), max_frame);
 		json_object_put(job);
 		ft_buf_free(&blob);
+		free(expected);
 		return;
 	}
 	uint64_t hash = ft_fnv1a64(FT_FNV1A64_OFFSET_BASIS, blob.data ? blob.data : "", blob.len) ^
 			(ft_fnv1a64(FT_FNV1A64_OFFSET_BASIS, job_text, strlen(job_text)) * 31);
-	/* The same run asked for in the other encoding is another answer. */
+	/* The same run asked for in the other encoding, or judged against
+	 * another output, is another answer. */
 	hash = hash * 2 + base64;
+	if (expected)
+		hash ^= ft_fnv1a64(FT_FNV1A64_OFFSET_BASIS + (uint64_t)compare, expected,
+				   expected_len) *
+			7;
 
 	const char *key = ft_http_header(r, "Idempotency-Key");
 	if (key && !*key)
@@ -453,6 +471,10 @@ static void post_run(struct gw_api_v1 *a, struct ft_http_req *r)
 	}
 	x = gw_runs_add(&a->runs, key, hash, ft_wall_ms());
 	x->base64 = base64;
+	x->expected = expected;
+	x->expected_len = expected_len;
+	x->compare = compare;
+	expected = NULL;
 	uint64_t id = 0;
 	struct gw_submission s = {
 		.src = blob.data ? blob.data : "",
@@ -480,6 +502,7 @@ static void post_run(struct gw_api_v1 *a, struct ft_http_req *r)
 		break;
 	}
 out:
+	free(expected);
 	json_object_put(job);
 	ft_buf_free(&blob);
 }

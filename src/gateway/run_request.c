@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway/judge.h"
 #include "lib/base64.h"
 #include "lib/util.h"
 #include "runner/limits.h"
@@ -232,6 +233,20 @@ static bool parse_run_req(struct parse *p, struct json_object *root, struct gw_r
 			     set_error(p, 400, "invalid_parameter",
 				       "\"encoding\" must be \"utf8\" or \"base64\"");
 			q->base64 = ok && strcmp(v, "base64") == 0;
+		} else if (strcmp(key, "expected_output") == 0) {
+			ok = want_type(p, val, json_type_string, key, "a string");
+			if (ok) {
+				q->expected = json_object_get_string(val);
+				q->expected_len = (size_t)json_object_get_string_len(val);
+			}
+		} else if (strcmp(key, "compare") == 0) {
+			int c = json_object_is_type(val, json_type_string)
+					? gw_compare_from_name(json_object_get_string(val))
+					: -1;
+			ok = c >= 0 || set_error(p, 400, "invalid_parameter",
+						 "\"compare\" must be \"trailing_whitespace\" or "
+						 "\"exact\"");
+			q->compare = ok ? c : 0;
 		} else if (strcmp(key, "entry") == 0) {
 			int e = json_object_is_type(val, json_type_string)
 					? ft_entry_from_name(json_object_get_string(val))
@@ -243,7 +258,8 @@ static bool parse_run_req(struct parse *p, struct json_object *root, struct gw_r
 		} else {
 			ok = set_error(p, 400, "unknown_field",
 				       "Unknown field \"%s\": known are source, files, main, "
-				       "entry, encoding, stdin, args, limits, wait",
+				       "entry, encoding, stdin, args, limits, expected_output, "
+				       "compare, wait",
 				       key);
 		}
 		if (!ok)
@@ -301,6 +317,8 @@ static bool decode_base64(struct parse *p, struct gw_run_request *q)
 		if (!decode_one(p, q, &f->src, &f->len, what))
 			return false;
 	}
+	if (q->expected && !decode_one(p, q, &q->expected, &q->expected_len, "\"expected_output\""))
+		return false;
 	if (q->spec.input) {
 		size_t n;
 		char *d = ft_base64_decode(q->spec.input, q->spec.input_len, &n);

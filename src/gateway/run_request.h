@@ -27,6 +27,10 @@ struct gw_run_request {
 	 * decoded), and the answer's output, stdout, stderr and error go back
 	 * so. */
 	bool base64;
+	/* "expected_output" (decoded as the sources are), or NULL; "compare". */
+	const char *expected;
+	size_t expected_len;
+	int compare;		/* enum gw_compare */
 	struct ft_jobspec spec; /* files (main first), stdin, args, limits; capture on */
 	char **decoded;		/* what the sources were decoded into */
 	size_t n_decoded;

@@ -30,6 +30,7 @@ static void run_unlink(struct gw_runs *rs, struct gw_run *x)
 static void run_free(struct gw_run *x)
 {
 	free(x->idem_key);
+	free(x->expected);
 	json_object_put(x->result);
 	free(x);
 }

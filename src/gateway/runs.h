@@ -29,6 +29,10 @@ struct gw_run {
 	uint64_t src_hash;
 	bool done;
 	bool base64; /* its answer's bytes go back base64-encoded */
+	/* "expected_output": an ok run is then accepted or wrong_answer. */
+	char *expected; /* NULL: not judged */
+	size_t expected_len;
+	int compare; /* enum gw_compare */
 	int64_t submitted_wall_ms, done_ms, finished_wall_ms;
 	struct json_object *result; /* result fields, once done */
 	struct gw_run_waiter *waiters;

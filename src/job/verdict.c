@@ -12,6 +12,8 @@ static const char *const names[FT_VERDICT_N] = {
 	[FT_VERDICT_OUTPUT_LIMIT] = "output_limit",
 	[FT_VERDICT_NONZERO_EXIT] = "nonzero_exit",
 	[FT_VERDICT_CANCELLED] = "cancelled",
+	[FT_VERDICT_ACCEPTED] = "accepted",
+	[FT_VERDICT_WRONG_ANSWER] = "wrong_answer",
 	[FT_VERDICT_INTERNAL_ERROR] = "internal_error",
 	[FT_VERDICT_UNAVAILABLE] = "unavailable",
 	[FT_VERDICT_TIMEOUT] = "timeout",
@@ -38,6 +40,7 @@ unsigned ft_verdict_http_status(enum ft_verdict v)
 {
 	switch (v) {
 	case FT_VERDICT_OK:
+	case FT_VERDICT_ACCEPTED:
 		return 200;
 	case FT_VERDICT_INTERNAL_ERROR:
 		return 500;

@@ -21,6 +21,8 @@ enum ft_verdict {
 	FT_VERDICT_OUTPUT_LIMIT,
 	FT_VERDICT_NONZERO_EXIT, /* a main(String[]) program ended with a status other than 0 */
 	FT_VERDICT_CANCELLED,	 /* its client cancelled it (DELETE /v1/runs/{id}) */
+	FT_VERDICT_ACCEPTED,	 /* the gateway: ok, and the output is the expected one */
+	FT_VERDICT_WRONG_ANSWER, /* the gateway: ok, but the output is not the expected one */
 	FT_VERDICT_INTERNAL_ERROR,
 	FT_VERDICT_UNAVAILABLE, /* the leader: machinery failed on limits.run_attempts tries */
 	FT_VERDICT_TIMEOUT,	/* the gateway: no answer within limits.request_timeout_ms */

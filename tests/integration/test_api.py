@@ -1210,6 +1210,29 @@ def test_base64_refusals(cluster, spec):
     error_of(spec, "/v1/runs", "POST", r, 400, "missing_source")
 
 
+def test_judging_against_expected_output(cluster, spec):
+    src = nonce() + MAIN_ECHO
+    run = post_run(cluster, spec, {"source": src, "stdin": "ab", "expected_output": "AB\n"})
+    assert run["verdict"] == "accepted" and run["output"] == "AB", run
+    run = post_run(cluster, spec, {"source": src, "stdin": "ab", "expected_output": "BA"})
+    assert run["verdict"] == "wrong_answer" and run["output"] == "AB", run
+    run = post_run(cluster, spec, {"source": src, "stdin": "ab", "expected_output": "AB\n",
+                                   "compare": "exact"})
+    assert run["verdict"] == "wrong_answer", run
+    run = post_run(cluster, spec, {"source": b64(src.encode()), "stdin": b64(b"ab"),
+                                   "expected_output": b64(b"AB"), "encoding": "base64"})
+    assert run["verdict"] == "accepted", run
+    # A run() program is judged by the string it returns; a failing run is
+    # not judged at all.
+    assert post_run(cluster, spec, {"source": hello("hi"), "expected_output": "hi"}
+                    )["verdict"] == "accepted"
+    bad = post_run(cluster, spec, {"source": nonce() + "public class X {", "expected_output": ""})
+    assert bad["verdict"] == "compile_error", bad
+    r = api(cluster, "POST", "/v1/runs", {"source": src, "expected_output": "x",
+                                          "compare": "fuzzy"})
+    error_of(spec, "/v1/runs", "POST", r, 400, "invalid_parameter")
+
+
 def test_runtimes(cluster, spec):
     r = api(cluster, "GET", "/v1/runtimes")
     body = check(spec, "/v1/runtimes", "GET", r)
