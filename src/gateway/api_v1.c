@@ -9,10 +9,9 @@
  *
  * Every error is {"error": "<stable code>", "message": "<human text>"}.
  *
- * A run is one submission to the core (its records: runs.c); the run
- * record is the one waiter the core knows; the HTTP requests waiting for
- * it hang off the record, so a client that goes away never cancels the
- * run.  Request bodies are parsed by run_request.c. */
+ * Runs are started and kept by the run service (runsvc.c), which the
+ * Judge0 and Piston look-alikes share; request bodies are parsed by
+ * run_request.c. */
 #include "gateway/api_v1.h"
 
 #include <errno.h>
@@ -23,18 +22,14 @@
 #include <string.h>
 #include <strings.h>
 
-#include "lib/base64.h"
 #include "lib/httpd.h"
-#include "job/jobspec.h"
-#include "job/verdict.h"
 #include "lib/metrics.h"
 #include "lib/util.h"
 #include "gateway/discovery.h"
-#include "gateway/judge.h"
 #include "gateway/metrics.h"
 #include "gateway/run_request.h"
 #include "gateway/runs.h"
-#include "runner/limits.h"
+#include "gateway/runsvc.h"
 
 #define MAX_TAIL 1000000
 #define RECENT_DEFAULT 20
@@ -45,15 +40,8 @@ struct gw_api_v1 {
 	const struct ft_config *cfg;
 	const struct gw_cluster *cluster;
 	struct gw_metrics *metrics;
-	struct gw_runs runs;
+	struct gw_runsvc sv;   /* the runs */
 	char java_version[64]; /* of paths.java, read at start */
-};
-
-/* An HTTP request waiting for a run. */
-struct gw_run_waiter {
-	struct gw_run_waiter *next;
-	struct ft_http_req *r;
-	struct gw_run *run;
 };
 
 /* ---- responses ---- */
@@ -102,27 +90,6 @@ static bool want_method(struct ft_http_req *r, const char *allow)
 
 /* ---- strings ---- */
 
-/* A JSON string of p[0..n) with every invalid UTF-8 sequence replaced by
- * U+FFFD, so the answer is always valid JSON whatever the program wrote. */
-static struct json_object *utf8_string(const char *p, size_t n)
-{
-	struct ft_buf b = { 0 };
-	size_t i = 0;
-	while (i < n) {
-		size_t k = ft_utf8_char_len(p + i, n - i);
-		if (k) {
-			ft_buf_append(&b, p + i, k);
-			i += k;
-		} else {
-			ft_buf_append(&b, "\xEF\xBF\xBD", 3);
-			i++;
-		}
-	}
-	struct json_object *o = json_object_new_string_len(b.data ? b.data : "", (int)b.len);
-	ft_buf_free(&b);
-	return o;
-}
-
 /* Non-negative decimal integer, whole string; false otherwise. */
 static bool parse_u64(const char *s, uint64_t *out)
 {
@@ -143,7 +110,7 @@ static bool parse_u64(const char *s, uint64_t *out)
 static double runs_stored(void *ud)
 {
 	const struct gw_api_v1 *a = ud;
-	return (double)a->runs.count;
+	return (double)a->sv.runs.count;
 }
 
 struct gw_api_v1 *gw_api_v1_new(struct gw_core *core, const struct ft_config *cfg,
@@ -154,7 +121,7 @@ struct gw_api_v1 *gw_api_v1_new(struct gw_core *core, const struct ft_config *cf
 	a->cfg = cfg;
 	a->cluster = cluster;
 	a->metrics = metrics;
-	gw_runs_init(&a->runs, &cfg->limits);
+	gw_runsvc_init(&a->sv, core, cfg);
 	gw_java_version(cfg->java, a->java_version, sizeof(a->java_version));
 	ft_metrics_gauge_fn(
 		"ftgw_api_runs_stored",
@@ -167,177 +134,11 @@ void gw_api_v1_free(struct gw_api_v1 *a)
 {
 	if (!a)
 		return;
-	for (struct gw_run *x = a->runs.head; x; x = x->next) {
-		while (x->waiters) {
-			struct gw_run_waiter *w = x->waiters;
-			x->waiters = w->next;
-			free(w);
-		}
-	}
-	gw_runs_clear(&a->runs);
+	gw_runsvc_clear(&a->sv);
 	free(a);
 }
 
-/* Compile errors as data: one entry per "Error on line L, column C in F: M". */
-static struct json_object *diagnostics(const char *body, size_t len)
-{
-	static const char head[] = FT_COMPILE_ERROR_HEAD;
-	if (len < sizeof(head) - 1 || memcmp(body, head, sizeof(head) - 1) != 0)
-		return NULL;
-	struct json_object *arr = json_object_new_array();
-	const char *p = body, *end = body + len;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		char line[2048];
-		if (n < sizeof(line)) {
-			memcpy(line, p, n);
-			line[n] = '\0';
-			long ln, col;
-			int off = 0;
-			if (sscanf(line, "Error on line %ld, column %ld in %n", &ln, &col, &off) ==
-				    2 &&
-			    off > 0) {
-				const char *file = line + off;
-				char *colon = strstr(file, ": ");
-				if (colon) {
-					struct json_object *d = json_object_new_object();
-					json_object_object_add(d, "line",
-							       json_object_new_int64(ln));
-					json_object_object_add(d, "column",
-							       json_object_new_int64(col));
-					json_object_object_add(
-						d, "file",
-						utf8_string(file, (size_t)(colon - file)));
-					json_object_object_add(
-						d, "message",
-						utf8_string(colon + 2, strlen(colon + 2)));
-					json_object_array_add(arr, d);
-				}
-			}
-		}
-		p += n + 1;
-	}
-	return arr;
-}
-
-static struct json_object *meta_field(const struct gw_result *res, const char *key, bool nonneg)
-{
-	struct json_object *v;
-	if (!res->meta || !json_object_object_get_ex(res->meta, key, &v) ||
-	    !json_object_is_type(v, json_type_int))
-		return NULL;
-	int64_t n = json_object_get_int64(v);
-	return nonneg && n < 0 ? NULL : json_object_new_int64(n);
-}
-
-static struct json_object *meta_bool(const struct gw_result *res, const char *key)
-{
-	struct json_object *v;
-	if (!res->meta || !json_object_object_get_ex(res->meta, key, &v) ||
-	    !json_object_is_type(v, json_type_boolean))
-		return NULL;
-	return json_object_new_boolean(json_object_get_boolean(v));
-}
-
-/* The bytes of a result field, as the run asked: base64, or UTF-8 text
- * (then a field whose bytes were not all UTF-8 is named in not_utf8: its
- * text has U+FFFD in their place, and the client knows to ask for base64). */
-static struct json_object *bytes_field(const char *p, size_t n, bool base64, const char *name,
-				       struct json_object *not_utf8)
-{
-	if (!p)
-		return NULL;
-	if (base64) {
-		size_t len;
-		char *e = ft_base64_encode(p, n, &len);
-		struct json_object *o = json_object_new_string_len(e, (int)len);
-		free(e);
-		return o;
-	}
-	if (!ft_utf8_valid(p, n))
-		json_object_array_add(not_utf8, json_object_new_string(name));
-	return utf8_string(p, n);
-}
-
-static struct json_object *result_fields(const struct gw_result *res, const struct gw_run *x)
-{
-	bool base64 = x->base64;
-	const char *verdict = gw_verdict_of(res);
-	bool ok = strcmp(verdict, "ok") == 0;
-	const char *body = res->body ? res->body : "";
-	/* Judged: the answer (run()'s string, a main program's stdout) against
-	 * what was expected. */
-	if (ok && x->expected)
-		verdict = ft_verdict_name(gw_output_matches((enum gw_compare)x->compare, body,
-							    res->len, x->expected, x->expected_len)
-						  ? FT_VERDICT_ACCEPTED
-						  : FT_VERDICT_WRONG_ANSWER);
-	struct json_object *o = json_object_new_object();
-	struct json_object *not_utf8 = json_object_new_array();
-	json_object_object_add(o, "verdict", json_object_new_string(verdict));
-	json_object_object_add(o, "output",
-			       ok ? bytes_field(body, res->len, base64, "output", not_utf8) : NULL);
-	json_object_object_add(o, "error",
-			       ok ? NULL : bytes_field(body, res->len, base64, "error", not_utf8));
-	json_object_object_add(o, "diagnostics",
-			       strcmp(verdict, "compile_error") == 0 ? diagnostics(body, res->len)
-								     : NULL);
-	json_object_object_add(o, "exit_code", meta_field(res, "exit", true));
-	/* How the class was run: main(String[]) or run(); null when it never ran. */
-	struct json_object *entry = NULL;
-	if (res->meta && json_object_object_get_ex(res->meta, "entry", &entry))
-		entry = json_object_get(entry);
-	json_object_object_add(o, "entry", entry);
-	json_object_object_add(o, "time_ms", meta_field(res, "wall_ms", true));
-	json_object_object_add(o, "worker", meta_field(res, "worker", true));
-	json_object_object_add(o, "attempts", meta_field(res, "attempts", true));
-	json_object_object_add(o, "cached", json_object_new_boolean(res->cached));
-	json_object_object_add(o, "compile_cached", meta_bool(res, "compile_cached"));
-	json_object_object_add(o, "cpu_ms", meta_field(res, "cpu_ms", true));
-	json_object_object_add(o, "stdout",
-			       bytes_field(res->out, res->out_len, base64, "stdout", not_utf8));
-	json_object_object_add(o, "stderr",
-			       bytes_field(res->err, res->err_len, base64, "stderr", not_utf8));
-	json_object_object_add(o, "encoding", json_object_new_string(base64 ? "base64" : "utf8"));
-	json_object_object_add(o, "not_utf8", not_utf8);
-	struct json_object *mem = meta_field(res, "memory_bytes", true);
-	json_object_object_add(o, "memory_kb",
-			       mem ? json_object_new_int64(json_object_get_int64(mem) / 1024)
-				   : NULL);
-	json_object_put(mem);
-	return o;
-}
-
-static struct json_object *run_json(const struct gw_core *core, const struct gw_run *x)
-{
-	static const char *const state_names[] = {
-		[GW_RUN_QUEUED] = "queued",
-		[GW_RUN_RUNNING] = "running",
-		[GW_RUN_DONE] = "done",
-	};
-	struct json_object *o = json_object_new_object();
-	int worker, attempts;
-	enum gw_run_state state = gw_run_state(x, core, &worker, &attempts);
-	json_object_object_add(o, "id", json_object_new_string(x->id));
-	json_object_object_add(o, "status", json_object_new_string(state_names[state]));
-	json_object_object_add(o, "request_id",
-			       x->req_id ? json_object_new_uint64(x->req_id) : NULL);
-	json_object_object_add(o, "submitted_at_ms", json_object_new_int64(x->submitted_wall_ms));
-	json_object_object_add(o, "finished_at_ms",
-			       x->done ? json_object_new_int64(x->finished_wall_ms) : NULL);
-	if (x->done) {
-		json_object_object_foreach(x->result, key, val)
-		{
-			json_object_object_add(o, key, json_object_get(val));
-		}
-	} else {
-		json_object_object_add(o, "worker",
-				       worker >= 0 ? json_object_new_int(worker) : NULL);
-		json_object_object_add(o, "attempts", json_object_new_int(attempts));
-	}
-	return o;
-}
+/* ---- POST /v1/runs ---- */
 
 static void respond_run(const struct gw_core *core, struct ft_http_req *r, unsigned status,
 			const struct gw_run *x)
@@ -346,49 +147,15 @@ static void respond_run(const struct gw_core *core, struct ft_http_req *r, unsig
 	snprintf(loc, sizeof(loc), "/v1/runs/%s", x->id);
 	if (status == 202)
 		ft_http_add_header(r, "Location", loc);
-	struct json_object *o = run_json(core, x);
+	struct json_object *o = gw_runsvc_run_json(core, x);
 	respond_json(r, status, o);
 	json_object_put(o);
 }
 
-static void waiter_abandon(void *ud, struct ft_http_req *r)
+static void answer_done_run(void *ud, struct ft_http_req *r, const struct gw_run *x)
 {
-	struct gw_run_waiter *w = ud;
-	for (struct gw_run_waiter **p = &w->run->waiters; *p; p = &(*p)->next) {
-		if (*p == w) {
-			*p = w->next;
-			free(w);
-			return;
-		}
-	}
+	respond_run(NULL, r, 200, x);
 }
-
-static void add_waiter(struct gw_run *x, struct ft_http_req *r)
-{
-	struct gw_run_waiter *w = ft_xcalloc(1, sizeof(*w));
-	w->r = r;
-	w->run = x;
-	w->next = x->waiters;
-	x->waiters = w;
-	ft_http_set_abandon(r, waiter_abandon, w);
-}
-
-/* The core's one callback for the run (a done run's answer does not ask
- * the core). */
-static void run_done(void *ud, const struct gw_result *res)
-{
-	struct gw_run *x = ud;
-	gw_run_finish(x, ft_now_ms(), ft_wall_ms(), res->id, result_fields(res, x));
-	while (x->waiters) {
-		struct gw_run_waiter *w = x->waiters;
-		x->waiters = w->next;
-		ft_http_set_abandon(w->r, NULL, NULL);
-		respond_run(NULL, w->r, 200, x);
-		free(w);
-	}
-}
-
-/* ---- POST /v1/runs ---- */
 
 static void post_run(struct gw_api_v1 *a, struct ft_http_req *r)
 {
@@ -411,100 +178,19 @@ static void post_run(struct gw_api_v1 *a, struct ft_http_req *r)
 		api_error(r, e.status, e.code, "%s", e.message);
 		return;
 	}
-	/* What travels: the job object, and the source or the files. */
-	struct ft_buf blob = { 0 };
-	struct json_object *job = ft_jobspec_encode(&q.spec, &blob);
-	if (q.src)
-		ft_buf_append(&blob, q.src, q.len);
-	size_t main_len = q.src ? q.len : q.spec.files[0].len;
-	bool wait = q.wait, base64 = q.base64;
-	char *expected = q.expected ? ft_xmemdup(q.expected, q.expected_len + 1) : NULL;
-	size_t expected_len = q.expected_len;
-	int compare = q.compare;
-	gw_run_request_free(&q);
-	const char *job_text = json_object_to_json_string_ext(
-		job, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	/* The configuration leaves a body's worth of room in a frame (plus
-	 * 64 KiB); this only guards against a re-encoding that grew. */
-	size_t max_frame = a->cfg->limits.max_frame_bytes;
-	if (blob.len + strlen(job_text) + 4096 > max_frame) {
-		api_error(r, 413, "body_too_large",
-			  "This run is too large to forward (%zu bytes of sources and %zu of "
-			  "options; limits.max_frame_bytes is %zu)",
-			  blob.len, strlen(job_text), max_frame);
-		json_object_put(job);
-		ft_buf_free(&blob);
-		free(expected);
+	bool wait = q.wait, fresh;
+	struct gw_run *x =
+		gw_runsvc_start(&a->sv, &q, ft_http_header(r, "Idempotency-Key"), &e, &fresh);
+	if (!x) {
+		if (e.status == 503)
+			ft_http_add_header(r, "Retry-After", "1");
+		api_error(r, e.status, e.code, "%s", e.message);
 		return;
 	}
-	uint64_t hash = ft_fnv1a64(FT_FNV1A64_OFFSET_BASIS, blob.data ? blob.data : "", blob.len) ^
-			(ft_fnv1a64(FT_FNV1A64_OFFSET_BASIS, job_text, strlen(job_text)) * 31);
-	/* The same run asked for in the other encoding, or judged against
-	 * another output, is another answer. */
-	hash = hash * 2 + base64;
-	if (expected)
-		hash ^= ft_fnv1a64(FT_FNV1A64_OFFSET_BASIS + (uint64_t)compare, expected,
-				   expected_len) *
-			7;
-
-	const char *key = ft_http_header(r, "Idempotency-Key");
-	if (key && !*key)
-		key = NULL;
-	struct gw_run *x = key ? gw_runs_find_key(&a->runs, key) : NULL;
-	if (x && x->done &&
-	    (gw_run_verdict_is(x, "unavailable") || gw_run_verdict_is(x, "cancelled"))) {
-		/* The cluster could not run it then, or its client stopped it:
-		 * a retry runs it anew. */
-		gw_run_drop_key(x);
-		x = NULL;
-	}
-	if (x) {
-		if (x->src_hash != hash) {
-			api_error(r, 422, "idempotency_key_reused",
-				  "This Idempotency-Key was used for another run (run %s)", x->id);
-		} else if (x->done || !wait) {
-			respond_run(a->core, r, x->done && wait ? 200 : 202, x);
-		} else {
-			add_waiter(x, r);
-		}
-		goto out;
-	}
-	x = gw_runs_add(&a->runs, key, hash, ft_wall_ms());
-	x->base64 = base64;
-	x->expected = expected;
-	x->expected_len = expected_len;
-	x->compare = compare;
-	expected = NULL;
-	uint64_t id = 0;
-	struct gw_submission s = {
-		.src = blob.data ? blob.data : "",
-		.len = blob.len,
-		.main_len = main_len,
-		.job = job_text,
-	};
-	switch (gw_core_submit(a->core, ft_now_ms(), &s, key, run_done, x, &id)) {
-	case GW_OVERLOADED:
-		gw_runs_remove(&a->runs, x);
-		ft_http_add_header(r, "Retry-After", "1");
-		api_error(r, 503, "overloaded",
-			  "Too many requests in progress (limits.max_pending_requests); try again "
-			  "later");
-		break;
-	case GW_ANSWERED:
-		respond_run(a->core, r, wait ? 200 : 202, x);
-		break;
-	case GW_SUBMITTED:
-		x->req_id = id;
-		if (wait)
-			add_waiter(x, r);
-		else
-			respond_run(a->core, r, 202, x);
-		break;
-	}
-out:
-	free(expected);
-	json_object_put(job);
-	ft_buf_free(&blob);
+	if (wait)
+		gw_runsvc_when_done(x, r, answer_done_run, NULL);
+	else
+		respond_run(a->core, r, 202, x);
 }
 
 /* GET reads the run, DELETE cancels it. */
@@ -518,7 +204,7 @@ static void run_resource(struct gw_api_v1 *a, struct ft_http_req *r, const char 
 			  "Method %s is not allowed here: use GET or DELETE", m);
 		return;
 	}
-	struct gw_run *x = gw_runs_find(&a->runs, id);
+	struct gw_run *x = gw_runs_find(&a->sv.runs, id);
 	if (!x) {
 		api_error(r, 404, "run_not_found",
 			  "No run %s: unknown, or its result expired (kept %d s after it finished, "
@@ -666,7 +352,7 @@ bool gw_api_v1_route(struct gw_api_v1 *a, struct ft_http_req *r)
 	const char *path = ft_http_path(r);
 	if (strcmp(path, "/v1") != 0 && strncmp(path, "/v1/", 4) != 0)
 		return false;
-	gw_runs_sweep(&a->runs, ft_now_ms());
+	gw_runs_sweep(&a->sv.runs, ft_now_ms());
 	const char *rest = path + 3;
 	char seg[80];
 	if (strcmp(rest, "/runs") == 0) {
