@@ -130,6 +130,16 @@ struct gw_api_v1 *gw_api_v1_new(struct gw_core *core, const struct ft_config *cf
 	return a;
 }
 
+struct gw_runsvc *gw_api_v1_runsvc(struct gw_api_v1 *a)
+{
+	return &a->sv;
+}
+
+const char *gw_api_v1_java_version(const struct gw_api_v1 *a)
+{
+	return a->java_version;
+}
+
 void gw_api_v1_free(struct gw_api_v1 *a)
 {
 	if (!a)

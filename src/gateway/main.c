@@ -26,6 +26,7 @@
 #include "gateway/dashboard.h"
 #include "gateway/link.h"
 #include "gateway/metrics.h"
+#include "gateway/piston.h"
 #include "gateway/plain_api.h"
 #include "gossip/gossip.h"
 #include "lib/httpd.h"
@@ -50,6 +51,7 @@ struct gw {
 	struct gw_cluster cluster;
 	struct gw_plain_api plain;
 	struct gw_api_v1 *api;
+	struct gw_piston piston;
 	sd_event_source *sweep;
 	const char *role;
 	bool ready; /* told systemd */
@@ -63,6 +65,7 @@ static void usage(FILE *to)
 		"The ftcluster gateway: accepts Java programs over HTTP (POST /compileandrun),\n"
 		"forwards them to the cluster leader and answers with their result;\n"
 		"GET /cluster shows the cluster; /v1/... is the JSON API (docs/openapi.yaml),\n"
+		"/api/v2/... Piston's API (Java only),\n"
 		"/metrics the Prometheus metrics and / a live dashboard.\n"
 		"\n"
 		"  -c, --config FILE   cluster configuration (default " FT_DEFAULT_CONFIG ")\n"
@@ -108,7 +111,8 @@ static void http_handler(void *ud, struct ft_http_req *r)
 {
 	struct gw *g = ud;
 	if (gw_plain_api_route(&g->plain, r) || gw_api_v1_route(g->api, r) ||
-	    gw_dashboard_route(r) || gw_metrics_route(g->metrics, r))
+	    gw_piston_route(&g->piston, r) || gw_dashboard_route(r) ||
+	    gw_metrics_route(g->metrics, r))
 		return;
 	gw_plain_api_not_found(r);
 }
@@ -192,6 +196,9 @@ static int run(struct gw *g)
 	ft_metrics_init("ftgw", FT_GATEWAY_ID, g->gossip);
 	/* Its metrics exist from the first scrape on. */
 	g->api = gw_api_v1_new(g->core, &g->cfg, &g->cluster, g->metrics);
+	g->piston = (struct gw_piston){ .sv = gw_api_v1_runsvc(g->api),
+					.cfg = &g->cfg,
+					.java_version = gw_api_v1_java_version(g->api) };
 	ft_metrics_gauge_fn("ftgw_pending_requests",
 			    "Requests the gateway accepted and has not answered yet", pending_count,
 			    g);
