@@ -64,6 +64,7 @@ struct ft_limits {
 	size_t log_file_max_bytes; /* heartbeat log files rotate at this size */
 	int max_files;		   /* source files of one run (JSON API) */
 	int max_args;		   /* arguments of one run (JSON API) */
+	int max_batch_runs;	   /* runs one batch request may start */
 	int result_ttl_ms;	   /* gateway keeps a finished JSON API run this long */
 	int max_stored_runs;	   /* gateway keeps at most this many JSON API runs */
 	int run_attempts;	   /* leader starts a request on at most this many workers */

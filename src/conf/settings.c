@@ -91,6 +91,7 @@ const struct ft_setting ft_config_settings[] = {
 		 RESTART),
 	CFG_INT("limits", "max_files", limits.max_files, 1, 4096, 64, LIVE),
 	CFG_INT("limits", "max_args", limits.max_args, 0, 65536, 256, LIVE),
+	CFG_INT("limits", "max_batch_runs", limits.max_batch_runs, 1, 10000, 20, LIVE),
 	CFG_INT("limits", "result_ttl_ms", limits.result_ttl_ms, 1, 604800000, 600000, LIVE),
 	CFG_INT("limits", "max_stored_runs", limits.max_stored_runs, 1, 10000000, 10000, LIVE),
 	CFG_INT("limits", "run_attempts", limits.run_attempts, 1, 100, 3, LIVE),

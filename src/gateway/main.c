@@ -26,6 +26,7 @@
 #include "gateway/dashboard.h"
 #include "gateway/link.h"
 #include "gateway/metrics.h"
+#include "gateway/judge0.h"
 #include "gateway/piston.h"
 #include "gateway/plain_api.h"
 #include "gossip/gossip.h"
@@ -52,6 +53,7 @@ struct gw {
 	struct gw_plain_api plain;
 	struct gw_api_v1 *api;
 	struct gw_piston piston;
+	struct gw_judge0 judge0;
 	sd_event_source *sweep;
 	const char *role;
 	bool ready; /* told systemd */
@@ -65,7 +67,7 @@ static void usage(FILE *to)
 		"The ftcluster gateway: accepts Java programs over HTTP (POST /compileandrun),\n"
 		"forwards them to the cluster leader and answers with their result;\n"
 		"GET /cluster shows the cluster; /v1/... is the JSON API (docs/openapi.yaml),\n"
-		"/api/v2/... Piston's API (Java only),\n"
+		"/api/v2/... Piston's API and /submissions... Judge0's (Java only),\n"
 		"/metrics the Prometheus metrics and / a live dashboard.\n"
 		"\n"
 		"  -c, --config FILE   cluster configuration (default " FT_DEFAULT_CONFIG ")\n"
@@ -111,8 +113,8 @@ static void http_handler(void *ud, struct ft_http_req *r)
 {
 	struct gw *g = ud;
 	if (gw_plain_api_route(&g->plain, r) || gw_api_v1_route(g->api, r) ||
-	    gw_piston_route(&g->piston, r) || gw_dashboard_route(r) ||
-	    gw_metrics_route(g->metrics, r))
+	    gw_piston_route(&g->piston, r) || gw_judge0_route(&g->judge0, r) ||
+	    gw_dashboard_route(r) || gw_metrics_route(g->metrics, r))
 		return;
 	gw_plain_api_not_found(r);
 }
@@ -199,6 +201,9 @@ static int run(struct gw *g)
 	g->piston = (struct gw_piston){ .sv = gw_api_v1_runsvc(g->api),
 					.cfg = &g->cfg,
 					.java_version = gw_api_v1_java_version(g->api) };
+	g->judge0 = (struct gw_judge0){ .sv = g->piston.sv,
+					.cfg = &g->cfg,
+					.java_version = g->piston.java_version };
 	ft_metrics_gauge_fn("ftgw_pending_requests",
 			    "Requests the gateway accepted and has not answered yet", pending_count,
 			    g);

@@ -1,6 +1,7 @@
-"""Drop-in endpoints for existing clients, Java only: Piston's API v2
-(POST /api/v2/execute, GET /api/v2/runtimes), with the request and answer
-shapes of its documentation (engineer-man/piston, docs/api.md).
+"""Drop-in endpoints for existing clients, Java only, with the request and
+answer shapes of their documentation: Piston's API v2 (POST /api/v2/execute,
+GET /api/v2/runtimes; engineer-man/piston, docs/api.md) and Judge0 CE's
+(/submissions, /submissions/batch, /languages, /statuses; ce.judge0.com).
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import uuid
 
 import ftharness
 
-FT_CLUSTER_OPTIONS = {"nodes": 2}
+MAX_BATCH = 3
+FT_CLUSTER_OPTIONS = {"nodes": 2, "limits": {"max_batch_runs": MAX_BATCH}}
 
 
 def post(cluster, path, body, timeout=90):
@@ -99,3 +101,112 @@ def test_piston_refusals(cluster):
     assert r.status == 405, r.body
     r = cluster.request("GET", "/api/v2/packages")
     assert r.status == 404 and json.loads(r.body)["message"], r.body
+
+
+# ---------------------------------------------------------------- Judge0
+
+HELLO_NAME = ("import java.util.Scanner;\npublic class Main {\n    public static void main(String[] a) {\n"
+              "        String name = new Scanner(System.in).next();\n"
+              "        System.out.println(\"hello, \" + name);\n    }\n}\n")
+
+
+def judge0(cluster, method, path, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    r = cluster.request(method, path, data, {"Content-Type": "application/json"}, timeout=90)
+    return r.status, (json.loads(r.body) if r.body else None)
+
+
+def poll(cluster, token, query="", timeout=60):
+    def done():
+        status, body = judge0(cluster, "GET", "/submissions/%s%s" % (token, query))
+        assert status == 200, body
+        return body if body.get("status", {}).get("id", body.get("status_id")) not in (1, 2) \
+            else None
+    return ftharness.wait_until(done, timeout=timeout, what="the submission")
+
+
+def test_judge0_create_then_get_as_documented(cluster):
+    src = "// %s\n" % uuid.uuid4().hex + HELLO_NAME
+    status, body = judge0(cluster, "POST", "/submissions/?base64_encoded=false&wait=false",
+                          {"source_code": src, "language_id": 62, "stdin": "world"})
+    assert status == 201 and set(body) == {"token"}, body
+    token = body["token"]
+    poll(cluster, token)
+    status, got = judge0(cluster, "GET", "/submissions/%s?base64_encoded=false"
+                         "&fields=stdout,stderr,status_id,language_id" % token)
+    assert status == 200, got
+    assert got == {"stdout": "hello, world\n", "status_id": 3, "language_id": 62,
+                   "stderr": None}, got
+    # The same run is a JSON API run too.
+    r = cluster.request("GET", "/v1/runs/" + token)
+    assert r.status == 200 and json.loads(r.body)["verdict"] == "ok", r.body
+
+
+def test_judge0_wait_base64_and_statuses(cluster):
+    src = "// %s\n" % uuid.uuid4().hex + HELLO_NAME
+    b64 = lambda s: base64.b64encode(s.encode()).decode()  # noqa: E731
+    status, body = judge0(cluster, "POST", "/submissions?base64_encoded=true&wait=true",
+                          {"source_code": b64(src), "language_id": 62, "stdin": b64("judge"),
+                           "expected_output": b64("hello, judge\n")})
+    assert status == 201, body
+    assert base64.b64decode(body["stdout"]) == b"hello, judge\n", body
+    assert body["status"] == {"id": 3, "description": "Accepted"}, body
+    assert set(body) == {"stdout", "time", "memory", "stderr", "token", "compile_output",
+                         "message", "status"}, body
+    assert float(body["time"]) >= 0 and body["memory"] > 0, body
+    status, body = judge0(cluster, "POST", "/submissions?wait=true",
+                          {"source_code": src, "language_id": 62, "stdin": "x",
+                           "expected_output": "hello, y"})
+    assert body["status"]["id"] == 4, body  # Wrong Answer
+    status, body = judge0(cluster, "POST", "/submissions?wait=true",
+                          {"source_code": "public class Main { int x = }", "language_id": 62})
+    assert body["status"] == {"id": 6, "description": "Compilation Error"}, body
+    assert body["compile_output"].startswith("Code did not compile:"), body
+    exits = "// %s\npublic class Main { public static void main(String[] a) { System.exit(2); } }" \
+        % uuid.uuid4().hex
+    status, body = judge0(cluster, "POST", "/submissions?wait=true&fields=*",
+                          {"source_code": exits, "language_id": 62})
+    assert body["status"]["id"] == 11 and body["exit_code"] == 2, body  # NZEC
+    spin = "// %s\npublic class Main { public static void main(String[] a) { while (true) {} } }" \
+        % uuid.uuid4().hex
+    status, body = judge0(cluster, "POST", "/submissions?wait=true",
+                          {"source_code": spin, "language_id": 62, "cpu_time_limit": 1})
+    assert body["status"] == {"id": 5, "description": "Time Limit Exceeded"}, body
+
+
+def test_judge0_batch_languages_statuses_and_refusals(cluster):
+    subs = [{"source_code": "// %s\n" % uuid.uuid4().hex + HELLO_NAME, "language_id": 62,
+             "stdin": name} for name in ("a", "b")]
+    subs.append({"source_code": "x", "language_id": 71})
+    status, body = judge0(cluster, "POST", "/submissions/batch", {"submissions": subs})
+    assert status == 201 and len(body) == 3, body
+    assert "token" in body[0] and "token" in body[1], body
+    assert "language_id" in body[2], body
+    tokens = [body[0]["token"], body[1]["token"]]
+    for t in tokens:
+        poll(cluster, t)
+    status, got = judge0(cluster, "GET", "/submissions/batch?tokens=%s&fields=stdout,status_id"
+                         % ",".join(tokens))
+    assert status == 200, got
+    assert got == {"submissions": [{"stdout": "hello, a\n", "status_id": 3},
+                                   {"stdout": "hello, b\n", "status_id": 3}]}, got
+    status, langs = judge0(cluster, "GET", "/languages")
+    assert status == 200 and langs[0]["id"] == 62 and langs[0]["name"].startswith("Java"), langs
+    status, lang = judge0(cluster, "GET", "/languages/62")
+    assert status == 200 and lang["source_file"] == "Main.java", lang
+    status, _ = judge0(cluster, "GET", "/languages/4")
+    assert status == 404
+    status, sts = judge0(cluster, "GET", "/statuses")
+    assert status == 200 and sts[10] == {"id": 11, "description": "Runtime Error (NZEC)"}, sts
+    status, body = judge0(cluster, "POST", "/submissions", {"source_code": "x", "language_id": 4})
+    assert status == 422 and "language_id" in body, body
+    status, body = judge0(cluster, "POST", "/submissions", {"language_id": 62})
+    assert status == 422 and body == {"source_code": ["can't be blank"]}, body
+    status, body = judge0(cluster, "GET", "/submissions/0000000000000000")
+    assert status == 404, body
+    # A batch is bounded by limits.max_batch_runs, both ways.
+    status, body = judge0(cluster, "POST", "/submissions/batch",
+                          {"submissions": subs + subs[:MAX_BATCH + 1 - len(subs)]})
+    assert status == 422 and "limits.max_batch_runs" in body["submissions"][0], body
+    status, body = judge0(cluster, "GET", "/submissions/batch?tokens=" + ",".join(tokens * 2))
+    assert status == 422 and "limits.max_batch_runs" in body["tokens"][0], body

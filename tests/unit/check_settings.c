@@ -130,6 +130,7 @@ START_TEST(defaults_are_the_documented_values)
 	ck_assert_uint_eq(l->log_file_max_bytes, 16777216);
 	ck_assert_int_eq(l->max_files, 64);
 	ck_assert_int_eq(l->max_args, 256);
+	ck_assert_int_eq(l->max_batch_runs, 20);
 	ck_assert_int_eq(l->result_ttl_ms, 600000);
 	ck_assert_int_eq(l->max_stored_runs, 10000);
 	ck_assert_int_eq(l->run_attempts, 3);
@@ -219,6 +220,7 @@ START_TEST(reload_policy_per_key)
 		"limits.election_settle_ms",
 		"limits.max_files",
 		"limits.max_args",
+		"limits.max_batch_runs",
 		"limits.result_ttl_ms",
 		"limits.max_stored_runs",
 		"limits.run_attempts",
