@@ -205,7 +205,8 @@ static struct gw_run *start(struct gw_judge0 *j, struct json_object *req, bool b
 	json_object_put(body);
 	if (!ok) {
 		*status = e.status == 413 ? 413 : 422;
-		refused(why, "", e.message);
+		/* Not one field's fault: Rails, hence Judge0, calls that "base". */
+		refused(why, *status == 422 ? "base" : "", e.message);
 		return NULL;
 	}
 	bool fresh;
@@ -520,10 +521,12 @@ bool gw_judge0_route(struct gw_judge0 *j, struct ft_http_req *r)
 	const char *path = ft_http_path(r), *m = ft_http_method(r);
 	bool post = strcmp(m, "POST") == 0;
 	if (strcmp(path, "/submissions") == 0 || strcmp(path, "/submissions/") == 0) {
-		if (post)
+		if (post) {
 			create(j, r);
-		else
+		} else {
+			ft_http_add_header(r, "Allow", "POST");
 			error(r, 405, "Use POST to submit, GET /submissions/{token} to read");
+		}
 	} else if (strcmp(path, "/submissions/batch") == 0) {
 		if (post)
 			create_batch(j, r);

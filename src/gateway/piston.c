@@ -308,6 +308,14 @@ static void runtimes(struct gw_piston *p, struct ft_http_req *r)
 	json_object_put(all);
 }
 
+static void not_allowed(struct ft_http_req *r, const char *method)
+{
+	ft_http_add_header(r, "Allow", method);
+	char msg[32];
+	snprintf(msg, sizeof msg, "Use %s", method);
+	fail(r, 405, msg);
+}
+
 bool gw_piston_route(struct gw_piston *p, struct ft_http_req *r)
 {
 	const char *path = ft_http_path(r), *m = ft_http_method(r);
@@ -317,12 +325,12 @@ bool gw_piston_route(struct gw_piston *p, struct ft_http_req *r)
 		if (strcmp(m, "POST") == 0)
 			execute(p, r);
 		else
-			fail(r, 405, "Use POST");
+			not_allowed(r, "POST");
 	} else if (strcmp(path, "/api/v2/runtimes") == 0) {
 		if (strcmp(m, "GET") == 0)
 			runtimes(p, r);
 		else
-			fail(r, 405, "Use GET");
+			not_allowed(r, "GET");
 	} else {
 		fail(r, 404, "Not found: /api/v2 has /execute and /runtimes (Java only)");
 	}
