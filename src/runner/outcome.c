@@ -88,6 +88,18 @@ bool ft_outcome_of_compile(const struct ft_child *c, int dirfd, const siginfo_t 
 	return false;
 }
 
+/* HotSpot's fatal native out-of-memory report goes to standard output (the
+ * VM's tty), after whatever the program printed.  A program that prints it
+ * itself and exits 1 only relabels its own failure. */
+static bool vm_said_out_of_memory(const struct ft_child *c, uint64_t max)
+{
+	size_t len = 0;
+	char *out = ft_jobdir_read_fd(c->watch_fds[FT_CHILD_STDOUT], max, &len);
+	bool said = memmem(out, len, FT_VM_OOM_BANNER, strlen(FT_VM_OOM_BANNER)) != NULL;
+	free(out);
+	return said;
+}
+
 void ft_outcome_of_run(const struct ft_child *c, int dirfd, const siginfo_t *si,
 		       const struct ft_child_exit *x, const struct ft_run_limits *lim, bool capture,
 		       struct ft_run_result *res)
@@ -151,6 +163,8 @@ void ft_outcome_of_run(const struct ft_child *c, int dirfd, const siginfo_t *si,
 	}
 	memmove(chan, chan + head, len - head + 1); /* also moves the NUL */
 	len -= head;
+	if (f.exited && f.status == 1 && f.chan_tag == FT_CHAN_NONE)
+		f.vm_out_of_memory = vm_said_out_of_memory(c, max);
 	struct ft_verdict_decision d;
 	ft_verdict_decide(&f, &d);
 	char *vm_err = ft_verdict_body_quotes_stderr(&d)

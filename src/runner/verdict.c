@@ -76,6 +76,14 @@ void ft_verdict_decide(const struct ft_run_facts *f, struct ft_verdict_decision 
 		set(d, FT_VERDICT_MEMORY_LIMIT, FT_WHY_OOM_KILL);
 		return;
 	}
+	/* Under RLIMIT_AS a malloc that fails inside the JVM (a compiler or GC
+	 * thread, or the launcher writing the outcome) is fatal: HotSpot prints
+	 * its banner and exits 1 before any OutOfMemoryError reaches us. */
+	if (f->vm_out_of_memory && f->exited && f->status == 1 && f->chan_tag == FT_CHAN_NONE) {
+		set(d, FT_VERDICT_MEMORY_LIMIT, FT_WHY_NATIVE);
+		d->exit_code = 1;
+		return;
+	}
 	d->processes_limited = f->pids_refused;
 	switch (f->chan_tag) {
 	case FT_CHAN_MEMORY:
@@ -183,6 +191,12 @@ char *ft_verdict_body(const struct ft_verdict_decision *d, const struct ft_run_l
 			"Memory limit exceeded:\nThe program ran out of memory (limit %llu "
 			"MiB)\n%s",
 			mib(lim->run_memory_bytes), chan);
+		break;
+	case FT_WHY_NATIVE:
+		body = ft_xasprintf(
+			"Memory limit exceeded:\nThe Java VM ran out of native memory (limit "
+			"%llu MiB)",
+			mib(lim->run_memory_bytes));
 		break;
 	case FT_WHY_EXIT:
 		body = ft_xasprintf("%sProgram exited with status %d before run() returned", pn,

@@ -45,18 +45,22 @@ enum ft_chan_tag {
 	FT_CHAN_NO_ENTRY = FT_WIRE_RESULT_NO_ENTRY,
 };
 
+/* What HotSpot prints when a native allocation fails (then exits 1). */
+#define FT_VM_OOM_BANNER "There is insufficient memory for the Java Runtime Environment to continue"
+
 struct ft_run_facts {
-	bool wall_killed;    /* the runner's wall-clock timer killed the run */
-	bool cpu_killed;     /* the runner's CPU poll killed the run */
-	bool output_killed;  /* the runner's output poll killed the run */
-	bool out_over;	     /* stdout longer than max_output_bytes */
-	bool err_over;	     /* stderr longer than max_output_bytes */
-	bool chan_over;	     /* the answer longer than max_output_bytes */
-	bool oom_killed;     /* the memory cgroup's OOM killer acted */
-	bool pids_refused;   /* the process limit refused a fork/thread */
-	bool sandbox_failed; /* bwrap or the JVM could not start */
-	bool main_program;   /* the program is a main(String[]): its exit status is its outcome */
-	int chan_tag;	     /* enum ft_chan_tag */
+	bool wall_killed;      /* the runner's wall-clock timer killed the run */
+	bool cpu_killed;       /* the runner's CPU poll killed the run */
+	bool output_killed;    /* the runner's output poll killed the run */
+	bool out_over;	       /* stdout longer than max_output_bytes */
+	bool err_over;	       /* stderr longer than max_output_bytes */
+	bool chan_over;	       /* the answer longer than max_output_bytes */
+	bool oom_killed;       /* the memory cgroup's OOM killer acted */
+	bool vm_out_of_memory; /* the JVM died for want of native memory (its banner) */
+	bool pids_refused;     /* the process limit refused a fork/thread */
+	bool sandbox_failed;   /* bwrap or the JVM could not start */
+	bool main_program;     /* the program is a main(String[]): its exit status is its outcome */
+	int chan_tag;	       /* enum ft_chan_tag */
 	/* How the sandbox ended.  bwrap passes the program's exit status on,
 	 * and 128 + N for death by signal N (as a shell does). */
 	bool exited;	/* false: the sandbox itself died of a signal */
@@ -76,6 +80,7 @@ enum ft_why {
 	FT_WHY_FILE, /* file size / tmp space */
 	FT_WHY_OOM_KILL,
 	FT_WHY_HEAP,	  /* OutOfMemoryError */
+	FT_WHY_NATIVE,	  /* the JVM itself found no native memory (RLIMIT_AS) */
 	FT_WHY_EXCEPTION, /* the channel's error text is the body */
 	FT_WHY_THREADS,	  /* OutOfMemoryError: no more threads */
 	FT_WHY_EXIT,	  /* exited with a status before answering */

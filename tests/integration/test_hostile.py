@@ -157,6 +157,24 @@ def test_native_memory_hog(cluster, worker_pid):
     run_hostile(cluster, worker_pid, src, "memory_limit", body=("Memory limit exceeded",))
 
 
+def test_native_memory_exhausted_inside_the_vm(cluster, worker_pid):
+    # Takes every byte of native memory it can, then makes the JVM itself
+    # allocate: without a cgroup HotSpot dies of it (exit 1, its banner on
+    # stdout), which is still the memory limit, not a runtime error.
+    src = ("import java.lang.reflect.Field;\n"
+           "public class NativeSqueeze { public String run() throws Exception {"
+           " Field f = Class.forName(\"sun.misc.Unsafe\").getDeclaredField(\"theUnsafe\");"
+           " f.setAccessible(true); sun.misc.Unsafe u = (sun.misc.Unsafe) f.get(null);"
+           " long sz = 1 << 20; while (sz > 0) { try { long a = u.allocateMemory(sz);"
+           " u.setMemory(a, sz, (byte) 1); } catch (OutOfMemoryError e) { sz /= 2; } }"
+           " for (int i = 0; i < 100000; i++) { Class.forName(\"java.util.concurrent.ConcurrentSkipListMap\");"
+           " java.lang.invoke.MethodHandles.lookup(); new StringBuilder().append(i).toString(); }"
+           " return \"survived\"; } }\n")
+    r, _ = run_hostile(cluster, worker_pid, src, "memory_limit", body=("Memory limit exceeded",))
+    # By cgroup the OOM killer acts first; by RLIMIT_AS the VM gives up.
+    assert "native memory" in r.body or "was killed" in r.body, describe(r)
+
+
 # ---------------------------------------------------------------- processes
 
 

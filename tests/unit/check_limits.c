@@ -257,6 +257,18 @@ START_TEST(test_verdict_memory)
 	f = exited(0, FT_CHAN_MEMORY);
 	ck_decision(f, FT_VERDICT_MEMORY_LIMIT, FT_WHY_HEAP);
 
+	/* HotSpot's own fatal native OOM: exit 1, its banner, no outcome. */
+	f = exited(1, FT_CHAN_NONE);
+	f.vm_out_of_memory = true;
+	ck_decision(f, FT_VERDICT_MEMORY_LIMIT, FT_WHY_NATIVE);
+	/* The banner with another status, or after an outcome, is the program's. */
+	f = exited(2, FT_CHAN_NONE);
+	f.vm_out_of_memory = true;
+	ck_decision(f, FT_VERDICT_RUNTIME_ERROR, FT_WHY_EXIT);
+	f = exited(1, FT_CHAN_ERROR);
+	f.vm_out_of_memory = true;
+	ck_decision(f, FT_VERDICT_RUNTIME_ERROR, FT_WHY_EXCEPTION);
+
 	/* No more threads is the process limit, not memory. */
 	f = exited(0, FT_CHAN_THREADS);
 	ck_decision(f, FT_VERDICT_RUNTIME_ERROR, FT_WHY_THREADS);

@@ -122,6 +122,8 @@ START_TEST(memory_limits)
 	assert_body(FT_WHY_HEAP, false, "java.lang.OutOfMemoryError: Java heap space",
 		    "Memory limit exceeded:\nThe program ran out of memory (limit 96 MiB)\n"
 		    "java.lang.OutOfMemoryError: Java heap space");
+	assert_body(FT_WHY_NATIVE, false, "",
+		    "Memory limit exceeded:\nThe Java VM ran out of native memory (limit 96 MiB)");
 }
 END_TEST
 
