@@ -1,7 +1,10 @@
 /* The JSON API under /v1 (documented in docs/openapi.yaml):
  *
  *   POST /v1/runs            submit a run; wait for it (default) or get 202
+ *   POST /v1/runs/batch      submit several runs at once: 202 and their ids
+ *   GET  /v1/runs?ids=a,b    several runs' status and results
  *   GET  /v1/runs/{id}       a run's status and, once done, its result
+ *   DELETE /v1/runs/{id}     cancel it
  *   GET  /v1/cluster         membership and election view
  *   GET  /v1/nodes/{id}/log  307 to the node's heartbeat log endpoint
  *   GET  /v1/events          recent failures, joins and leadership changes
@@ -203,6 +206,164 @@ static void post_run(struct gw_api_v1 *a, struct ft_http_req *r)
 		respond_run(a->core, r, 202, x);
 }
 
+/* ---- batches ---- */
+
+/* The runs of a batch body {"runs": [RunRequest, ...]}, each parsed as
+ * POST /v1/runs parses one; NULL (and the request answered) on the first
+ * that is refused, so that a batch is taken whole or not at all. */
+static struct gw_run_request *parse_batch(struct gw_api_v1 *a, struct ft_http_req *r, size_t *count)
+{
+	size_t len, max = (size_t)a->cfg->limits.max_batch_runs;
+	const char *text = ft_http_body(r, &len);
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *root = json_tokener_parse_ex(tok, text, (int)len);
+	bool parsed = root && json_tokener_get_error(tok) == json_tokener_success &&
+		      json_object_is_type(root, json_type_object);
+	json_tokener_free(tok);
+	struct json_object *runs = NULL;
+	if (!parsed) {
+		api_error(r, 400, "invalid_json",
+			  "The body must be one JSON object: {\"runs\": [...]}");
+		goto fail;
+	}
+	json_object_object_foreach(root, key, val)
+	{
+		(void)val;
+		if (strcmp(key, "runs") != 0) {
+			api_error(r, 400, "unknown_field",
+				  "Unknown field \"%.64s\": a batch has only \"runs\"", key);
+			goto fail;
+		}
+	}
+	if (!json_object_object_get_ex(root, "runs", &runs) ||
+	    !json_object_is_type(runs, json_type_array) || json_object_array_length(runs) == 0) {
+		api_error(r, 400, "invalid_request", "\"runs\" must be a non-empty array of runs");
+		goto fail;
+	}
+	size_t n = json_object_array_length(runs);
+	if (n > max) {
+		api_error(r, 422, "too_many_runs",
+			  "%zu runs: a batch may have at most %zu (limits.max_batch_runs)", n, max);
+		goto fail;
+	}
+	struct gw_run_request *qs = ft_xcalloc(n, sizeof(*qs));
+	for (size_t i = 0; i < n; i++) {
+		const char *one = json_object_to_json_string_ext(json_object_array_get_idx(runs, i),
+								 JSON_C_TO_STRING_PLAIN);
+		struct gw_api_error e;
+		if (!gw_run_request_parse(one, strlen(one), &a->cfg->limits, &qs[i], &e)) {
+			api_error(r, e.status, e.code, "runs[%zu]: %s", i, e.message);
+			for (size_t k = 0; k < i; k++)
+				gw_run_request_free(&qs[k]);
+			free(qs);
+			goto fail;
+		}
+	}
+	json_object_put(root);
+	*count = n;
+	return qs;
+fail:
+	json_object_put(root);
+	return NULL;
+}
+
+static void post_batch(struct gw_api_v1 *a, struct ft_http_req *r)
+{
+	if (ft_http_body_too_big(r)) {
+		api_error(r, 413, "body_too_large",
+			  "Request body too large: the limit is %zu bytes (limits.max_body_bytes)",
+			  a->cfg->limits.max_body_bytes);
+		return;
+	}
+	if (!ft_http_content_type_is(r, "application/json")) {
+		api_error(r, 415, "unsupported_media_type",
+			  "Content-Type must be application/json");
+		return;
+	}
+	size_t n;
+	struct gw_run_request *qs = parse_batch(a, r, &n);
+	if (!qs)
+		return;
+	/* Taken whole or refused whole: a client never has to find out which
+	 * half of its batch was dropped. */
+	size_t pending = gw_core_pending(a->core),
+	       max = (size_t)a->cfg->limits.max_pending_requests;
+	if (pending + n > max) {
+		for (size_t i = 0; i < n; i++)
+			gw_run_request_free(&qs[i]);
+		free(qs);
+		ft_http_add_header(r, "Retry-After", "1");
+		api_error(r, 503, "overloaded",
+			  "Too many requests in progress for %zu more (%zu of "
+			  "limits.max_pending_requests %zu); try again later",
+			  n, pending, max);
+		return;
+	}
+	/* A retried batch finds its runs again: item i's key is "KEY#i". */
+	const char *key = ft_http_header(r, "Idempotency-Key");
+	struct json_object *list = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		char item_key[300];
+		if (key && *key)
+			snprintf(item_key, sizeof(item_key), "%.256s#%zu", key, i);
+		struct gw_api_error e;
+		bool fresh;
+		struct gw_run *x =
+			gw_runsvc_start(&a->sv, &qs[i], key && *key ? item_key : NULL, &e, &fresh);
+		if (!x) {
+			/* Only a reused key gets here (capacity was checked); the
+			 * runs before it stand, and a retry with the same
+			 * batch finds them. */
+			for (size_t k = i + 1; k < n; k++)
+				gw_run_request_free(&qs[k]);
+			json_object_put(list);
+			free(qs);
+			api_error(r, e.status, e.code, "runs[%zu]: %s", i, e.message);
+			return;
+		}
+		json_object_array_add(list, gw_runsvc_run_json(a->core, x));
+	}
+	free(qs);
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "runs", list);
+	respond_json(r, 202, o);
+	json_object_put(o);
+}
+
+/* GET /v1/runs?ids=a,b: each run, or null for one unknown or expired. */
+static void get_runs(struct gw_api_v1 *a, struct ft_http_req *r)
+{
+	const char *ids = ft_http_arg(r, "ids");
+	size_t max = (size_t)a->cfg->limits.max_batch_runs;
+	if (!ids || !*ids) {
+		api_error(r, 400, "invalid_parameter",
+			  "GET /v1/runs needs ids=ID,ID,... (at most %zu, limits.max_batch_runs)",
+			  max);
+		return;
+	}
+	struct json_object *list = json_object_new_array();
+	char *copy = ft_xstrdup(ids), *save = NULL;
+	size_t n = 0;
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (++n > max) {
+			free(copy);
+			json_object_put(list);
+			api_error(r, 422, "too_many_runs",
+				  "More than %zu ids: ask for at most %zu at once "
+				  "(limits.max_batch_runs)",
+				  max, max);
+			return;
+		}
+		struct gw_run *x = gw_runs_find(&a->sv.runs, t);
+		json_object_array_add(list, x ? gw_runsvc_run_json(a->core, x) : NULL);
+	}
+	free(copy);
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "runs", list);
+	respond_json(r, 200, o);
+	json_object_put(o);
+}
+
 /* GET reads the run, DELETE cancels it. */
 static void run_resource(struct gw_api_v1 *a, struct ft_http_req *r, const char *id)
 {
@@ -366,8 +527,22 @@ bool gw_api_v1_route(struct gw_api_v1 *a, struct ft_http_req *r)
 	const char *rest = path + 3;
 	char seg[80];
 	if (strcmp(rest, "/runs") == 0) {
-		if (want_method(r, "POST"))
+		const char *m = ft_http_method(r);
+		if (strcmp(m, "GET") == 0) {
+			get_runs(a, r);
+		} else if (strcmp(m, "POST") == 0) {
 			post_run(a, r);
+		} else {
+			ft_http_add_header(r, "Allow", "GET, POST");
+			api_error(
+				r, 405, "method_not_allowed",
+				"Method %s is not allowed here: use POST to run, GET with ids= to "
+				"read",
+				m);
+		}
+	} else if (strcmp(rest, "/runs/batch") == 0) {
+		if (want_method(r, "POST"))
+			post_batch(a, r);
 	} else if (strncmp(rest, "/runs/", 6) == 0 && rest[6] && !strchr(rest + 6, '/')) {
 		run_resource(a, r, rest + 6);
 	} else if (strcmp(rest, "/cluster") == 0) {

@@ -42,12 +42,14 @@ MAX_PENDING = 3
 RUN_WALL_MS = 30000  # generous: a loaded test machine must not turn sleeps into time limits
 MAX_FILES = 4
 MAX_ARGS = 5
+MAX_BATCH = 4  # more than MAX_PENDING: a whole batch can be too much
 FT_CLUSTER_OPTIONS = {"nodes": 3,
                       "limits": {"max_body_bytes": MAX_BODY,
                                  "max_pending_requests": MAX_PENDING,
                                  "run_wall_ms": RUN_WALL_MS,
                                  "max_files": MAX_FILES,
-                                 "max_args": MAX_ARGS}}
+                                 "max_args": MAX_ARGS,
+                                 "max_batch_runs": MAX_BATCH}}
 
 SPEC_PATH = ftharness.REPO_ROOT / "docs" / "openapi.yaml"
 JSON = "application/json"
@@ -530,7 +532,8 @@ def test_run_not_found(cluster, spec):
 def test_unknown_paths_and_methods_are_json_errors(cluster):
     r = api(cluster, "GET", "/v1/nothing")
     assert r.status == 404 and json.loads(r.body)["error"] == "not_found"
-    for method, path, allow in [("GET", "/v1/runs", "POST"), ("PUT", "/v1/runs/x", "GET, DELETE"),
+    for method, path, allow in [("DELETE", "/v1/runs", "GET, POST"), ("GET", "/v1/runs/batch", "POST"),
+                                ("PUT", "/v1/runs/x", "GET, DELETE"),
                                 ("POST", "/v1/cluster", "GET"), ("PUT", "/v1/events", "GET")]:
         r = api(cluster, method, path, raw=b"{}" if method != "GET" else None)
         assert r.status == 405, (method, path, r.status)
@@ -551,6 +554,83 @@ def test_overloaded(cluster, spec):
     assert r.headers["Retry-After"] == "1"
     for i in ids:  # (on a loaded machine a sleeper may hit the time limit: fine here)
         assert run_done(cluster, spec, i)["verdict"] in ("ok", "time_limit")
+
+
+# --------------------------------------------------------------------------
+# Batches
+
+
+def runs_done(cluster, spec, ids: List[str], timeout: float = 60) -> List[Optional[Dict]]:
+    def done():
+        r = api(cluster, "GET", "/v1/runs?ids=" + ",".join(ids))
+        runs = check(spec, "/v1/runs", "GET", r)["runs"]
+        return runs if all(x is None or x["status"] == "done" for x in runs) else None
+    return ftharness.wait_until(done, timeout, interval=0.2, what="runs %s to finish" % ids)
+
+
+def test_batch_answers_ids_then_reads_them_together(cluster, spec):
+    batch = {"runs": [{"source": hello("first")},
+                      {"source": nonce() + "public class Main { public static void main("
+                                 "String[] a) { System.out.print(a[0]); } }", "args": ["second"]}]}
+    r = api(cluster, "POST", "/v1/runs/batch", batch)
+    body = check(spec, "/v1/runs/batch", "POST", r)
+    assert r.status == 202 and len(body["runs"]) == 2, body
+    ids = [x["id"] for x in body["runs"]]
+    assert len(set(ids)) == 2, ids
+    first, second, unknown = runs_done(cluster, spec, ids + ["0123456789abcdef"])
+    assert (first["id"], first["output"]) == (ids[0], "first"), first
+    assert (second["id"], second["stdout"], second["verdict"]) == (ids[1], "second", "ok"), second
+    assert unknown is None
+
+
+def test_batch_idempotency_key_finds_the_same_runs(cluster, spec):
+    key = uuid.uuid4().hex
+    batch = {"runs": [{"source": hello("kept %s" % key)}]}
+    ids = []
+    for _ in range(2):
+        r = api(cluster, "POST", "/v1/runs/batch", batch, headers={"Idempotency-Key": key})
+        body = check(spec, "/v1/runs/batch", "POST", r)
+        assert r.status == 202, body
+        ids.append(body["runs"][0]["id"])
+    assert ids[0] == ids[1], ids
+    (done,) = runs_done(cluster, spec, ids[:1])
+    assert done["output"] == "kept %s" % key, done
+
+
+def test_batch_is_taken_whole_or_refused_whole(cluster, spec):
+    def post(body=None, raw=None, ctype=JSON):
+        return api(cluster, "POST", "/v1/runs/batch", body, raw=raw, ctype=ctype)
+    error_of(spec, "/v1/runs/batch", "POST", post(raw=b"[1"), 400, "invalid_json")
+    error_of(spec, "/v1/runs/batch", "POST", post({"runs": [], "x": 1}), 400, "unknown_field")
+    error_of(spec, "/v1/runs/batch", "POST", post({"runs": []}), 400, "invalid_request")
+    body = error_of(spec, "/v1/runs/batch", "POST",
+                    post({"runs": [{"source": hello("fine")}, {"stdin": "no source"}]}),
+                    400, "missing_source")
+    assert body["message"].startswith("runs[1]: "), body
+    body = error_of(spec, "/v1/runs/batch", "POST",
+                    post({"runs": [{"source": hello("x"), "limits": {"memory_mb": 65537}}]}),
+                    422, "limit_out_of_range")
+    assert body["message"].startswith("runs[0]: "), body
+    body = error_of(spec, "/v1/runs/batch", "POST",
+                    post({"runs": [{"source": hello("x")}] * (MAX_BATCH + 1)}), 422, "too_many_runs")
+    assert "limits.max_batch_runs" in body["message"], body
+    error_of(spec, "/v1/runs/batch", "POST", post(raw=b"{}", ctype="text/plain"), 415,
+             "unsupported_media_type")
+    error_of(spec, "/v1/runs/batch", "POST",
+             post({"runs": [{"source": "x" * (MAX_BODY + 10)}]}), 413, "body_too_large")
+    # MAX_BATCH runs fit a batch but not the pending limit: none is started.
+    r = post({"runs": [{"source": hello("room %d" % i)} for i in range(MAX_BATCH)]})
+    error_of(spec, "/v1/runs/batch", "POST", r, 503, "overloaded")
+    assert r.headers["Retry-After"] == "1"
+    recent = json.loads(api(cluster, "GET", "/v1/recent").body)
+    assert recent["in_flight"] == 0 and recent["queued"] == 0, recent
+
+
+def test_get_runs_needs_ids_and_bounds_them(cluster, spec):
+    error_of(spec, "/v1/runs", "GET", api(cluster, "GET", "/v1/runs"), 400, "invalid_parameter")
+    r = api(cluster, "GET", "/v1/runs?ids=" + ",".join(["0123456789abcdef"] * (MAX_BATCH + 1)))
+    body = error_of(spec, "/v1/runs", "GET", r, 422, "too_many_runs")
+    assert "limits.max_batch_runs" in body["message"], body
 
 
 # --------------------------------------------------------------------------
