@@ -85,6 +85,21 @@ struct ft_sandbox_settings {
 	char memory[16]; /* auto | cgroup2 | cgroup1 | rlimit */
 };
 
+/* Where and how the gateway POSTs a finished run that asked for it
+ * (callback_url; gateway/callback.h).  Set up at start. */
+struct ft_callbacks_conf {
+	/* "host" or "host:port" entries, separated by spaces or commas; a
+	 * callback_url elsewhere is refused.  Empty: no callbacks. */
+	char allowed_hosts[1024];
+	char secret_file[FT_PATH_MAX]; /* the HMAC-SHA256 key, whole file */
+	int attempts;		       /* deliveries tried before giving up */
+	int retry_ms;		       /* first back-off, doubled each time */
+	int max_retry_ms;	       /* the longest back-off */
+	int timeout_ms;		       /* one delivery attempt */
+	int max_queued;		       /* undelivered callbacks kept; more are dropped */
+	int senders;		       /* deliveries under way at once */
+};
+
 struct ft_config {
 	char path[FT_PATH_MAX]; /* file it came from */
 	char cluster[FT_NAME_MAX];
@@ -98,6 +113,7 @@ struct ft_config {
 	struct ft_gossip_conf gossip;
 	struct ft_limits limits;
 	struct ft_sandbox_settings sandbox;
+	struct ft_callbacks_conf callbacks;
 
 	char state_dir[FT_PATH_MAX]; /* per-node job directories */
 	char log_dir[FT_PATH_MAX];   /* per-node heartbeat logs */

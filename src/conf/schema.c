@@ -26,7 +26,7 @@ static bool text_default_ok(const struct ft_setting *s, const char *text)
 {
 	size_t len = strlen(text);
 
-	if (len == 0 || len >= s->size)
+	if ((len == 0 && s->kind != FT_SETTING_TEXT) || len >= s->size)
 		return false;
 	if (s->kind == FT_SETTING_NAME && !ft_conf_is_name(text, len))
 		return false;

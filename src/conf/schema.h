@@ -19,6 +19,7 @@ enum ft_setting_kind {
 	FT_SETTING_INT,	       /* int, in min..max */
 	FT_SETTING_SIZE,       /* size_t, in min..max */
 	FT_SETTING_STRING,     /* char[size], non-empty */
+	FT_SETTING_TEXT,       /* char[size], may be empty ("" in the file): "none" */
 	FT_SETTING_NAME,       /* char[size], [A-Za-z0-9_-]{1,63} */
 	FT_SETTING_ZK_CONNECT, /* char[size], "host:port,...[/chroot]" */
 	FT_SETTING_ADDR,       /* struct ft_addr */

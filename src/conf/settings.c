@@ -1,4 +1,5 @@
 #include "conf/settings.h"
+#include "lib/hostlist.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -98,6 +99,16 @@ const struct ft_setting ft_config_settings[] = {
 
 	CFG_TEXT(STRING, "logging", "level", log_level, "info", LIVE),
 	CFG_INT("logging", "rejected_per_second", log_rejected_per_second, 0, 1000000, 10, LIVE),
+
+	/* The gateway reads the secret and starts its senders at start. */
+	CFG_TEXT(TEXT, "callbacks", "allowed_hosts", callbacks.allowed_hosts, "", RESTART),
+	CFG_TEXT(TEXT, "callbacks", "secret_file", callbacks.secret_file, "", RESTART),
+	CFG_INT("callbacks", "attempts", callbacks.attempts, 1, 100, 5, RESTART),
+	CFG_INT("callbacks", "retry_ms", callbacks.retry_ms, 1, 3600000, 1000, RESTART),
+	CFG_INT("callbacks", "max_retry_ms", callbacks.max_retry_ms, 1, 86400000, 60000, RESTART),
+	CFG_INT("callbacks", "timeout_ms", callbacks.timeout_ms, 1, 600000, 5000, RESTART),
+	CFG_INT("callbacks", "max_queued", callbacks.max_queued, 1, 1000000, 10000, RESTART),
+	CFG_INT("callbacks", "senders", callbacks.senders, 1, 64, 2, RESTART),
 
 	/* The runner sets up its sandbox, uid pool and memory mechanism at
 	 * start. */
@@ -263,6 +274,25 @@ static int memory_mode_known(const struct ft_config *c, char *msg, size_t len)
 			   c->sandbox.memory);
 }
 
+/* Unsigned callbacks could be forged by anyone who can reach the
+ * receiver: a host to call needs a key to sign with. */
+static int callbacks_signed(const struct ft_config *c, char *msg, size_t len)
+{
+	if (!c->callbacks.allowed_hosts[0] || c->callbacks.secret_file[0])
+		return 0;
+	return rule_failed(msg, len,
+			   "callbacks.allowed_hosts needs callbacks.secret_file: every callback "
+			   "is signed");
+}
+
+static int callback_hosts_valid(const struct ft_config *c, char *msg, size_t len)
+{
+	char why[256];
+	if (ft_host_list_check(c->callbacks.allowed_hosts, why, sizeof(why)) == 0)
+		return 0;
+	return rule_failed(msg, len, "callbacks.allowed_hosts: %s", why);
+}
+
 const struct ft_config_rule ft_config_rules[] = {
 	{ "gossip.fail_ms", "gossip.interval_ms", gossip_fail_after_two_intervals },
 	{ "gossip.cleanup_ms", "gossip.fail_ms", gossip_cleanup_after_fail },
@@ -271,6 +301,8 @@ const struct ft_config_rule ft_config_rules[] = {
 	{ "logging.level", "logging.level", log_level_known },
 	{ "sandbox.uid_count", "limits.worker_slots", uids_for_every_sandbox },
 	{ "sandbox.memory", "sandbox.memory", memory_mode_known },
+	{ "callbacks.allowed_hosts", "callbacks.allowed_hosts", callback_hosts_valid },
+	{ "callbacks.allowed_hosts", "callbacks.secret_file", callbacks_signed },
 };
 
 const size_t ft_config_n_rules = COUNT_OF(ft_config_rules);

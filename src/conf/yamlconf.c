@@ -240,8 +240,9 @@ static int set_string(struct ft_yconf *ld, const struct ft_setting *s, const cha
 	size_t len = value->data.scalar.length;
 	const char *why;
 
-	if (is_null(value) || len == 0)
-		return fail(ld, value->start_mark, "%s must not be empty", label);
+	if (is_null(value) || (len == 0 && s->kind != FT_SETTING_TEXT))
+		return fail(ld, value->start_mark, "%s must not be empty%s", label,
+			    s->kind == FT_SETTING_TEXT ? " (\"\" says none)" : "");
 	if (strlen(text) != len)
 		return fail(ld, value->start_mark, "%s must not contain NUL characters", label);
 	if (s->kind == FT_SETTING_NAME && !ft_conf_is_name(text, len))

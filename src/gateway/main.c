@@ -8,6 +8,7 @@
  * link.c's, and each front end has a file of its own. */
 #include "config.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -21,6 +22,7 @@
 #include "conf/reload.h"
 #include "election/election.h"
 #include "gateway/api_v1.h"
+#include "gateway/callback.h"
 #include "gateway/cluster.h"
 #include "gateway/core.h"
 #include "gateway/dashboard.h"
@@ -54,6 +56,7 @@ struct gw {
 	struct gw_api_v1 *api;
 	struct gw_piston piston;
 	struct gw_judge0 judge0;
+	struct gw_callbacks *callbacks;
 	sd_event_source *sweep;
 	const char *role;
 	bool ready; /* told systemd */
@@ -198,6 +201,14 @@ static int run(struct gw *g)
 	ft_metrics_init("ftgw", FT_GATEWAY_ID, g->gossip);
 	/* Its metrics exist from the first scrape on. */
 	g->api = gw_api_v1_new(g->core, &g->cfg, &g->cluster, g->metrics);
+	char err[512];
+	g->callbacks = gw_callbacks_new(&g->cfg.callbacks, err, sizeof(err));
+	if (!g->callbacks) {
+		ft_log_err("%s: %s", g->cfg.path, err);
+		return FT_EXIT_CONFIG;
+	}
+	gw_callbacks_register_metrics(g->callbacks);
+	gw_api_v1_runsvc(g->api)->callbacks = g->callbacks;
 	g->piston = (struct gw_piston){ .sv = gw_api_v1_runsvc(g->api),
 					.cfg = &g->cfg,
 					.java_version = gw_api_v1_java_version(g->api) };
@@ -229,6 +240,7 @@ static int run(struct gw *g)
 	gw_link_free(g->link);
 	sd_event_unref(g->ev);
 	ft_metrics_shutdown();
+	gw_callbacks_free(g->callbacks);
 	gw_metrics_free(g->metrics);
 	ft_log_close();
 	return r < 0 ? FT_EXIT_SETUP : FT_EXIT_OK;
@@ -273,5 +285,9 @@ int main(int argc, char **argv)
 		ft_daemon_config_ok(config, &gw.cfg);
 		return FT_EXIT_OK;
 	}
-	return run(&gw);
+	/* Before any thread: the callback senders use libcurl. */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	int rc = run(&gw);
+	curl_global_cleanup();
+	return rc;
 }

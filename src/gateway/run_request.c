@@ -247,6 +247,9 @@ static bool parse_run_req(struct parse *p, struct json_object *root, struct gw_r
 						 "\"compare\" must be \"trailing_whitespace\" or "
 						 "\"exact\"");
 			q->compare = ok ? c : 0;
+		} else if (strcmp(key, "callback_url") == 0) {
+			ok = want_type(p, val, json_type_string, key, "a URL");
+			q->callback_url = ok ? json_object_get_string(val) : NULL;
 		} else if (strcmp(key, "entry") == 0) {
 			int e = json_object_is_type(val, json_type_string)
 					? ft_entry_from_name(json_object_get_string(val))
@@ -259,7 +262,7 @@ static bool parse_run_req(struct parse *p, struct json_object *root, struct gw_r
 			ok = set_error(p, 400, "unknown_field",
 				       "Unknown field \"%s\": known are source, files, main, "
 				       "entry, encoding, stdin, args, limits, expected_output, "
-				       "compare, wait",
+				       "compare, callback_url, wait",
 				       key);
 		}
 		if (!ok)

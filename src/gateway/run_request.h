@@ -30,9 +30,10 @@ struct gw_run_request {
 	/* "expected_output" (decoded as the sources are), or NULL; "compare". */
 	const char *expected;
 	size_t expected_len;
-	int compare;		/* enum gw_compare */
-	struct ft_jobspec spec; /* files (main first), stdin, args, limits; capture on */
-	char **decoded;		/* what the sources were decoded into */
+	int compare;		  /* enum gw_compare */
+	const char *callback_url; /* "callback_url", or NULL (checked by the run service) */
+	struct ft_jobspec spec;	  /* files (main first), stdin, args, limits; capture on */
+	char **decoded;		  /* what the sources were decoded into */
 	size_t n_decoded;
 };
 

@@ -31,6 +31,7 @@ static void run_free(struct gw_run *x)
 {
 	free(x->idem_key);
 	free(x->expected);
+	free(x->callback_url);
 	json_object_put(x->result);
 	free(x);
 }

@@ -20,6 +20,7 @@
 #include "gateway/core.h"
 
 struct gw_run_waiter; /* the front end's */
+struct gw_callbacks;
 
 struct gw_run {
 	struct gw_run *prev, *next; /* oldest first */
@@ -33,6 +34,9 @@ struct gw_run {
 	char *expected; /* NULL: not judged */
 	size_t expected_len;
 	int compare; /* enum gw_compare */
+	/* POST the run there once done (gateway/callback.h), or NULL. */
+	char *callback_url;
+	struct gw_callbacks *callbacks;
 	int64_t submitted_wall_ms, done_ms, finished_wall_ms;
 	struct json_object *result; /* result fields, once done */
 	struct gw_run_waiter *waiters;

@@ -242,6 +242,14 @@ static void run_done(void *ud, const struct gw_result *res)
 {
 	struct gw_run *x = ud;
 	gw_run_finish(x, ft_now_ms(), ft_wall_ms(), res->id, result_fields(res, x));
+	if (x->callback_url && x->callbacks) {
+		struct json_object *o = gw_runsvc_run_json(NULL, x);
+		size_t n;
+		const char *text = json_object_to_json_string_length(
+			o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+		gw_callbacks_post(x->callbacks, x->callback_url, x->id, text, n);
+		json_object_put(o);
+	}
 	while (x->waiters) {
 		struct gw_run_waiter *w = x->waiters;
 		x->waiters = w->next;
@@ -281,6 +289,7 @@ struct gw_run *gw_runsvc_start(struct gw_runsvc *sv, struct gw_run_request *q, c
 	char *expected = q->expected ? ft_xmemdup(q->expected, q->expected_len + 1) : NULL;
 	size_t expected_len = q->expected_len;
 	int compare = q->compare;
+	char *callback_url = q->callback_url ? ft_xstrdup(q->callback_url) : NULL;
 	gw_run_request_free(q);
 	const char *job_text = json_object_to_json_string_ext(
 		job, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -305,6 +314,15 @@ struct gw_run *gw_runsvc_start(struct gw_runsvc *sv, struct gw_run_request *q, c
 				   expected_len) *
 			7;
 
+	if (callback_url) {
+		char why[sizeof(err->message)];
+		if (!sv->callbacks || gw_callback_url_check(sv->cfg->callbacks.allowed_hosts,
+							    callback_url, why, sizeof(why)) < 0) {
+			refuse(err, 422, "callback_not_allowed", "%s",
+			       sv->callbacks ? why : "This gateway makes no callbacks");
+			goto out;
+		}
+	}
 	if (key && !*key)
 		key = NULL;
 	x = key ? gw_runs_find_key(&sv->runs, key) : NULL;
@@ -328,7 +346,10 @@ struct gw_run *gw_runsvc_start(struct gw_runsvc *sv, struct gw_run_request *q, c
 	x->expected = expected;
 	x->expected_len = expected_len;
 	x->compare = compare;
+	x->callback_url = callback_url;
+	x->callbacks = sv->callbacks;
 	expected = NULL;
+	callback_url = NULL;
 	uint64_t id = 0;
 	struct gw_submission s = {
 		.src = blob.data ? blob.data : "",
@@ -354,6 +375,7 @@ struct gw_run *gw_runsvc_start(struct gw_runsvc *sv, struct gw_run_request *q, c
 	}
 out:
 	free(expected);
+	free(callback_url);
 	json_object_put(job);
 	ft_buf_free(&blob);
 	return x;

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "conf/config.h"
+#include "gateway/callback.h"
 #include "gateway/core.h"
 #include "gateway/run_request.h"
 #include "gateway/runs.h"
@@ -20,6 +21,7 @@ struct gw_runsvc {
 	struct gw_core *core;
 	const struct ft_config *cfg;
 	struct gw_runs runs;
+	struct gw_callbacks *callbacks; /* NULL: every callback_url refused */
 };
 
 void gw_runsvc_init(struct gw_runsvc *sv, struct gw_core *core, const struct ft_config *cfg);
@@ -29,7 +31,8 @@ void gw_runsvc_clear(struct gw_runsvc *sv);
 /* The run q asks for (q is freed): a new one (*fresh), or the one the
  * Idempotency-Key key (NULL or "": none) names, done or not.  NULL when
  * refused, and *err says why (413 too large for a frame, 422 the key names
- * another run, 503 overloaded: the client should retry later). */
+ * another run or the callback_url is not allowed, 503 overloaded: the
+ * client should retry later). */
 struct gw_run *gw_runsvc_start(struct gw_runsvc *sv, struct gw_run_request *q, const char *key,
 			       struct gw_api_error *err, bool *fresh);
 

@@ -826,7 +826,8 @@ class Cluster:
                  hosts: Optional[Dict[int, str]] = None,
                  netns: Optional[Dict[int, str]] = None,
                  sandbox: Optional[Dict[str, Any]] = None,
-                 paths: Optional[Dict[str, str]] = None):
+                 paths: Optional[Dict[str, str]] = None,
+                 sections: Optional[Dict[str, Dict[str, Any]]] = None):
         self.dir = Path(tmp_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.zk_connect = zk_connect
@@ -839,6 +840,8 @@ class Cluster:
         self.logging = dict(logging or {})
         self.sandbox = dict(default_sandbox(), **(sandbox or {}))
         self.extra_paths = dict(paths or {})
+        # Further sections as written (values are YAML text: quote strings).
+        self.sections = {k: dict(v) for k, v in (sections or {}).items()}
         self.state_dir = self.dir / "state"
         self.log_dir = self.dir / "logs"
         self.out_dir = self.dir / "out"
@@ -896,6 +899,9 @@ class Cluster:
         if self.sandbox:
             lines += ["", "sandbox:"]
             lines += ["  %s: %s" % kv for kv in self.sandbox.items()]
+        for section, keys in self.sections.items():
+            lines += ["", "%s:" % section]
+            lines += ["  %s: %s" % kv for kv in keys.items()]
         lines += [
             "",
             "paths:",

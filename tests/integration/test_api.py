@@ -626,6 +626,14 @@ def test_batch_is_taken_whole_or_refused_whole(cluster, spec):
     assert recent["in_flight"] == 0 and recent["queued"] == 0, recent
 
 
+def test_no_callbacks_without_allowed_hosts(cluster, spec):
+    # This cluster configures no callbacks.allowed_hosts (test_callbacks.py does).
+    r = api(cluster, "POST", "/v1/runs", {"source": hello("x"),
+                                          "callback_url": "http://127.0.0.1:9/"})
+    body = error_of(spec, "/v1/runs", "POST", r, 422, "callback_not_allowed")
+    assert "callbacks.allowed_hosts is empty" in body["message"], body
+
+
 def test_get_runs_needs_ids_and_bounds_them(cluster, spec):
     error_of(spec, "/v1/runs", "GET", api(cluster, "GET", "/v1/runs"), 400, "invalid_parameter")
     r = api(cluster, "GET", "/v1/runs?ids=" + ",".join(["0123456789abcdef"] * (MAX_BATCH + 1)))

@@ -55,7 +55,8 @@ START_TEST(every_key_has_a_default_within_its_bounds)
 			break;
 		default:
 			ck_assert_ptr_nonnull(s->def_text);
-			ck_assert_msg(strlen(s->def_text) > 0 && strlen(s->def_text) < s->size,
+			ck_assert_msg((strlen(s->def_text) > 0 || s->kind == FT_SETTING_TEXT) &&
+					      strlen(s->def_text) < s->size,
 				      "%s", label);
 			break;
 		}
@@ -137,6 +138,14 @@ START_TEST(defaults_are_the_documented_values)
 
 	ck_assert_str_eq(cfg.log_level, "info");
 	ck_assert_int_eq(cfg.log_rejected_per_second, 10);
+	ck_assert_str_eq(cfg.callbacks.allowed_hosts, "");
+	ck_assert_str_eq(cfg.callbacks.secret_file, "");
+	ck_assert_int_eq(cfg.callbacks.attempts, 5);
+	ck_assert_int_eq(cfg.callbacks.retry_ms, 1000);
+	ck_assert_int_eq(cfg.callbacks.max_retry_ms, 60000);
+	ck_assert_int_eq(cfg.callbacks.timeout_ms, 5000);
+	ck_assert_int_eq(cfg.callbacks.max_queued, 10000);
+	ck_assert_int_eq(cfg.callbacks.senders, 2);
 	ck_assert_int_eq(cfg.sandbox.enabled, 1);
 	ck_assert_str_eq(cfg.sandbox.bwrap, "/usr/bin/bwrap");
 	ck_assert_int_eq(cfg.sandbox.uid_first, 300000);
@@ -321,7 +330,21 @@ START_TEST(broken_rules_say_which)
 	assert_broken("sandbox.memory", "sandbox.memory",
 		      "sandbox.memory must be one of auto, cgroup2, cgroup1, rlimit; got "
 		      "'cgroup3'");
+	ft_config_defaults(&cfg);
+	strcpy(cfg.callbacks.allowed_hosts, "hooks.example.com http://x");
+	strcpy(cfg.callbacks.secret_file, "/etc/ftcluster/callback.key");
+	assert_broken("callbacks.allowed_hosts", "callbacks.allowed_hosts",
+		      "callbacks.allowed_hosts: 'http://x' is not a host, host:port, *.domain or "
+		      "[IPv6 address] entry (port 1 to 65535)");
+	strcpy(cfg.callbacks.allowed_hosts, "hooks.example.com");
+	ck_assert_ptr_null(ft_config_broken_rule(&cfg, NULL, 0));
+	cfg.callbacks.secret_file[0] = '\0';
+	assert_broken("callbacks.allowed_hosts", "callbacks.secret_file",
+		      "callbacks.allowed_hosts needs callbacks.secret_file: every callback is "
+		      "signed");
 	/* The first broken rule, in table order, is the one reported. */
+	ft_config_defaults(&cfg);
+	strcpy(cfg.sandbox.memory, "cgroup3");
 	strcpy(cfg.log_level, "loud");
 	cfg.gossip.cleanup_ms = 1;
 	assert_broken("gossip.cleanup_ms", "gossip.fail_ms",
