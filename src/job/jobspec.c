@@ -95,6 +95,8 @@ struct json_object *ft_jobspec_encode(const struct ft_jobspec *s, struct ft_buf 
 	if (s->entry != FT_ENTRY_RUN)
 		json_object_object_add(job, "entry",
 				       json_object_new_string(ft_entry_name(s->entry)));
+	if (s->prefer_worker > 0)
+		json_object_object_add(job, "prefer_worker", json_object_new_int(s->prefer_worker));
 	return job;
 }
 
@@ -269,6 +271,16 @@ int ft_jobspec_decode(struct json_object *job, const char *blob, size_t len,
 				rc = -1;
 			} else {
 				out->entry = (enum ft_entry)e;
+			}
+		} else if (strcmp(key, "prefer_worker") == 0) {
+			int64_t w = json_object_is_type(val, json_type_int)
+					    ? json_object_get_int64(val)
+					    : -1;
+			if (w < 1 || w > 65535) {
+				ft_set_err(err, errlen, "\"prefer_worker\" is not a node ID");
+				rc = -1;
+			} else {
+				out->prefer_worker = (int)w;
 			}
 		} else {
 			/* Newer gateways may ask for more than this worker knows:

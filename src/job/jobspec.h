@@ -55,6 +55,10 @@ struct ft_jobspec {
 	int64_t time_ms, cpu_ms, memory_mb, output_bytes;
 	bool capture; /* stdout and stderr come back with the result */
 	enum ft_entry entry;
+	/* The worker the leader should give it to if it can (0: any): the
+	 * one that compiled the same program for an earlier test, whose class
+	 * cache then holds it.  Only the leader reads it. */
+	int prefer_worker;
 };
 
 /* Bounds a decoder enforces (limits.max_files, limits.max_args). */

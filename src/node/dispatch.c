@@ -17,6 +17,7 @@ struct req {
 	struct req *next;
 	int failed_on[FAILED_ON_MAX]; /* workers it failed on (machinery or lost) */
 	int n_failed;
+	int prefer; /* the worker to give it to if it can take it, or 0 */
 };
 
 struct worker {
@@ -207,6 +208,13 @@ static void reclaim(struct ft_dispatch *d, struct worker *k, const char *why)
 static struct worker *pick_worker(struct ft_dispatch *d, const struct req *r)
 {
 	struct worker *best = NULL, *self = NULL, *tried = NULL;
+	/* However busy: its class cache has the program, and it runs the
+	 * request in its turn; only a worker that cannot take it is passed. */
+	struct worker *p =
+		r->prefer > 0 && r->prefer != d->self_id ? find_worker(d, r->prefer) : NULL;
+	if (p && p->alive && p->ready && d->ops->reachable(d->ud, p->id) &&
+	    !has_failed_on(r, p->id))
+		return p;
 	for (size_t i = 0; i < d->n_workers; i++) {
 		struct worker *k = &d->workers[(d->rr + i) % d->n_workers];
 		if (!k->alive || !k->ready || !d->ops->reachable(d->ud, k->id))
@@ -436,6 +444,11 @@ void ft_dispatch_handed_back(struct ft_dispatch *d, int worker, uint64_t id, con
 
 void ft_dispatch_submit(struct ft_dispatch *d, uint64_t id, void *work)
 {
+	ft_dispatch_submit_to(d, id, work, 0);
+}
+
+void ft_dispatch_submit_to(struct ft_dispatch *d, uint64_t id, void *work, int prefer)
+{
 	struct req *r = find_req(d, id);
 	if (r && r->pub.state == FT_DISPATCH_DONE) {
 		/* Answered from a gathered result, not run again. */
@@ -445,6 +458,7 @@ void ft_dispatch_submit(struct ft_dispatch *d, uint64_t id, void *work)
 	}
 	if (!r)
 		r = new_req(d, id, FT_DISPATCH_QUEUED);
+	r->prefer = prefer;
 	if (!r->pub.work)
 		r->pub.work = work;
 	else

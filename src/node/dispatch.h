@@ -11,7 +11,8 @@
  * - A queued request goes to the least busy worker that is alive, ready (its
  *   inventory is in) and reachable, other than the leader itself, which
  *   works only when nobody else can; one it has not failed on yet, if there
- *   is such a one.  Every assignment counts an attempt.
+ *   is such a one; or the worker the gateway prefers, if it can take it.
+ *   Every assignment counts an attempt.
  * - A worker lost (declared failed, or its connection gone) gives up what it
  *   held: it goes back to the queue, and counts as a failure on that worker,
  *   so that a program that takes its worker down cannot take every worker
@@ -159,6 +160,9 @@ void ft_dispatch_handed_back(struct ft_dispatch *d, int worker, uint64_t id, con
 /* The gateway sent id, with what to run (the table takes work, and frees
  * it if it already has one). */
 void ft_dispatch_submit(struct ft_dispatch *d, uint64_t id, void *work);
+/* The same, to worker prefer (0: any) whenever it can take it (alive,
+ * ready, reachable, not failed on yet, not the leader), however busy. */
+void ft_dispatch_submit_to(struct ft_dispatch *d, uint64_t id, void *work, int prefer);
 /* The gateway has id's answer: release it where it is held, forget id. */
 void ft_dispatch_ack(struct ft_dispatch *d, uint64_t id);
 /* The gateway cancelled id (its client was answered "cancelled"): the

@@ -407,10 +407,15 @@ static void on_submit(struct ft_leader *l, const struct ft_frame *f)
 	struct work *w = ft_xcalloc(1, sizeof(*w));
 	w->src = ft_xmemdup(f->blob, f->blob_len);
 	w->src_len = f->blob_len;
-	struct json_object *job;
-	if (json_object_object_get_ex(f->meta, "job", &job))
+	struct json_object *job, *prefer;
+	int prefer_worker = 0;
+	if (json_object_object_get_ex(f->meta, "job", &job)) {
 		w->job = json_object_get(job);
-	ft_dispatch_submit(l->table, ft_meta_u64(f, "req", 0), w);
+		if (json_object_object_get_ex(job, "prefer_worker", &prefer) &&
+		    json_object_is_type(prefer, json_type_int))
+			prefer_worker = json_object_get_int(prefer);
+	}
+	ft_dispatch_submit_to(l->table, ft_meta_u64(f, "req", 0), w, prefer_worker);
 }
 
 void ft_leader_gateway_frame(struct ft_leader *l, struct ft_conn *c, const struct ft_frame *f)

@@ -455,6 +455,32 @@ START_TEST(least_busy_worker_chosen)
 }
 END_TEST
 
+/* The tests of one program go where its first test compiled it. */
+START_TEST(preferred_worker_chosen_however_busy)
+{
+	gathered();
+	for (uint64_t id = 1; id <= 4; id++)
+		ft_dispatch_submit_to(d, id, work(), 2);
+	for (uint64_t id = 1; id <= 4; id++)
+		assert_assigned(id, 2, 1);
+	ck_assert_uint_eq(ft_dispatch_assigned(d, 1), 0);
+	/* A preferred worker that cannot take it is passed over. */
+	reachable[2] = false;
+	ft_dispatch_submit_to(d, 5, work(), 2);
+	assert_assigned(5, 1, 1);
+	reachable[2] = true;
+	ft_dispatch_worker_failed(d, 2, "declared failed");
+	/* Its requests went elsewhere (not back to it), and new ones too. */
+	for (uint64_t id = 1; id <= 4; id++)
+		ck_assert_int_ne(req(id)->worker, 2);
+	ft_dispatch_submit_to(d, 6, work(), 2);
+	ck_assert_int_eq(req(6)->worker, 1);
+	/* The leader is not preferred over the others. */
+	ft_dispatch_submit_to(d, 7, work(), SELF);
+	ck_assert_int_eq(req(7)->worker, 1);
+}
+END_TEST
+
 START_TEST(leader_works_only_when_nobody_else_can)
 {
 	gathered();
@@ -814,6 +840,7 @@ static Suite *dispatch_suite(void)
 	tc = tcase_create("choice");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, least_busy_worker_chosen);
+	tcase_add_test(tc, preferred_worker_chosen_however_busy);
 	tcase_add_test(tc, leader_works_only_when_nobody_else_can);
 	tcase_add_test(tc, unready_or_unreachable_workers_get_nothing);
 	tcase_add_test(tc, unsent_assignment_stays_queued);

@@ -56,6 +56,7 @@ START_TEST(round_trip)
 		.memory_mb = 128,
 		.capture = true,
 		.entry = FT_ENTRY_MAIN,
+		.prefer_worker = 3,
 	};
 	struct ft_buf blob = { 0 };
 	struct json_object *job = ft_jobspec_encode(&in, &blob);
@@ -82,6 +83,7 @@ START_TEST(round_trip)
 	ck_assert_int_eq(out.output_bytes, 0);
 	ck_assert(out.capture);
 	ck_assert_int_eq(out.entry, FT_ENTRY_MAIN);
+	ck_assert_int_eq(out.prefer_worker, 3);
 	ft_jobspec_free(&out);
 	ck_assert_uint_eq(out.n_files, 0);
 	json_object_put(wire);
@@ -154,6 +156,9 @@ static const struct {
 	{ "{\"capture\": 1}", 4, "not a boolean" },
 	{ "{\"entry\": \"start\"}", 4, "not run, auto or main" },
 	{ "{\"entry\": 2}", 4, "not run, auto or main" },
+	{ "{\"prefer_worker\": 0}", 4, "not a node ID" },
+	{ "{\"prefer_worker\": \"2\"}", 4, "not a node ID" },
+	{ "{\"prefer_worker\": 65536}", 4, "not a node ID" },
 	{ "{\"stdin\": \"x\", \"run_as\": \"root\"}", 4, "unknown job field" },
 };
 
