@@ -391,7 +391,7 @@ static void run_resource(struct gw_api_v1 *a, struct ft_http_req *r, const char 
 	/* The core answers the run "cancelled" at once (run_done), whatever
 	 * the leader and the worker still have to stop. */
 	if (del)
-		(void)gw_core_cancel(a->core, ft_now_ms(), x->req_id);
+		gw_runsvc_cancel(&a->sv, x);
 	respond_run(a->core, r, 200, x);
 }
 

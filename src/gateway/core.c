@@ -209,7 +209,7 @@ enum gw_submit_status gw_core_submit(struct gw_core *c, int64_t now_ms,
 	}
 	struct ft_pending_req *p = idem_key ? ft_pending_find_key(&c->pending, idem_key) : NULL;
 	if (!p) {
-		if (c->pending.count >= (size_t)c->lim->max_pending_requests) {
+		if (!s->admitted && c->pending.count >= (size_t)c->lim->max_pending_requests) {
 			if (c->hooks.overloaded)
 				c->hooks.overloaded(c->hooks_ud);
 			return GW_OVERLOADED;

@@ -68,6 +68,9 @@ struct gw_submission {
 	size_t len;
 	size_t main_len; /* the main file's bytes at the start of src */
 	const char *job; /* NULL for a plain request */
+	/* Part of a whole admitted earlier under limits.max_pending_requests
+	 * (the later tests of a test set): not refused for it now. */
+	bool admitted;
 };
 
 /* The leader link as the core drives it; called only while the link is up. */

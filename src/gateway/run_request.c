@@ -188,6 +188,63 @@ static bool want_type(struct parse *p, struct json_object *val, json_type t, con
 	return set_error(p, 400, "invalid_request", "\"%s\" must be %s", key, what);
 }
 
+/* One of "tests" (index i) into *t. */
+static bool parse_test(struct parse *p, size_t i, struct json_object *val, struct gw_test_case *t)
+{
+	if (!json_object_is_type(val, json_type_object))
+		return set_error(p, 400, "invalid_request",
+				 "tests[%zu] must be an object: stdin, args, expected_output", i);
+	json_object_object_foreach(val, key, v)
+	{
+		char label[48];
+		snprintf(label, sizeof(label), "tests[%zu].%s", i, key);
+		if (strcmp(key, "stdin") == 0) {
+			if (!want_type(p, v, json_type_string, label, "a string"))
+				return false;
+			t->input_len = (size_t)json_object_get_string_len(v);
+			t->input = ft_xmemdup(json_object_get_string(v), t->input_len + 1);
+		} else if (strcmp(key, "expected_output") == 0) {
+			if (!want_type(p, v, json_type_string, label, "a string"))
+				return false;
+			t->expected = json_object_get_string(v);
+			t->expected_len = (size_t)json_object_get_string_len(v);
+		} else if (strcmp(key, "args") == 0) {
+			struct ft_jobspec s = { 0 };
+			bool ok = parse_args(p, v, &s);
+			t->args = s.args;
+			t->n_args = s.n_args;
+			if (!ok)
+				return false;
+		} else {
+			return set_error(p, 400, "unknown_field",
+					 "Unknown field \"%s\": a test has stdin, args and "
+					 "expected_output",
+					 label);
+		}
+	}
+	return true;
+}
+
+/* "tests": 1 to limits.max_batch_runs of them. */
+static bool parse_tests(struct parse *p, struct json_object *val, struct gw_run_request *q)
+{
+	size_t n = json_object_is_type(val, json_type_array) ? json_object_array_length(val) : 0;
+	if (n == 0)
+		return set_error(p, 400, "invalid_request",
+				 "\"tests\" must be a non-empty array of tests");
+	if (n > (size_t)p->lim->max_batch_runs)
+		return set_error(p, 422, "too_many_runs",
+				 "%zu tests: a run may have at most %d (limits.max_batch_runs)", n,
+				 p->lim->max_batch_runs);
+	q->tests = ft_xcalloc(n, sizeof(*q->tests));
+	for (size_t i = 0; i < n; i++) {
+		q->n_tests = i + 1;
+		if (!parse_test(p, i, json_object_array_get_idx(val, i), &q->tests[i]))
+			return false;
+	}
+	return true;
+}
+
 /* Parse and validate the request body; on failure answers r and returns false. */
 static bool parse_run_req(struct parse *p, struct json_object *root, struct gw_run_request *q)
 {
@@ -247,6 +304,8 @@ static bool parse_run_req(struct parse *p, struct json_object *root, struct gw_r
 						 "\"compare\" must be \"trailing_whitespace\" or "
 						 "\"exact\"");
 			q->compare = ok ? c : 0;
+		} else if (strcmp(key, "tests") == 0) {
+			ok = parse_tests(p, val, q);
 		} else if (strcmp(key, "callback_url") == 0) {
 			ok = want_type(p, val, json_type_string, key, "a URL");
 			q->callback_url = ok ? json_object_get_string(val) : NULL;
@@ -262,7 +321,7 @@ static bool parse_run_req(struct parse *p, struct json_object *root, struct gw_r
 			ok = set_error(p, 400, "unknown_field",
 				       "Unknown field \"%s\": known are source, files, main, "
 				       "entry, encoding, stdin, args, limits, expected_output, "
-				       "compare, callback_url, wait",
+				       "compare, tests, callback_url, wait",
 				       key);
 		}
 		if (!ok)
@@ -271,6 +330,10 @@ static bool parse_run_req(struct parse *p, struct json_object *root, struct gw_r
 	if (source && files) {
 		return set_error(p, 400, "invalid_request",
 				 "Give either \"source\" or \"files\", not both");
+	}
+	if (q->n_tests && (q->spec.input || q->spec.n_args || q->expected)) {
+		return set_error(p, 400, "invalid_request",
+				 "With \"tests\", stdin, args and expected_output go in each test");
 	}
 	if (main && !files) {
 		return set_error(p, 400, "invalid_request", "\"main\" goes with \"files\"");
@@ -322,6 +385,26 @@ static bool decode_base64(struct parse *p, struct gw_run_request *q)
 	}
 	if (q->expected && !decode_one(p, q, &q->expected, &q->expected_len, "\"expected_output\""))
 		return false;
+	for (size_t i = 0; i < q->n_tests; i++) {
+		struct gw_test_case *t = &q->tests[i];
+		char what[48];
+		snprintf(what, sizeof(what), "\"tests[%zu].expected_output\"", i);
+		if (t->expected && !decode_one(p, q, &t->expected, &t->expected_len, what))
+			return false;
+		if (t->input) {
+			size_t n;
+			char *d = ft_base64_decode(t->input, t->input_len, &n);
+			if (!d)
+				return set_error(
+					p, 400, "invalid_parameter",
+					"\"tests[%zu].stdin\" is not base64 (\"encoding\": "
+					"\"base64\")",
+					i);
+			free(t->input);
+			t->input = d;
+			t->input_len = n;
+		}
+	}
 	if (q->spec.input) {
 		size_t n;
 		char *d = ft_base64_decode(q->spec.input, q->spec.input_len, &n);
@@ -380,6 +463,13 @@ bool gw_run_request_parse(const char *body, size_t len, const struct ft_limits *
 void gw_run_request_free(struct gw_run_request *q)
 {
 	ft_jobspec_free(&q->spec);
+	for (size_t i = 0; i < q->n_tests; i++) {
+		free(q->tests[i].input);
+		for (size_t k = 0; k < q->tests[i].n_args; k++)
+			free(q->tests[i].args[k]);
+		free(q->tests[i].args);
+	}
+	free(q->tests);
 	for (size_t i = 0; i < q->n_decoded; i++)
 		free(q->decoded[i]);
 	free(q->decoded);

@@ -18,6 +18,16 @@ struct gw_api_error {
 	char message[512];
 };
 
+/* One of "tests": its stdin, arguments and expected output. */
+struct gw_test_case {
+	char *input; /* NULL: none */
+	size_t input_len;
+	char **args;
+	size_t n_args;
+	const char *expected; /* NULL: not judged (decoded as the sources are) */
+	size_t expected_len;
+};
+
 struct gw_run_request {
 	struct json_object *root; /* the parsed body: owns the strings below */
 	const char *src;	  /* "source"; NULL when the run has "files" */
@@ -33,7 +43,11 @@ struct gw_run_request {
 	int compare;		  /* enum gw_compare */
 	const char *callback_url; /* "callback_url", or NULL (checked by the run service) */
 	struct ft_jobspec spec;	  /* files (main first), stdin, args, limits; capture on */
-	char **decoded;		  /* what the sources were decoded into */
+	/* "tests": compiled once, each run in a sandbox of its own (then the
+	 * spec has no stdin and no args of its own). */
+	struct gw_test_case *tests;
+	size_t n_tests;
+	char **decoded; /* what the sources were decoded into */
 	size_t n_decoded;
 };
 

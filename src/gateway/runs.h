@@ -21,6 +21,7 @@
 
 struct gw_run_waiter; /* the front end's */
 struct gw_callbacks;
+struct gw_testset;
 
 struct gw_run {
 	struct gw_run *prev, *next; /* oldest first */
@@ -37,6 +38,8 @@ struct gw_run {
 	/* POST the run there once done (gateway/callback.h), or NULL. */
 	char *callback_url;
 	struct gw_callbacks *callbacks;
+	/* A run with "tests", until they are all done (gateway/testset.h). */
+	struct gw_testset *tests;
 	int64_t submitted_wall_ms, done_ms, finished_wall_ms;
 	struct json_object *result; /* result fields, once done */
 	struct gw_run_waiter *waiters;

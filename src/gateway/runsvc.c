@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "gateway/judge.h"
+#include "gateway/testset.h"
 #include "job/jobspec.h"
 #include "job/verdict.h"
 #include "lib/base64.h"
@@ -133,17 +134,18 @@ static struct json_object *bytes_field(const char *p, size_t n, bool base64, con
 	return utf8_string(p, n);
 }
 
-static struct json_object *result_fields(const struct gw_result *res, const struct gw_run *x)
+/* Judged against expected (expected_len bytes; NULL: not judged). */
+static struct json_object *result_fields(const struct gw_result *res, bool base64,
+					 const char *expected, size_t expected_len, int compare)
 {
-	bool base64 = x->base64;
 	const char *verdict = gw_verdict_of(res);
 	bool ok = strcmp(verdict, "ok") == 0;
 	const char *body = res->body ? res->body : "";
 	/* Judged: the answer (run()'s string, a main program's stdout) against
 	 * what was expected. */
-	if (ok && x->expected)
-		verdict = ft_verdict_name(gw_output_matches((enum gw_compare)x->compare, body,
-							    res->len, x->expected, x->expected_len)
+	if (ok && expected)
+		verdict = ft_verdict_name(gw_output_matches((enum gw_compare)compare, body,
+							    res->len, expected, expected_len)
 						  ? FT_VERDICT_ACCEPTED
 						  : FT_VERDICT_WRONG_ANSWER);
 	struct json_object *o = json_object_new_object();
@@ -238,10 +240,10 @@ static void add_waiter(struct gw_run *x, struct ft_http_req *r, gw_run_answer_fn
 
 /* The core's one callback for the run (a done run's answer does not ask
  * the core). */
-static void run_done(void *ud, const struct gw_result *res)
+/* x is done with result (taken): its record, its callback, its waiters. */
+static void finish_run(struct gw_run *x, uint64_t req_id, struct json_object *result)
 {
-	struct gw_run *x = ud;
-	gw_run_finish(x, ft_now_ms(), ft_wall_ms(), res->id, result_fields(res, x));
+	gw_run_finish(x, ft_now_ms(), ft_wall_ms(), req_id, result);
 	if (x->callback_url && x->callbacks) {
 		struct json_object *o = gw_runsvc_run_json(NULL, x);
 		size_t n;
@@ -259,7 +261,12 @@ static void run_done(void *ud, const struct gw_result *res)
 	}
 }
 
-/* ---- starting ---- */
+static void run_done(void *ud, const struct gw_result *res)
+{
+	struct gw_run *x = ud;
+	finish_run(x, res->id,
+		   result_fields(res, x->base64, x->expected, x->expected_len, x->compare));
+}
 
 /* api_error's kind of refusal, into err. */
 static void refuse(struct gw_api_error *err, unsigned status, const char *code, const char *fmt,
@@ -275,10 +282,207 @@ static void refuse(struct gw_api_error *err, unsigned status, const char *code, 
 	va_end(ap);
 }
 
+/* ---- runs with tests (gateway/testset.h) ---- */
+
+/* What the core calls back for one test. */
+struct test_child {
+	struct gw_runsvc *sv;
+	struct gw_run *x;
+	size_t i;
+};
+
+static void test_done(void *ud, const struct gw_result *res);
+
+static void submit_test(struct gw_runsvc *sv, struct gw_run *x, size_t i, int prefer)
+{
+	struct gw_testset *ts = x->tests;
+	struct test_child *c = &((struct test_child *)ts->ctx)[i];
+	*c = (struct test_child){ sv, x, i };
+	char *job = gw_testset_job_text(ts, i, prefer);
+	struct gw_submission s = {
+		.src = ts->blob.data ? ts->blob.data : "",
+		.len = ts->blob.len,
+		.main_len = ts->main_len,
+		.job = job,
+		/* The whole set was admitted under the pending limit. */
+		.admitted = i > 0,
+	};
+	uint64_t id = 0;
+	enum gw_submit_status st =
+		gw_core_submit(sv->core, ft_now_ms(), &s, NULL, test_done, c, &id);
+	free(job);
+	if (st == GW_SUBMITTED) {
+		ts->req_ids[i] = id;
+		x->req_id = id; /* the latest: GET shows the set running */
+	} else if (st == GW_OVERLOADED) {
+		static const char msg[] = "Too many requests in progress "
+					  "(limits.max_pending_requests); try again later";
+		struct gw_result res = {
+			.status = 503, .verdict = "overloaded", .body = msg, .len = sizeof(msg) - 1
+		};
+		test_done(c, &res);
+	}
+}
+
+static void finish_tests(struct gw_run *x)
+{
+	struct gw_testset *ts = x->tests;
+	struct json_object *result = gw_testset_result(ts);
+	uint64_t first = ts->first_req_id;
+	free(ts->ctx);
+	gw_testset_free(ts);
+	x->tests = NULL;
+	finish_run(x, first ? first : x->req_id, result);
+}
+
+static void test_done(void *ud, const struct gw_result *res)
+{
+	struct test_child *c = ud;
+	struct gw_run *x = c->x;
+	struct gw_testset *ts = x->tests;
+	size_t i = c->i;
+	ts->req_ids[i] = 0;
+	ts->results[i] =
+		result_fields(res, x->base64, ts->expected[i], ts->expected_len[i], x->compare);
+	ts->n_done++;
+	if (i == 0) {
+		ts->first_req_id = res->id;
+		if (gw_testset_runs_rest(gw_verdict_of(res))) {
+			struct json_object *w;
+			int prefer = res->meta && json_object_object_get_ex(res->meta, "worker", &w)
+					     ? json_object_get_int(w)
+					     : 0;
+			ts->submitting = true;
+			for (size_t j = 1; j < ts->n; j++)
+				submit_test(c->sv, x, j, prefer);
+			ts->submitting = false;
+		} else {
+			/* It did not compile, or could not run at all: so would the
+			 * others. */
+			for (size_t j = 1; j < ts->n; j++) {
+				ts->results[j] = json_object_get(ts->results[0]);
+				ts->n_done++;
+			}
+		}
+	}
+	if (!ts->submitting && ts->n_done == ts->n)
+		finish_tests(x);
+}
+
+static bool callback_allowed(struct gw_runsvc *sv, const char *url, struct gw_api_error *err)
+{
+	char why[sizeof(err->message)];
+	if (!url)
+		return true;
+	if (sv->callbacks &&
+	    gw_callback_url_check(sv->cfg->callbacks.allowed_hosts, url, why, sizeof(why)) == 0)
+		return true;
+	refuse(err, 422, "callback_not_allowed", "%s",
+	       sv->callbacks ? why : "This gateway makes no callbacks");
+	return false;
+}
+
+/* The run an Idempotency-Key names (*found), if it may be answered with:
+ * NULL if none (or it may be run anew), or when the key was used for
+ * another run (then *err says so). */
+static struct gw_run *keyed_run(struct gw_runsvc *sv, const char *key, uint64_t hash,
+				struct gw_api_error *err, bool *refused)
+{
+	*refused = false;
+	struct gw_run *x = key ? gw_runs_find_key(&sv->runs, key) : NULL;
+	if (x && x->done &&
+	    (gw_run_verdict_is(x, "unavailable") || gw_run_verdict_is(x, "cancelled"))) {
+		/* The cluster could not run it then, or its client stopped it:
+		 * a retry runs it anew. */
+		gw_run_drop_key(x);
+		return NULL;
+	}
+	if (x && x->src_hash != hash) {
+		refuse(err, 422, "idempotency_key_reused",
+		       "This Idempotency-Key was used for another run (run %s)", x->id);
+		*refused = true;
+		return NULL;
+	}
+	return x;
+}
+
+static struct gw_run *start_tests(struct gw_runsvc *sv, struct gw_run_request *q, const char *key,
+				  struct gw_api_error *err, bool *fresh)
+{
+	struct gw_run *x = NULL;
+	struct gw_testset *ts = gw_testset_new(q);
+	char *job0 = gw_testset_job_text(ts, 0, 0);
+	uint64_t hash = ft_fnv1a64(FT_FNV1A64_OFFSET_BASIS, ts->blob.data ? ts->blob.data : "",
+				   ts->blob.len) ^
+			(ft_fnv1a64(FT_FNV1A64_OFFSET_BASIS, job0, strlen(job0)) * 31);
+	hash = gw_testset_hash(q, hash) * 4 + (uint64_t)q->base64 * 2 + (uint64_t)q->compare;
+	size_t max_frame = sv->cfg->limits.max_frame_bytes;
+	size_t need = ts->blob.len + strlen(job0);
+	free(job0);
+	bool refused;
+	if (!callback_allowed(sv, q->callback_url, err))
+		goto out;
+	if (need + 4096 > max_frame) {
+		refuse(err, 413, "body_too_large",
+		       "This run is too large to forward (%zu bytes of sources and options; "
+		       "limits.max_frame_bytes is %zu)",
+		       need, max_frame);
+		goto out;
+	}
+	if (key && !*key)
+		key = NULL;
+	x = keyed_run(sv, key, hash, err, &refused);
+	if (x || refused)
+		goto out;
+	size_t max = (size_t)sv->cfg->limits.max_pending_requests;
+	if (gw_core_pending(sv->core) + ts->n > max) {
+		refuse(err, 503, "overloaded",
+		       "Too many requests in progress for %zu tests (limits.max_pending_requests "
+		       "is %zu); try again later",
+		       ts->n, max);
+		goto out;
+	}
+	x = gw_runs_add(&sv->runs, key, hash, ft_wall_ms());
+	x->base64 = q->base64;
+	x->compare = q->compare;
+	x->callback_url = q->callback_url ? ft_xstrdup(q->callback_url) : NULL;
+	x->callbacks = sv->callbacks;
+	x->tests = ts;
+	ts->ctx = ft_xcalloc(ts->n, sizeof(struct test_child));
+	ts = NULL;
+	*fresh = true;
+	submit_test(sv, x, 0, 0);
+out:
+	gw_testset_free(ts);
+	gw_run_request_free(q);
+	return x;
+}
+
+void gw_runsvc_cancel(struct gw_runsvc *sv, struct gw_run *x)
+{
+	int64_t now = ft_now_ms();
+	if (!x->tests) {
+		(void)gw_core_cancel(sv->core, now, x->req_id);
+		return;
+	}
+	/* Each cancel answers its test at once, and the last one finishes
+	 * the set (and frees it). */
+	size_t n = x->tests->n;
+	uint64_t *ids = ft_xmemdup(x->tests->req_ids, n * sizeof(*ids));
+	for (size_t i = 0; i < n && x->tests; i++)
+		if (ids[i])
+			(void)gw_core_cancel(sv->core, now, ids[i]);
+	free(ids);
+}
+
+/* ---- starting ---- */
+
 struct gw_run *gw_runsvc_start(struct gw_runsvc *sv, struct gw_run_request *q, const char *key,
 			       struct gw_api_error *err, bool *fresh)
 {
 	*fresh = false;
+	if (q->n_tests)
+		return start_tests(sv, q, key, err, fresh);
 	/* What travels: the job object, and the source or the files. */
 	struct ft_buf blob = { 0 };
 	struct json_object *job = ft_jobspec_encode(&q->spec, &blob);
@@ -314,33 +518,14 @@ struct gw_run *gw_runsvc_start(struct gw_runsvc *sv, struct gw_run_request *q, c
 				   expected_len) *
 			7;
 
-	if (callback_url) {
-		char why[sizeof(err->message)];
-		if (!sv->callbacks || gw_callback_url_check(sv->cfg->callbacks.allowed_hosts,
-							    callback_url, why, sizeof(why)) < 0) {
-			refuse(err, 422, "callback_not_allowed", "%s",
-			       sv->callbacks ? why : "This gateway makes no callbacks");
-			goto out;
-		}
-	}
+	if (!callback_allowed(sv, callback_url, err))
+		goto out;
 	if (key && !*key)
 		key = NULL;
-	x = key ? gw_runs_find_key(&sv->runs, key) : NULL;
-	if (x && x->done &&
-	    (gw_run_verdict_is(x, "unavailable") || gw_run_verdict_is(x, "cancelled"))) {
-		/* The cluster could not run it then, or its client stopped it:
-		 * a retry runs it anew. */
-		gw_run_drop_key(x);
-		x = NULL;
-	}
-	if (x) {
-		if (x->src_hash != hash) {
-			refuse(err, 422, "idempotency_key_reused",
-			       "This Idempotency-Key was used for another run (run %s)", x->id);
-			x = NULL;
-		}
+	bool refused;
+	x = keyed_run(sv, key, hash, err, &refused);
+	if (x || refused)
 		goto out;
-	}
 	x = gw_runs_add(&sv->runs, key, hash, ft_wall_ms());
 	x->base64 = base64;
 	x->expected = expected;
@@ -401,6 +586,11 @@ void gw_runsvc_init(struct gw_runsvc *sv, struct gw_core *core, const struct ft_
 void gw_runsvc_clear(struct gw_runsvc *sv)
 {
 	for (struct gw_run *x = sv->runs.head; x; x = x->next) {
+		if (x->tests) {
+			free(x->tests->ctx);
+			gw_testset_free(x->tests);
+			x->tests = NULL;
+		}
 		while (x->waiters) {
 			struct gw_run_waiter *w = x->waiters;
 			x->waiters = w->next;

@@ -40,6 +40,10 @@ struct gw_run *gw_runsvc_start(struct gw_runsvc *sv, struct gw_run_request *q, c
 typedef void (*gw_run_answer_fn)(void *ud, struct ft_http_req *r, const struct gw_run *x);
 /* fn(ud, r, x) now if x is done, else once it is (r answers nothing
  * before; if its client goes away, nothing is called). */
+/* Cancel x (not done): it is answered "cancelled" at once, its waiters
+ * too, and the leader stops it (every test of a run with tests). */
+void gw_runsvc_cancel(struct gw_runsvc *sv, struct gw_run *x);
+
 void gw_runsvc_when_done(struct gw_run *x, struct ft_http_req *r, gw_run_answer_fn fn, void *ud);
 
 /* The JSON API's Run object of x (its result fields once done); core may

@@ -626,6 +626,91 @@ def test_batch_is_taken_whole_or_refused_whole(cluster, spec):
     assert recent["in_flight"] == 0 and recent["queued"] == 0, recent
 
 
+# --------------------------------------------------------------------------
+# Tests: one program, several inputs
+
+
+def doubler() -> str:
+    return nonce() + ("public class Twice { public static void main(String[] a) {"
+                      " int n = new java.util.Scanner(System.in).nextInt();"
+                      " System.out.println(2 * n); } }\n")
+
+
+def test_tests_compile_once_and_judge_each(cluster, spec):
+    r = api(cluster, "POST", "/v1/runs", {"source": doubler(), "tests": [
+        {"stdin": "2", "expected_output": "4"},
+        {"stdin": "5", "expected_output": "10"},
+        {"stdin": "7", "expected_output": "15"}]})
+    run = check(spec, "/v1/runs", "POST", r)
+    assert r.status == 200, run
+    tests = run["tests"]
+    assert [t["verdict"] for t in tests] == ["accepted", "accepted", "wrong_answer"], tests
+    assert [t["stdout"] for t in tests] == ["4\n", "10\n", "14\n"], tests
+    assert [t["index"] for t in tests] == [0, 1, 2]
+    # The run's verdict is the first failing test's (Judge0's convention).
+    assert (run["verdict"], run["failed_test"], run["tests_passed"]) == ("wrong_answer", 2, 2), run
+    assert run["output"] == "14\n"
+    # Compiled once: the first test compiled, the others found it where it ran.
+    assert tests[0]["compile_cached"] is False, tests[0]
+    for t in tests[1:]:
+        assert t["compile_cached"] is True and t["worker"] == tests[0]["worker"], (tests[0], t)
+    # GET shows the same.
+    again = check(spec, "/v1/runs/{id}", "GET", api(cluster, "GET", "/v1/runs/" + run["id"]))
+    assert again["tests"] == tests
+
+
+def test_tests_all_passing_and_not_compiling(cluster, spec):
+    r = api(cluster, "POST", "/v1/runs", {"source": doubler(), "tests": [
+        {"stdin": "1", "expected_output": "2"}, {"stdin": "21", "expected_output": "42\n"}]})
+    run = check(spec, "/v1/runs", "POST", r)
+    assert (run["verdict"], run["failed_test"], run["tests_passed"]) == ("accepted", None, 2), run
+    # A program that does not compile costs one compile, and fails every test.
+    bad = nonce() + "public class Broken { public static void main(String[] a) { nope(); } }\n"
+    r = api(cluster, "POST", "/v1/runs", {"source": bad, "tests": [{"stdin": "1"}, {"stdin": "2"},
+                                                                    {"stdin": "3"}]})
+    run = check(spec, "/v1/runs", "POST", r)
+    assert run["verdict"] == "compile_error" and run["failed_test"] == 0, run
+    assert [t["verdict"] for t in run["tests"]] == ["compile_error"] * 3, run["tests"]
+    assert run["diagnostics"] and run["tests_passed"] == 0
+
+
+def test_tests_are_checked_whole(cluster, spec):
+    def post(body):
+        return api(cluster, "POST", "/v1/runs", dict({"source": doubler()}, **body))
+    error_of(spec, "/v1/runs", "POST", post({"tests": []}), 400, "invalid_request")
+    error_of(spec, "/v1/runs", "POST", post({"tests": [{"stdin": "1"}], "stdin": "2"}), 400,
+             "invalid_request")
+    body = error_of(spec, "/v1/runs", "POST", post({"tests": [{"stdin": "1"}, {"input": "2"}]}),
+                    400, "unknown_field")
+    assert "tests[1].input" in body["message"], body
+    body = error_of(spec, "/v1/runs", "POST", post({"tests": [{"stdin": "1"}] * (MAX_BATCH + 1)}),
+                    422, "too_many_runs")
+    assert "limits.max_batch_runs" in body["message"], body
+    # Admitted whole: more tests than may be pending is refused, none run.
+    body = error_of(spec, "/v1/runs", "POST", post({"tests": [{"stdin": "1"}] * MAX_BATCH}),
+                    503, "overloaded")
+    assert "%d tests" % MAX_BATCH in body["message"], body
+
+
+def test_tests_cancelled_together(cluster, spec):
+    src = nonce() + ("public class Nap { public static void main(String[] a) throws Exception {"
+                     " Thread.sleep(Long.parseLong(a.length > 0 ? a[0] : \"20000\")); } }\n")
+    r = api(cluster, "POST", "/v1/runs", {"source": src, "wait": False, "tests": [
+        {"args": ["1"]}, {"args": ["20000"]}, {"args": ["20000"]}]})
+    run_id = check(spec, "/v1/runs", "POST", r)["id"]
+    # Once the others run (the first one ends at once).
+    def running():
+        x = json.loads(api(cluster, "GET", "/v1/runs/" + run_id).body)
+        return x if x["status"] == "running" and x["worker"] is not None else None
+    ftharness.wait_until(running, 60, interval=0.2, what="the tests to run")
+    time.sleep(0.5)
+    r = api(cluster, "DELETE", "/v1/runs/" + run_id)
+    run = check(spec, "/v1/runs/{id}", "DELETE", r)
+    assert r.status == 200 and run["verdict"] == "cancelled", run
+    assert [t["verdict"] for t in run["tests"]] == ["ok", "cancelled", "cancelled"], run["tests"]
+    assert run["failed_test"] == 1
+
+
 def test_no_callbacks_without_allowed_hosts(cluster, spec):
     # This cluster configures no callbacks.allowed_hosts (test_callbacks.py does).
     r = api(cluster, "POST", "/v1/runs", {"source": hello("x"),

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "gateway/run_request.h"
+#include "gateway/testset.h"
 #include "runner/limits.h"
 
 static struct ft_limits lim;
@@ -19,6 +20,7 @@ static void setup(void)
 	lim.max_output_bytes = 1 << 20;
 	lim.max_files = 4;
 	lim.max_args = 5;
+	lim.max_batch_runs = 3;
 }
 
 static bool parse(const char *body, struct gw_run_request *q, struct gw_api_error *e)
@@ -170,9 +172,79 @@ static const struct {
 	{ "{\"files\": {\"A.java\": \"a\", \"B.java\": \"b\", \"C.java\": \"c\", \"D.java\": \"d\", "
 	  "\"E.java\": \"e\"}}",
 	  422, "too_many_files", "at most 4 (limits.max_files)" },
+	{ "{\"source\": \"a\", \"tests\": []}", 400, "invalid_request", "non-empty array" },
+	{ "{\"source\": \"a\", \"tests\": {}}", 400, "invalid_request", "non-empty array" },
+	{ "{\"source\": \"a\", \"tests\": [1]}", 400, "invalid_request", "tests[0] must be" },
+	{ "{\"source\": \"a\", \"tests\": [{}, {\"stdin\": 2}]}", 400, "invalid_request",
+	  "\"tests[1].stdin\" must be a string" },
+	{ "{\"source\": \"a\", \"tests\": [{\"in\": \"x\"}]}", 400, "unknown_field",
+	  "\"tests[0].in\"" },
+	{ "{\"source\": \"a\", \"tests\": [{}, {}, {}, {}]}", 422, "too_many_runs",
+	  "at most 3 (limits.max_batch_runs)" },
+	{ "{\"source\": \"a\", \"tests\": [{}], \"expected_output\": \"x\"}", 400,
+	  "invalid_request", "go in each test" },
+	{ "{\"source\": \"YQ==\", \"encoding\": \"base64\", \"tests\": [{\"stdin\": \"!\"}]}", 400,
+	  "invalid_parameter", "\"tests[0].stdin\" is not base64" },
 	{ "{}", 400, "missing_source", "Send the Java source" },
 	{ "{\"source\": \"\"}", 400, "missing_source", "empty" },
 };
+
+/* Each test a job of its own, the same program in each. */
+START_TEST(tests_become_one_job_each)
+{
+	struct gw_run_request q;
+	struct gw_api_error e;
+	ck_assert(parse("{\"source\": \"cHVibGljIGNsYXNzIEEge30=\", \"encoding\": \"base64\", "
+			"\"tests\": [{\"stdin\": \"MQ==\", \"expected_output\": \"Mg==\"}, "
+			"{\"args\": [\"x\"]}]}",
+			&q, &e));
+	ck_assert_uint_eq(q.n_tests, 2);
+	ck_assert_str_eq(q.tests[0].input, "1");
+	ck_assert_uint_eq(q.tests[0].expected_len, 1);
+	ck_assert(memcmp(q.tests[0].expected, "2", 1) == 0);
+	ck_assert_ptr_null(q.tests[1].input);
+	ck_assert_ptr_null(q.tests[1].expected);
+	ck_assert_uint_eq(q.tests[1].n_args, 1);
+	struct gw_testset *ts = gw_testset_new(&q);
+	ck_assert_uint_eq(ts->blob.len, 17);
+	ck_assert(memcmp(ts->blob.data, "public class A {}", 17) == 0);
+	char *j0 = gw_testset_job_text(ts, 0, 0), *j1 = gw_testset_job_text(ts, 1, 3);
+	ck_assert_ptr_nonnull(strstr(j0, "\"stdin\":\"1\""));
+	ck_assert_ptr_null(strstr(j0, "prefer_worker"));
+	ck_assert_ptr_nonnull(strstr(j1, "\"args\":[\"x\"]"));
+	ck_assert_ptr_nonnull(strstr(j1, "\"prefer_worker\":3"));
+	ck_assert_ptr_null(strstr(j1, "stdin"));
+	free(j0);
+	free(j1);
+	/* The deciding test is the first not passed. */
+	ts->results[0] = json_tokener_parse("{\"verdict\": \"accepted\", \"output\": \"2\"}");
+	ts->results[1] = json_tokener_parse("{\"verdict\": \"runtime_error\", \"output\": null}");
+	struct json_object *r = gw_testset_result(ts);
+	ck_assert_str_eq(
+		json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN),
+		"{\"verdict\":\"runtime_error\",\"output\":null,\"tests\":[{\"index\":0,"
+		"\"verdict\":\"accepted\",\"output\":\"2\"},{\"index\":1,\"verdict\":"
+		"\"runtime_error\",\"output\":null}],\"tests_passed\":1,\"failed_test\":1}");
+	json_object_put(r);
+	json_object_put(ts->results[1]);
+	ts->results[1] = json_tokener_parse("{\"verdict\": \"ok\"}");
+	r = gw_testset_result(ts);
+	ck_assert_str_eq(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN),
+			 "{\"verdict\":\"accepted\",\"output\":\"2\",\"tests\":[{\"index\":0,"
+			 "\"verdict\":\"accepted\",\"output\":\"2\"},{\"index\":1,\"verdict\":"
+			 "\"ok\"}],\"tests_passed\":2,\"failed_test\":null}");
+	json_object_put(r);
+	gw_testset_free(ts);
+	gw_run_request_free(&q);
+	/* The others run only if the first ran. */
+	ck_assert(gw_testset_runs_rest("ok"));
+	ck_assert(gw_testset_runs_rest("time_limit"));
+	ck_assert(gw_testset_runs_rest("nonzero_exit"));
+	ck_assert(!gw_testset_runs_rest("compile_error"));
+	ck_assert(!gw_testset_runs_rest("cancelled"));
+	ck_assert(!gw_testset_runs_rest("unavailable"));
+}
+END_TEST
 
 START_TEST(refused)
 {
@@ -196,6 +268,7 @@ int main(void)
 	TCase *tc = tcase_create("run_request");
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, one_source_with_everything);
+	tcase_add_test(tc, tests_become_one_job_each);
 	tcase_add_test(tc, files_with_main_first);
 	tcase_add_test(tc, base64_sources_and_stdin);
 	tcase_add_loop_test(tc, refused, 0, (int)(sizeof(bad) / sizeof(bad[0])));
