@@ -90,7 +90,8 @@ public final class Launcher {
 
 		/** The class offers no entry point this run can use: nothing of it ran. */
 		static Outcome noEntry(String message, String detail) {
-			return new Outcome(Wire.RESULT_NO_ENTRY, message + "\n" + detail);
+			// No second line that only says the first again.
+			return new Outcome(Wire.RESULT_NO_ENTRY, detail == null ? message : message + "\n" + detail);
 		}
 
 		static Outcome error(String message, String detail) {
@@ -329,7 +330,8 @@ public final class Launcher {
 		if (run == null && args != null && args.length > 0)
 			return Outcome.noEntry("No public String run(String[] args) method in class " + simple,
 					"The run has " + args.length + " argument(s); they are passed to "
-							+ "run(String[] args) only. " + explainMissingRun(cls));
+							+ "run(String[] args) only."
+							+ (explainMissingRun(cls) == null ? "" : " " + explainMissingRun(cls)));
 		if (run == null)
 			return Outcome.noEntry("No public String run() method in class " + simple,
 					explainMissingRun(cls));
@@ -429,7 +431,7 @@ public final class Launcher {
 				return "main is declared as " + m.toGenericString()
 						+ "; it must be public static void main(String[] args)";
 		}
-		return "It has no method named main";
+		return null;
 	}
 
 	/** The public no-parameter run(), declared or inherited; null if there is none. */
@@ -470,7 +472,10 @@ public final class Launcher {
 			if (m.getName().equals("run"))
 				return "run must take no arguments, found " + m.toGenericString();
 		}
-		return "The class has no run() method";
+		if (findMain(cls) != null)
+			return "It has public static void main(String[] args), which POST /v1/runs runs "
+					+ "(\"entry\": \"auto\" or \"main\")";
+		return null;
 	}
 
 	private static String access(int mod) {

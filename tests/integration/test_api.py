@@ -390,7 +390,10 @@ def test_entry_detection_and_forcing(cluster, spec):
     only_main = nonce() + MAIN_ECHO
     as_run = post_run(cluster, spec, {"source": only_main, "entry": "run"})
     assert as_run["verdict"] == "runtime_error", as_run
-    assert as_run["error"].startswith("No public String run() method in class Echo"), as_run
+    # Each fact once: the second line says what the first does not.
+    assert as_run["error"] == ("No public String run() method in class Echo\nIt has public static "
+                               "void main(String[] args), which POST /v1/runs runs (\"entry\": "
+                               "\"auto\" or \"main\")"), as_run
     neither = nonce() + "public class Neither { public int go() { return 1; } }\n"
     run = post_run(cluster, spec, {"source": neither})
     assert run["verdict"] == "runtime_error" and run["entry"] is None, run
@@ -403,6 +406,10 @@ def test_entry_detection_and_forcing(cluster, spec):
     assert run["error"] == ("No public static void main(String[] args) method in class Wrong\n"
                             "main is declared as static void Wrong.main(java.lang.String[]); "
                             "it must be public static void main(String[] args)"), run["error"]
+    run = post_run(cluster, spec, {"source": neither, "entry": "main"})
+    assert run["error"] == "No public static void main(String[] args) method in class Neither", run
+    run = post_run(cluster, spec, {"source": neither, "entry": "run"})
+    assert run["error"] == "No public String run() method in class Neither", run
     r = api(cluster, "POST", "/v1/runs", {"source": both, "entry": "start"})
     assert "entry" in error_of(spec, "/v1/runs", "POST", r, 400, "invalid_parameter")["message"]
     # The plain API keeps the contract: run() only.
