@@ -102,6 +102,7 @@ void gw_callback_sign(const unsigned char *key, size_t key_len, const char *time
 struct delivery {
 	struct delivery *next;
 	char *url;
+	char method[8];
 	char run_id[17];
 	char *body;
 	size_t len;
@@ -205,6 +206,8 @@ static long attempt(struct gw_callbacks *cb, CURL *h, const struct delivery *d, 
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
 	curl_easy_setopt(h, CURLOPT_POSTFIELDS, d->body);
 	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)d->len);
+	if (strcmp(d->method, "POST") != 0)
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, d->method);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)cb->conf.timeout_ms);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)cb->conf.timeout_ms);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -369,8 +372,8 @@ void gw_callbacks_free(struct gw_callbacks *cb)
 	free(cb);
 }
 
-void gw_callbacks_post(struct gw_callbacks *cb, const char *url, const char *run_id,
-		       const char *body, size_t len)
+void gw_callbacks_post(struct gw_callbacks *cb, const char *method, const char *url,
+		       const char *run_id, const char *body, size_t len)
 {
 	pthread_mutex_lock(&cb->mu);
 	if (!cb->n_senders || cb->n_queued >= (size_t)cb->conf.max_queued) {
@@ -383,6 +386,7 @@ void gw_callbacks_post(struct gw_callbacks *cb, const char *url, const char *run
 	}
 	struct delivery *d = ft_xcalloc(1, sizeof(*d));
 	d->url = ft_xstrdup(url);
+	snprintf(d->method, sizeof(d->method), "%s", method);
 	snprintf(d->run_id, sizeof(d->run_id), "%s", run_id);
 	d->body = ft_xmemdup(body, len);
 	d->len = len;

@@ -48,9 +48,10 @@ struct gw_callbacks *gw_callbacks_new(const struct ft_callbacks_conf *conf, char
 /* Stops the senders (an attempt under way ends within its timeout). */
 void gw_callbacks_free(struct gw_callbacks *cb);
 
-/* Queue body (len bytes, copied) for url, on behalf of run_id. */
-void gw_callbacks_post(struct gw_callbacks *cb, const char *url, const char *run_id,
-		       const char *body, size_t len);
+/* Queue body (len bytes, copied) for url, on behalf of run_id, sent with
+ * method ("POST"; Judge0's callbacks are "PUT"). */
+void gw_callbacks_post(struct gw_callbacks *cb, const char *method, const char *url,
+		       const char *run_id, const char *body, size_t len);
 void gw_callbacks_stats(struct gw_callbacks *cb, struct gw_callback_stats *out);
 /* Registers ftgw_callbacks_total and ftgw_callbacks_queued, mirrored at
  * each scrape. */

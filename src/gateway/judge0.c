@@ -163,6 +163,9 @@ static struct json_object *run_body(struct json_object *req, bool b64, struct re
 		return refused(why, "source_code", "can't be blank");
 	}
 	put_b64(body, "stdin", req, "stdin", b64);
+	if (json_object_object_get_ex(req, "callback_url", &v) &&
+	    !json_object_is_type(v, json_type_null))
+		json_object_object_add(body, "callback_url", json_object_get(v));
 	put_b64(body, "expected_output", req, "expected_output", b64);
 	if (json_object_object_get_ex(req, "command_line_arguments", &v) &&
 	    json_object_is_type(v, json_type_string)) {
@@ -189,6 +192,9 @@ static struct json_object *run_body(struct json_object *req, bool b64, struct re
 	return body;
 }
 
+static struct json_object *callback_body(const void *ctx, const struct gw_run *x);
+static const struct gw_callback_as judge0_callback = { "PUT", callback_body, NULL };
+
 /* Starts one submission: its run, or NULL with *why (and *status, the
  * HTTP status to refuse it with). */
 static struct gw_run *start(struct gw_judge0 *j, struct json_object *req, bool b64,
@@ -209,6 +215,7 @@ static struct gw_run *start(struct gw_judge0 *j, struct json_object *req, bool b
 		refused(why, *status == 422 ? "base" : "", e.message);
 		return NULL;
 	}
+	q.callback_as = &judge0_callback;
 	bool fresh;
 	struct gw_run *x = gw_runsvc_start(j->sv, &q, NULL, &e, &fresh);
 	if (!x) {
@@ -334,6 +341,15 @@ static struct json_object *submission(const struct gw_judge0 *j, const struct gw
 		return NULL;
 	}
 	return o;
+}
+
+/* Judge0 PUTs the finished submission to its callback_url, base64-encoded
+ * with the default fields (a done run needs no j). */
+static struct json_object *callback_body(const void *ctx, const struct gw_run *x)
+{
+	(void)ctx;
+	bool bad;
+	return submission(NULL, x, true, DEFAULT_FIELDS, &bad);
 }
 
 static void show(struct gw_judge0 *j, struct ft_http_req *r, unsigned status,

@@ -28,6 +28,8 @@ struct gw_test_case {
 	size_t expected_len;
 };
 
+struct gw_callback_as;
+
 struct gw_run_request {
 	struct json_object *root; /* the parsed body: owns the strings below */
 	const char *src;	  /* "source"; NULL when the run has "files" */
@@ -42,7 +44,10 @@ struct gw_run_request {
 	size_t expected_len;
 	int compare;		  /* enum gw_compare */
 	const char *callback_url; /* "callback_url", or NULL (checked by the run service) */
-	struct ft_jobspec spec;	  /* files (main first), stdin, args, limits; capture on */
+	/* Not from the body: the API that parsed it calls back in its own
+	 * form (NULL: the JSON API's). */
+	const struct gw_callback_as *callback_as;
+	struct ft_jobspec spec; /* files (main first), stdin, args, limits; capture on */
 	/* "tests": compiled once, each run in a sandbox of its own (then the
 	 * spec has no stdin and no args of its own). */
 	struct gw_test_case *tests;

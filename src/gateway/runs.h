@@ -20,6 +20,16 @@
 #include "gateway/core.h"
 
 struct gw_run_waiter; /* the front end's */
+struct gw_run;
+
+/* How an API other than the JSON API calls back (Judge0: its submission,
+ * by PUT). */
+struct gw_callback_as {
+	const char *method;
+	/* The body for done run x; caller owns it. */
+	struct json_object *(*body)(const void *ctx, const struct gw_run *x);
+	const void *ctx;
+};
 struct gw_callbacks;
 struct gw_testset;
 
@@ -35,9 +45,11 @@ struct gw_run {
 	char *expected; /* NULL: not judged */
 	size_t expected_len;
 	int compare; /* enum gw_compare */
-	/* POST the run there once done (gateway/callback.h), or NULL. */
+	/* Send the run there once done (gateway/callback.h), or NULL; as
+	 * callback_as says, or as the JSON API's Run by POST when NULL. */
 	char *callback_url;
 	struct gw_callbacks *callbacks;
+	const struct gw_callback_as *callback_as;
 	/* A run with "tests", until they are all done (gateway/testset.h). */
 	struct gw_testset *tests;
 	int64_t submitted_wall_ms, done_ms, finished_wall_ms;

@@ -245,11 +245,13 @@ static void finish_run(struct gw_run *x, uint64_t req_id, struct json_object *re
 {
 	gw_run_finish(x, ft_now_ms(), ft_wall_ms(), req_id, result);
 	if (x->callback_url && x->callbacks) {
-		struct json_object *o = gw_runsvc_run_json(NULL, x);
+		const struct gw_callback_as *as = x->callback_as;
+		struct json_object *o = as ? as->body(as->ctx, x) : gw_runsvc_run_json(NULL, x);
 		size_t n;
 		const char *text = json_object_to_json_string_length(
 			o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
-		gw_callbacks_post(x->callbacks, x->callback_url, x->id, text, n);
+		gw_callbacks_post(x->callbacks, as ? as->method : "POST", x->callback_url, x->id,
+				  text, n);
 		json_object_put(o);
 	}
 	while (x->waiters) {
@@ -446,6 +448,7 @@ static struct gw_run *start_tests(struct gw_runsvc *sv, struct gw_run_request *q
 	x->base64 = q->base64;
 	x->compare = q->compare;
 	x->callback_url = q->callback_url ? ft_xstrdup(q->callback_url) : NULL;
+	x->callback_as = q->callback_as;
 	x->callbacks = sv->callbacks;
 	x->tests = ts;
 	ts->ctx = ft_xcalloc(ts->n, sizeof(struct test_child));
@@ -494,6 +497,7 @@ struct gw_run *gw_runsvc_start(struct gw_runsvc *sv, struct gw_run_request *q, c
 	size_t expected_len = q->expected_len;
 	int compare = q->compare;
 	char *callback_url = q->callback_url ? ft_xstrdup(q->callback_url) : NULL;
+	const struct gw_callback_as *callback_as = q->callback_as;
 	gw_run_request_free(q);
 	const char *job_text = json_object_to_json_string_ext(
 		job, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -532,6 +536,7 @@ struct gw_run *gw_runsvc_start(struct gw_runsvc *sv, struct gw_run_request *q, c
 	x->expected_len = expected_len;
 	x->compare = compare;
 	x->callback_url = callback_url;
+	x->callback_as = callback_as;
 	x->callbacks = sv->callbacks;
 	expected = NULL;
 	callback_url = NULL;

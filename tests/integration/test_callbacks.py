@@ -74,7 +74,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         srv: Receiver = self.server  # type: ignore[assignment]
         with srv.lock:
             srv.got.append({"path": self.path, "headers": dict(self.headers), "body": body,
-                            "t": time.monotonic()})
+                            "t": time.monotonic(), "method": self.command})
             seen = len([g for g in srv.got if g["path"] == self.path])
         parts = self.path.strip("/").split("/")
         if parts[0] == "ok" or (parts[0] == "flaky" and seen > int(parts[1])):
@@ -85,6 +85,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_response(503)
         self.send_header("Content-Length", "0")
         self.end_headers()
+
+    do_PUT = do_POST  # noqa: N815 (Judge0 calls back with PUT)
 
     def log_message(self, *args):
         pass
@@ -164,6 +166,27 @@ def test_finished_run_is_posted_signed(cluster, receiver, spec):
     assert shown["output"] == run["output"] and shown["verdict"] == run["verdict"]
     time.sleep(1.0)
     assert len(receiver.at(path_of(u))) == 1, "delivered twice"
+
+
+def test_judge0_callback_is_its_submission_by_put(cluster, receiver):
+    # Judge0 CE PUTs the finished submission (base64, its default fields)
+    # to callback_url.
+    import base64
+    u = url("ok")
+    src = ("// %s\npublic class Main { public static void main(String[] a) {"
+           " System.out.print(\"judged\"); } }\n" % uuid.uuid4().hex)
+    r = cluster.request("POST", "/submissions", json.dumps({
+        "source_code": src, "language_id": 62, "expected_output": "judged",
+        "callback_url": u}).encode(), {"Content-Type": "application/json"}, timeout=90)
+    assert r.status == 201, r.body
+    token = json.loads(r.body)["token"]
+    (got,) = wait_for(receiver, path_of(u), 1)
+    assert got["method"] == "PUT"
+    sub = verify(got)
+    assert sub["token"] == token and sub["status"] == {"id": 3, "description": "Accepted"}, sub
+    assert base64.b64decode(sub["stdout"]) == b"judged", sub
+    assert set(sub) == {"stdout", "time", "memory", "stderr", "token", "compile_output",
+                        "message", "status"}, sub
 
 
 def test_answer_from_the_cache_calls_back_too(cluster, receiver):
