@@ -1347,7 +1347,7 @@ The tables below are the output of one run, written by `bench/bench.py --write-d
 def parse_args(argv: List[str]) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description="ftcluster benchmark (issue 7); see the docstring.")
     ap.add_argument("--quick", action="store_true",
-                    help="fewer repetitions and shorter windows (at most ~3 minutes)")
+                    help="fewer repetitions and shorter windows (at most ~3.5 minutes)")
     ap.add_argument("--nodes", type=int, default=7)
     ap.add_argument("--baseline-reps", type=int, help="javac + java repetitions (20; quick 6)")
     ap.add_argument("--reps", type=int,
