@@ -18,7 +18,7 @@ Phases (all in one run, on one machine):
     run first; the counted ones are interleaved with the latency rounds of
     phase 2 (one baseline run, then one request of each program), so that a
     change in the machine's load hits both alike; the cluster is otherwise
-    idle meanwhile (see its idle CPU in phase 5).
+    idle meanwhile (see its idle CPU in phase 6).
  2. A local cluster through tests/integration/ftharness.py: a private
     ZooKeeper, --nodes (7) ftnode daemons and ftgw on free loopback ports,
     gossip settings read from etc/ftcluster.yaml, the harness's limits except
@@ -33,7 +33,25 @@ Phases (all in one run, on one machine):
     (X-Time-Ms) and the baseline p50 divided by the hello-world p50.
  3. Cache: sources already answered in phase 2 are sent again; hit ratio
     (Cached-Response: true) and latency of those answers.
- 4. Throughput: --clients (8) threads, each sending distinct hello-world
+ 4. main() vs run() (the warm path applies: a main program is as fast as a
+    run() one): through the JSON API (POST /v1/runs, waiting), one client
+    at a time, hello world as a run() class and as a main() class (no
+    "entry" field, i.e. auto; and main() with "entry": "main"), every
+    source distinct; and one source per entry point that reads its stdin,
+    a distinct stdin each time (the result cache's key has it, so it never
+    answers; the worker's class cache does, after one uncounted run per
+    node); no string concatenation in these (see _STDIN_EXPR).
+    --entry-reps (20) rounds of one request of each kind, the order
+    rotating per round, each request --entry-gap (0.2 s) after the last
+    answer, bounded by --entry-seconds (40).  The gap is what makes this
+    the warm path: back to back, a worker's one pre-started JVM (started
+    at nice 10 after each handover) may still be starting when its next
+    job comes, and on a busy 2-core machine every figure then doubles, for
+    run() and main() alike, and is noisier (--entry-gap 0 to see it).  p50/p90 per kind,
+    the worker's time_ms, how many found their classes compiled already,
+    and main p50 / run p50 (p90 likewise) of this run's own figures.
+    Every answer is checked (verdict ok, output, entry, not cached).
+ 5. Throughput: --clients (8) threads, each sending distinct hello-world
     sources back to back for --duration seconds (in-flight requests are
     then waited for, bounded): requests/s (correct answers / time from the
     first send to the last answer), p50/p90/p99, 503s.  CPU share of the
@@ -42,7 +60,7 @@ Phases (all in one run, on one machine):
     what it has reaped, cutime+cstime), as a % of one core and of the CPU of
     every cluster process (daemons and all their children, ZooKeeper not
     included; it has a row of its own).
- 5. Idle: --settle seconds after the load, then --idle seconds with no
+ 6. Idle: --settle seconds after the load, then --idle seconds with no
     requests: CPU % (of one core) of every cluster process (daemons,
     ZooKeeper, any child such as a warm JVM, found through /proc by parent
     links and by the harness's FT_HARNESS_TAG), resident memory (sum of
@@ -58,7 +76,7 @@ machine was (from /proc/stat) and how much of that was not this benchmark.
 kernel, JDK, load) and the commit into docs/performance.md.
 
 Every loop is bounded in count and time; --max-seconds bounds the whole run
-(default 360, quick 180; phases end early, with a note, when it runs out),
+(default 400, quick 200; phases end early, with a note, when it runs out),
 plus at most about a minute for stragglers and stopping the cluster.  On a
 loaded machine the run takes the whole bound, fewer samples being taken.
 Runs from the build directory
@@ -71,6 +89,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import itertools
+import json
 import os
 import platform
 import re
@@ -261,6 +280,77 @@ KINDS: List[Tuple[str, str, Callable[[], Prog]]] = [
 KIND_LABEL = {k: label for k, label, _ in KINDS}
 
 
+# Entry points (phase 4): the same answers from a run() class and from a main()
+# class, through the JSON API (which is how a main program is asked for).
+
+
+@dataclass
+class JProg:
+    """A JSON API run and what its answer must say."""
+    kind: str
+    body: Dict
+    output: str
+    entry: str  # the answer's "entry": how the class was run
+    plain: bool = False  # sent as POST /compileandrun instead (body["source"])
+
+
+def _entry_src(tag: str, cls: str, entry: str, expr: str, throws: bool) -> str:
+    th = " throws java.io.IOException" if throws else ""
+    if entry == "run":
+        method = ("    public String run()%s {\n"
+                  "        return %s;\n"
+                  "    }\n" % (th, expr))
+    else:
+        method = ("    public static void main(String[] args)%s {\n"
+                  "        System.out.print(%s);\n"
+                  "    }\n" % (th, expr))
+    return ("// ftcluster bench %s entry %s\n"
+            "public class %s {\n%s}\n" % (NONCE, tag, cls, method))
+
+
+def entry_distinct(entry: str, field_entry: Optional[str] = None, plain: bool = False) -> JProg:
+    """Hello world as run() or main(), a distinct source each time; plain:
+    the run() one through POST /compileandrun, for reference."""
+    n = next(_seq)
+    text = "Hello, world! #%d" % n
+    src = _entry_src("%s %d" % (entry, n), "Hello", entry, '"%s"' % text, False)
+    body: Dict = {"source": src}
+    if field_entry:
+        body["entry"] = field_entry
+    kind = entry + ("_" + field_entry if field_entry else "") + ("_plain" if plain else "")
+    return JProg(kind, body, text, entry, plain)
+
+
+# No string concatenation: javac makes `+` an invokedynamic whose first
+# bootstrap in a JVM costs the warm path some 60 ms (run() and main() alike),
+# twice what the rest of such a run costs; it would hide the entry points.
+_STDIN_EXPR = "new String(System.in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)"
+
+
+def entry_stdin(entry: str) -> JProg:
+    """One source per entry point for the whole run, a distinct stdin each time:
+    the worker's class cache has the classes (after its first time), the
+    gateway's result cache cannot answer (its key has the stdin)."""
+    n = next(_seq)
+    src = _entry_src("%s same source" % entry, "Greet", entry, _STDIN_EXPR, True)
+    stdin = "Hello, world! #%d" % n
+    return JProg(entry + "_stdin", {"source": src, "stdin": stdin}, stdin, entry)
+
+
+# (kind, label, make, reference): the kind a row's ratios are to.
+ENTRY_KINDS: List[Tuple[str, str, Callable[[], JProg], Optional[str]]] = [
+    ("run_plain", "run(), distinct sources, POST /compileandrun",
+     lambda: entry_distinct("run", plain=True), None),
+    ("run", "run(), distinct sources", lambda: entry_distinct("run"), "run_plain"),
+    ("main", "main(), distinct sources", lambda: entry_distinct("main"), "run"),
+    ("main_main", 'main(), distinct sources, "entry": "main"',
+     lambda: entry_distinct("main", "main"), "run"),
+    ("run_stdin", "run(), one source, distinct stdin", lambda: entry_stdin("run"), None),
+    ("main_stdin", "main(), one source, distinct stdin", lambda: entry_stdin("main"),
+     "run_stdin"),
+]
+
+
 # --------------------------------------------------------------------------
 # HTTP
 
@@ -273,6 +363,7 @@ class Answer:
     seconds: float
     error: str = ""
     ok: bool = False  # the right answer for the program sent
+    doc: Optional[Dict] = None  # a JSON API answer, parsed
 
 
 def post(addr: Tuple[str, int], source: str, timeout: float = REQUEST_TIMEOUT) -> Answer:
@@ -290,6 +381,71 @@ def post(addr: Tuple[str, int], source: str, timeout: float = REQUEST_TIMEOUT) -
         return Answer(None, {}, b"", time.perf_counter() - t0, "%s: %s" % (type(e).__name__, e))
     finally:
         conn.close()
+
+
+def post_run(addr: Tuple[str, int], body: Dict, timeout: float = REQUEST_TIMEOUT) -> Answer:
+    """POST /v1/runs (wait: true, the default): the finished run, parsed."""
+    data = json.dumps(body).encode()
+    t0 = time.perf_counter()
+    conn = http.client.HTTPConnection(addr[0], addr[1], timeout=timeout)
+    try:
+        conn.request("POST", "/v1/runs", body=data, headers={"Content-Type": "application/json"})
+        r = conn.getresponse()
+        raw = r.read()
+        dt = time.perf_counter() - t0
+        a = Answer(r.status, {k.lower(): v for k, v in r.getheaders()}, raw, dt)
+        try:
+            doc = json.loads(raw)
+            a.doc = doc if isinstance(doc, dict) else None
+        except ValueError:
+            pass
+        return a
+    except (OSError, http.client.HTTPException) as e:
+        return Answer(None, {}, b"", time.perf_counter() - t0, "%s: %s" % (type(e).__name__, e))
+    finally:
+        conn.close()
+
+
+def post_plain(addr: Tuple[str, int], p: JProg) -> Answer:
+    """A run() program through POST /compileandrun, its headers as the
+    fields of a JSON API answer (time_ms: X-Wall-Time-Ms, compile + run)."""
+    a = post(addr, p.body["source"])
+    if a.status is None:
+        return a
+    try:
+        wall: Optional[int] = int(a.headers.get("x-wall-time-ms", ""))
+    except ValueError:
+        wall = None
+    a.doc = {"verdict": a.headers.get("x-verdict"), "entry": p.entry,
+             "output": a.body.decode(errors="replace") if a.status == 200 else None,
+             "error": a.body[:200].decode(errors="replace") if a.status != 200 else None,
+             "cached": a.headers.get("cached-response", "").lower() == "true",
+             "compile_cached": a.headers.get("x-compile-cached", "").lower() == "true",
+             "time_ms": wall}
+    return a
+
+
+def judge_run(p: JProg, a: Answer) -> Tuple[str, bool]:
+    """("", _) if the JSON API answer is the right one, else (what is wrong,
+    whether it is a limit: 503 or a time limit, counted but not an error)."""
+    if a.status is None:
+        return a.error, False
+    d = a.doc or {}
+    if a.status == 503:
+        return "HTTP 503: %r" % a.body[:200], True
+    if d.get("verdict") == "time_limit":
+        return "time limit", True
+    if a.status != 200 or not a.doc:
+        return "HTTP %d (want 200): %r" % (a.status, a.body[:200]), False
+    if d.get("verdict") != "ok" or d.get("output") != p.output:
+        return ("verdict %r, output %r (want ok, %r): %r"
+                % (d.get("verdict"), str(d.get("output"))[:100], p.output,
+                   str(d.get("error"))[:200]), False)
+    if d.get("entry") != p.entry:
+        return "ran as %r, want %r" % (d.get("entry"), p.entry), False
+    if d.get("cached"):
+        return "answered by the result cache (the benchmark sent the same run twice)", False
+    return "", False
 
 
 def is_limit(a: Answer) -> bool:
@@ -618,6 +774,8 @@ class Results:
     lat: Dict[str, List[Answer]] = field(default_factory=dict)
     lat_meter: Optional[Dict] = None
     cache: Dict[str, List[Answer]] = field(default_factory=dict)
+    entry: Dict[str, List[Answer]] = field(default_factory=dict)
+    entry_meter: Optional[Dict] = None
     tput: Dict = field(default_factory=dict)
     tput_meter: Optional[Dict] = None
     leader: Optional[int] = None
@@ -790,6 +948,53 @@ def run_cache(res: Results, addr: Tuple[str, int], answered: List[Tuple[Prog, An
         res.cache[p.kind].append(a)
 
 
+def run_entry(res: Results, addr: Tuple[str, int], reps: int, nodes: int, budget: float,
+              gap: float, dl: Deadline) -> None:
+    """main() vs run() programs, one client at a time, through the JSON API.
+    First each one-source program is sent once per node, one kind after the
+    other (not counted: the leader takes the workers in turn, so each
+    worker's class cache gets it), then rounds of one request of each kind,
+    in an order that rotates from round to round (a kind never always
+    follows the same one), each request `gap` seconds after the answer
+    before it (see the docstring: the warm path)."""
+    res.entry = {k: [] for k, _, _, _ in ENTRY_KINDS}
+    end = time.monotonic() + budget
+
+    def send(p: JProg, phase: str) -> Answer:
+        a = post_plain(addr, p) if p.plain else post_run(addr, p.body)
+        wrong, limit = judge_run(p, a)
+        a.ok = not wrong
+        if wrong and limit:
+            res.limit("%s %s" % (phase, p.kind), wrong)
+        elif wrong:
+            res.error("%s %s: %s" % (phase, p.kind, wrong))
+        return a
+
+    warm = [make for k, _, make, _ in ENTRY_KINDS if k.endswith("_stdin")]
+    log("entry: %d uncounted one-source runs (class caches), then %d rounds of %s"
+        % (nodes * len(warm), reps, ", ".join(k for k, _, _, _ in ENTRY_KINDS)))
+    for make in warm:
+        for i in range(nodes):
+            if time.monotonic() > end or dl.left() < 60:
+                break
+            send(make(), "entry warm-up")
+    n = len(ENTRY_KINDS)
+    for i in range(reps):
+        if time.monotonic() > end or dl.left() < 60:
+            res.notes.append("entry phase stopped after %d of %d rounds (time budget)"
+                             % (i, reps))
+            break
+        for k in range(n):
+            kind, _, make, _ = ENTRY_KINDS[(i + k) % n]
+            time.sleep(gap)
+            res.entry[kind].append(send(make(), "entry"))
+        if (i + 1) % 5 == 0:
+            def p50(kind: str) -> str:
+                return fms(pct([x.seconds * 1000 for x in res.entry.get(kind, []) if x.ok], 50))
+            log("  %d/%d rounds, p50 so far: run %s ms, main %s ms" % (i + 1, reps, p50("run"),
+                                                                       p50("main")))
+
+
 def run_throughput(res: Results, addr: Tuple[str, int], clients: int, duration: float,
                    watch: ProcWatch, dl: Deadline) -> None:
     duration = max(1.0, min(duration, dl.left() - 40))
@@ -942,6 +1147,57 @@ def report(res: Results) -> str:
                      rows))
     out.append("")
 
+    # ---- entry points
+    if any(res.entry.values()):
+        out.append("## main() vs run(): one client at a time (ms, no cache answers)\n")
+        rows = []
+        stats: Dict[str, Tuple[Optional[float], Optional[float]]] = {}
+        short = {k: "row %d" % (i + 1) for i, (k, _, _, _) in enumerate(ENTRY_KINDS)}
+        for i, (kind, label, _, ref) in enumerate(ENTRY_KINDS):
+            ans = res.entry.get(kind, [])
+            good = [x for x in ans if x.ok]
+            xs = [x.seconds * 1000 for x in good]
+            wt = [float(x.doc["time_ms"]) for x in good
+                  if isinstance((x.doc or {}).get("time_ms"), int) and x.doc["time_ms"] >= 0]
+            cc = sum(1 for x in good if (x.doc or {}).get("compile_cached") is True)
+            stats[kind] = (pct(xs, 50), pct(xs, 90))
+            r50 = r90 = "-"
+            if ref and ref in stats:
+                (a50, a90), (b50, b90) = stats[kind], stats[ref]
+                r50 = "%.2f" % (a50 / b50) if a50 and b50 else "-"
+                r90 = "%.2f" % (a90 / b90) if a90 and b90 else "-"
+            rows.append(["%d. %s" % (i + 1, label), str(len(ans)), str(len(good)),
+                         fms(stats[kind][0]), fms(stats[kind][1]), fms(pct(wt, 50)), str(cc),
+                         short.get(ref, "-") if ref else "-", r50, r90])
+        out.append(table(["program", "n", "right", "p50", "p90", "worker p50", "compile cached",
+                          "ratio to", "p50 ratio", "p90 ratio"], rows))
+        out.append("")
+
+        def p50_of(kind: str) -> Optional[float]:
+            return stats.get(kind, (None, None))[0]
+
+        heads = []
+        for a_, b_, what in (("main", "run", "both through `POST /v1/runs`"),
+                             ("main", "run_plain", "run() through `POST /compileandrun`")):
+            x, y = p50_of(a_), p50_of(b_)
+            if x and y:
+                heads.append("p50 %s ms vs %s ms, ratio %.2f (%s)" % (fms(x), fms(y), x / y, what))
+        if heads:
+            out.append("**main() vs run(), distinct sources: %s** (the issue: a main program is "
+                       "as fast as a run() one)." % "; ".join(heads))
+        out.append("Each row is hello world, `run()` returning the text or `main()` printing "
+                   "it, as `POST /v1/runs` (`wait`, the default; no `entry` field, i.e. "
+                   "`auto`, unless the row says so) or, row 1, `POST /compileandrun` gets it. "
+                   "Every source is distinct, or (the one-source rows) the stdin is, so the "
+                   "gateway's result cache never answers; after one uncounted run per node, "
+                   "the one-source rows find their classes in the worker's class cache "
+                   "(`compile cached`). The kinds take turns, in an order rotating from round "
+                   "to round, each request %.2g s after the answer before it (`--entry-gap`: "
+                   "the worker's pre-started JVM is then ready). `worker p50`: the worker's wall time for compile + run (`time_ms`, "
+                   "row 1 `X-Wall-Time-Ms`). A ratio is of this run's own p50s (p90s), so "
+                   "machine load hits both sides alike." % a.entry_gap)
+        out.append("")
+
     # ---- throughput
     t = res.tput
     out.append("## Throughput: %s concurrent clients, hello world, distinct sources\n"
@@ -1038,6 +1294,7 @@ def report(res: Results) -> str:
     out.append("## Load on the machine during the phases\n")
     rows = []
     for label, mm in (("warm-up, baseline + latency, cache", res.lat_meter),
+                      ("main() vs run()", res.entry_meter),
                       ("throughput", res.tput_meter), ("idle", res.idle_meter)):
         if mm:
             rows.append([label, "%.0f" % mm["seconds"], fpct(mm["machine_busy"]),
@@ -1069,9 +1326,11 @@ runs a naive baseline (`javac` then `java`, a fresh JVM each, same hello-world c
 `main` wrapper) on the same machine in the same run, interleaved with the cluster's latency
 rounds, and sends to the gateway: one client at a time, a mix of distinct sources (hello
 world, a compute loop, a compile error, a `run()` returning 1 MiB); the same sources again
-(cache); 8 concurrent clients for a fixed time (throughput, CPU share of the gateway and
-leader from `/proc/PID/stat`); and nothing for a while (idle CPU and resident memory of
-every cluster process, ZooKeeper and child JVMs included; peak RSS per daemon from `VmHWM`).
+(cache); hello world as a `run()` and as a `main()` program through `POST /v1/runs`
+(main() vs run(), the result cache never answering); 8 concurrent clients for a fixed time
+(throughput, CPU share of the gateway and leader from `/proc/PID/stat`); and nothing for a
+while (idle CPU and resident memory of every cluster process, ZooKeeper and child JVMs
+included; peak RSS per daemon from `VmHWM`).
 See the script's docstring for exact definitions. Every answer is checked; the script exits
 non-zero only on errors, never on timings. Numbers from a shared or busy machine are noisy:
 the last table shows how busy the machine was with other work during each phase.
@@ -1088,7 +1347,7 @@ The tables below are the output of one run, written by `bench/bench.py --write-d
 def parse_args(argv: List[str]) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description="ftcluster benchmark (issue 7); see the docstring.")
     ap.add_argument("--quick", action="store_true",
-                    help="fewer repetitions and shorter windows (at most ~3 minutes)")
+                    help="fewer repetitions and shorter windows (at most ~3.5 minutes)")
     ap.add_argument("--nodes", type=int, default=7)
     ap.add_argument("--baseline-reps", type=int, help="javac + java repetitions (20; quick 6)")
     ap.add_argument("--reps", type=int,
@@ -1096,6 +1355,13 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     ap.add_argument("--warmup", type=int,
                     help="uncounted hello requests first (2 x nodes; quick nodes)")
     ap.add_argument("--cache-n", type=int, help="identical sources re-sent (40; quick 12)")
+    ap.add_argument("--entry-reps", type=int,
+                    help="main() vs run() rounds, one request of each kind (20; quick 8)")
+    ap.add_argument("--entry-seconds", type=float,
+                    help="bound on the main() vs run() phase, s (40; quick 20)")
+    ap.add_argument("--entry-gap", type=float, default=0.2,
+                    help="pause before each main() vs run() request, s (0.2), so that the "
+                         "worker's pre-started JVM is ready: the warm path")
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--duration", type=float, help="throughput window, s (20; quick 8)")
     ap.add_argument("--settle", type=float, help="pause before the idle window, s (5; quick 3)")
@@ -1103,9 +1369,9 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     ap.add_argument("--max-output-bytes", type=int, default=2 * MIB,
                     help="limits.max_output_bytes of the bench cluster (default 2 MiB)")
     ap.add_argument("--max-seconds", type=float,
-                    help="bound on the whole run (360; quick 180); warm-up + baseline + "
-                         "latency get 60 %% of it (a fifth of that for warm-up); phases end "
-                         "early with a note when it runs out")
+                    help="bound on the whole run (400; quick 200); warm-up + baseline + "
+                         "latency get 60 %% of what --entry-seconds leaves (a fifth of that "
+                         "for warm-up); phases end early with a note when it runs out")
     ap.add_argument("--wait-quiet", type=float, default=0.0, metavar="S",
                     help="first wait up to S seconds for the machine to be less than "
                          "--quiet-pct busy (default: do not wait)")
@@ -1118,16 +1384,19 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     q = a.quick
     dflt = {"baseline_reps": 6 if q else 20, "reps": 6 if q else 20,
             "warmup": a.nodes if q else 2 * a.nodes, "cache_n": 12 if q else 40,
+            "entry_reps": 8 if q else 20, "entry_seconds": 20.0 if q else 40.0,
             "duration": 8.0 if q else 20.0, "settle": 3.0 if q else 5.0,
-            "idle": 5.0 if q else 10.0, "max_seconds": 180.0 if q else 360.0}
+            "idle": 5.0 if q else 10.0, "max_seconds": 200.0 if q else 400.0}
     for k, v in dflt.items():
         if getattr(a, k) is None:
             setattr(a, k, v)
-    for k in ("nodes", "baseline_reps", "reps", "clients"):
+    for k in ("nodes", "baseline_reps", "reps", "clients", "entry_reps"):
         if getattr(a, k) < 1:
             ap.error("--%s must be at least 1" % k.replace("_", "-"))
     if not 0 <= a.warmup <= 1000 or not 0 <= a.cache_n <= 10000:
         ap.error("--warmup/--cache-n out of range")
+    if a.entry_reps > 1000 or not 0 <= a.entry_seconds <= 600 or not 0 <= a.entry_gap <= 10:
+        ap.error("--entry-reps/--entry-seconds/--entry-gap out of range")
     if a.max_output_bytes < MIB + 64:
         log("note: --max-output-bytes %d cannot carry a 1 MiB answer plus the runner's tag byte"
             % a.max_output_bytes)
@@ -1220,9 +1489,12 @@ def main(argv: List[str]) -> int:
 
         lm = Meter(watch).start()
         answered = run_latency(res, addr, base, a.baseline_reps, a.reps, a.warmup, dl,
-                               a.max_seconds * 0.6)
+                               max(0.0, a.max_seconds - a.entry_seconds) * 0.6)
         run_cache(res, addr, answered, a.cache_n, dl)
         res.lat_meter = lm.stop()
+        em = Meter(watch).start()
+        run_entry(res, addr, a.entry_reps, a.nodes, a.entry_seconds, a.entry_gap, dl)
+        res.entry_meter = em.stop()
         run_throughput(res, addr, a.clients, a.duration, watch, dl)
         run_idle(res, watch, a.settle, a.idle, dl)
         sampler.stop()
