@@ -171,6 +171,10 @@ public final class Launcher {
 		RandomAccessFile chan;
 		try {
 			chan = new RandomAccessFile("/proc/self/fd/3", "rw");
+			/* The runner gives a fresh, empty file: anything else on fd 3 (a
+			 * mistake when started by hand) is not ours to write over. */
+			if (chan.length() != 0)
+				throw new IOException("fd 3 is not an empty file");
 		} catch (IOException e) {
 			System.err.println("ft.Launcher: no result channel on fd 3: " + e);
 			Runtime.getRuntime().halt(Wire.LAUNCHER_EXIT_NO_CHANNEL);
