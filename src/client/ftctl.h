@@ -8,7 +8,7 @@
  *   logs.c     a node's heartbeat log, through the URLs /v1/cluster lists
  *
  * over pure helpers (args.c, usage.c, fields.c, output.c, payload.c,
- * lines.c, unit-tested by check_ftctl), libcurl (http.c) and the clock
+ * lines.c, sched.c, unit-tested by check_ftctl), libcurl (http.c) and the clock
  * (clock.c). */
 #ifndef FTCTL_H
 #define FTCTL_H
