@@ -2,7 +2,7 @@
  * (docs/openapi.yaml).  One module per command:
  *
  *   ftctl.c    main: global options, the command's dispatch, "help"
- *   submit.c   POST /v1/runs for each file, in parallel; results as they come
+ *   submit.c   POST /v1/runs for each file, -P at a time; results as they come
  *   status.c   GET /v1/cluster as a table
  *   watch.c    status, refreshed
  *   logs.c     a node's heartbeat log, through the URLs /v1/cluster lists

@@ -84,7 +84,7 @@ START_TEST(test_usage_of)
 	ck_assert_ptr_eq(ftctl_usage_of("frobnicate"), ftctl_usage_main);
 	const char *all[] = { ftctl_usage_main, ftctl_usage_submit, ftctl_usage_status,
 			      ftctl_usage_watch, ftctl_usage_logs };
-	for (size_t i = 0; i < 5; i++) {
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		ck_assert_int_eq(strncmp(all[i], "Usage: ftctl ", 13), 0);
 		ck_assert_int_eq(all[i][strlen(all[i]) - 1], '\n');
 	}
@@ -119,7 +119,8 @@ END_TEST
 static int result(bool json, long code, const char *err, const char *body, const char *want)
 {
 	FILE *f = capture();
-	int cls = ftctl_print_result(f, json, "a/Main.java", code, err, body);
+	struct ftctl_answer a = { .code = code, .err = err, .body = body, .tries = 1 };
+	int cls = ftctl_print_result(f, json, "a/Main.java", &a);
 	assert_captured(f, want);
 	return cls;
 }
@@ -426,6 +427,79 @@ START_TEST(test_lines_remember_keeps_the_last)
 }
 END_TEST
 
+/* ---- judging, refusals, --no-wait ---- */
+
+START_TEST(test_result_judged)
+{
+	/* accepted succeeds; wrong_answer shows the answer that was judged. */
+	ck_assert_int_eq(result(false, 200, NULL,
+				"{\"verdict\":\"accepted\",\"output\":\"AB\",\"time_ms\":5}",
+				"== a/Main.java: accepted (5 ms)\nAB\n"),
+			 FTCTL_OK);
+	ck_assert_int_eq(result(false, 200, NULL,
+				"{\"verdict\":\"wrong_answer\",\"output\":\"AB\",\"error\":null,"
+				"\"entry\":\"main\",\"stdout\":\"AB\"}",
+				"== a/Main.java: wrong_answer\nAB\n"),
+			 FTCTL_NOT_OK);
+	ck_assert(ftctl_verdict_succeeded("ok"));
+	ck_assert(ftctl_verdict_succeeded("accepted"));
+	ck_assert(!ftctl_verdict_succeeded("wrong_answer"));
+	ck_assert(!ftctl_verdict_succeeded("cancelled"));
+}
+END_TEST
+
+START_TEST(test_result_refused_until_timeout)
+{
+	FILE *f = capture();
+	struct ftctl_answer a = { .code = 503,
+				  .body = "{\"error\":\"overloaded\",\"message\":\"too busy\"}",
+				  .tries = 7 };
+	ck_assert_int_eq(ftctl_print_result(f, false, "P.java", &a), FTCTL_NO_RESULT);
+	assert_captured(f, "== P.java: error: refused 7 times until --timeout, last: too busy "
+			   "(HTTP 503)\n");
+	f = capture();
+	ck_assert_int_eq(ftctl_print_result(f, true, "P.java", &a), FTCTL_NO_RESULT);
+	assert_captured(f, "{\"file\":\"P.java\",\"error\":\"overloaded\",\"message\":\"refused 7 "
+			   "times until --timeout, last: too busy (HTTP 503)\"}\n");
+}
+END_TEST
+
+START_TEST(test_print_accepted)
+{
+	struct ftctl_answer a = { .code = 202,
+				  .body = "{\"id\":\"1f\",\"status\":\"queued\"}",
+				  .tries = 1 };
+	FILE *f = capture();
+	ck_assert_int_eq(ftctl_print_accepted(f, false, "d/A.java", &a), FTCTL_OK);
+	assert_captured(f, "1f d/A.java\n");
+	f = capture();
+	ck_assert_int_eq(ftctl_print_accepted(f, true, "d/A.java", &a), FTCTL_OK);
+	assert_captured(f, "{\"file\":\"d/A.java\",\"id\":\"1f\",\"status\":\"queued\"}\n");
+	a = (struct ftctl_answer){ .code = 422,
+				   .body = "{\"error\":\"too_many_args\",\"message\":\"m\"}" };
+	f = capture();
+	ck_assert_int_eq(ftctl_print_accepted(f, false, "A.java", &a), FTCTL_NO_RESULT);
+	assert_captured(f, "== A.java: error: m (HTTP 422)\n");
+}
+END_TEST
+
+START_TEST(test_payload_judged_and_not_waiting)
+{
+	struct ftctl_run_opts o = {
+		.expected_text = "AB\n", .expected_len = 3, .compare = "exact", .no_wait = true
+	};
+	char *p = ftctl_run_payload(&o, "M.java", "x", 1);
+	ck_assert_str_eq(p, "{\"source\":\"x\",\"expected_output\":\"AB\\n\",\"compare\":\"exact\","
+			    "\"wait\":false}");
+	free(p);
+	/* An empty expected output is still one. */
+	o = (struct ftctl_run_opts){ .expected_text = "", .expected_len = 0 };
+	p = ftctl_run_payload(&o, "M.java", "x", 1);
+	ck_assert_str_eq(p, "{\"source\":\"x\",\"expected_output\":\"\",\"wait\":true}");
+	free(p);
+}
+END_TEST
+
 /* ---- Retry-After and back-off ---- */
 
 START_TEST(test_retry_after)
@@ -697,10 +771,14 @@ static Suite *ftctl_suite(void)
 	tcase_add_test(tc, test_fmt_age);
 	tcase_add_test(tc, test_status_table);
 	tcase_add_test(tc, test_status_without_leader);
+	tcase_add_test(tc, test_result_judged);
+	tcase_add_test(tc, test_result_refused_until_timeout);
+	tcase_add_test(tc, test_print_accepted);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("payload");
 	tcase_add_test(tc, test_payload_plain);
 	tcase_add_test(tc, test_payload_everything);
+	tcase_add_test(tc, test_payload_judged_and_not_waiting);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("lines");
 	tcase_add_test(tc, test_lines_split);
