@@ -41,7 +41,19 @@ size_t ftctl_buf_collect(char *p, size_t sz, size_t n, void *buf)
 
 long ftctl_http_get(const char *url, const char *accept, struct ftctl_buf *body, const char **err)
 {
+	return ftctl_http_request("GET", url, accept, body, err);
+}
+
+long ftctl_http_request(const char *method, const char *url, const char *accept,
+			struct ftctl_buf *body, const char **err)
+{
 	CURL *h = curl_easy_init();
+	if (!h) {
+		*err = "out of memory";
+		return -1;
+	}
+	if (strcmp(method, "GET") != 0)
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	struct curl_slist *hdrs = NULL;
 	if (accept) {
 		char line[128];

@@ -1,4 +1,4 @@
-/* ftctl's HTTP, on libcurl: single GETs, and the parallel POSTs of submit.
+/* ftctl's HTTP, on libcurl: single requests, and the parallel POSTs of submit.
  * Every request goes to ftctl_gateway (or a URL the gateway gave) and gives
  * up after ftctl_timeout_s seconds (0: never). */
 #ifndef FTCTL_HTTP_H
@@ -28,6 +28,9 @@ size_t ftctl_buf_collect(char *p, size_t sz, size_t n, void *buf);
 /* GET url (following up to 3 redirects), Accept: accept unless NULL.
  * Returns the HTTP status with the body in *body, or -1 with *err set. */
 long ftctl_http_get(const char *url, const char *accept, struct ftctl_buf *body, const char **err);
+/* The same with another method (no body sent): "DELETE". */
+long ftctl_http_request(const char *method, const char *url, const char *accept,
+			struct ftctl_buf *body, const char **err);
 
 /* GET a JSON object from the gateway (path: "/v1/..."); NULL on any
  * failure, said why on stderr unless quiet. */

@@ -169,9 +169,22 @@ static int print_answer(FILE *out, bool json, const char *key, const char *name,
 	return cls;
 }
 
+bool ftctl_answer_pending(const struct ftctl_answer *a)
+{
+	struct json_object *o = parse_body(a);
+	bool pending = is_run(a, o) && strcmp(ftctl_jstr(o, "status", "done"), "done") != 0;
+	json_object_put(o);
+	return pending;
+}
+
 int ftctl_print_result(FILE *out, bool json, const char *file, const struct ftctl_answer *a)
 {
 	return print_answer(out, json, "file", file, a);
+}
+
+int ftctl_print_run(FILE *out, bool json, const char *id, const struct ftctl_answer *a)
+{
+	return print_answer(out, json, NULL, id, a);
 }
 
 int ftctl_print_accepted(FILE *out, bool json, const char *file, const struct ftctl_answer *a)

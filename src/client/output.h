@@ -35,6 +35,12 @@ void ftctl_print_file_error(FILE *out, bool json, const char *file, const char *
  * the run plus "file".  An answer that is not a run is printed as an
  * error (a refusal that was retried says so).  Returns the exit class. */
 int ftctl_print_result(FILE *out, bool json, const char *file, const struct ftctl_answer *a);
+/* The same for a run named by its id (get, wait, cancel): as JSON the run
+ * as it is; a run not done yet is "== ID: queued", "== ID: running (worker
+ * N)" (FTCTL_NOT_DONE). */
+int ftctl_print_run(FILE *out, bool json, const char *id, const struct ftctl_answer *a);
+/* Whether the answer is a run not done yet (queued or running). */
+bool ftctl_answer_pending(const struct ftctl_answer *a);
 /* The answer of a run submitted without waiting (--no-wait): "ID FILE",
  * or as JSON the run plus "file".  FTCTL_OK, or FTCTL_NO_RESULT. */
 int ftctl_print_accepted(FILE *out, bool json, const char *file, const struct ftctl_answer *a);

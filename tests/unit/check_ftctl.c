@@ -80,10 +80,14 @@ START_TEST(test_usage_of)
 	ck_assert_ptr_eq(ftctl_usage_of("status"), ftctl_usage_status);
 	ck_assert_ptr_eq(ftctl_usage_of("watch"), ftctl_usage_watch);
 	ck_assert_ptr_eq(ftctl_usage_of("logs"), ftctl_usage_logs);
+	ck_assert_ptr_eq(ftctl_usage_of("get"), ftctl_usage_get);
+	ck_assert_ptr_eq(ftctl_usage_of("wait"), ftctl_usage_wait);
+	ck_assert_ptr_eq(ftctl_usage_of("cancel"), ftctl_usage_cancel);
 	ck_assert_ptr_eq(ftctl_usage_of(""), ftctl_usage_main);
 	ck_assert_ptr_eq(ftctl_usage_of("frobnicate"), ftctl_usage_main);
-	const char *all[] = { ftctl_usage_main, ftctl_usage_submit, ftctl_usage_status,
-			      ftctl_usage_watch, ftctl_usage_logs };
+	const char *all[] = { ftctl_usage_main,	 ftctl_usage_submit, ftctl_usage_status,
+			      ftctl_usage_watch, ftctl_usage_logs,   ftctl_usage_get,
+			      ftctl_usage_wait,	 ftctl_usage_cancel };
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		ck_assert_int_eq(strncmp(all[i], "Usage: ftctl ", 13), 0);
 		ck_assert_int_eq(all[i][strlen(all[i]) - 1], '\n');
@@ -427,7 +431,7 @@ START_TEST(test_lines_remember_keeps_the_last)
 }
 END_TEST
 
-/* ---- judging, refusals, --no-wait ---- */
+/* ---- judging, runs by id, --no-wait ---- */
 
 START_TEST(test_result_judged)
 {
@@ -461,6 +465,68 @@ START_TEST(test_result_refused_until_timeout)
 	ck_assert_int_eq(ftctl_print_result(f, true, "P.java", &a), FTCTL_NO_RESULT);
 	assert_captured(f, "{\"file\":\"P.java\",\"error\":\"overloaded\",\"message\":\"refused 7 "
 			   "times until --timeout, last: too busy (HTTP 503)\"}\n");
+}
+END_TEST
+
+static int run_by_id(bool json, long code, const char *body, const char *want)
+{
+	FILE *f = capture();
+	struct ftctl_answer a = { .code = code, .body = body, .tries = 1 };
+	int cls = ftctl_print_run(f, json, "00ab", &a);
+	assert_captured(f, want);
+	return cls;
+}
+
+START_TEST(test_print_run_by_id)
+{
+	ck_assert_int_eq(run_by_id(false, 200, "{\"id\":\"00ab\",\"status\":\"queued\"}",
+				   "== 00ab: queued\n"),
+			 FTCTL_NOT_DONE);
+	ck_assert_int_eq(run_by_id(false, 200,
+				   "{\"id\":\"00ab\",\"status\":\"running\",\"worker\":2}",
+				   "== 00ab: running (worker 2)\n"),
+			 FTCTL_NOT_DONE);
+	ck_assert_int_eq(run_by_id(false, 200,
+				   "{\"id\":\"00ab\",\"status\":\"done\",\"verdict\":\"ok\","
+				   "\"output\":\"hi\",\"worker\":1,\"time_ms\":9}",
+				   "== 00ab: ok (worker 1, 9 ms)\nhi\n"),
+			 FTCTL_OK);
+	ck_assert_int_eq(run_by_id(false, 200,
+				   "{\"id\":\"00ab\",\"status\":\"done\",\"verdict\":\"cancelled\","
+				   "\"error\":\"Cancelled by its client\"}",
+				   "== 00ab: cancelled\nCancelled by its client\n"),
+			 FTCTL_NOT_OK);
+	/* As JSON: the run as it is, without a "file". */
+	ck_assert_int_eq(run_by_id(true, 200, "{\"id\":\"00ab\",\"status\":\"queued\"}",
+				   "{\"id\":\"00ab\",\"status\":\"queued\"}\n"),
+			 FTCTL_NOT_DONE);
+	ck_assert_int_eq(run_by_id(true, 404,
+				   "{\"error\":\"run_not_found\",\"message\":\"No run 00ab\"}",
+				   "{\"id\":\"00ab\",\"error\":\"run_not_found\","
+				   "\"message\":\"No run 00ab (HTTP 404)\"}\n"),
+			 FTCTL_NO_RESULT);
+	ck_assert_int_eq(run_by_id(false, 404, "{\"error\":\"run_not_found\",\"message\":\"No\"}",
+				   "== 00ab: error: No (HTTP 404)\n"),
+			 FTCTL_NO_RESULT);
+}
+END_TEST
+
+static bool pending(long code, const char *err, const char *body)
+{
+	struct ftctl_answer a = { .code = code, .err = err, .body = body };
+	return ftctl_answer_pending(&a);
+}
+
+START_TEST(test_answer_pending)
+{
+	ck_assert(pending(200, NULL, "{\"status\":\"queued\"}"));
+	ck_assert(pending(200, NULL, "{\"status\":\"running\"}"));
+	ck_assert(!pending(200, NULL, "{\"status\":\"done\"}"));
+	ck_assert(!pending(200, NULL, "{}"));
+	ck_assert(!pending(404, NULL, "{\"status\":\"queued\"}"));
+	ck_assert(!pending(0, "Could not connect", NULL));
+	ck_assert(!pending(200, NULL, "nope"));
+	ck_assert(!pending(200, NULL, NULL));
 }
 END_TEST
 
@@ -773,6 +839,8 @@ static Suite *ftctl_suite(void)
 	tcase_add_test(tc, test_status_without_leader);
 	tcase_add_test(tc, test_result_judged);
 	tcase_add_test(tc, test_result_refused_until_timeout);
+	tcase_add_test(tc, test_print_run_by_id);
+	tcase_add_test(tc, test_answer_pending);
 	tcase_add_test(tc, test_print_accepted);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("payload");
