@@ -2,13 +2,14 @@
  * (docs/openapi.yaml).  One module per command:
  *
  *   ftctl.c    main: global options, the command's dispatch, "help"
- *   submit.c   POST /v1/runs for each file, in parallel; results as they come
+ *   submit.c   POST /v1/runs for each file, -P at a time; results as they come
+ *   runs.c     get, wait, cancel: GET and DELETE /v1/runs/ID
  *   status.c   GET /v1/cluster as a table
  *   watch.c    status, refreshed
  *   logs.c     a node's heartbeat log, through the URLs /v1/cluster lists
  *
  * over pure helpers (args.c, usage.c, fields.c, output.c, payload.c,
- * lines.c, unit-tested by check_ftctl), libcurl (http.c) and the clock
+ * lines.c, sched.c, unit-tested by check_ftctl), libcurl (http.c) and the clock
  * (clock.c). */
 #ifndef FTCTL_H
 #define FTCTL_H
@@ -23,5 +24,7 @@ int ftctl_submit(int argc, char **argv);
 int ftctl_status(int argc, char **argv);
 int ftctl_watch(int argc, char **argv);
 int ftctl_logs(int argc, char **argv);
+/* get, wait and cancel (argv[0] says which). */
+int ftctl_runs(int argc, char **argv);
 
 #endif

@@ -4,9 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
+#include "client/clock.h"
 #include "client/fields.h"
 #include "client/ftctl.h"
+#include "client/sched.h"
 
 const char *ftctl_gateway = FTCTL_DEFAULT_GATEWAY;
 long ftctl_timeout_s = 120;
@@ -37,7 +41,19 @@ size_t ftctl_buf_collect(char *p, size_t sz, size_t n, void *buf)
 
 long ftctl_http_get(const char *url, const char *accept, struct ftctl_buf *body, const char **err)
 {
+	return ftctl_http_request("GET", url, accept, body, err);
+}
+
+long ftctl_http_request(const char *method, const char *url, const char *accept,
+			struct ftctl_buf *body, const char **err)
+{
 	CURL *h = curl_easy_init();
+	if (!h) {
+		*err = "out of memory";
+		return -1;
+	}
+	if (strcmp(method, "GET") != 0)
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	struct curl_slist *hdrs = NULL;
 	if (accept) {
 		char line[128];
@@ -97,30 +113,34 @@ struct json_object *ftctl_get_cluster(void)
 /* ---- parallel POSTs ---- */
 
 struct post {
-	CURL *h;
+	const char *url, *payload;
+	CURL *h; /* while it is in flight */
 	struct curl_slist *hdrs;
 	struct ftctl_buf body;
+	char retry_after[64]; /* the last answer's Retry-After, "" if none */
 	void *ud;
 };
 
 struct ftctl_posts {
 	CURLM *m;
 	struct post *v;
-	size_t n, cap;
+	size_t n, cap, parallel;
+	struct ftctl_sched s;
 };
 
-struct ftctl_posts *ftctl_posts_new(size_t n)
+struct ftctl_posts *ftctl_posts_new(size_t n, size_t parallel)
 {
 	struct ftctl_posts *p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
 	p->v = calloc(n ? n : 1, sizeof(*p->v));
-	if (!p->v) {
-		free(p);
+	p->m = curl_multi_init();
+	if (!p->v || !p->m) {
+		ftctl_posts_free(p);
 		return NULL;
 	}
 	p->cap = n;
-	p->m = curl_multi_init();
+	p->parallel = parallel ? parallel : 1;
 	return p;
 }
 
@@ -129,47 +149,161 @@ void ftctl_posts_add(struct ftctl_posts *p, const char *url, const char *payload
 	if (p->n >= p->cap)
 		return;
 	struct post *j = &p->v[p->n++];
+	j->url = url;
+	j->payload = payload;
 	j->ud = ud;
+}
+
+/* Keeps the Retry-After of the answer (a new status line forgets the one
+ * of an interim answer). */
+static size_t header_seen(char *line, size_t sz, size_t n, void *ud)
+{
+	struct post *j = ud;
+	size_t k = sz * n;
+	static const char name[] = "retry-after:";
+	if (k >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+		j->retry_after[0] = '\0';
+	} else if (k > sizeof(name) - 1 && strncasecmp(line, name, sizeof(name) - 1) == 0) {
+		size_t v = k - (sizeof(name) - 1);
+		if (v >= sizeof(j->retry_after))
+			v = sizeof(j->retry_after) - 1;
+		memcpy(j->retry_after, line + sizeof(name) - 1, v);
+		j->retry_after[v] = '\0';
+	}
+	return k;
+}
+
+/* Sends job i's request (again), within what is left of its time; false
+ * if it cannot even be made (out of memory). */
+static bool post_start(struct ftctl_posts *p, size_t i, double now)
+{
+	struct post *j = &p->v[i];
+	free(j->body.data);
+	j->body = (struct ftctl_buf){ 0 };
+	j->retry_after[0] = '\0';
+	if (!j->hdrs) {
+		j->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+		j->hdrs = curl_slist_append(j->hdrs, "Accept: application/json");
+	}
 	j->h = curl_easy_init();
-	j->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
-	j->hdrs = curl_slist_append(j->hdrs, "Accept: application/json");
-	curl_easy_setopt(j->h, CURLOPT_URL, url);
+	if (!j->h || !j->hdrs)
+		return false;
+	curl_easy_setopt(j->h, CURLOPT_URL, j->url);
 	curl_easy_setopt(j->h, CURLOPT_HTTPHEADER, j->hdrs);
-	curl_easy_setopt(j->h, CURLOPT_POSTFIELDS, payload);
-	curl_easy_setopt(j->h, CURLOPT_POSTFIELDSIZE, (long)strlen(payload));
+	curl_easy_setopt(j->h, CURLOPT_POSTFIELDS, j->payload);
+	curl_easy_setopt(j->h, CURLOPT_POSTFIELDSIZE, (long)strlen(j->payload));
 	curl_easy_setopt(j->h, CURLOPT_WRITEFUNCTION, ftctl_buf_collect);
 	curl_easy_setopt(j->h, CURLOPT_WRITEDATA, &j->body);
-	curl_easy_setopt(j->h, CURLOPT_TIMEOUT, ftctl_timeout_s);
+	curl_easy_setopt(j->h, CURLOPT_HEADERFUNCTION, header_seen);
+	curl_easy_setopt(j->h, CURLOPT_HEADERDATA, j);
+	double left_ms = ftctl_sched_time_left(&p->s, i, now) * 1000.0;
+	curl_easy_setopt(j->h, CURLOPT_TIMEOUT_MS, left_ms < 2e9 ? (long)left_ms : 2000000000L);
 	curl_easy_setopt(j->h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(j->h, CURLOPT_PRIVATE, j);
-	curl_multi_add_handle(p->m, j->h);
+	return curl_multi_add_handle(p->m, j->h) == CURLM_OK;
+}
+
+static void post_stop(struct ftctl_posts *p, struct post *j)
+{
+	if (!j->h)
+		return;
+	curl_multi_remove_handle(p->m, j->h);
+	curl_easy_cleanup(j->h);
+	j->h = NULL;
+}
+
+/* Job i could not be sent: it is done, with that error. */
+static void post_failed(struct ftctl_posts *p, size_t i, ftctl_post_done_fn done, void *ctx)
+{
+	struct post *j = &p->v[i];
+	post_stop(p, j);
+	ftctl_sched_answered(&p->s, i);
+	struct ftctl_answer a = { .err = "out of memory", .tries = p->s.job[i].tries };
+	done(j->ud, &a, ctx);
+}
+
+/* 503 (overloaded) and 429 (too many requests) are "not now": sent again. */
+static bool refusal(CURLcode rc, long code)
+{
+	return rc == CURLE_OK && (code == 503 || code == 429);
+}
+
+/* A request is over: it goes again (refused, with time left) or is done. */
+static void post_finished(struct ftctl_posts *p, CURLMsg *msg, ftctl_post_done_fn done, void *ctx)
+{
+	struct post *j;
+	curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
+	size_t i = (size_t)(j - p->v);
+	long code = 0;
+	curl_easy_getinfo(j->h, CURLINFO_RESPONSE_CODE, &code);
+	CURLcode rc = msg->data.result;
+	post_stop(p, j);
+	if (refusal(rc, code)) {
+		double after;
+		if (!ftctl_parse_retry_after(j->retry_after, time(NULL), &after))
+			after = -1;
+		if (ftctl_sched_refused(&p->s, i, ftctl_now_s(), after))
+			return;
+	} else {
+		ftctl_sched_answered(&p->s, i);
+	}
+	struct ftctl_answer a = {
+		.code = code,
+		.err = rc == CURLE_OK ? NULL : curl_easy_strerror(rc),
+		.body = j->body.data,
+		.tries = p->s.job[i].tries,
+	};
+	done(j->ud, &a, ctx);
+}
+
+/* How long curl may wait for news: until a refused request is due, 200 ms
+ * at most (the progress line). */
+static int poll_ms(const struct ftctl_posts *p)
+{
+	double w = ftctl_sched_wake_in(&p->s, ftctl_now_s());
+	if (w < 0 || w >= 0.2)
+		return 200;
+	return (int)(w * 1000.0) + 1;
 }
 
 void ftctl_posts_run(struct ftctl_posts *p, ftctl_post_done_fn done, ftctl_posts_wait_fn waiting,
 		     void *ctx)
 {
-	int running = 1;
-	while (running) {
+	if (!ftctl_sched_init(&p->s, p->n, p->parallel, (double)ftctl_timeout_s)) {
+		for (size_t i = 0; i < p->n; i++) {
+			struct ftctl_answer a = { .err = "out of memory" };
+			done(p->v[i].ud, &a, ctx);
+		}
+		return;
+	}
+	while (p->s.left > 0) {
+		long i;
+		double now = ftctl_now_s();
+		while ((i = ftctl_sched_next(&p->s, now)) >= 0)
+			if (!post_start(p, (size_t)i, now))
+				post_failed(p, (size_t)i, done, ctx);
+		int running;
 		curl_multi_perform(p->m, &running);
 		CURLMsg *msg;
 		int left;
-		while ((msg = curl_multi_info_read(p->m, &left))) {
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			struct post *j;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
-			long code = 0;
-			curl_easy_getinfo(j->h, CURLINFO_RESPONSE_CODE, &code);
-			done(j->ud, code,
-			     msg->data.result == CURLE_OK ? NULL
-							  : curl_easy_strerror(msg->data.result),
-			     j->body.data, ctx);
-		}
-		if (running) {
-			waiting(ctx);
-			curl_multi_poll(p->m, NULL, 0, 200, NULL);
-		}
+		while ((msg = curl_multi_info_read(p->m, &left)))
+			if (msg->msg == CURLMSG_DONE)
+				post_finished(p, msg, done, ctx);
+		if (p->s.left == 0)
+			break;
+		waiting(ctx);
+		curl_multi_poll(p->m, NULL, 0, poll_ms(p), NULL);
 	}
+}
+
+size_t ftctl_posts_retrying(const struct ftctl_posts *p)
+{
+	return p->s.job ? ftctl_sched_waiting_retry(&p->s) : 0;
+}
+
+size_t ftctl_posts_refusals(const struct ftctl_posts *p)
+{
+	return p->s.refusals;
 }
 
 void ftctl_posts_free(struct ftctl_posts *p)
@@ -178,12 +312,13 @@ void ftctl_posts_free(struct ftctl_posts *p)
 		return;
 	for (size_t i = 0; i < p->n; i++) {
 		struct post *j = &p->v[i];
-		curl_multi_remove_handle(p->m, j->h);
-		curl_easy_cleanup(j->h);
+		post_stop(p, j);
 		curl_slist_free_all(j->hdrs);
 		free(j->body.data);
 	}
-	curl_multi_cleanup(p->m);
+	if (p->m)
+		curl_multi_cleanup(p->m);
+	ftctl_sched_free(&p->s);
 	free(p->v);
 	free(p);
 }

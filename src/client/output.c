@@ -14,19 +14,26 @@ void ftctl_print_text(FILE *out, const char *s)
 		fputc('\n', out);
 }
 
-void ftctl_print_file_error(FILE *out, bool json, const char *file, const char *code,
-			    const char *msg)
+void ftctl_print_error(FILE *out, bool json, const char *key, const char *name, const char *code,
+		       const char *msg)
 {
 	if (json) {
 		struct json_object *e = json_object_new_object();
-		json_object_object_add(e, "file", json_object_new_string(file));
+		json_object_object_add(e, key, json_object_new_string(name));
 		json_object_object_add(e, "error", json_object_new_string(code));
 		json_object_object_add(e, "message", json_object_new_string(msg));
 		fprintf(out, "%s\n", json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN));
 		json_object_put(e);
 	} else {
-		fprintf(out, "== %s: error: %s\n", file, msg);
+		fprintf(out, "== %s: error: %s\n", name, msg);
 	}
+	fflush(out);
+}
+
+void ftctl_print_file_error(FILE *out, bool json, const char *file, const char *code,
+			    const char *msg)
+{
+	ftctl_print_error(out, json, "file", file, code, msg);
 }
 
 /* "worker 2, 1500 ms, 2 attempts", or "cached". */
@@ -49,59 +56,147 @@ static void run_details(char *detail, size_t n, struct json_object *run)
 		snprintf(detail + k, n - k, "%s%lld attempts", k ? ", " : "", (long long)attempts);
 }
 
-int ftctl_print_result(FILE *out, bool json, const char *file, long code, const char *curl_err,
-		       const char *body)
+bool ftctl_verdict_succeeded(const char *verdict)
 {
-	struct json_object *run = NULL;
-	if (!curl_err && body)
-		run = json_tokener_parse(body);
-	if (curl_err || !run || !json_object_is_type(run, json_type_object) ||
-	    (code != 200 && code != 202)) {
-		const char *code_s =
-			curl_err ? "unreachable" : ftctl_jstr(run, "error", "bad_answer");
-		char msg[512];
-		if (curl_err)
-			snprintf(msg, sizeof(msg), "%s", curl_err);
-		else
-			snprintf(msg, sizeof(msg), "%s (HTTP %ld)",
-				 run ? ftctl_jstr(run, "message", "unexpected answer")
-				     : "the answer is not JSON",
-				 code);
-		ftctl_print_file_error(out, json, file, code_s, msg);
-		json_object_put(run);
-		return 2;
+	return strcmp(verdict, "ok") == 0 || strcmp(verdict, "accepted") == 0;
+}
+
+/* The verdicts of a program that ran to its end: what it answered is
+ * worth showing (for wrong_answer, what was judged wrong). */
+static bool verdict_has_output(const char *verdict)
+{
+	return ftctl_verdict_succeeded(verdict) || strcmp(verdict, "wrong_answer") == 0;
+}
+
+/* An answer that is not a run (it failed, was refused, or is not JSON):
+ * printed as an error for key: name.  Returns FTCTL_NO_RESULT. */
+static int print_no_run(FILE *out, bool json, const char *key, const char *name,
+			const struct ftctl_answer *a, struct json_object *run)
+{
+	const char *code_s = a->err ? "unreachable" : ftctl_jstr(run, "error", "bad_answer");
+	char msg[640], refused[64] = "";
+	/* A refusal that lasted out --timeout says so: it was not dropped. */
+	if (!a->err && a->tries > 1 && (a->code == 503 || a->code == 429))
+		snprintf(refused, sizeof(refused),
+			 "refused %u times until --timeout, last: ", a->tries);
+	if (a->err)
+		snprintf(msg, sizeof(msg), "%s", a->err);
+	else
+		snprintf(msg, sizeof(msg), "%s%s (HTTP %ld)", refused,
+			 run ? ftctl_jstr(run, "message", "unexpected answer")
+			     : "the answer is not JSON",
+			 a->code);
+	ftctl_print_error(out, json, key, name, code_s, msg);
+	return FTCTL_NO_RESULT;
+}
+
+/* The run, as JSON: with key: name first, unless key is NULL (the run
+ * names itself by its id). */
+static void print_run_json(FILE *out, const char *key, const char *name, struct json_object *run)
+{
+	struct json_object *o = json_object_new_object();
+	if (key)
+		json_object_object_add(o, key, json_object_new_string(name));
+	json_object_object_foreach(run, k, val)
+	{
+		json_object_object_add(o, k, json_object_get(val));
 	}
+	fprintf(out, "%s\n",
+		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							  JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+/* "== NAME: VERDICT (details)", the answer or the error, the streams. */
+static void print_run_text(FILE *out, const char *name, struct json_object *run)
+{
 	const char *verdict = ftctl_jstr(run, "verdict", "unknown");
-	int cls = strcmp(verdict, "ok") == 0 ? 0 : 1;
-	if (json) {
-		struct json_object *o = json_object_new_object();
-		json_object_object_add(o, "file", json_object_new_string(file));
-		json_object_object_foreach(run, key, val)
-		{
-			json_object_object_add(o, key, json_object_get(val));
-		}
-		fprintf(out, "%s\n",
-			json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-								  JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(o);
-	} else {
-		char detail[256];
-		run_details(detail, sizeof(detail), run);
-		fprintf(out, "== %s: %s%s%s%s\n", file, verdict, detail[0] ? " (" : "", detail,
-			detail[0] ? ")" : "");
-		ftctl_print_text(out, cls == 0 ? ftctl_jstr(run, "output", "")
-					       : ftctl_jstr(run, "error", ""));
-		static const char *const streams[] = { "stdout", "stderr" };
-		/* A main program's output is its stdout: shown once. */
-		bool main_ok = cls == 0 && strcmp(ftctl_jstr(run, "entry", ""), "main") == 0;
-		for (size_t i = main_ok ? 1 : 0; i < 2; i++) {
-			const char *text = ftctl_jstr(run, streams[i], "");
-			if (*text) {
-				fprintf(out, "-- %s --\n", streams[i]);
-				ftctl_print_text(out, text);
-			}
+	char detail[256];
+	run_details(detail, sizeof(detail), run);
+	fprintf(out, "== %s: %s%s%s%s\n", name, verdict, detail[0] ? " (" : "", detail,
+		detail[0] ? ")" : "");
+	bool shown = verdict_has_output(verdict);
+	ftctl_print_text(out, shown ? ftctl_jstr(run, "output", "") : ftctl_jstr(run, "error", ""));
+	static const char *const streams[] = { "stdout", "stderr" };
+	/* A main program's output is its stdout: shown once. */
+	bool main_out = shown && strcmp(ftctl_jstr(run, "entry", ""), "main") == 0;
+	for (size_t i = main_out ? 1 : 0; i < 2; i++) {
+		const char *text = ftctl_jstr(run, streams[i], "");
+		if (*text) {
+			fprintf(out, "-- %s --\n", streams[i]);
+			ftctl_print_text(out, text);
 		}
 	}
+}
+
+/* The answer's body as JSON (NULL: none, or not JSON). */
+static struct json_object *parse_body(const struct ftctl_answer *a)
+{
+	return !a->err && a->body ? json_tokener_parse(a->body) : NULL;
+}
+
+/* Whether the answer is a run: a JSON object with 200 or 202. */
+static bool is_run(const struct ftctl_answer *a, struct json_object *o)
+{
+	return o && json_object_is_type(o, json_type_object) && (a->code == 200 || a->code == 202);
+}
+
+/* A run's answer for key: name (key NULL: a run named by its id). */
+static int print_answer(FILE *out, bool json, const char *key, const char *name,
+			const struct ftctl_answer *a)
+{
+	struct json_object *run = parse_body(a);
+	if (!is_run(a, run)) {
+		int cls = print_no_run(out, json, key ? key : "id", name, a, run);
+		json_object_put(run);
+		return cls;
+	}
+	const char *status = ftctl_jstr(run, "status", "done");
+	int cls = strcmp(status, "done") != 0				    ? FTCTL_NOT_DONE
+		  : ftctl_verdict_succeeded(ftctl_jstr(run, "verdict", "")) ? FTCTL_OK
+									    : FTCTL_NOT_OK;
+	if (json)
+		print_run_json(out, key, name, run);
+	else if (cls == FTCTL_NOT_DONE && ftctl_jhas(run, "worker"))
+		fprintf(out, "== %s: %s (worker %s)\n", name, status,
+			ftctl_jstr(run, "worker", ""));
+	else if (cls == FTCTL_NOT_DONE)
+		fprintf(out, "== %s: %s\n", name, status);
+	else
+		print_run_text(out, name, run);
+	fflush(out);
+	json_object_put(run);
+	return cls;
+}
+
+bool ftctl_answer_pending(const struct ftctl_answer *a)
+{
+	struct json_object *o = parse_body(a);
+	bool pending = is_run(a, o) && strcmp(ftctl_jstr(o, "status", "done"), "done") != 0;
+	json_object_put(o);
+	return pending;
+}
+
+int ftctl_print_result(FILE *out, bool json, const char *file, const struct ftctl_answer *a)
+{
+	return print_answer(out, json, "file", file, a);
+}
+
+int ftctl_print_run(FILE *out, bool json, const char *id, const struct ftctl_answer *a)
+{
+	return print_answer(out, json, NULL, id, a);
+}
+
+int ftctl_print_accepted(FILE *out, bool json, const char *file, const struct ftctl_answer *a)
+{
+	struct json_object *run = parse_body(a);
+	int cls = FTCTL_OK;
+	if (!is_run(a, run) || !ftctl_jhas(run, "id"))
+		cls = print_no_run(out, json, "file", file, a, run);
+	else if (json)
+		print_run_json(out, "file", file, run);
+	else
+		fprintf(out, "%s %s\n", ftctl_jstr(run, "id", ""), file);
 	fflush(out);
 	json_object_put(run);
 	return cls;

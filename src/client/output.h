@@ -8,21 +8,42 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "client/http.h"
+
 /* s, and a newline unless it ends with one (or a lone newline if empty). */
 void ftctl_print_text(FILE *out, const char *s);
 
-/* A file that got no answer because it could not be sent: as text
- * "== FILE: error: MSG", or as JSON {"file", "error": code, "message"}. */
+/* What an answer means for the exit status: the verdict succeeded (ok, or
+ * accepted by --expect), another verdict, no result at all, or (get) the
+ * run is not done yet. */
+enum { FTCTL_OK = 0, FTCTL_NOT_OK = 1, FTCTL_NO_RESULT = 2, FTCTL_NOT_DONE = 3 };
+
+/* ok and accepted. */
+bool ftctl_verdict_succeeded(const char *verdict);
+
+/* Something that got no answer: as text "== NAME: error: MSG", or as JSON
+ * {key: name, "error": code, "message": msg}. */
+void ftctl_print_error(FILE *out, bool json, const char *key, const char *name, const char *code,
+		       const char *msg);
+/* The same for a file (key "file") that could not be sent. */
 void ftctl_print_file_error(FILE *out, bool json, const char *file, const char *code,
 			    const char *msg);
 
-/* One POST /v1/runs outcome for file: the HTTP status and body (NULL if
- * none), or curl_err if the request failed.  As text: "== FILE: VERDICT
- * (details)", what run() returned or the error, then the program's
- * stdout and stderr if any; as JSON: the run plus "file".  Returns the
- * exit class: 0 verdict ok, 1 another verdict, 2 no result. */
-int ftctl_print_result(FILE *out, bool json, const char *file, long code, const char *curl_err,
-		       const char *body);
+/* One POST /v1/runs answer for file.  As text: "== FILE: VERDICT
+ * (details)", what run() returned or the error (for wrong_answer: the
+ * answer judged), then the program's stdout and stderr if any; as JSON:
+ * the run plus "file".  An answer that is not a run is printed as an
+ * error (a refusal that was retried says so).  Returns the exit class. */
+int ftctl_print_result(FILE *out, bool json, const char *file, const struct ftctl_answer *a);
+/* The same for a run named by its id (get, wait, cancel): as JSON the run
+ * as it is; a run not done yet is "== ID: queued", "== ID: running (worker
+ * N)" (FTCTL_NOT_DONE). */
+int ftctl_print_run(FILE *out, bool json, const char *id, const struct ftctl_answer *a);
+/* Whether the answer is a run not done yet (queued or running). */
+bool ftctl_answer_pending(const struct ftctl_answer *a);
+/* The answer of a run submitted without waiting (--no-wait): "ID FILE",
+ * or as JSON the run plus "file".  FTCTL_OK, or FTCTL_NO_RESULT. */
+int ftctl_print_accepted(FILE *out, bool json, const char *file, const struct ftctl_answer *a);
 
 /* A member's AGE column from its age_ms: "1.5s", "2m05s", or "-". */
 void ftctl_fmt_age(char *buf, size_t n, struct json_object *member);

@@ -50,7 +50,13 @@ char *ftctl_run_payload(const struct ftctl_run_opts *o, const char *main_path, c
 					       json_object_new_int64(o->memory_limit));
 		json_object_object_add(req, "limits", lim);
 	}
-	json_object_object_add(req, "wait", json_object_new_boolean(true));
+	if (o->expected_text)
+		json_object_object_add(
+			req, "expected_output",
+			json_object_new_string_len(o->expected_text, (int)o->expected_len));
+	if (o->compare)
+		json_object_object_add(req, "compare", json_object_new_string(o->compare));
+	json_object_object_add(req, "wait", json_object_new_boolean(!o->no_wait));
 	char *s = ft_xstrdup(json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN));
 	json_object_put(req);
 	return s;

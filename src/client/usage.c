@@ -13,8 +13,12 @@ const char ftctl_usage_main[] =
 	"The command-line client of an ftcluster gateway.\n"
 	"\n"
 	"Commands (ftctl COMMAND --help for each):\n"
-	"  submit [OPTIONS] FILE.java...  run each file on the cluster, in parallel, and\n"
-	"                                 print each result as it arrives\n"
+	"  submit [OPTIONS] FILE.java...  run each file on the cluster, several at once,\n"
+	"                                 and print each result as it arrives (\"-\":\n"
+	"                                 the source from standard input)\n"
+	"  get [--json] ID...             show runs (as submit --no-wait names them)\n"
+	"  wait [--json] ID...            wait until the runs are done, print each result\n"
+	"  cancel [--json] ID...          cancel runs that have not finished\n"
 	"  status [--json]                the members (role, state, heartbeat age,\n"
 	"                                 incarnation), the leader and its epoch\n"
 	"  watch [--count N] [--interval SEC]\n"
@@ -35,8 +39,15 @@ const char ftctl_usage_main[] =
 	"  -w, --with FILE.java  compile FILE.java with each program (repeatable)\n"
 	"      --time-limit MS   ask for a run time limit of MS milliseconds\n"
 	"      --memory-limit MB ask for a memory limit of MB MiB\n"
+	"  -P, --parallel N      at most N requests at a time (default: the cluster's free\n"
+	"                        worker slots)\n"
+	"      --no-wait         print each run's ID and return at once\n"
+	"      --expect FILE     judge each answer against FILE: accepted or wrong_answer\n"
+	"      --compare HOW     --expect's comparison: trailing_whitespace (default), exact\n"
 	"  -q, --quiet           no progress line on standard error\n"
 	"      --progress        a progress line even when standard error is not a terminal\n"
+	"get, wait, cancel options:\n"
+	"  -j, --json            print each run (or error) as one JSON object a line\n"
 	"status options:\n"
 	"  -j, --json            print the cluster view as JSON\n"
 	"watch options:\n"
@@ -49,22 +60,26 @@ const char ftctl_usage_main[] =
 	"  -n, --count N         with --follow: stop after N polls\n"
 	"  -i, --interval SEC    with --follow: seconds between polls (default 1)\n"
 	"\n"
-	"Exit status: 0 success; 1 a run did not succeed (submit) or no leader (status);\n"
-	"2 an error (gateway unreachable, bad answer, unreadable file); 64 usage error.\n";
+	"Exit status: 0 success; 1 a run did not succeed (submit, wait), had finished\n"
+	"(cancel) or no leader (status); 2 an error (gateway unreachable, bad answer,\n"
+	"unreadable file, unknown run); 64 usage error.\n";
 
 const char ftctl_usage_submit[] =
 	"Usage: ftctl [GLOBAL OPTIONS] submit [OPTIONS] FILE.java...\n"
 	"\n"
-	"Run each file on the cluster (POST /v1/runs), all in parallel, and print each\n"
+	"Run each file on the cluster (POST /v1/runs), several at once, and print each\n"
 	"result as it arrives: a line \"== FILE: VERDICT (details)\" and then what run()\n"
 	"returned (for a class with only main(String[] args): what it printed), or the\n"
 	"error, then what the program wrote to standard output and error, if anything\n"
 	"(and not already shown), under \"-- stdout --\" and \"-- stderr --\".  While\n"
-	"waiting, a progress line on standard error.\n"
+	"waiting, a progress line on standard error.  FILE \"-\" is standard input.\n"
+	"A request the gateway refuses for now (503 overloaded) is sent again after its\n"
+	"Retry-After, within --timeout; every file gets its answer.\n"
 	"\n"
 	"  -j, --json            one JSON object per result (JSON Lines): the run as the\n"
 	"                        API returns it plus \"file\"\n"
 	"      --stdin FILE      send FILE (UTF-8 text) as the program's standard input\n"
+	"                        (\"-\": ftctl's own, if the source is not read from it)\n"
 	"  -a, --arg ARG         pass ARG to the program's run(String[] args) or\n"
 	"                        main(String[] args); repeat for more (a class with\n"
 	"                        only run() cannot take arguments)\n"
@@ -75,12 +90,63 @@ const char ftctl_usage_submit[] =
 	"                        cluster's limits.run_wall_ms)\n"
 	"      --memory-limit MB ask for a memory limit of MB MiB (64 to the cluster's\n"
 	"                        limits.run_memory_bytes)\n"
+	"  -P, --parallel N      at most N requests at a time (1 to 1024; fewer while the\n"
+	"                        gateway refuses some).  Default: the cluster's free\n"
+	"                        worker slots, 2 per alive follower less the requests in\n"
+	"                        flight (GET /v1/cluster, /v1/recent), 1 to 64; 4 if the\n"
+	"                        gateway does not say\n"
+	"      --no-wait         do not wait for the results: print \"ID FILE\" for each\n"
+	"                        run (with --json: the run as accepted, plus \"file\");\n"
+	"                        ftctl wait ID shows the result\n"
+	"      --expect FILE     judge each run against FILE's text (expected_output):\n"
+	"                        verdict accepted if its answer matches, else wrong_answer\n"
+	"      --compare HOW     how --expect compares: trailing_whitespace (the default:\n"
+	"                        blanks at line ends and empty last lines forgiven) or\n"
+	"                        exact\n"
 	"  -q, --quiet           no progress line\n"
 	"      --progress        a progress line even when standard error is not a terminal\n"
 	"  -h, --help            show this help\n"
 	"\n"
-	"Exit status: 0 every run's verdict is ok; 1 some verdict is not ok; 2 some file\n"
-	"got no result (unreadable, gateway unreachable, refused); 64 usage error.\n";
+	"Exit status: 0 every run's verdict is ok (or accepted); 1 some verdict is not;\n"
+	"2 some file got no result (unreadable, gateway unreachable, refused until\n"
+	"--timeout); 64 usage error.  With --no-wait: 0 every file got a run ID, else 2.\n";
+
+const char ftctl_usage_get[] =
+	"Usage: ftctl [GLOBAL OPTIONS] get [--json] ID...\n"
+	"\n"
+	"Show each run (GET /v1/runs/ID): \"== ID: queued\", \"== ID: running (worker N)\"\n"
+	"or, once done, its result as submit prints it.\n"
+	"\n"
+	"  -j, --json            each run as the API gives it, one a line\n"
+	"  -h, --help            show this help\n"
+	"\n"
+	"Exit status: 0 every run was shown; 2 some is unknown (or its record expired)\n"
+	"or the gateway did not answer; 64 usage error.\n";
+
+const char ftctl_usage_wait[] =
+	"Usage: ftctl [GLOBAL OPTIONS] wait [--json] ID...\n"
+	"\n"
+	"Wait until each run is done (polling GET /v1/runs/ID, within --timeout) and\n"
+	"print its result as submit does, as each finishes.\n"
+	"\n"
+	"  -j, --json            each result as the API gives it, one a line\n"
+	"  -h, --help            show this help\n"
+	"\n"
+	"Exit status: as submit's: 0 every verdict is ok (or accepted); 1 some is not;\n"
+	"2 some run is unknown, or not done within --timeout; 64 usage error.\n";
+
+const char ftctl_usage_cancel[] =
+	"Usage: ftctl [GLOBAL OPTIONS] cancel [--json] ID...\n"
+	"\n"
+	"Cancel each run that has not finished (DELETE /v1/runs/ID): it is answered at\n"
+	"once with verdict cancelled and the cluster stops it.  A run that had already\n"
+	"finished is left as it is, and said so.\n"
+	"\n"
+	"  -j, --json            each answer as one JSON object a line\n"
+	"  -h, --help            show this help\n"
+	"\n"
+	"Exit status: 0 every run was cancelled; 1 some had finished already; 2 some is\n"
+	"unknown or the gateway did not answer; 64 usage error.\n";
 
 const char ftctl_usage_status[] =
 	"Usage: ftctl [GLOBAL OPTIONS] status [--json]\n"
@@ -127,6 +193,9 @@ const char *ftctl_usage_of(const char *command)
 	       : strcmp(command, "status") == 0 ? ftctl_usage_status
 	       : strcmp(command, "watch") == 0	? ftctl_usage_watch
 	       : strcmp(command, "logs") == 0	? ftctl_usage_logs
+	       : strcmp(command, "get") == 0	? ftctl_usage_get
+	       : strcmp(command, "wait") == 0	? ftctl_usage_wait
+	       : strcmp(command, "cancel") == 0 ? ftctl_usage_cancel
 						: ftctl_usage_main;
 }
 

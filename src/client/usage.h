@@ -7,6 +7,9 @@ extern const char ftctl_usage_submit[];
 extern const char ftctl_usage_status[];
 extern const char ftctl_usage_watch[];
 extern const char ftctl_usage_logs[];
+extern const char ftctl_usage_get[];
+extern const char ftctl_usage_wait[];
+extern const char ftctl_usage_cancel[];
 
 /* "ftctl help COMMAND": the command's text, the main one for any other. */
 const char *ftctl_usage_of(const char *command);

@@ -1,6 +1,7 @@
 /* Unit tests for ftctl's pure parts: option values, help texts, reading
  * the gateway's answers, what is printed for a run and for the cluster,
- * the POST /v1/runs body, and finding new lines of a followed log. */
+ * the POST /v1/runs body, finding new lines of a followed log, and
+ * submit's scheduling: Retry-After, back-off, the window, the default -P. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "client/lines.h"
 #include "client/output.h"
 #include "client/payload.h"
+#include "client/sched.h"
 #include "client/usage.h"
 
 /* ---- capturing a stream ---- */
@@ -78,11 +80,15 @@ START_TEST(test_usage_of)
 	ck_assert_ptr_eq(ftctl_usage_of("status"), ftctl_usage_status);
 	ck_assert_ptr_eq(ftctl_usage_of("watch"), ftctl_usage_watch);
 	ck_assert_ptr_eq(ftctl_usage_of("logs"), ftctl_usage_logs);
+	ck_assert_ptr_eq(ftctl_usage_of("get"), ftctl_usage_get);
+	ck_assert_ptr_eq(ftctl_usage_of("wait"), ftctl_usage_wait);
+	ck_assert_ptr_eq(ftctl_usage_of("cancel"), ftctl_usage_cancel);
 	ck_assert_ptr_eq(ftctl_usage_of(""), ftctl_usage_main);
 	ck_assert_ptr_eq(ftctl_usage_of("frobnicate"), ftctl_usage_main);
-	const char *all[] = { ftctl_usage_main, ftctl_usage_submit, ftctl_usage_status,
-			      ftctl_usage_watch, ftctl_usage_logs };
-	for (size_t i = 0; i < 5; i++) {
+	const char *all[] = { ftctl_usage_main,	 ftctl_usage_submit, ftctl_usage_status,
+			      ftctl_usage_watch, ftctl_usage_logs,   ftctl_usage_get,
+			      ftctl_usage_wait,	 ftctl_usage_cancel };
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		ck_assert_int_eq(strncmp(all[i], "Usage: ftctl ", 13), 0);
 		ck_assert_int_eq(all[i][strlen(all[i]) - 1], '\n');
 	}
@@ -117,7 +123,8 @@ END_TEST
 static int result(bool json, long code, const char *err, const char *body, const char *want)
 {
 	FILE *f = capture();
-	int cls = ftctl_print_result(f, json, "a/Main.java", code, err, body);
+	struct ftctl_answer a = { .code = code, .err = err, .body = body, .tries = 1 };
+	int cls = ftctl_print_result(f, json, "a/Main.java", &a);
 	assert_captured(f, want);
 	return cls;
 }
@@ -424,6 +431,394 @@ START_TEST(test_lines_remember_keeps_the_last)
 }
 END_TEST
 
+/* ---- judging, runs by id, --no-wait ---- */
+
+START_TEST(test_result_judged)
+{
+	/* accepted succeeds; wrong_answer shows the answer that was judged. */
+	ck_assert_int_eq(result(false, 200, NULL,
+				"{\"verdict\":\"accepted\",\"output\":\"AB\",\"time_ms\":5}",
+				"== a/Main.java: accepted (5 ms)\nAB\n"),
+			 FTCTL_OK);
+	ck_assert_int_eq(result(false, 200, NULL,
+				"{\"verdict\":\"wrong_answer\",\"output\":\"AB\",\"error\":null,"
+				"\"entry\":\"main\",\"stdout\":\"AB\"}",
+				"== a/Main.java: wrong_answer\nAB\n"),
+			 FTCTL_NOT_OK);
+	ck_assert(ftctl_verdict_succeeded("ok"));
+	ck_assert(ftctl_verdict_succeeded("accepted"));
+	ck_assert(!ftctl_verdict_succeeded("wrong_answer"));
+	ck_assert(!ftctl_verdict_succeeded("cancelled"));
+}
+END_TEST
+
+START_TEST(test_result_refused_until_timeout)
+{
+	FILE *f = capture();
+	struct ftctl_answer a = { .code = 503,
+				  .body = "{\"error\":\"overloaded\",\"message\":\"too busy\"}",
+				  .tries = 7 };
+	ck_assert_int_eq(ftctl_print_result(f, false, "P.java", &a), FTCTL_NO_RESULT);
+	assert_captured(f, "== P.java: error: refused 7 times until --timeout, last: too busy "
+			   "(HTTP 503)\n");
+	f = capture();
+	ck_assert_int_eq(ftctl_print_result(f, true, "P.java", &a), FTCTL_NO_RESULT);
+	assert_captured(f, "{\"file\":\"P.java\",\"error\":\"overloaded\",\"message\":\"refused 7 "
+			   "times until --timeout, last: too busy (HTTP 503)\"}\n");
+}
+END_TEST
+
+static int run_by_id(bool json, long code, const char *body, const char *want)
+{
+	FILE *f = capture();
+	struct ftctl_answer a = { .code = code, .body = body, .tries = 1 };
+	int cls = ftctl_print_run(f, json, "00ab", &a);
+	assert_captured(f, want);
+	return cls;
+}
+
+START_TEST(test_print_run_by_id)
+{
+	ck_assert_int_eq(run_by_id(false, 200, "{\"id\":\"00ab\",\"status\":\"queued\"}",
+				   "== 00ab: queued\n"),
+			 FTCTL_NOT_DONE);
+	ck_assert_int_eq(run_by_id(false, 200,
+				   "{\"id\":\"00ab\",\"status\":\"running\",\"worker\":2}",
+				   "== 00ab: running (worker 2)\n"),
+			 FTCTL_NOT_DONE);
+	ck_assert_int_eq(run_by_id(false, 200,
+				   "{\"id\":\"00ab\",\"status\":\"done\",\"verdict\":\"ok\","
+				   "\"output\":\"hi\",\"worker\":1,\"time_ms\":9}",
+				   "== 00ab: ok (worker 1, 9 ms)\nhi\n"),
+			 FTCTL_OK);
+	ck_assert_int_eq(run_by_id(false, 200,
+				   "{\"id\":\"00ab\",\"status\":\"done\",\"verdict\":\"cancelled\","
+				   "\"error\":\"Cancelled by its client\"}",
+				   "== 00ab: cancelled\nCancelled by its client\n"),
+			 FTCTL_NOT_OK);
+	/* As JSON: the run as it is, without a "file". */
+	ck_assert_int_eq(run_by_id(true, 200, "{\"id\":\"00ab\",\"status\":\"queued\"}",
+				   "{\"id\":\"00ab\",\"status\":\"queued\"}\n"),
+			 FTCTL_NOT_DONE);
+	ck_assert_int_eq(run_by_id(true, 404,
+				   "{\"error\":\"run_not_found\",\"message\":\"No run 00ab\"}",
+				   "{\"id\":\"00ab\",\"error\":\"run_not_found\","
+				   "\"message\":\"No run 00ab (HTTP 404)\"}\n"),
+			 FTCTL_NO_RESULT);
+	ck_assert_int_eq(run_by_id(false, 404, "{\"error\":\"run_not_found\",\"message\":\"No\"}",
+				   "== 00ab: error: No (HTTP 404)\n"),
+			 FTCTL_NO_RESULT);
+}
+END_TEST
+
+static bool pending(long code, const char *err, const char *body)
+{
+	struct ftctl_answer a = { .code = code, .err = err, .body = body };
+	return ftctl_answer_pending(&a);
+}
+
+START_TEST(test_answer_pending)
+{
+	ck_assert(pending(200, NULL, "{\"status\":\"queued\"}"));
+	ck_assert(pending(200, NULL, "{\"status\":\"running\"}"));
+	ck_assert(!pending(200, NULL, "{\"status\":\"done\"}"));
+	ck_assert(!pending(200, NULL, "{}"));
+	ck_assert(!pending(404, NULL, "{\"status\":\"queued\"}"));
+	ck_assert(!pending(0, "Could not connect", NULL));
+	ck_assert(!pending(200, NULL, "nope"));
+	ck_assert(!pending(200, NULL, NULL));
+}
+END_TEST
+
+START_TEST(test_print_accepted)
+{
+	struct ftctl_answer a = { .code = 202,
+				  .body = "{\"id\":\"1f\",\"status\":\"queued\"}",
+				  .tries = 1 };
+	FILE *f = capture();
+	ck_assert_int_eq(ftctl_print_accepted(f, false, "d/A.java", &a), FTCTL_OK);
+	assert_captured(f, "1f d/A.java\n");
+	f = capture();
+	ck_assert_int_eq(ftctl_print_accepted(f, true, "d/A.java", &a), FTCTL_OK);
+	assert_captured(f, "{\"file\":\"d/A.java\",\"id\":\"1f\",\"status\":\"queued\"}\n");
+	a = (struct ftctl_answer){ .code = 422,
+				   .body = "{\"error\":\"too_many_args\",\"message\":\"m\"}" };
+	f = capture();
+	ck_assert_int_eq(ftctl_print_accepted(f, false, "A.java", &a), FTCTL_NO_RESULT);
+	assert_captured(f, "== A.java: error: m (HTTP 422)\n");
+}
+END_TEST
+
+START_TEST(test_payload_judged_and_not_waiting)
+{
+	struct ftctl_run_opts o = {
+		.expected_text = "AB\n", .expected_len = 3, .compare = "exact", .no_wait = true
+	};
+	char *p = ftctl_run_payload(&o, "M.java", "x", 1);
+	ck_assert_str_eq(p, "{\"source\":\"x\",\"expected_output\":\"AB\\n\",\"compare\":\"exact\","
+			    "\"wait\":false}");
+	free(p);
+	/* An empty expected output is still one. */
+	o = (struct ftctl_run_opts){ .expected_text = "", .expected_len = 0 };
+	p = ftctl_run_payload(&o, "M.java", "x", 1);
+	ck_assert_str_eq(p, "{\"source\":\"x\",\"expected_output\":\"\",\"wait\":true}");
+	free(p);
+}
+END_TEST
+
+/* ---- Retry-After and back-off ---- */
+
+START_TEST(test_retry_after)
+{
+	double s = -1;
+	ck_assert(ftctl_parse_retry_after("1", 0, &s));
+	ck_assert(s == 1);
+	ck_assert(ftctl_parse_retry_after(" 120\r\n", 0, &s));
+	ck_assert(s == 120);
+	ck_assert(ftctl_parse_retry_after("0", 0, &s));
+	ck_assert(s == 0);
+	ck_assert(ftctl_parse_retry_after("99999999999999999999", 0, &s));
+	ck_assert(s >= 1e7); /* long, without overflow */
+	/* An HTTP-date: the time until then, 0 if past. */
+	time_t now = 784111777 - 30; /* Sun, 06 Nov 1994 08:49:37 GMT, less 30 s */
+	ck_assert(ftctl_parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now, &s));
+	ck_assert(s == 30);
+	ck_assert(ftctl_parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now + 60, &s));
+	ck_assert(s == 0);
+	s = 5;
+	ck_assert(!ftctl_parse_retry_after("", 0, &s));
+	ck_assert(!ftctl_parse_retry_after("   ", 0, &s));
+	ck_assert(!ftctl_parse_retry_after(NULL, 0, &s));
+	ck_assert(!ftctl_parse_retry_after("-1", 0, &s));
+	ck_assert(!ftctl_parse_retry_after("1.5", 0, &s));
+	ck_assert(!ftctl_parse_retry_after("soon", 0, &s));
+	ck_assert(s == 5); /* untouched by a refusal */
+}
+END_TEST
+
+START_TEST(test_backoff)
+{
+	/* Retry-After is obeyed, within its bounds. */
+	ck_assert(ftctl_backoff_s(1, 1) == 1);
+	ck_assert(ftctl_backoff_s(9, 1) == 1);
+	ck_assert(ftctl_backoff_s(1, 0) == FTCTL_RETRY_AFTER_MIN_S);
+	ck_assert(ftctl_backoff_s(1, 3600) == FTCTL_RETRY_AFTER_MAX_S);
+	/* Without: doubling, up to the most. */
+	ck_assert(ftctl_backoff_s(1, -1) == FTCTL_BACKOFF_FIRST_S);
+	ck_assert(ftctl_backoff_s(2, -1) == 2 * FTCTL_BACKOFF_FIRST_S);
+	ck_assert(ftctl_backoff_s(3, -1) == 4 * FTCTL_BACKOFF_FIRST_S);
+	ck_assert(ftctl_backoff_s(0, -1) == FTCTL_BACKOFF_FIRST_S);
+	ck_assert(ftctl_backoff_s(100, -1) == FTCTL_BACKOFF_MAX_S);
+	ck_assert(ftctl_backoff_s(4000000000u, -1) == FTCTL_BACKOFF_MAX_S);
+}
+END_TEST
+
+/* ---- the scheduler, on a fake clock ---- */
+
+/* Sends what the scheduler allows at now; returns how many. */
+static size_t send_all(struct ftctl_sched *s, double now, long *sent, size_t cap)
+{
+	size_t k = 0;
+	long i;
+	while ((i = ftctl_sched_next(s, now)) >= 0) {
+		ck_assert_uint_lt(k, cap);
+		sent[k++] = i;
+		ck_assert_uint_le(s->in_flight, s->max);
+	}
+	return k;
+}
+
+START_TEST(test_sched_bounded_in_order)
+{
+	struct ftctl_sched s;
+	ck_assert(ftctl_sched_init(&s, 5, 2, 0));
+	long sent[8];
+	ck_assert_uint_eq(send_all(&s, 0, sent, 8), 2);
+	ck_assert_int_eq(sent[0], 0);
+	ck_assert_int_eq(sent[1], 1);
+	ck_assert_int_eq(ftctl_sched_wake_in(&s, 0), -1); /* full: an answer comes first */
+	ftctl_sched_answered(&s, 1);
+	ck_assert_uint_eq(send_all(&s, 1, sent, 8), 1);
+	ck_assert_int_eq(sent[0], 2);
+	ftctl_sched_answered(&s, 0);
+	ftctl_sched_answered(&s, 2);
+	ck_assert_uint_eq(send_all(&s, 2, sent, 8), 2);
+	ck_assert_int_eq(sent[0], 3);
+	ck_assert_int_eq(sent[1], 4);
+	ck_assert_uint_eq(send_all(&s, 3, sent, 8), 0); /* nothing left to send */
+	ftctl_sched_answered(&s, 3);
+	ftctl_sched_answered(&s, 3); /* twice: no harm */
+	ck_assert_uint_eq(s.left, 1);
+	ftctl_sched_answered(&s, 4);
+	ck_assert_uint_eq(s.left, 0);
+	ck_assert_uint_eq(s.in_flight, 0);
+	ftctl_sched_free(&s);
+}
+END_TEST
+
+START_TEST(test_sched_refused_waits_then_goes_first)
+{
+	struct ftctl_sched s;
+	ck_assert(ftctl_sched_init(&s, 10, 4, 0));
+	long sent[16];
+	ck_assert_uint_eq(send_all(&s, 0, sent, 16), 4);
+	/* The gateway holds 2: jobs 2 and 3 are refused. */
+	ck_assert(ftctl_sched_refused(&s, 2, 0.1, 1));
+	ck_assert(ftctl_sched_refused(&s, 3, 0.1, 1));
+	ck_assert(s.window == 2); /* what it held */
+	ck_assert_uint_eq(ftctl_sched_waiting_retry(&s), 2);
+	ck_assert_uint_eq(s.refusals, 2);
+	ck_assert_int_eq(ftctl_sched_wake_in(&s, 0.1), -1); /* window full */
+	/* One is answered: room for one, but the refused are not due: a new one. */
+	ftctl_sched_answered(&s, 0);
+	ck_assert(ftctl_sched_wake_in(&s, 0.5) > 0.59 && ftctl_sched_wake_in(&s, 0.5) < 0.61);
+	ck_assert_uint_eq(send_all(&s, 0.5, sent, 16), 1);
+	ck_assert_int_eq(sent[0], 4);
+	/* After Retry-After, the refused go before new ones, oldest first. */
+	ftctl_sched_answered(&s, 1);
+	ftctl_sched_answered(&s, 4);
+	ck_assert_int_eq(ftctl_sched_wake_in(&s, 1.2), 0);
+	/* The three answers opened the window again, by 1/window each: to 3. */
+	ck_assert_uint_eq(send_all(&s, 1.2, sent, 16), 3);
+	ck_assert_int_eq(sent[0], 2);
+	ck_assert_int_eq(sent[1], 3);
+	ck_assert_int_eq(sent[2], 5);
+	ck_assert_uint_eq(s.job[2].tries, 2);
+	ck_assert_uint_eq(ftctl_sched_waiting_retry(&s), 0);
+	ftctl_sched_free(&s);
+}
+END_TEST
+
+START_TEST(test_sched_window_grows_back)
+{
+	struct ftctl_sched s;
+	ck_assert(ftctl_sched_init(&s, 1000, 4, 0));
+	long sent[16];
+	ck_assert_uint_eq(send_all(&s, 0, sent, 16), 4);
+	for (long i = 0; i < 4; i++)
+		ck_assert(ftctl_sched_refused(&s, (size_t)i, 0, -1));
+	ck_assert(s.window == 1); /* nothing held: one at a time */
+	ck_assert_uint_eq(send_all(&s, 0.5, sent, 16), 1);
+	ck_assert_int_eq(sent[0], 0);
+	/* Each answer adds 1/window: back to the most, never beyond. */
+	double now = 1;
+	for (int k = 0; k < 40; k++, now += 1) {
+		send_all(&s, now, sent, 16);
+		for (size_t i = 0; i < s.n; i++)
+			if (s.job[i].state == FTCTL_JOB_SENT)
+				ftctl_sched_answered(&s, i);
+	}
+	ck_assert(s.window == 4);
+	ck_assert_uint_eq(send_all(&s, now, sent, 16), 4);
+	ftctl_sched_free(&s);
+}
+END_TEST
+
+START_TEST(test_sched_timeout_bounds_the_retries)
+{
+	struct ftctl_sched s;
+	ck_assert(ftctl_sched_init(&s, 1, 1, 10));
+	long sent[4];
+	ck_assert_uint_eq(send_all(&s, 100, sent, 4), 1);
+	ck_assert(ftctl_sched_time_left(&s, 0, 100) == 10);
+	ck_assert(ftctl_sched_refused(&s, 0, 101, 1));
+	ck_assert_uint_eq(send_all(&s, 101.5, sent, 4), 0); /* not yet */
+	ck_assert_uint_eq(send_all(&s, 102, sent, 4), 1);
+	ck_assert(ftctl_sched_time_left(&s, 0, 102) == 8); /* across its tries */
+	ck_assert(ftctl_sched_refused(&s, 0, 108.5, 1));
+	ck_assert_uint_eq(send_all(&s, 109.5, sent, 4), 1);
+	/* A wait that would end past first + timeout: given up. */
+	ck_assert(!ftctl_sched_refused(&s, 0, 109.6, 1));
+	ck_assert_uint_eq(s.left, 0);
+	ck_assert_uint_eq(s.job[0].tries, 3);
+	ck_assert(ftctl_sched_time_left(&s, 0, 200) > 0); /* never "no limit" */
+	ftctl_sched_free(&s);
+	/* --timeout 0: no limit, ever. */
+	ck_assert(ftctl_sched_init(&s, 1, 1, 0));
+	ck_assert_uint_eq(send_all(&s, 0, sent, 4), 1);
+	ck_assert(ftctl_sched_refused(&s, 0, 1e6, 30));
+	ck_assert(ftctl_sched_time_left(&s, 0, 1e6) == 0);
+	ftctl_sched_free(&s);
+}
+END_TEST
+
+/* A gateway that holds cap requests, each answered after one tick, and
+ * refuses the rest with Retry-After: 1 tick: every job is answered, never
+ * more than max in flight, and the refusals settle down. */
+START_TEST(test_sched_against_a_small_gateway)
+{
+	enum { N = 200, MAX = 8, CAP = 3 };
+	struct ftctl_sched s;
+	ck_assert(ftctl_sched_init(&s, N, MAX, 120));
+	long held[MAX];
+	size_t nheld = 0, answered = 0;
+	double now = 0;
+	for (int tick = 0; tick < 10000 && s.left > 0; tick++, now += 0.1) {
+		/* Last tick's runs are answered. */
+		for (size_t k = 0; k < nheld; k++, answered++)
+			ftctl_sched_answered(&s, (size_t)held[k]);
+		nheld = 0;
+		long i;
+		while ((i = ftctl_sched_next(&s, now)) >= 0) {
+			ck_assert_uint_le(s.in_flight, MAX);
+			if (nheld < CAP)
+				held[nheld++] = i;
+			else
+				ck_assert(ftctl_sched_refused(&s, (size_t)i, now, 1));
+		}
+	}
+	ck_assert_uint_eq(s.left, 0);
+	ck_assert_uint_eq(answered, N);
+	ck_assert_uint_gt(s.refusals, 0);
+	/* The window learnt: far fewer refusals than answers. */
+	ck_assert_uint_lt(s.refusals, N / 2);
+	for (size_t i = 0; i < N; i++)
+		ck_assert_int_eq(s.job[i].state, FTCTL_JOB_DONE);
+	ftctl_sched_free(&s);
+}
+END_TEST
+
+/* ---- the default of -P ---- */
+
+static long default_parallel(const char *view_text_in, const char *recent_text)
+{
+	struct json_object *view = view_text_in ? json_tokener_parse(view_text_in) : NULL;
+	struct json_object *recent = recent_text ? json_tokener_parse(recent_text) : NULL;
+	long n = ftctl_default_parallel(view, recent);
+	json_object_put(view);
+	json_object_put(recent);
+	return n;
+}
+
+START_TEST(test_default_parallel)
+{
+	const char *three = "{\"leader\": 3, \"nodes\": [{\"id\": 0, \"role\": \"OBSERVER\"},"
+			    "{\"id\": 1, \"role\": \"FOLLOWER\"}, {\"id\": 2, \"role\": "
+			    "\"FOLLOWER\"}, {\"id\": 3, \"role\": \"LEADER\"}]}";
+	ck_assert_int_eq(default_parallel(three, NULL), 2 * FTCTL_SLOTS_PER_WORKER);
+	ck_assert_int_eq(default_parallel(three, "{\"in_flight\": 1}"),
+			 2 * FTCTL_SLOTS_PER_WORKER - 1);
+	ck_assert_int_eq(default_parallel(three, "{\"in_flight\": 50}"), 1);
+	ck_assert_int_eq(default_parallel(three, "{\"in_flight\": null}"),
+			 2 * FTCTL_SLOTS_PER_WORKER);
+	/* A leader alone works itself. */
+	ck_assert_int_eq(
+		default_parallel("{\"leader\": 1, \"nodes\": [{\"role\": \"LEADER\"}]}", NULL),
+		FTCTL_SLOTS_PER_WORKER);
+	ck_assert_int_eq(default_parallel("{\"leader\": null, \"nodes\": []}", NULL), 1);
+	ck_assert_int_eq(default_parallel(NULL, NULL), FTCTL_PARALLEL_FALLBACK);
+	ck_assert_int_eq(default_parallel("{\"cluster\": \"x\"}", NULL), FTCTL_PARALLEL_FALLBACK);
+	/* Many workers: bounded. */
+	char big[8192];
+	size_t k = (size_t)snprintf(big, sizeof(big), "{\"leader\": 1, \"nodes\": [");
+	for (int i = 0; i < 100; i++)
+		k += (size_t)snprintf(big + k, sizeof(big) - k, "%s{\"role\": \"FOLLOWER\"}",
+				      i ? "," : "");
+	snprintf(big + k, sizeof(big) - k, "]}");
+	ck_assert_int_eq(default_parallel(big, NULL), FTCTL_PARALLEL_DEFAULT_MAX);
+}
+END_TEST
+
 static Suite *ftctl_suite(void)
 {
 	Suite *s = suite_create("ftctl");
@@ -442,15 +837,31 @@ static Suite *ftctl_suite(void)
 	tcase_add_test(tc, test_fmt_age);
 	tcase_add_test(tc, test_status_table);
 	tcase_add_test(tc, test_status_without_leader);
+	tcase_add_test(tc, test_result_judged);
+	tcase_add_test(tc, test_result_refused_until_timeout);
+	tcase_add_test(tc, test_print_run_by_id);
+	tcase_add_test(tc, test_answer_pending);
+	tcase_add_test(tc, test_print_accepted);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("payload");
 	tcase_add_test(tc, test_payload_plain);
 	tcase_add_test(tc, test_payload_everything);
+	tcase_add_test(tc, test_payload_judged_and_not_waiting);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("lines");
 	tcase_add_test(tc, test_lines_split);
 	tcase_add_test(tc, test_lines_resume);
 	tcase_add_test(tc, test_lines_remember_keeps_the_last);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("sched");
+	tcase_add_test(tc, test_retry_after);
+	tcase_add_test(tc, test_backoff);
+	tcase_add_test(tc, test_sched_bounded_in_order);
+	tcase_add_test(tc, test_sched_refused_waits_then_goes_first);
+	tcase_add_test(tc, test_sched_window_grows_back);
+	tcase_add_test(tc, test_sched_timeout_bounds_the_retries);
+	tcase_add_test(tc, test_sched_against_a_small_gateway);
+	tcase_add_test(tc, test_default_parallel);
 	suite_add_tcase(s, tc);
 	return s;
 }
