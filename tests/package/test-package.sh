@@ -225,7 +225,7 @@ dpkg-deb -e "$deb" "$work/control"
 unitdir=$(grep -m1 -oE '^/(usr/)?lib/systemd/system/' "$work/files")
 missing=
 for f in /usr/bin/ftnode /usr/bin/ftgw /usr/bin/ftctl /usr/share/ftcluster/ftcluster.jar \
-	/usr/share/ftcluster/openapi.yaml \
+	/usr/share/ftcluster/openapi.yaml /usr/share/bash-completion/completions/ftctl \
 	/etc/ftcluster/ftcluster.yaml /usr/lib/systemd/catalog/ftcluster.catalog \
 	/usr/lib/sysusers.d/ftcluster.conf \
 	"${unitdir}ftnode@.service" "${unitdir}ftgw.service" "${unitdir}ftcluster.target" \
@@ -235,7 +235,7 @@ for f in /usr/bin/ftnode /usr/bin/ftgw /usr/bin/ftctl /usr/share/ftcluster/ftclu
 	grep -qxF -- "$f" "$work/files" || missing="$missing $f"
 done
 if [ -z "$missing" ]; then
-	ok "binaries, jar, the API document, units (in $unitdir), man pages, config, catalog, sysusers.d entry"
+	ok "binaries, jar, the API document, bash completion, units (in $unitdir), man pages, config, catalog, sysusers.d entry"
 else
 	fail "missing from the package:$missing"
 fi
