@@ -192,8 +192,9 @@ static void post_run(struct gw_api_v1 *a, struct ft_http_req *r)
 		return;
 	}
 	bool wait = q.wait, fresh;
-	struct gw_run *x =
-		gw_runsvc_start(&a->sv, &q, ft_http_header(r, "Idempotency-Key"), &e, &fresh);
+	char kb[512];
+	struct gw_run *x = gw_runsvc_start(
+		&a->sv, &q, ft_http_idempotency_key(r, "v1", kb, sizeof(kb)), &e, &fresh);
 	if (!x) {
 		if (e.status == 503)
 			ft_http_add_header(r, "Retry-After", "1");
@@ -300,12 +301,13 @@ static void post_batch(struct gw_api_v1 *a, struct ft_http_req *r)
 		return;
 	}
 	/* A retried batch finds its runs again: item i's key is "KEY#i". */
-	const char *key = ft_http_header(r, "Idempotency-Key");
+	char kb[512];
+	const char *key = ft_http_idempotency_key(r, "v1", kb, sizeof(kb));
 	struct json_object *list = json_object_new_array();
 	for (size_t i = 0; i < n; i++) {
-		char item_key[300];
+		char item_key[600];
 		if (key && *key)
-			snprintf(item_key, sizeof(item_key), "%.256s#%zu", key, i);
+			snprintf(item_key, sizeof(item_key), "%s#%zu", key, i);
 		struct gw_api_error e;
 		bool fresh;
 		struct gw_run *x =

@@ -1,6 +1,7 @@
 #include "gateway/core.h"
 
 #include <inttypes.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,12 +107,17 @@ static void split_blob(struct gw_result *res, const char *blob, size_t len)
 }
 
 /* Stored: u32 meta length, the meta as JSON text, the result blob. */
-static void keep_answer(struct ft_cache *cache, const void *key, size_t klen, unsigned status,
-			struct json_object *meta, const char *blob, size_t len)
+/* fp: the request's fingerprint, kept first (an Idempotency-Key's
+ * answer), or NULL. */
+static void keep_answer(struct ft_cache *cache, const void *key, size_t klen,
+			const unsigned char *fp, unsigned status, struct json_object *meta,
+			const char *blob, size_t len)
 {
 	const char *mt = meta ? json_object_to_json_string_ext(meta, JSON_C_TO_STRING_PLAIN) : "";
 	size_t ml = strlen(mt);
 	struct ft_buf v = { 0 };
+	if (fp)
+		ft_buf_append(&v, fp, GW_FINGERPRINT_LEN);
 	unsigned char hdr[4];
 	ft_put_be32(hdr, (uint32_t)ml);
 	ft_buf_append(&v, hdr, 4);
@@ -122,12 +128,27 @@ static void keep_answer(struct ft_cache *cache, const void *key, size_t klen, un
 }
 
 /* A kept answer as a result; the caller puts res->meta. */
-static bool kept_answer(struct ft_cache *cache, const void *key, size_t klen, struct gw_result *res)
+/* fp: the fingerprint an Idempotency-Key's answer must have (then
+ * *other says it had another), or NULL. */
+static bool kept_answer(struct ft_cache *cache, const void *key, size_t klen,
+			const unsigned char *fp, bool *other, struct gw_result *res)
 {
 	int status;
 	const char *v;
 	size_t vlen;
-	if (!ft_cache_get(cache, key, klen, &status, &v, &vlen) || vlen < 4)
+	if (!ft_cache_get(cache, key, klen, &status, &v, &vlen))
+		return false;
+	if (fp) {
+		if (vlen < GW_FINGERPRINT_LEN)
+			return false;
+		if (sodium_memcmp(v, fp, GW_FINGERPRINT_LEN) != 0) {
+			*other = true;
+			return false;
+		}
+		v += GW_FINGERPRINT_LEN;
+		vlen -= GW_FINGERPRINT_LEN;
+	}
+	if (vlen < 4)
 		return false;
 	size_t ml = ft_get_be32(v);
 	if (ml > vlen - 4)
@@ -161,12 +182,13 @@ static void answer_now(struct gw_core *c, gw_done_fn fn, void *ud, struct gw_res
 	fn(ud, res);
 }
 
-/* Answered from what was kept under key: true if there was something. */
+/* Answered from what was kept under key for the request fp: true if
+ * there was something (*other: something for another request). */
 static bool answer_kept(struct gw_core *c, struct ft_cache *cache, const void *key, size_t klen,
-			gw_done_fn fn, void *ud)
+			const unsigned char *fp, bool *other, gw_done_fn fn, void *ud)
 {
 	struct gw_result kept;
-	if (!kept_answer(cache, key, klen, &kept))
+	if (!kept_answer(cache, key, klen, fp, other, &kept))
 		return false;
 	answer_now(c, fn, ud, &kept);
 	json_object_put(kept.meta);
@@ -180,12 +202,26 @@ enum gw_submit_status gw_core_submit(struct gw_core *c, int64_t now_ms,
 	const char *src = s->src, *job_text = s->job;
 	size_t len = s->len;
 	*id_out = 0;
-	if (idem_key && answer_kept(c, c->idem, idem_key, strlen(idem_key), fn, ud))
-		return GW_ANSWERED;
+	if (idem_key && !*idem_key)
+		idem_key = NULL; /* an empty key is no key */
 	struct ft_buf k = { 0 };
 	cache_key(&k, src, len, job_text);
+	/* The key is bound to the whole request: the same key with another
+	 * request is refused, never answered with the first one's answer. */
+	unsigned char fp[GW_FINGERPRINT_LEN];
+	crypto_hash_sha256(fp, (const unsigned char *)k.data, k.len);
+	bool other = false;
+	if (idem_key && answer_kept(c, c->idem, idem_key, strlen(idem_key), fp, &other, fn, ud)) {
+		ft_buf_free(&k);
+		return GW_ANSWERED;
+	}
+	struct ft_pending_req *p = idem_key ? ft_pending_find_key(&c->pending, idem_key) : NULL;
+	if (other || (p && memcmp(p->fp, fp, sizeof(fp)) != 0)) {
+		ft_buf_free(&k);
+		return GW_KEY_REUSED;
+	}
 	struct gw_result kept;
-	bool hit = kept_answer(c->cache, k.data, k.len, &kept);
+	bool hit = kept_answer(c->cache, k.data, k.len, NULL, NULL, &kept);
 	ft_buf_free(&k);
 	if (c->hooks.cache_lookup)
 		c->hooks.cache_lookup(c->hooks_ud, hit);
@@ -207,7 +243,6 @@ enum gw_submit_status gw_core_submit(struct gw_core *c, int64_t now_ms,
 		answer_now(c, fn, ud, &res);
 		return GW_ANSWERED;
 	}
-	struct ft_pending_req *p = idem_key ? ft_pending_find_key(&c->pending, idem_key) : NULL;
 	if (!p) {
 		if (!s->admitted && c->pending.count >= (size_t)c->lim->max_pending_requests) {
 			if (c->hooks.overloaded)
@@ -216,6 +251,7 @@ enum gw_submit_status gw_core_submit(struct gw_core *c, int64_t now_ms,
 		}
 		p = ft_pending_add(&c->pending, c->next_id++, src, len, job_text, idem_key, now_ms,
 				   now_ms + c->lim->request_timeout_ms);
+		memcpy(p->fp, fp, sizeof(fp));
 		ft_log_request(LOG_INFO, p->id, "accepted",
 			       "request %" PRIu64 " accepted (%zu bytes, class %s)", p->id, len,
 			       cls);
@@ -329,13 +365,13 @@ void gw_core_leader_result(struct gw_core *c, int64_t now_ms, const struct gw_le
 	if (ft_verdict_cacheable(v)) {
 		struct ft_buf k = { 0 };
 		cache_key(&k, p->body, p->len, p->job);
-		keep_answer(c->cache, k.data, k.len, status, r->meta, r->blob, r->blob_len);
+		keep_answer(c->cache, k.data, k.len, NULL, status, r->meta, r->blob, r->blob_len);
 		ft_buf_free(&k);
 	}
 	/* A retry with the key must be able to run it, not get the 503 again. */
 	if (p->idem_key && status != 503)
-		keep_answer(c->idem, p->idem_key, strlen(p->idem_key), status, r->meta, r->blob,
-			    r->blob_len);
+		keep_answer(c->idem, p->idem_key, strlen(p->idem_key), p->fp, status, r->meta,
+			    r->blob, r->blob_len);
 	struct gw_result res = {
 		.id = id,
 		.status = status,

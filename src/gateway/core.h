@@ -58,6 +58,7 @@ enum gw_submit_status {
 	GW_SUBMITTED = 0, /* fn will be called later */
 	GW_ANSWERED,	  /* fn was already called (cache, idempotent replay) */
 	GW_OVERLOADED,	  /* too many pending requests: fn not called */
+	GW_KEY_REUSED,	  /* the Idempotency-Key names another request: fn not called */
 };
 
 /* What a front end submits (the caller has validated it): a Java source,

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define GW_FINGERPRINT_LEN 32
+
 /* A waiter's callback, stored generically: the gateway core casts it back
  * to its own callback type (gw_done_fn) before calling it. */
 typedef void (*ft_pending_fn)(void);
@@ -24,8 +26,10 @@ struct ft_pending_req {
 	size_t len;
 	char *job;	/* the JSON API's "job" object as JSON text, or NULL */
 	char *idem_key; /* Idempotency-Key, or NULL */
-	int worker;	/* the worker the leader last said runs it, or -1 */
-	int attempts;	/* how often the leader has assigned it */
+	/* SHA-256 of the request, which its key is bound to. */
+	unsigned char fp[GW_FINGERPRINT_LEN];
+	int worker;   /* the worker the leader last said runs it, or -1 */
+	int attempts; /* how often the leader has assigned it */
 	int64_t created_ms;
 	int64_t deadline_ms;
 	size_t n_waiters;

@@ -90,12 +90,16 @@ static void compile_and_run(struct gw_plain_api *a, struct ft_http_req *r)
 	}
 	uint64_t id = 0;
 	struct gw_submission s = { .src = body, .len = len, .main_len = len };
-	switch (gw_core_submit(a->core, ft_now_ms(), &s, ft_http_header(r, "Idempotency-Key"),
-			       plain_done, r, &id)) {
+	char kb[512];
+	const char *key = ft_http_idempotency_key(r, "plain", kb, sizeof(kb));
+	switch (gw_core_submit(a->core, ft_now_ms(), &s, key, plain_done, r, &id)) {
 	case GW_SUBMITTED:
 		ft_http_set_abandon(r, plain_abandon, a);
 		break;
 	case GW_ANSWERED:
+		break;
+	case GW_KEY_REUSED:
+		respond_text(r, 422, "This Idempotency-Key was used for a different request\n");
 		break;
 	case GW_OVERLOADED:
 		ft_http_add_header(r, "Retry-After", "1");

@@ -284,6 +284,8 @@ static void refuse(struct gw_api_error *err, unsigned status, const char *code, 
 	va_end(ap);
 }
 
+#define KEY_REUSED "This Idempotency-Key was used for a different request"
+
 /* ---- runs with tests (gateway/testset.h) ---- */
 
 /* What the core calls back for one test. */
@@ -400,8 +402,8 @@ static struct gw_run *keyed_run(struct gw_runsvc *sv, const char *key, uint64_t 
 		return NULL;
 	}
 	if (x && x->src_hash != hash) {
-		refuse(err, 422, "idempotency_key_reused",
-		       "This Idempotency-Key was used for another run (run %s)", x->id);
+		/* Which run that was is the other request's business. */
+		refuse(err, 422, "idempotency_key_reused", KEY_REUSED);
 		*refused = true;
 		return NULL;
 	}
@@ -554,6 +556,11 @@ struct gw_run *gw_runsvc_start(struct gw_runsvc *sv, struct gw_run_request *q, c
 		refuse(err, 503, "overloaded",
 		       "Too many requests in progress (limits.max_pending_requests); try again "
 		       "later");
+		break;
+	case GW_KEY_REUSED:
+		gw_runs_remove(&sv->runs, x);
+		x = NULL;
+		refuse(err, 422, "idempotency_key_reused", KEY_REUSED);
 		break;
 	case GW_ANSWERED:
 		*fresh = true;

@@ -1,6 +1,9 @@
 #include "lib/httpd.h"
 
+#include <arpa/inet.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -229,6 +232,32 @@ const char *ft_http_path(const struct ft_http_req *r)
 const char *ft_http_header(const struct ft_http_req *r, const char *name)
 {
 	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *ft_http_idempotency_key(const struct ft_http_req *r, const char *api, char *buf,
+				    size_t len)
+{
+	const char *key = ft_http_header(r, "Idempotency-Key");
+	if (!key || !*key)
+		return NULL;
+	char peer[64];
+	ft_http_peer(r, peer, sizeof(peer));
+	snprintf(buf, len, "%s %s %.256s", api, peer, key);
+	return buf;
+}
+
+void ft_http_peer(const struct ft_http_req *r, char *buf, size_t len)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	snprintf(buf, len, "?");
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf,
+			  (socklen_t)len);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+			  buf, (socklen_t)len);
 }
 
 const char *ft_http_arg(const struct ft_http_req *r, const char *name)

@@ -38,6 +38,13 @@ const char *ft_http_path(const struct ft_http_req *r);
 const char *ft_http_header(const struct ft_http_req *r, const char *name);
 /* Query argument or NULL. */
 const char *ft_http_arg(const struct ft_http_req *r, const char *name);
+/* The client's IP address as text ("?" if unknown). */
+void ft_http_peer(const struct ft_http_req *r, char *buf, size_t len);
+/* The Idempotency-Key of r scoped to api and the client's address (so no
+ * other client, and no other API, can reach its answer), in buf; NULL
+ * when r has none or an empty one. */
+const char *ft_http_idempotency_key(const struct ft_http_req *r, const char *api, char *buf,
+				    size_t len);
 const char *ft_http_body(const struct ft_http_req *r, size_t *len);
 /* Whether the request's Content-Type is this media type (any parameters,
  * such as "; charset=utf-8", allowed; case-insensitive). */

@@ -294,7 +294,34 @@ def test_idempotency_key(cluster, spec):
     assert c.status == 202 and check(spec, "/v1/runs", "POST", c)["id"] == first["id"]
     r = api(cluster, "POST", "/v1/runs", {"source": hello("other")},
             headers={"Idempotency-Key": key})
+    body = error_of(spec, "/v1/runs", "POST", r, 422, "idempotency_key_reused")
+    # Which run that was is the other request's business.
+    assert first["id"] not in r.body, body
+    # The same source with another stdin is another request too.
+    r = api(cluster, "POST", "/v1/runs", {"source": src, "stdin": "x"},
+            headers={"Idempotency-Key": key})
     error_of(spec, "/v1/runs", "POST", r, 422, "idempotency_key_reused")
+
+
+def test_idempotency_key_of_the_plain_api(cluster):
+    # One namespace per API: the JSON API's key K is not the plain API's K,
+    # and a plain request under K answers only the program it was for.
+    key = "k-" + uuid.uuid4().hex
+    paid = nonce() + "public class Pay { public String run() { return \"PAID=true\"; } }\n"
+    forged = nonce() + "public class Pay { public String run() { return \"PAID=false\"; } }\n"
+    r = cluster.post(paid, headers={"Idempotency-Key": key})
+    assert (r.status, r.body) == (200, "PAID=true"), r.body
+    r = cluster.post(forged, headers={"Idempotency-Key": key})
+    assert r.status == 422 and "PAID" not in r.body, (r.status, r.body)
+    assert "Idempotency-Key" in r.body
+    again = cluster.post(paid, headers={"Idempotency-Key": key})
+    assert (again.status, again.body) == (200, "PAID=true")
+    run = api(cluster, "POST", "/v1/runs", {"source": forged}, headers={"Idempotency-Key": key})
+    assert run.status == 200 and json.loads(run.body)["output"] == "PAID=false", run.body
+    # An empty key is no key: two programs, two answers.
+    a = cluster.post(hello("first empty"), headers={"Idempotency-Key": ""})
+    b = cluster.post(hello("second empty"), headers={"Idempotency-Key": ""})
+    assert (a.body, b.body) == ("first empty", "second empty"), (a.body, b.body)
 
 
 def post_run(cluster, spec, body: Dict) -> Dict:

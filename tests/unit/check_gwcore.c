@@ -574,6 +574,42 @@ START_TEST(idempotency_retry_while_pending_joins)
 }
 END_TEST
 
+/* A key is bound to its request: another program, or the same with
+ * another job, under the same key is refused, never given A's answer. */
+START_TEST(key_of_another_request_refused)
+{
+	struct waiter w1 = { 0 }, w2 = { 0 }, w3 = { 0 };
+	uint64_t id2 = 99;
+	uint64_t id = submit(program("A"), "key-1", &w1, 0);
+	/* While A is pending... */
+	ck_assert_int_eq(submit_job(program("B"), NULL, "key-1", &w2, 5, &id2), GW_KEY_REUSED);
+	ck_assert_int_eq(submit_job(program("A"), "{\"stdin\":\"x\"}", "key-1", &w2, 5, &id2),
+			 GW_KEY_REUSED);
+	ck_assert_int_eq(w2.calls, 0);
+	ck_assert_uint_eq(gw_core_pending(core), 1);
+	hello(5);
+	result(id, 5, "ok", "paid=true", 10);
+	/* ...and once answered. */
+	ck_assert_int_eq(submit_job(program("B"), NULL, "key-1", &w3, 20, &id2), GW_KEY_REUSED);
+	ck_assert_int_eq(w3.calls, 0);
+	ck_assert_uint_eq(n_submits, 1);
+	/* The request it was bound to still gets its answer. */
+	ck_assert_int_eq(submit_job(program("A"), NULL, "key-1", &w3, 30, &id2), GW_ANSWERED);
+	ck_assert_str_eq(w3.body, "paid=true");
+}
+END_TEST
+
+/* An empty Idempotency-Key is no key: two such requests are two. */
+START_TEST(empty_key_is_no_key)
+{
+	struct waiter w1 = { 0 }, w2 = { 0 };
+	uint64_t a = submit(program("A"), "", &w1, 0);
+	uint64_t b = submit(program("B"), "", &w2, 0);
+	ck_assert_uint_ne(a, b);
+	ck_assert_uint_eq(gw_core_pending(core), 2);
+}
+END_TEST
+
 START_TEST(unavailable_not_kept_for_the_key)
 {
 	struct waiter w1 = { 0 }, w2 = { 0 };
@@ -997,6 +1033,8 @@ static Suite *gwcore_suite(void)
 	tcase_add_checked_fixture(idem, setup, teardown);
 	tcase_add_test(idem, idempotency_retry_gets_kept_answer_without_second_submit);
 	tcase_add_test(idem, idempotency_retry_while_pending_joins);
+	tcase_add_test(idem, key_of_another_request_refused);
+	tcase_add_test(idem, empty_key_is_no_key);
 	tcase_add_test(idem, unavailable_not_kept_for_the_key);
 	tcase_add_test(idem, timeout_not_kept_for_the_key);
 	suite_add_tcase(s, idem);
