@@ -24,6 +24,8 @@ struct gw_core {
 	struct ft_cache *idem; /* Idempotency-Key -> answer */
 	struct ft_pending pending;
 	uint64_t next_id;
+	uint64_t (*new_id)(void *ud);
+	void *new_id_ud;
 	bool link_up; /* the leader's HELLO arrived */
 	uint64_t link_epoch;
 	uint64_t max_epoch;
@@ -40,6 +42,8 @@ struct gw_core *gw_core_new(const struct gw_core_conf *conf)
 		c->hooks = *conf->hooks;
 	c->hooks_ud = conf->hooks_ud;
 	c->next_id = conf->first_id;
+	c->new_id = conf->new_id;
+	c->new_id_ud = conf->new_id_ud;
 	c->cache = ft_cache_new((size_t)c->lim->cache_entries, c->lim->cache_bytes);
 	c->idem = ft_cache_new((size_t)c->lim->cache_entries, c->lim->cache_bytes);
 	return c;
@@ -171,6 +175,17 @@ static bool kept_answer(struct ft_cache *cache, const void *key, size_t klen,
 
 /* ---- submitting ---- */
 
+static uint64_t next_id(struct gw_core *c)
+{
+	if (!c->new_id)
+		return c->next_id++;
+	uint64_t id;
+	do
+		id = c->new_id(c->new_id_ud);
+	while (id == 0 || ft_pending_find(&c->pending, id));
+	return id;
+}
+
 static void send_submit(struct gw_core *c, const struct ft_pending_req *p)
 {
 	c->link.send_submit(c->link_ud, p->id, p->job, p->body, p->len);
@@ -249,7 +264,7 @@ enum gw_submit_status gw_core_submit(struct gw_core *c, int64_t now_ms,
 				c->hooks.overloaded(c->hooks_ud);
 			return GW_OVERLOADED;
 		}
-		p = ft_pending_add(&c->pending, c->next_id++, src, len, job_text, idem_key, now_ms,
+		p = ft_pending_add(&c->pending, next_id(c), src, len, job_text, idem_key, now_ms,
 				   now_ms + c->lim->request_timeout_ms);
 		memcpy(p->fp, fp, sizeof(fp));
 		ft_log_request(LOG_INFO, p->id, "accepted",

@@ -12,7 +12,8 @@
  * clients (tests/unit/check_gwcore.c).
  *
  * Rules:
- * - Request IDs are handed out in order from conf.first_id.  A request is
+ * - Request IDs come from conf.new_id (random in the gateway), or in order
+ *   from conf.first_id; never one already pending.  A request is
  *   sent to the leader at once if the link is up (its HELLO came), and
  *   again, with the same ID, after every HELLO until it is answered: that
  *   is how no request is lost with a leader.
@@ -100,6 +101,11 @@ struct gw_core_conf {
 	 * cache_bytes size the kept answers once, at gw_core_new. */
 	const struct ft_limits *limits;
 	uint64_t first_id;
+	/* Where request IDs come from instead (the gateway: random, so that
+	 * nobody can guess another's), or NULL: first_id, first_id + 1, ...
+	 * An ID already pending is drawn again. */
+	uint64_t (*new_id)(void *ud);
+	void *new_id_ud;
 	const struct gw_link_ops *link;
 	void *link_ud;
 	const struct gw_core_hooks *hooks; /* may be NULL */

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <curl/curl.h>
+#include <sodium.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -148,13 +149,23 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 }
 
 /* The core, its leader link and its metrics, which refer to each other. */
+/* 53 random bits: unguessable, and still exact as a JSON number in a
+ * browser (the dashboard shows them). */
+static uint64_t random_request_id(void *ud)
+{
+	(void)ud;
+	uint64_t id;
+	randombytes_buf(&id, sizeof(id));
+	return id & ((UINT64_C(1) << 53) - 1);
+}
+
 static void make_core(struct gw *g)
 {
 	g->link = gw_link_new(g->ev, &g->cfg);
 	g->metrics = gw_metrics_new(&g->cfg);
 	struct gw_core_conf cc = {
 		.limits = &g->cfg.limits,
-		.first_id = (uint64_t)ft_wall_ms() * 1000,
+		.new_id = random_request_id,
 		.link = &gw_link_core_ops,
 		.link_ud = g->link,
 		.hooks = &gw_metrics_core_hooks,
@@ -285,7 +296,12 @@ int main(int argc, char **argv)
 		ft_daemon_config_ok(config, &gw.cfg);
 		return FT_EXIT_OK;
 	}
-	/* Before any thread: the callback senders use libcurl. */
+	/* Before any thread: the callback senders use libcurl; request IDs
+	 * and callback signatures libsodium. */
+	if (sodium_init() < 0) {
+		fprintf(stderr, "ftgw: libsodium could not be initialised\n");
+		return FT_EXIT_SETUP;
+	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	int rc = run(&gw);
 	curl_global_cleanup();

@@ -610,6 +610,33 @@ START_TEST(empty_key_is_no_key)
 }
 END_TEST
 
+static uint64_t scripted_ids[] = { 7, 7, 0, 9 };
+static size_t n_scripted;
+static uint64_t scripted_id(void *ud)
+{
+	(void)ud;
+	return scripted_ids[n_scripted++ % 4];
+}
+
+/* An ID source's repeats and zeros are drawn again, never reused while
+ * pending. */
+START_TEST(ids_from_the_source_unique_while_pending)
+{
+	gw_core_free(core);
+	struct gw_core_conf cc = {
+		.limits = &lim,
+		.link = &fake_link,
+		.link_ud = &submits,
+		.hooks = &hooks,
+		.new_id = scripted_id,
+	};
+	core = gw_core_new(&cc);
+	struct waiter w1 = { 0 }, w2 = { 0 };
+	ck_assert_uint_eq(submit(program("A"), NULL, &w1, 0), 7);
+	ck_assert_uint_eq(submit(program("B"), NULL, &w2, 0), 9);
+}
+END_TEST
+
 START_TEST(unavailable_not_kept_for_the_key)
 {
 	struct waiter w1 = { 0 }, w2 = { 0 };
@@ -1035,6 +1062,7 @@ static Suite *gwcore_suite(void)
 	tcase_add_test(idem, idempotency_retry_while_pending_joins);
 	tcase_add_test(idem, key_of_another_request_refused);
 	tcase_add_test(idem, empty_key_is_no_key);
+	tcase_add_test(idem, ids_from_the_source_unique_while_pending);
 	tcase_add_test(idem, unavailable_not_kept_for_the_key);
 	tcase_add_test(idem, timeout_not_kept_for_the_key);
 	suite_add_tcase(s, idem);
