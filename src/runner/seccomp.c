@@ -79,6 +79,11 @@ const struct ft_seccomp_deny ft_seccomp_denied[] = {
 	{ "io_uring_setup", EPERM },
 	{ "io_uring_enter", EPERM },
 	{ "io_uring_register", EPERM },
+	/* Blocks allocated beyond a file's size escape RLIMIT_FSIZE and the
+	 * output size poll: a program could fill the node's disk through its
+	 * output files.  EOPNOTSUPP is what a file system without it says, so
+	 * posix_fallocate() falls back to writing, which the limits see. */
+	{ "fallocate", EOPNOTSUPP },
 	/* keys */
 	{ "keyctl", EPERM },
 	{ "add_key", EPERM },

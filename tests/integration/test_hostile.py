@@ -338,6 +338,22 @@ def test_huge_file(cluster, worker_pid):
     run_hostile(cluster, worker_pid, src, "output_limit", body=("Output limit exceeded",))
 
 
+def test_fallocate_on_its_own_output(cluster, worker_pid):
+    # Blocks reserved beyond a file's size (FALLOC_FL_KEEP_SIZE) would
+    # escape the file-size limit and the output poll: 3 GiB of the node's
+    # disk under a 1 MiB output limit.  fallocate(1, KEEP_SIZE, 0, 3 GiB)
+    # on its inherited stdout, through perl's syscall() (x86-64: 285).
+    if os.uname().machine != "x86_64" or not os.path.exists("/usr/bin/perl"):
+        pytest.skip("needs x86-64's syscall number and perl (Debian's perl-base)")
+    src = ("public class Reserve { public String run() throws Exception {"
+           " Process p = new ProcessBuilder(\"perl\", \"-e\","
+           " \"syscall(285, 1, 1, 0, 3 << 30) == 0 ? print STDERR 'reserved' : print STDERR $!\")"
+           ".redirectOutput(ProcessBuilder.Redirect.INHERIT).start();"
+           " p.waitFor(); return new String(p.getErrorStream().readAllBytes()); } }\n")
+    r, _ = run_hostile(cluster, worker_pid, src, "ok", status=200)
+    assert r.body == "Operation not supported", describe(r)
+
+
 def test_huge_file_in_job_directory(cluster, worker_pid):
     # The job directory is read-only to the program.
     src = ("import java.io.*;\n"

@@ -57,6 +57,7 @@ START_TEST(test_rule_list)
 		"open_by_handle_at",
 		"iopl",
 		"ioperm",
+		"fallocate",
 	};
 	for (size_t m = 0; m < sizeof(must) / sizeof(must[0]); m++) {
 		bool found = false;
@@ -134,6 +135,8 @@ static int child_checks(void)
 		return 23;
 	if (expect_errno(syscall(SYS_init_module, zeros, 0, ""), EPERM, 24))
 		return 24;
+	if (expect_errno(syscall(SYS_fallocate, 1, 0, 0L, 1L << 30), EOPNOTSUPP, 25))
+		return 25;
 
 	/* Allowed: what a JVM does. */
 	if (getpid() <= 0)
