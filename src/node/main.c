@@ -22,6 +22,9 @@
 #include "lib/util.h"
 #include "node/node.h"
 
+/* How long the work port stops accepting when out of descriptors. */
+#define ACCEPT_PAUSE_MS 200
+
 enum peer_kind { PEER_UNKNOWN, PEER_GATEWAY, PEER_LEADER };
 
 struct accepted {
@@ -101,13 +104,48 @@ static const struct ft_conn_ops acc_ops = {
 	.on_close = acc_close,
 };
 
+static int accept_resume(sd_event_source *s, uint64_t usec, void *ud)
+{
+	(void)s;
+	(void)usec;
+	struct ft_node *n = ud;
+	n->accept_pause = sd_event_source_disable_unref(n->accept_pause);
+	sd_event_source_set_enabled(n->listen_src, SD_EVENT_ON);
+	return 0;
+}
+
+/* Out of file descriptors: the pending connection stays in the backlog and
+ * the socket readable, so accepting again at once would spin.  Stop
+ * listening for a while instead (the connections that hold the fds may go
+ * meanwhile). */
+static void accept_back_off(struct ft_node *n, int err)
+{
+	int64_t now = ft_now_ms();
+	if (now - n->accept_warned_ms >= 10000) {
+		n->accept_warned_ms = now;
+		ft_log_warn("cannot accept connections on %s: %s; pausing %d ms",
+			    n->self->work.text, strerror(err), ACCEPT_PAUSE_MS);
+	}
+	sd_event_source_set_enabled(n->listen_src, SD_EVENT_OFF);
+	if (!n->accept_pause) {
+		uint64_t t;
+		sd_event_now(n->ev, CLOCK_MONOTONIC, &t);
+		sd_event_add_time(n->ev, &n->accept_pause, CLOCK_MONOTONIC,
+				  t + (uint64_t)ACCEPT_PAUSE_MS * 1000, 10000, accept_resume, n);
+	}
+}
+
 static int accept_cb(sd_event_source *s, int fd, uint32_t revents, void *ud)
 {
 	struct ft_node *n = ud;
 	for (int i = 0; i < 64; i++) {
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (cfd < 0)
+		if (cfd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM)
+				accept_back_off(n, errno);
 			break;
+		}
 		struct accepted *a = ft_xcalloc(1, sizeof(*a));
 		a->n = n;
 		if (!ft_conn_adopt(n->ev, cfd, &n->conn_limits, &acc_ops, a))
@@ -364,6 +402,7 @@ static int run(struct ft_node *n)
 	ft_gossip_free(n->gossip);
 	ft_httpd_free(n->httpd);
 	sd_event_source_disable_unref(n->listen_src);
+	sd_event_source_disable_unref(n->accept_pause);
 	close(n->listen_fd);
 	sd_event_unref(n->ev);
 	ft_metrics_shutdown();

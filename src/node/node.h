@@ -33,6 +33,8 @@ struct ft_node {
 	int64_t drain_deadline_ms;
 	int listen_fd;
 	sd_event_source *listen_src;
+	sd_event_source *accept_pause; /* re-enables listen_src after EMFILE */
+	int64_t accept_warned_ms;
 };
 
 /* ---- worker.c ---- */

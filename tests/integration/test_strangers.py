@@ -1,0 +1,85 @@
+"""Strangers at the cluster's ports (issue 13): what a peer that is not the
+cluster can do to a node must not take the node down or make it spin.
+
+Out of file descriptors: a node whose work port is flooded with
+connections until it cannot accept more stops accepting for a while
+instead of spinning on the readable listening socket, and serves again
+once the flood is gone."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+import uuid
+
+import pytest
+
+import ftharness
+
+FT_CLUSTER_OPTIONS = {"nodes": 2}
+WORKER = 1  # node 2 leads
+FLOOD = 80
+
+
+def cpu_seconds(pid: int) -> float:
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def open_fds(pid: int) -> int:
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def nofile(pid: int):
+    with open("/proc/%d/limits" % pid) as f:
+        line = next(x for x in f if x.startswith("Max open files"))
+    soft, hard = line.split()[3:5]
+    return int(soft), hard
+
+
+def prlimit_nofile(pid: int, soft: int, hard: str) -> None:
+    # Only the soft limit moves: raising a hard one needs CAP_SYS_RESOURCE.
+    subprocess.run(["prlimit", "--pid", str(pid), "--nofile=%d:%s" % (soft, hard)], check=True)
+
+
+def hello(cluster, text: str) -> None:
+    src = ("// %s\npublic class Hi { public String run() { return \"%s\"; } }\n"
+           % (uuid.uuid4().hex, text))
+    r = cluster.post(src, timeout=60)
+    assert (r.status, r.body) == (200, text), (r.status, r.body)
+
+
+def test_fd_exhaustion_on_the_work_port_backs_off(cluster):
+    if not os.path.exists("/usr/bin/prlimit"):
+        pytest.skip("needs prlimit (util-linux)")
+    pid = cluster.pid(WORKER)
+    old, hard = nofile(pid)
+    host, port = cluster.nodes[WORKER].work.rsplit(":", 1)
+    socks = []
+    limit = open_fds(pid) + 16
+    prlimit_nofile(pid, limit, hard)
+    try:
+        for _ in range(FLOOD):
+            s = socket.create_connection((host, int(port)), timeout=5)
+            socks.append(s)
+        # The node took what it could; the rest wait in the backlog.
+        ftharness.wait_until(lambda: open_fds(pid) >= limit - 1, 15,
+                             what="the node to run out of descriptors")
+        c0, t0 = cpu_seconds(pid), time.monotonic()
+        time.sleep(2.0)
+        share = (cpu_seconds(pid) - c0) / (time.monotonic() - t0)
+        assert share < 0.3, "the node spun at %.0f %% of a core" % (100 * share)
+        assert cluster.running(WORKER)
+        assert cluster.grep(r"cannot accept connections on .*: Too many open files; pausing",
+                            [WORKER])
+    finally:
+        for s in socks:
+            s.close()
+        prlimit_nofile(pid, old, hard)
+    # The flood gone, the node accepts its leader again and serves.
+    for n in range(4):
+        hello(cluster, "after the flood %d" % n)
+    assert cluster.pid(WORKER) == pid, "the node was restarted"
