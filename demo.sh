@@ -101,7 +101,7 @@ sed -e "s|^cluster: .*|cluster: demo-$$|" \
 if ! bwrap --unshare-all --die-with-parent --ro-bind / / --proc /proc --dev /dev true 2>"$RUN/bwrap-probe.err"; then
 	say "WARNING: this machine cannot create sandboxes ($(head -1 "$RUN/bwrap-probe.err"));"
 	say "         the showcase runs programs with resource limits only (sandbox.enabled: 0)."
-	sed -i 's|^  enabled: 1 |  enabled: 0 |' "$CONFIG"
+	sed -i 's|^  enabled: 1 |  enabled: 0 |; s|^  allow_unsafe: 0 |  allow_unsafe: 1 |' "$CONFIG"
 fi
 if [ "${FT_TEST_CGROUPS:-auto}" = off ]; then
 	sed -i 's|^  memory: auto |  memory: rlimit |' "$CONFIG"

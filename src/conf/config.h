@@ -75,7 +75,8 @@ struct ft_limits {
 #define FT_DEFAULT_SANDBOX_UID_COUNT 64
 
 struct ft_sandbox_settings {
-	int enabled; /* 1 (default): bubblewrap; 0: rlimits only */
+	int enabled;	  /* 1 (default): bubblewrap; 0: rlimits only */
+	int allow_unsafe; /* 1: enabled 0 even when ftnode runs as root */
 	char bwrap[FT_PATH_MAX];
 	/* Sandbox users: uid_first .. uid_first + uid_count - 1, each with the
 	 * group of the same number, shared by every node of a host

@@ -113,6 +113,7 @@ const struct ft_setting ft_config_settings[] = {
 	/* The runner sets up its sandbox, uid pool and memory mechanism at
 	 * start. */
 	CFG_INT("sandbox", "enabled", sandbox.enabled, 0, 1, 1, RESTART),
+	CFG_INT("sandbox", "allow_unsafe", sandbox.allow_unsafe, 0, 1, 0, RESTART),
 	CFG_TEXT(STRING, "sandbox", "bwrap", sandbox.bwrap, "/usr/bin/bwrap", RESTART),
 	/* With uid_count at most 65536, the range ends by 2^31 - 1 (uids
 	 * beyond are not portable). */

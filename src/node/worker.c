@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf/reload.h"
 #include "lib/log.h"
@@ -464,6 +465,20 @@ struct ft_worker *ft_worker_new(struct ft_node *n)
 		ft_log_err("cannot create job directory %s", w->work_dir);
 		free(w);
 		return NULL;
+	}
+	if (!n->cfg.sandbox.enabled) {
+		/* Every program is assumed hostile: as root, without namespaces
+		 * or seccomp, it could do anything root can. */
+		if (geteuid() == 0 && !n->cfg.sandbox.allow_unsafe) {
+			ft_log_err("%s: sandbox.enabled is 0 and ftnode runs as root: submitted "
+				   "programs would run with root's powers; enable the sandbox, or "
+				   "set sandbox.allow_unsafe: 1 to run so anyway",
+				   n->cfg.path);
+			free(w);
+			return NULL;
+		}
+		ft_log_warn("sandbox.enabled is 0: submitted programs run without namespaces or "
+			    "seccomp, with resource limits only");
 	}
 	struct ft_runner_conf rc = {
 		.java = n->cfg.java,

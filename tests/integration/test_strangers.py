@@ -83,3 +83,24 @@ def test_fd_exhaustion_on_the_work_port_backs_off(cluster):
     for n in range(4):
         hello(cluster, "after the flood %d" % n)
     assert cluster.pid(WORKER) == pid, "the node was restarted"
+
+
+def test_no_unsandboxed_root_without_allow_unsafe(new_cluster):
+    # Without the sandbox a hostile program would have root's powers.
+    if os.geteuid() != 0:
+        pytest.skip("about ftnode running as root")
+    c = new_cluster(nodes=1, start=False, sandbox={"enabled": 0})
+    c.write_config()
+    d = c.start_node(1)
+    assert d.wait(30) is not None, "ftnode started without its sandbox, as root"
+    assert d.returncode() != 0
+    assert c.grep(r"ftcluster\.yaml: sandbox\.enabled is 0 and ftnode runs as root.*"
+                  r"sandbox\.allow_unsafe: 1", [1])
+    # Said so explicitly, it starts, and warns.
+    c.sandbox["allow_unsafe"] = 1
+    c.write_config()
+    d = c.start_node(1)
+    ftharness.wait_until(lambda: c.grep(r"sandbox\.enabled is 0: submitted programs run "
+                                         r"without namespaces", [1]), 30,
+                         what="the warning")
+    assert d.alive()

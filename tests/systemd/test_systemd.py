@@ -135,6 +135,7 @@ gossip:
 # (tests/integration/test_hostile.py); here the units are under test.
 sandbox:
   enabled: 0
+  allow_unsafe: 1
 paths:
   state_dir: /var/lib/ftcluster
   log_dir: /var/log/ftcluster
