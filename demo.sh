@@ -89,7 +89,10 @@ mkdir -p "$RUN"
 ZK_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 scripts/zk-server.sh start "$RUN/zk" "$ZK_PORT"
 CONFIG="$RUN/ftcluster.yaml"
+# The cluster's ZooKeeper credential: only it may change its znodes.
+(umask 077 && printf 'demo:%s\n' "$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')" >"$RUN/zk.auth")
 sed -e "s|^cluster: .*|cluster: demo-$$|" \
+	-e "s|auth_file: \"\"|auth_file: $RUN/zk.auth|" \
 	-e "s|connect: 127.0.0.1:2181|connect: 127.0.0.1:$ZK_PORT|" \
 	-e "s|http: 127.0.0.1:8888|http: 127.0.0.1:$GW_PORT|" \
 	-e "s|state_dir: .*|state_dir: $RUN/state|" \

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zookeeper/zookeeper.h>
 
@@ -55,6 +56,10 @@ struct ft_election {
 	void *ud;
 
 	zhandle_t *zh;
+	/* zookeeper.auth_file's "user:password", or "" (open ACLs). */
+	char auth[512];
+	struct ACL_vector top_acl, acl; /* /ftcluster, and the cluster's own znodes */
+	struct ACL top_entries[1], own_entries[2];
 	unsigned gen;
 	bool connected;
 	bool registered;
@@ -224,8 +229,8 @@ static void do_register(struct ft_election *e)
 {
 	char data[16];
 	int n = snprintf(data, sizeof(data), "%d", e->self_id);
-	zoo_acreate(e->zh, e->self_path, data, n, &ZOO_OPEN_ACL_UNSAFE, ZOO_EPHEMERAL,
-		    registered_done, cur_ctx(e));
+	zoo_acreate(e->zh, e->self_path, data, n, &e->acl, ZOO_EPHEMERAL, registered_done,
+		    cur_ctx(e));
 }
 
 static void on_connected(struct ft_election *e)
@@ -233,9 +238,9 @@ static void on_connected(struct ft_election *e)
 	/* Requests on one session are served in order, so by the time the reads
 	 * run, the parents and our own registration exist. */
 	static const char *const none = "";
-	zoo_acreate(e->zh, "/ftcluster", none, 0, &ZOO_OPEN_ACL_UNSAFE, 0, path_done, NULL);
-	zoo_acreate(e->zh, e->root, none, 0, &ZOO_OPEN_ACL_UNSAFE, 0, path_done, NULL);
-	zoo_acreate(e->zh, e->nodes_path, none, 0, &ZOO_OPEN_ACL_UNSAFE, 0, path_done, NULL);
+	zoo_acreate(e->zh, "/ftcluster", none, 0, &e->top_acl, 0, path_done, NULL);
+	zoo_acreate(e->zh, e->root, none, 0, &e->acl, 0, path_done, NULL);
+	zoo_acreate(e->zh, e->nodes_path, none, 0, &e->acl, 0, path_done, NULL);
 	if (e->self_id != FT_GATEWAY_ID && !e->registered)
 		do_register(e);
 	read_members(e);
@@ -283,8 +288,8 @@ static void consider(struct ft_election *e)
 	char data[16];
 	int n = snprintf(data, sizeof(data), "%d", e->self_id);
 	e->creating_leader = true;
-	zoo_acreate(e->zh, e->leader_path, data, n, &ZOO_OPEN_ACL_UNSAFE, ZOO_EPHEMERAL,
-		    leader_made_done, cur_ctx(e));
+	zoo_acreate(e->zh, e->leader_path, data, n, &e->acl, ZOO_EPHEMERAL, leader_made_done,
+		    cur_ctx(e));
 }
 
 static void open_session(struct ft_election *e);
@@ -461,15 +466,73 @@ static struct zctx *cur_ctx(struct ft_election *e)
 	return ctxs[n_ctxs++];
 }
 
+static void auth_done(int rc, const void *data)
+{
+	(void)data;
+	if (rc != ZOK)
+		ft_log_err("zookeeper: digest authentication refused: %s", zerror(rc));
+}
+
 static void open_session(struct ft_election *e)
 {
 	e->gen++;
 	e->probe_pending = false; /* its answer would be of the old handle */
 	e->zh = zookeeper_init(e->cfg->zk_connect, global_watcher, e->cfg->zk_session_timeout_ms,
 			       NULL, cur_ctx(e), 0);
-	if (!e->zh)
+	if (!e->zh) {
 		ft_log_err("zookeeper: cannot create a handle for %s: %s", e->cfg->zk_connect,
 			   strerror(errno));
+		return;
+	}
+	/* Kept by the client and sent again on every reconnect, ahead of the
+	 * session's requests. */
+	if (e->auth[0])
+		zoo_add_auth(e->zh, "digest", e->auth, (int)strlen(e->auth), auth_done, NULL);
+}
+
+/* Only sessions with the cluster's credential may change its znodes;
+ * anyone may read them (who leads is no secret).  /ftcluster, shared by
+ * clusters, lets anyone read it and create below it, nobody delete. */
+static char scheme_world[] = "world", id_anyone[] = "anyone", scheme_auth[] = "auth",
+	    id_self[] = "";
+
+static void set_acls(struct ft_election *e)
+{
+	e->top_entries[0] = (struct ACL){ ZOO_PERM_READ | ZOO_PERM_CREATE,
+					  { scheme_world, id_anyone } };
+	e->own_entries[0] = (struct ACL){ ZOO_PERM_ALL, { scheme_auth, id_self } };
+	e->own_entries[1] = (struct ACL){ ZOO_PERM_READ, { scheme_world, id_anyone } };
+	e->top_acl = (struct ACL_vector){ 1, e->top_entries };
+	e->acl = (struct ACL_vector){ 2, e->own_entries };
+}
+
+/* The credential: one line "user:password" in a file only its owner can
+ * read.  -1 (logged) if it cannot be used. */
+static int read_auth(struct ft_election *e, const char *path)
+{
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		ft_log_err("zookeeper.auth_file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 0077)) {
+		ft_log_err("zookeeper.auth_file %s can be read by others (mode %03o): chmod 600 it",
+			   path, (unsigned)(st.st_mode & 0777));
+		fclose(f);
+		return -1;
+	}
+	bool got = fgets(e->auth, sizeof(e->auth), f) != NULL;
+	fclose(f);
+	size_t n = got ? strcspn(e->auth, "\r\n") : 0;
+	e->auth[n] = '\0';
+	const char *colon = strchr(e->auth, ':');
+	if (!colon || colon == e->auth || !colon[1]) {
+		ft_log_err("zookeeper.auth_file %s: want one line user:password", path);
+		e->auth[0] = '\0';
+		return -1;
+	}
+	return 0;
 }
 
 struct ft_election *ft_election_new(sd_event *ev, const struct ft_config *cfg, int self_id,
@@ -496,6 +559,19 @@ struct ft_election *ft_election_new(sd_event *ev, const struct ft_config *cfg, i
 		return NULL;
 	}
 	zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
+	if (cfg->zk_auth_file[0]) {
+		if (read_auth(e, cfg->zk_auth_file) < 0) {
+			ft_election_free(e);
+			return NULL;
+		}
+		set_acls(e);
+	} else {
+		ft_log_warn("zookeeper: no zookeeper.auth_file: anyone who reaches ZooKeeper can "
+			    "change %s",
+			    e->root);
+		e->top_acl = ZOO_OPEN_ACL_UNSAFE;
+		e->acl = ZOO_OPEN_ACL_UNSAFE;
+	}
 	if (sd_event_add_time_relative(ev, &e->probe_timer, CLOCK_MONOTONIC,
 				       (uint64_t)probe_ms(e) * 1000, 100000, probe_cb, e) < 0 ||
 	    sd_event_source_set_enabled(e->probe_timer, SD_EVENT_ON) < 0) {

@@ -869,6 +869,10 @@ class Cluster:
                                          "127.0.0.1:%d" % ports[base + 1],
                                          "127.0.0.1:%d" % ports[base + 2])
         self.config_path = self.dir / "ftcluster.yaml"
+        # The cluster's ZooKeeper credential: its znodes are its own.
+        self.zk_auth_file = self.dir / "zk.auth"
+        self.zk_auth_file.write_text("%s:%s\n" % (self.name, uuid.uuid4().hex))
+        self.zk_auth_file.chmod(0o600)
         self.tag = "%s/%s" % (HARNESS_TAG, self.name)
         self.procs: Dict[int, Daemon] = {}
         self._all_daemons: List[Daemon] = []
@@ -883,6 +887,7 @@ class Cluster:
             "zookeeper:",
             "  connect: %s" % self.zk_connect,
             "  session_timeout_ms: %d" % self.session_timeout_ms,
+            "  auth_file: %s" % self.zk_auth_file,
             "",
             "gateway:",
             "  http: %s" % self.gw_http,

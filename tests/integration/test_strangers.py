@@ -104,3 +104,23 @@ def test_no_unsandboxed_root_without_allow_unsafe(new_cluster):
                                          r"without namespaces", [1]), 30,
                          what="the warning")
     assert d.alive()
+
+
+def test_zookeeper_strangers_cannot_change_the_cluster(cluster):
+    # The cluster's znodes are its own (zookeeper.auth_file, which the
+    # harness writes for every cluster): a client without the credential
+    # can read who leads, but not delete the leader or name a fake one.
+    root = "/ftcluster/%s" % cluster.name
+    with ftharness.ZkClient(cluster.zk_connect) as zk:
+        before, _ = zk.get(root + "/leader")
+    assert before == b"2", before
+    out = ftharness.zk_cli(cluster.zk_connect, "delete", root + "/leader")
+    assert "Insufficient permission" in out.stdout + out.stderr, out
+    out = ftharness.zk_cli(cluster.zk_connect, "create", root + "/nodes/9", "9")
+    assert "Insufficient permission" in out.stdout + out.stderr, out
+    out = ftharness.zk_cli(cluster.zk_connect, "setAcl", root, "world:anyone:cdrwa")
+    assert "Insufficient permission" in out.stdout + out.stderr, out
+    with ftharness.ZkClient(cluster.zk_connect) as zk:
+        after, _ = zk.get(root + "/leader")
+        assert after == b"2" and zk.exists(root + "/nodes/9") is None
+    hello(cluster, "still led by 2")

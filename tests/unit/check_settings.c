@@ -148,6 +148,7 @@ START_TEST(defaults_are_the_documented_values)
 	ck_assert_int_eq(cfg.callbacks.senders, 2);
 	ck_assert_int_eq(cfg.sandbox.enabled, 1);
 	ck_assert_int_eq(cfg.sandbox.allow_unsafe, 0);
+	ck_assert_str_eq(cfg.zk_auth_file, "");
 	ck_assert_str_eq(cfg.sandbox.bwrap, "/usr/bin/bwrap");
 	ck_assert_int_eq(cfg.sandbox.uid_first, 300000);
 	ck_assert_int_eq(cfg.sandbox.uid_count, 64);
