@@ -498,8 +498,8 @@ static char scheme_world[] = "world", id_anyone[] = "anyone", scheme_auth[] = "a
 
 static void set_acls(struct ft_election *e)
 {
-	e->top_entries[0] = (struct ACL){ ZOO_PERM_READ | ZOO_PERM_CREATE,
-					  { scheme_world, id_anyone } };
+	e->top_entries[0] =
+		(struct ACL){ ZOO_PERM_READ | ZOO_PERM_CREATE, { scheme_world, id_anyone } };
 	e->own_entries[0] = (struct ACL){ ZOO_PERM_ALL, { scheme_auth, id_self } };
 	e->own_entries[1] = (struct ACL){ ZOO_PERM_READ, { scheme_world, id_anyone } };
 	e->top_acl = (struct ACL_vector){ 1, e->top_entries };
