@@ -48,26 +48,28 @@ struct ft_limits {
 	int run_cpu_ms;		 /* CPU time of the run phase, all its processes */
 	size_t run_memory_bytes; /* memory of the run phase */
 	size_t compile_memory_bytes;
-	int run_max_processes;	   /* processes + threads of the run phase */
-	size_t run_max_file_bytes; /* largest file a program may write */
-	int request_timeout_ms;	   /* gateway gives up with 503 after this */
-	int max_pending_requests;  /* gateway: unanswered requests held */
-	int cache_entries;	   /* gateway response cache */
-	size_t cache_bytes;	   /* gateway response cache, total */
-	int worker_slots;	   /* concurrent runs per worker */
-	int result_keep_ms;	   /* worker keeps an uncollected result this long */
-	int max_connections;	   /* gateway HTTP connections */
-	int connection_timeout_s;  /* idle / slow HTTP clients */
-	int collect_timeout_ms;	   /* new leader waits this long for worker inventories */
-	int stop_drain_ms;	   /* clean stop waits this long for results to be taken */
-	int election_settle_ms;	   /* wait after registering before claiming the lead */
-	size_t log_file_max_bytes; /* heartbeat log files rotate at this size */
-	int max_files;		   /* source files of one run (JSON API) */
-	int max_args;		   /* arguments of one run (JSON API) */
-	int max_batch_runs;	   /* runs one batch request may start */
-	int result_ttl_ms;	   /* gateway keeps a finished JSON API run this long */
-	int max_stored_runs;	   /* gateway keeps at most this many JSON API runs */
-	int run_attempts;	   /* leader starts a request on at most this many workers */
+	int run_max_processes;		  /* processes + threads of the run phase */
+	size_t run_max_file_bytes;	  /* largest file a program may write */
+	int request_timeout_ms;		  /* gateway gives up with 503 after this */
+	int max_pending_requests;	  /* gateway: unanswered requests held */
+	int cache_entries;		  /* gateway response cache */
+	size_t cache_bytes;		  /* gateway response cache, total */
+	int worker_slots;		  /* concurrent runs per worker */
+	int result_keep_ms;		  /* worker keeps an uncollected result this long */
+	int max_connections;		  /* gateway HTTP connections */
+	int connection_timeout_s;	  /* idle / slow HTTP clients */
+	int collect_timeout_ms;		  /* new leader waits this long for worker inventories */
+	int stop_drain_ms;		  /* clean stop waits this long for results to be taken */
+	int election_settle_ms;		  /* wait after registering before claiming the lead */
+	size_t log_file_max_bytes;	  /* heartbeat log files rotate at this size */
+	int max_files;			  /* source files of one run (JSON API) */
+	int max_args;			  /* arguments of one run (JSON API) */
+	int max_batch_runs;		  /* runs one batch request may start */
+	int result_ttl_ms;		  /* gateway keeps a finished JSON API run this long */
+	int max_stored_runs;		  /* gateway keeps at most this many JSON API runs */
+	int run_attempts;		  /* leader starts a request on at most this many workers */
+	int hello_timeout_ms;		  /* an accepted connection says HELLO within this */
+	int max_unidentified_per_address; /* accepted, HELLO not yet said, per peer IP */
 };
 
 /* How compile and run children are sandboxed (runner/sandbox.h). */

@@ -98,6 +98,9 @@ const struct ft_setting ft_config_settings[] = {
 	CFG_INT("limits", "result_ttl_ms", limits.result_ttl_ms, 1, 604800000, 600000, LIVE),
 	CFG_INT("limits", "max_stored_runs", limits.max_stored_runs, 1, 10000000, 10000, LIVE),
 	CFG_INT("limits", "run_attempts", limits.run_attempts, 1, 100, 3, LIVE),
+	CFG_INT("limits", "hello_timeout_ms", limits.hello_timeout_ms, 1, 600000, 5000, LIVE),
+	CFG_INT("limits", "max_unidentified_per_address", limits.max_unidentified_per_address, 1,
+		100000, 16, LIVE),
 
 	CFG_TEXT(STRING, "logging", "level", log_level, "info", LIVE),
 	CFG_INT("logging", "rejected_per_second", log_rejected_per_second, 0, 1000000, 10, LIVE),

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -30,7 +32,44 @@ enum peer_kind { PEER_UNKNOWN, PEER_GATEWAY, PEER_LEADER };
 struct accepted {
 	struct ft_node *n;
 	enum peer_kind kind;
+	/* Until its HELLO: linked in n->unidentified, closed at the timer. */
+	struct accepted *next;
+	struct ft_conn *c;
+	sd_event_source *hello_timer;
+	char ip[64];
 };
+
+/* An accepted connection has said who it is (or is gone): it no longer
+ * counts against its address, nor waits for a timer. */
+static void identified(struct accepted *a)
+{
+	a->hello_timer = sd_event_source_disable_unref(a->hello_timer);
+	for (struct accepted **p = &a->n->unidentified; *p; p = &(*p)->next) {
+		if (*p == a) {
+			*p = a->next;
+			break;
+		}
+	}
+	a->next = NULL;
+}
+
+static int hello_timeout(sd_event_source *s, uint64_t usec, void *ud)
+{
+	(void)s;
+	(void)usec;
+	struct accepted *a = ud;
+	a->hello_timer = sd_event_source_disable_unref(a->hello_timer);
+	ft_conn_close(a->c, "no HELLO in time (limits.hello_timeout_ms)");
+	return 0;
+}
+
+static size_t unidentified_from(const struct ft_node *n, const char *ip)
+{
+	size_t k = 0;
+	for (const struct accepted *a = n->unidentified; a; a = a->next)
+		k += strcmp(a->ip, ip) == 0;
+	return k;
+}
 
 static void usage(FILE *to)
 {
@@ -54,6 +93,7 @@ static void acc_frame(struct ft_conn *c, const struct ft_frame *f, void *ud)
 	struct accepted *a = ud;
 	struct ft_node *n = a->n;
 	if (a->kind == PEER_UNKNOWN) {
+		identified(a);
 		const char *role = ft_meta_str(f, "role", "");
 		if (f->type != FT_FRAME_HELLO) {
 			ft_conn_close(c, "first frame is not HELLO");
@@ -92,6 +132,7 @@ static void acc_frame(struct ft_conn *c, const struct ft_frame *f, void *ud)
 static void acc_close(struct ft_conn *c, const char *why, void *ud)
 {
 	struct accepted *a = ud;
+	identified(a);
 	if (a->kind == PEER_GATEWAY && a->n->leader)
 		ft_leader_gateway_closed(a->n->leader, c);
 	else if (a->kind == PEER_LEADER)
@@ -135,11 +176,37 @@ static void accept_back_off(struct ft_node *n, int err)
 	}
 }
 
+static void peer_ip(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	snprintf(buf, len, "?");
+	if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)ss)->sin_addr, buf,
+			  (socklen_t)len);
+	else if (ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)ss)->sin6_addr,
+			  buf, (socklen_t)len);
+}
+
+static void refused_connection(struct ft_node *n, const char *ip)
+{
+	n->refused_connections++;
+	int64_t now = ft_now_ms();
+	if (now - n->refused_warned_ms >= 10000) {
+		n->refused_warned_ms = now;
+		ft_log_warn("work port: refused a connection from %s: %d already wait for their "
+			    "HELLO (limits.max_unidentified_per_address); %llu refused so far",
+			    ip, n->cfg.limits.max_unidentified_per_address,
+			    (unsigned long long)n->refused_connections);
+	}
+}
+
 static int accept_cb(sd_event_source *s, int fd, uint32_t revents, void *ud)
 {
 	struct ft_node *n = ud;
 	for (int i = 0; i < 64; i++) {
-		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int cfd = accept4(fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd < 0) {
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 			    errno == ENOMEM)
@@ -148,8 +215,26 @@ static int accept_cb(sd_event_source *s, int fd, uint32_t revents, void *ud)
 		}
 		struct accepted *a = ft_xcalloc(1, sizeof(*a));
 		a->n = n;
-		if (!ft_conn_adopt(n->ev, cfd, &n->conn_limits, &acc_ops, a))
+		peer_ip(&ss, a->ip, sizeof(a->ip));
+		/* Strangers cannot hold the port: few connections per address
+		 * before they say who they are, and not for long. */
+		if (unidentified_from(n, a->ip) >=
+		    (size_t)n->cfg.limits.max_unidentified_per_address) {
+			refused_connection(n, a->ip);
+			close(cfd);
 			free(a);
+			continue;
+		}
+		a->c = ft_conn_adopt(n->ev, cfd, &n->conn_limits, &acc_ops, a);
+		if (!a->c) {
+			free(a);
+			continue;
+		}
+		a->next = n->unidentified;
+		n->unidentified = a;
+		sd_event_add_time_relative(n->ev, &a->hello_timer, CLOCK_MONOTONIC,
+					   (uint64_t)n->cfg.limits.hello_timeout_ms * 1000, 10000,
+					   hello_timeout, a);
 	}
 	return 0;
 }

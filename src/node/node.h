@@ -17,6 +17,8 @@
 struct ft_worker;
 struct ft_leader;
 
+struct accepted;
+
 struct ft_node {
 	sd_event *ev;
 	struct ft_config cfg;
@@ -35,6 +37,9 @@ struct ft_node {
 	sd_event_source *listen_src;
 	sd_event_source *accept_pause; /* re-enables listen_src after EMFILE */
 	int64_t accept_warned_ms;
+	struct accepted *unidentified; /* accepted connections before their HELLO (main.c) */
+	uint64_t refused_connections;
+	int64_t refused_warned_ms;
 };
 
 /* ---- worker.c ---- */

@@ -18,7 +18,10 @@ import pytest
 
 import ftharness
 
-FT_CLUSTER_OPTIONS = {"nodes": 2}
+HELLO_TIMEOUT_MS = 1500
+MAX_UNIDENTIFIED = 4
+FT_CLUSTER_OPTIONS = {"nodes": 2, "limits": {"hello_timeout_ms": HELLO_TIMEOUT_MS,
+                                             "max_unidentified_per_address": MAX_UNIDENTIFIED}}
 WORKER = 1  # node 2 leads
 FLOOD = 80
 
@@ -52,9 +55,13 @@ def hello(cluster, text: str) -> None:
     assert (r.status, r.body) == (200, text), (r.status, r.body)
 
 
-def test_fd_exhaustion_on_the_work_port_backs_off(cluster):
+def test_fd_exhaustion_on_the_work_port_backs_off(new_cluster):
     if not os.path.exists("/usr/bin/prlimit"):
         pytest.skip("needs prlimit (util-linux)")
+    # As many unidentified connections as it takes to run out (from several
+    # addresses, say), and time to do it.
+    cluster = new_cluster(nodes=2, limits={"max_unidentified_per_address": 100000,
+                                           "hello_timeout_ms": 60000})
     pid = cluster.pid(WORKER)
     old, hard = nofile(pid)
     host, port = cluster.nodes[WORKER].work.rsplit(":", 1)
@@ -124,3 +131,33 @@ def test_zookeeper_strangers_cannot_change_the_cluster(cluster):
         after, _ = zk.get(root + "/leader")
         assert after == b"2" and zk.exists(root + "/nodes/9") is None
     hello(cluster, "still led by 2")
+
+
+def closed_by_peer(s: socket.socket, timeout: float) -> bool:
+    s.settimeout(timeout)
+    try:
+        return s.recv(1) == b""
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+
+
+def test_strangers_that_never_say_hello_are_bounded_and_dropped(cluster):
+    host, port = cluster.nodes[WORKER].work.rsplit(":", 1)
+    socks = [socket.create_connection((host, int(port)), timeout=5) for _ in range(8)]
+    try:
+        t0 = time.monotonic()
+        # Beyond MAX_UNIDENTIFIED from this address: closed at once.
+        assert all(closed_by_peer(s, 1.0) for s in socks[MAX_UNIDENTIFIED:])
+        # The others when their time is up, not before.
+        assert not any(closed_by_peer(s, 0.1) for s in socks[:MAX_UNIDENTIFIED])
+        assert all(closed_by_peer(s, HELLO_TIMEOUT_MS / 1000 + 5) for s in socks[:MAX_UNIDENTIFIED])
+        assert time.monotonic() - t0 >= HELLO_TIMEOUT_MS / 1000 * 0.8
+    finally:
+        for s in socks:
+            s.close()
+    assert cluster.grep(r"refused a connection from 127\.0\.0\.1: %d already wait for their HELLO"
+                        % MAX_UNIDENTIFIED, [WORKER])
+    # Meanwhile the leader's own connection was never in question.
+    hello(cluster, "after the strangers")

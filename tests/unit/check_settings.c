@@ -135,6 +135,8 @@ START_TEST(defaults_are_the_documented_values)
 	ck_assert_int_eq(l->result_ttl_ms, 600000);
 	ck_assert_int_eq(l->max_stored_runs, 10000);
 	ck_assert_int_eq(l->run_attempts, 3);
+	ck_assert_int_eq(l->hello_timeout_ms, 5000);
+	ck_assert_int_eq(l->max_unidentified_per_address, 16);
 
 	ck_assert_str_eq(cfg.log_level, "info");
 	ck_assert_int_eq(cfg.log_rejected_per_second, 10);
@@ -235,6 +237,8 @@ START_TEST(reload_policy_per_key)
 		"limits.result_ttl_ms",
 		"limits.max_stored_runs",
 		"limits.run_attempts",
+		"limits.hello_timeout_ms",
+		"limits.max_unidentified_per_address",
 		"logging.level",
 		"logging.rejected_per_second",
 	};
