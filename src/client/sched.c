@@ -178,7 +178,8 @@ size_t ftctl_sched_waiting_retry(const struct ftctl_sched *s)
 
 /* ---- the default of -P ---- */
 
-long ftctl_default_parallel(struct json_object *view, struct json_object *recent)
+long ftctl_default_parallel(struct json_object *view, struct json_object *recent,
+			    struct json_object *limits)
 {
 	struct json_object *nodes;
 	if (!view || !json_object_object_get_ex(view, "nodes", &nodes) ||
@@ -192,8 +193,10 @@ long ftctl_default_parallel(struct json_object *view, struct json_object *recent
 	/* The leader works only when nobody else can (dispatch.h). */
 	if (workers == 0 && ftctl_jhas(view, "leader"))
 		workers = 1;
-	long free_slots =
-		workers * FTCTL_SLOTS_PER_WORKER - (long)ftctl_jint(recent, "in_flight", 0);
+	long slots = (long)ftctl_jint(limits, "worker_slots", FTCTL_SLOTS_PER_WORKER);
+	if (slots < 1)
+		slots = FTCTL_SLOTS_PER_WORKER;
+	long free_slots = workers * slots - (long)ftctl_jint(recent, "in_flight", 0);
 	return free_slots < 1				 ? 1
 	       : free_slots > FTCTL_PARALLEL_DEFAULT_MAX ? FTCTL_PARALLEL_DEFAULT_MAX
 							 : free_slots;

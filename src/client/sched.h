@@ -89,18 +89,19 @@ size_t ftctl_sched_waiting_retry(const struct ftctl_sched *s);
 
 /* ---- the default of -P ---- */
 
-/* limits.worker_slots' default: the gateway does not publish the value
- * configured, so a worker is taken to run this many at once. */
+/* limits.worker_slots' default, for a gateway that does not say its own
+ * (GET /v1/limits "worker_slots"). */
 #define FTCTL_SLOTS_PER_WORKER 2
 /* -P without an answer from the gateway, and the most the default is. */
 #define FTCTL_PARALLEL_FALLBACK 4
 #define FTCTL_PARALLEL_DEFAULT_MAX 64
 
 /* The free worker slots of the cluster: its workers (the alive followers;
- * the leader alone when there is none) times FTCTL_SLOTS_PER_WORKER, less
- * the requests in flight (recent's in_flight; recent may be NULL); at
- * least 1, at most FTCTL_PARALLEL_DEFAULT_MAX.  view NULL:
- * FTCTL_PARALLEL_FALLBACK. */
-long ftctl_default_parallel(struct json_object *view, struct json_object *recent);
+ * the leader alone when there is none) times limits' worker_slots (limits
+ * may be NULL: FTCTL_SLOTS_PER_WORKER), less the requests in flight
+ * (recent's in_flight; recent may be NULL); at least 1, at most
+ * FTCTL_PARALLEL_DEFAULT_MAX.  view NULL: FTCTL_PARALLEL_FALLBACK. */
+long ftctl_default_parallel(struct json_object *view, struct json_object *recent,
+			    struct json_object *limits);
 
 #endif

@@ -228,10 +228,12 @@ static size_t parallel_of(const struct submit_opts *o)
 		ftctl_timeout_s = HINT_TIMEOUT_S;
 	struct json_object *view = ftctl_get_object("/v1/cluster", true);
 	struct json_object *recent = view ? ftctl_get_object("/v1/recent?limit=1", true) : NULL;
+	struct json_object *limits = view ? ftctl_get_object("/v1/limits", true) : NULL;
 	ftctl_timeout_s = timeout;
-	long n = ftctl_default_parallel(view, recent);
+	long n = ftctl_default_parallel(view, recent, limits);
 	json_object_put(view);
 	json_object_put(recent);
+	json_object_put(limits);
 	return (size_t)n;
 }
 

@@ -115,6 +115,9 @@ struct json_object *gw_limits_json(const struct ft_limits *l)
 	json_object_object_add(o, "max_files", json_object_new_int(l->max_files));
 	json_object_object_add(o, "max_args", json_object_new_int(l->max_args));
 	json_object_object_add(o, "max_batch_runs", json_object_new_int(l->max_batch_runs));
+	/* How many runs a worker takes at once: what clients size their
+	 * parallelism by (ftctl -P). */
+	json_object_object_add(o, "worker_slots", json_object_new_int(l->worker_slots));
 	json_object_object_add(o, "max_body_bytes",
 			       json_object_new_int64((int64_t)l->max_body_bytes));
 	json_object_object_add(o, "request_timeout_ms", json_object_new_int(l->request_timeout_ms));

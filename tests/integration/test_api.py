@@ -1362,6 +1362,7 @@ def test_limits(cluster, spec):
     assert body["limits"]["time_ms"] == {"default": RUN_WALL_MS, "min": 1, "max": RUN_WALL_MS}
     assert body["limits"]["memory_mb"]["min"] == 64
     assert body["max_files"] == MAX_FILES and body["max_args"] == MAX_ARGS
+    assert body["worker_slots"] == 2, body
     assert body["max_body_bytes"] == MAX_BODY
     # The maxima are what POST /v1/runs enforces.
     over = body["limits"]["time_ms"]["max"] + 1

@@ -784,7 +784,7 @@ static long default_parallel(const char *view_text_in, const char *recent_text)
 {
 	struct json_object *view = view_text_in ? json_tokener_parse(view_text_in) : NULL;
 	struct json_object *recent = recent_text ? json_tokener_parse(recent_text) : NULL;
-	long n = ftctl_default_parallel(view, recent);
+	long n = ftctl_default_parallel(view, recent, NULL);
 	json_object_put(view);
 	json_object_put(recent);
 	return n;
@@ -798,6 +798,12 @@ START_TEST(test_default_parallel)
 	ck_assert_int_eq(default_parallel(three, NULL), 2 * FTCTL_SLOTS_PER_WORKER);
 	ck_assert_int_eq(default_parallel(three, "{\"in_flight\": 1}"),
 			 2 * FTCTL_SLOTS_PER_WORKER - 1);
+	/* The gateway's own limits.worker_slots, when it says it. */
+	struct json_object *v = json_tokener_parse(three),
+			   *lim = json_tokener_parse("{\"worker_slots\": 5}");
+	ck_assert_int_eq(ftctl_default_parallel(v, NULL, lim), 10);
+	json_object_put(v);
+	json_object_put(lim);
 	ck_assert_int_eq(default_parallel(three, "{\"in_flight\": 50}"), 1);
 	ck_assert_int_eq(default_parallel(three, "{\"in_flight\": null}"),
 			 2 * FTCTL_SLOTS_PER_WORKER);
