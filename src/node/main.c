@@ -53,11 +53,17 @@ static void identified(struct accepted *a)
 	a->next = NULL;
 }
 
+/* ftnode_connections_refused_total, by reason. */
+static struct ft_metric *refused_metric;
+static const char *const refusal_reasons[] = { "unidentified_limit", "no_hello", "bad_hello",
+					       NULL };
+
 static int hello_timeout(sd_event_source *s, uint64_t usec, void *ud)
 {
 	(void)s;
 	(void)usec;
 	struct accepted *a = ud;
+	ft_metric_inc(refused_metric, "no_hello");
 	a->hello_timer = sd_event_source_disable_unref(a->hello_timer);
 	ft_conn_close(a->c, "no HELLO in time (limits.hello_timeout_ms)");
 	return 0;
@@ -96,6 +102,7 @@ static void acc_frame(struct ft_conn *c, const struct ft_frame *f, void *ud)
 		identified(a);
 		const char *role = ft_meta_str(f, "role", "");
 		if (f->type != FT_FRAME_HELLO) {
+			ft_metric_inc(refused_metric, "bad_hello");
 			ft_conn_close(c, "first frame is not HELLO");
 			return;
 		}
@@ -115,6 +122,7 @@ static void acc_frame(struct ft_conn *c, const struct ft_frame *f, void *ud)
 			a->kind = PEER_LEADER;
 			ft_worker_leader_hello(n->worker, c, f);
 		} else {
+			ft_metric_inc(refused_metric, "bad_hello");
 			ft_conn_close(c, "HELLO with an unknown role");
 		}
 		return;
@@ -190,6 +198,7 @@ static void peer_ip(const struct sockaddr_storage *ss, char *buf, size_t len)
 static void refused_connection(struct ft_node *n, const char *ip)
 {
 	n->refused_connections++;
+	ft_metric_inc(refused_metric, "unidentified_limit");
 	int64_t now = ft_now_ms();
 	if (now - n->refused_warned_ms >= 10000) {
 		n->refused_warned_ms = now;
@@ -461,6 +470,12 @@ static int run(struct ft_node *n)
 	if (!n->gossip)
 		return FT_EXIT_SETUP;
 	ft_metrics_init("ftnode", n->self->id, n->gossip);
+	refused_metric = ft_metrics_counter(
+		ft_metrics_global(), "ftnode_connections_refused_total",
+		"Connections to the work port closed before they said who they are: over "
+		"limits.max_unidentified_per_address, no HELLO within limits.hello_timeout_ms, "
+		"or a first frame that is not a valid HELLO",
+		"reason", refusal_reasons);
 	ft_metrics_gauge_fn("ftnode_running_jobs", "Runs in progress on this worker", m_running, n);
 	ft_metrics_gauge_fn("ftnode_held_results",
 			    "Finished results this worker keeps until a leader has delivered them",

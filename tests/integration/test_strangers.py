@@ -9,6 +9,7 @@ once the flood is gone."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import time
@@ -159,5 +160,11 @@ def test_strangers_that_never_say_hello_are_bounded_and_dropped(cluster):
             s.close()
     assert cluster.grep(r"refused a connection from 127\.0\.0\.1: %d already wait for their HELLO"
                         % MAX_UNIDENTIFIED, [WORKER])
+    metrics = ftharness.http_get_url("http://%s/metrics" % cluster.nodes[WORKER].http).body
+    for reason, least in (("unidentified_limit", 8 - MAX_UNIDENTIFIED),
+                          ("no_hello", MAX_UNIDENTIFIED)):
+        m = re.search(r'^ftnode_connections_refused_total\{reason="%s"\} (\S+)$' % reason,
+                      metrics, re.M)
+        assert m and float(m.group(1)) >= least, (reason, m and m.group(0))
     # Meanwhile the leader's own connection was never in question.
     hello(cluster, "after the strangers")
