@@ -223,8 +223,9 @@ enum gw_submit_status gw_core_submit(struct gw_core *c, int64_t now_ms,
 	cache_key(&k, src, len, job_text);
 	/* The key is bound to the whole request: the same key with another
 	 * request is refused, never answered with the first one's answer. */
-	unsigned char fp[GW_FINGERPRINT_LEN];
-	crypto_hash_sha256(fp, (const unsigned char *)k.data, k.len);
+	unsigned char fp[GW_FINGERPRINT_LEN] = { 0 };
+	if (idem_key) /* only a keyed request needs one: no SHA-256 per request */
+		crypto_hash_sha256(fp, (const unsigned char *)k.data, k.len);
 	bool other = false;
 	if (idem_key && answer_kept(c, c->idem, idem_key, strlen(idem_key), fp, &other, fn, ud)) {
 		ft_buf_free(&k);
