@@ -170,19 +170,28 @@ static void answer_done_run(void *ud, struct ft_http_req *r, const struct gw_run
 	respond_run(NULL, r, 200, x);
 }
 
-static void post_run(struct gw_api_v1 *a, struct ft_http_req *r)
+/* A body the JSON API may parse: within limits.max_body_bytes, and JSON;
+ * else r is answered (413, 415). */
+static bool json_body_ok(struct gw_api_v1 *a, struct ft_http_req *r)
 {
 	if (ft_http_body_too_big(r)) {
 		api_error(r, 413, "body_too_large",
 			  "Request body too large: the limit is %zu bytes (limits.max_body_bytes)",
 			  a->cfg->limits.max_body_bytes);
-		return;
+		return false;
 	}
 	if (!ft_http_content_type_is(r, "application/json")) {
 		api_error(r, 415, "unsupported_media_type",
 			  "Content-Type must be application/json");
-		return;
+		return false;
 	}
+	return true;
+}
+
+static void post_run(struct gw_api_v1 *a, struct ft_http_req *r)
+{
+	if (!json_body_ok(a, r))
+		return;
 	size_t len;
 	const char *body = ft_http_body(r, &len);
 	struct gw_run_request q;
@@ -208,6 +217,14 @@ static void post_run(struct gw_api_v1 *a, struct ft_http_req *r)
 }
 
 /* ---- batches ---- */
+
+/* Frees qs[from..to) (the others are taken or freed already), then qs. */
+static void free_requests(struct gw_run_request *qs, size_t from, size_t to)
+{
+	for (size_t k = from; k < to; k++)
+		gw_run_request_free(&qs[k]);
+	free(qs);
+}
 
 /* The runs of a batch body {"runs": [RunRequest, ...]}, each parsed as
  * POST /v1/runs parses one; NULL (and the request answered) on the first
@@ -254,9 +271,7 @@ static struct gw_run_request *parse_batch(struct gw_api_v1 *a, struct ft_http_re
 		struct gw_api_error e;
 		if (!gw_run_request_parse(one, strlen(one), &a->cfg->limits, &qs[i], &e)) {
 			api_error(r, e.status, e.code, "runs[%zu]: %s", i, e.message);
-			for (size_t k = 0; k < i; k++)
-				gw_run_request_free(&qs[k]);
-			free(qs);
+			free_requests(qs, 0, i);
 			goto fail;
 		}
 	}
@@ -270,17 +285,8 @@ fail:
 
 static void post_batch(struct gw_api_v1 *a, struct ft_http_req *r)
 {
-	if (ft_http_body_too_big(r)) {
-		api_error(r, 413, "body_too_large",
-			  "Request body too large: the limit is %zu bytes (limits.max_body_bytes)",
-			  a->cfg->limits.max_body_bytes);
+	if (!json_body_ok(a, r))
 		return;
-	}
-	if (!ft_http_content_type_is(r, "application/json")) {
-		api_error(r, 415, "unsupported_media_type",
-			  "Content-Type must be application/json");
-		return;
-	}
 	size_t n;
 	struct gw_run_request *qs = parse_batch(a, r, &n);
 	if (!qs)
@@ -290,9 +296,7 @@ static void post_batch(struct gw_api_v1 *a, struct ft_http_req *r)
 	size_t pending = gw_core_pending(a->core),
 	       max = (size_t)a->cfg->limits.max_pending_requests;
 	if (pending + n > max) {
-		for (size_t i = 0; i < n; i++)
-			gw_run_request_free(&qs[i]);
-		free(qs);
+		free_requests(qs, 0, n);
 		ft_http_add_header(r, "Retry-After", "1");
 		api_error(r, 503, "overloaded",
 			  "Too many requests in progress for %zu more (%zu of "
@@ -306,20 +310,18 @@ static void post_batch(struct gw_api_v1 *a, struct ft_http_req *r)
 	struct json_object *list = json_object_new_array();
 	for (size_t i = 0; i < n; i++) {
 		char item_key[600];
-		if (key && *key)
+		if (key) /* never empty: ft_http_idempotency_key says NULL then */
 			snprintf(item_key, sizeof(item_key), "%s#%zu", key, i);
 		struct gw_api_error e;
 		bool fresh;
 		struct gw_run *x =
-			gw_runsvc_start(&a->sv, &qs[i], key && *key ? item_key : NULL, &e, &fresh);
+			gw_runsvc_start(&a->sv, &qs[i], key ? item_key : NULL, &e, &fresh);
 		if (!x) {
 			/* Only a reused key gets here (capacity was checked); the
 			 * runs before it stand, and a retry with the same
 			 * batch finds them. */
-			for (size_t k = i + 1; k < n; k++)
-				gw_run_request_free(&qs[k]);
+			free_requests(qs, i + 1, n);
 			json_object_put(list);
-			free(qs);
 			api_error(r, e.status, e.code, "runs[%zu]: %s", i, e.message);
 			return;
 		}

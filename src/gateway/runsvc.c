@@ -433,8 +433,6 @@ static struct gw_run *start_tests(struct gw_runsvc *sv, struct gw_run_request *q
 		       need, max_frame);
 		goto out;
 	}
-	if (key && !*key)
-		key = NULL;
 	x = keyed_run(sv, key, hash, err, &refused);
 	if (x || refused)
 		goto out;
@@ -486,6 +484,8 @@ struct gw_run *gw_runsvc_start(struct gw_runsvc *sv, struct gw_run_request *q, c
 			       struct gw_api_error *err, bool *fresh)
 {
 	*fresh = false;
+	if (key && !*key)
+		key = NULL; /* an empty key is no key */
 	if (q->n_tests)
 		return start_tests(sv, q, key, err, fresh);
 	/* What travels: the job object, and the source or the files. */
@@ -526,8 +526,6 @@ struct gw_run *gw_runsvc_start(struct gw_runsvc *sv, struct gw_run_request *q, c
 
 	if (!callback_allowed(sv, callback_url, err))
 		goto out;
-	if (key && !*key)
-		key = NULL;
 	bool refused;
 	x = keyed_run(sv, key, hash, err, &refused);
 	if (x || refused)
