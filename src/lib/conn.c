@@ -249,6 +249,17 @@ void ft_conn_set_userdata(struct ft_conn *c, void *ud)
 	c->ud = ud;
 }
 
+void ft_sockaddr_ip(const struct sockaddr *sa, char *buf, size_t len)
+{
+	snprintf(buf, len, "?");
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf,
+			  (socklen_t)len);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+			  buf, (socklen_t)len);
+}
+
 const char *ft_conn_peer(const struct ft_conn *c)
 {
 	return c->peer;

@@ -49,6 +49,10 @@ bool ft_conn_is_connected(const struct ft_conn *c);
 void ft_conn_set_userdata(struct ft_conn *c, void *ud);
 const char *ft_conn_peer(const struct ft_conn *c); /* "ip:port" */
 
+struct sockaddr;
+/* The IPv4 or IPv6 address of sa (NULL or another family: "?") as text. */
+void ft_sockaddr_ip(const struct sockaddr *sa, char *buf, size_t len);
+
 /* Listening TCP socket (SO_REUSEADDR, non-blocking); fd or -1. */
 int ft_tcp_listen(const struct sockaddr_in *addr);
 

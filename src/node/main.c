@@ -8,8 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -184,17 +182,6 @@ static void accept_back_off(struct ft_node *n, int err)
 	}
 }
 
-static void peer_ip(const struct sockaddr_storage *ss, char *buf, size_t len)
-{
-	snprintf(buf, len, "?");
-	if (ss->ss_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)ss)->sin_addr, buf,
-			  (socklen_t)len);
-	else if (ss->ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)ss)->sin6_addr,
-			  buf, (socklen_t)len);
-}
-
 static void refused_connection(struct ft_node *n, const char *ip)
 {
 	n->refused_connections++;
@@ -224,7 +211,7 @@ static int accept_cb(sd_event_source *s, int fd, uint32_t revents, void *ud)
 		}
 		struct accepted *a = ft_xcalloc(1, sizeof(*a));
 		a->n = n;
-		peer_ip(&ss, a->ip, sizeof(a->ip));
+		ft_sockaddr_ip((const struct sockaddr *)&ss, a->ip, sizeof(a->ip));
 		/* Strangers cannot hold the port: few connections per address
 		 * before they say who they are, and not for long. */
 		if (unidentified_from(n, a->ip) >=
