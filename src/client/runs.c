@@ -141,27 +141,11 @@ static int cancel(bool json, int n, char **ids)
 /* The shared command line of get, wait and cancel: [--json] ID... */
 int ftctl_runs(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	const char *cmd = argv[0], *usage = ftctl_usage_of(cmd);
-	bool json = false;
-	int c;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return EXIT_OK;
-		default:
-			fputs(usage, stderr);
-			return EXIT_USAGE;
-		}
-	}
+	bool json;
+	int rc = ftctl_json_options(argc, argv, usage, &json);
+	if (rc >= 0)
+		return rc;
 	if (optind >= argc)
 		return ftctl_bad_usage(usage, cmd, ": no run ID given");
 	for (int i = optind; i < argc; i++)

@@ -42,26 +42,10 @@ static int status(bool json)
 
 int ftctl_status(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	bool json = false;
-	int c;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			fputs(ftctl_usage_status, stdout);
-			return EXIT_OK;
-		default:
-			fputs(ftctl_usage_status, stderr);
-			return EXIT_USAGE;
-		}
-	}
+	bool json;
+	int rc = ftctl_json_options(argc, argv, ftctl_usage_status, &json);
+	if (rc >= 0)
+		return rc;
 	if (optind < argc)
 		return ftctl_bad_usage(ftctl_usage_status, "status: unexpected argument ",
 				       argv[optind]);

@@ -2,6 +2,7 @@
  * list is in man/ftctl.1 and the other way round. */
 #include "client/usage.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -197,6 +198,31 @@ const char *ftctl_usage_of(const char *command)
 	       : strcmp(command, "wait") == 0	? ftctl_usage_wait
 	       : strcmp(command, "cancel") == 0 ? ftctl_usage_cancel
 						: ftctl_usage_main;
+}
+
+int ftctl_json_options(int argc, char **argv, const char *usage, bool *json)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	*json = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			*json = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return EXIT_OK;
+		default:
+			fputs(usage, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	return -1;
 }
 
 int ftctl_bad_usage(const char *usage, const char *what, const char *arg)

@@ -17,4 +17,10 @@ const char *ftctl_usage_of(const char *command);
 /* "ftctl: <what><arg>" and the usage on stderr; returns EXIT_USAGE. */
 int ftctl_bad_usage(const char *usage, const char *what, const char *arg);
 
+#include <stdbool.h>
+/* The options of a command that has only --json and --help: -1 to go on
+ * (*json set, optind at the first argument), else the exit status (help
+ * printed, or a usage error). */
+int ftctl_json_options(int argc, char **argv, const char *usage, bool *json);
+
 #endif
