@@ -331,14 +331,13 @@ public final class Launcher {
 
 		Method runArgs = findRunWithArgs(cls);
 		Method run = runArgs != null ? runArgs : findRun(cls);
+		String missing = run == null ? explainMissingRun(cls) : null;
 		if (run == null && args != null && args.length > 0)
 			return Outcome.noEntry("No public String run(String[] args) method in class " + simple,
 					"The run has " + args.length + " argument(s); they are passed to "
-							+ "run(String[] args) only."
-							+ (explainMissingRun(cls) == null ? "" : " " + explainMissingRun(cls)));
+							+ "run(String[] args) only." + (missing == null ? "" : " " + missing));
 		if (run == null)
-			return Outcome.noEntry("No public String run() method in class " + simple,
-					explainMissingRun(cls));
+			return Outcome.noEntry("No public String run() method in class " + simple, missing);
 		if (run.getReturnType() != String.class)
 			return Outcome.noEntry("No public String run() method in class " + simple,
 					"run() returns " + run.getReturnType().getTypeName() + ", not String");
