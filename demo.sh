@@ -91,7 +91,11 @@ scripts/zk-server.sh start "$RUN/zk" "$ZK_PORT"
 CONFIG="$RUN/ftcluster.yaml"
 # The cluster's ZooKeeper credential: only it may change its znodes.
 (umask 077 && printf 'demo:%s\n' "$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')" >"$RUN/zk.auth")
+# The cluster key: members prove they hold it, and seal every frame and
+# gossip datagram with it.
+./ftctl keygen "$RUN/cluster.key" >/dev/null
 sed -e "s|^cluster: .*|cluster: demo-$$|" \
+	-e "s|key_file: /etc/ftcluster/cluster.key|key_file: $RUN/cluster.key|" \
 	-e "s|auth_file: \"\"|auth_file: $RUN/zk.auth|" \
 	-e "s|connect: 127.0.0.1:2181|connect: 127.0.0.1:$ZK_PORT|" \
 	-e "s|http: 127.0.0.1:8888|http: 127.0.0.1:$GW_PORT|" \

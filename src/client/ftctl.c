@@ -74,6 +74,8 @@ int main(int argc, char **argv)
 		rc = ftctl_logs(sub_argc, sub_argv);
 	else if (strcmp(cmd, "get") == 0 || strcmp(cmd, "wait") == 0 || strcmp(cmd, "cancel") == 0)
 		rc = ftctl_runs(sub_argc, sub_argv);
+	else if (strcmp(cmd, "keygen") == 0)
+		rc = ftctl_keygen(sub_argc, sub_argv);
 	else if (strcmp(cmd, "help") == 0) {
 		fputs(ftctl_usage_of(sub_argc > 1 ? sub_argv[1] : ""), stdout);
 		rc = EXIT_OK;

@@ -7,6 +7,7 @@
  *   status.c   GET /v1/cluster as a table
  *   watch.c    status, refreshed
  *   logs.c     a node's heartbeat log, through the URLs /v1/cluster lists
+ *   keygen.c   a new cluster key file (paths.key_file)
  *
  * over pure helpers (args.c, usage.c, fields.c, output.c, payload.c,
  * lines.c, sched.c, unit-tested by check_ftctl), libcurl (http.c) and the clock
@@ -26,5 +27,6 @@ int ftctl_watch(int argc, char **argv);
 int ftctl_logs(int argc, char **argv);
 /* get, wait and cancel (argv[0] says which). */
 int ftctl_runs(int argc, char **argv);
+int ftctl_keygen(int argc, char **argv);
 
 #endif

@@ -25,6 +25,7 @@ const char ftctl_usage_main[] =
 	"  watch [--count N] [--interval SEC]\n"
 	"                                 status, refreshed every second\n"
 	"  logs NODE [OPTIONS]            a node's heartbeat log (verbose by default)\n"
+	"  keygen [--force] FILE          write a new cluster key to FILE (mode 0600)\n"
 	"\n"
 	"Global options (before the command):\n"
 	"  -g, --gateway URL     gateway address (default " FTCTL_DEFAULT_GATEWAY
@@ -54,6 +55,8 @@ const char ftctl_usage_main[] =
 	"watch options:\n"
 	"  -n, --count N         stop after N refreshes (default: until interrupted)\n"
 	"  -i, --interval SEC    seconds between refreshes (default 1)\n"
+	"keygen options:\n"
+	"  -f, --force           replace FILE if it exists\n"
 	"logs options:\n"
 	"  -s, --summary         the summary log instead of the verbose one\n"
 	"  -f, --follow          keep printing new lines as they are logged\n"
@@ -188,6 +191,18 @@ const char ftctl_usage_logs[] =
 	"  -i, --interval SEC    with --follow: seconds between polls (default 1)\n"
 	"  -h, --help            show this help\n";
 
+const char ftctl_usage_keygen[] =
+	"Usage: ftctl keygen [--force] FILE\n"
+	"\n"
+	"Write a new cluster key (32 random bytes) to FILE, readable by its owner only,\n"
+	"and print its id.  Every member of a cluster needs the same key\n"
+	"(paths.key_file in ftcluster.yaml); a new key rolls in through\n"
+	"paths.key_file_next (ftcluster.yaml(5), KEY ROLL).  An existing FILE is kept\n"
+	"unless --force.\n"
+	"\n"
+	"  -f, --force           replace FILE if it exists\n"
+	"  -h, --help            show this help\n";
+
 const char *ftctl_usage_of(const char *command)
 {
 	return strcmp(command, "submit") == 0	? ftctl_usage_submit
@@ -197,6 +212,7 @@ const char *ftctl_usage_of(const char *command)
 	       : strcmp(command, "get") == 0	? ftctl_usage_get
 	       : strcmp(command, "wait") == 0	? ftctl_usage_wait
 	       : strcmp(command, "cancel") == 0 ? ftctl_usage_cancel
+	       : strcmp(command, "keygen") == 0 ? ftctl_usage_keygen
 						: ftctl_usage_main;
 }
 

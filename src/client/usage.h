@@ -10,6 +10,7 @@ extern const char ftctl_usage_logs[];
 extern const char ftctl_usage_get[];
 extern const char ftctl_usage_wait[];
 extern const char ftctl_usage_cancel[];
+extern const char ftctl_usage_keygen[];
 
 /* "ftctl help COMMAND": the command's text, the main one for any other. */
 const char *ftctl_usage_of(const char *command);

@@ -119,13 +119,15 @@ struct ft_config {
 	struct ft_sandbox_settings sandbox;
 	struct ft_callbacks_conf callbacks;
 
-	char state_dir[FT_PATH_MAX]; /* per-node job directories */
-	char log_dir[FT_PATH_MAX];   /* per-node heartbeat logs */
-	char java[FT_PATH_MAX];	     /* java binary */
-	char lib_dir[FT_PATH_MAX];   /* where ftcluster.jar lives */
-	char run_dir[FT_PATH_MAX];   /* host-wide runtime state: sandbox uid claims */
-	char log_level[16];	     /* error, warning, notice, info, debug */
-	int log_rejected_per_second; /* rejected datagrams logged one by one */
+	char state_dir[FT_PATH_MAX];	 /* per-node job directories */
+	char log_dir[FT_PATH_MAX];	 /* per-node heartbeat logs */
+	char java[FT_PATH_MAX];		 /* java binary */
+	char lib_dir[FT_PATH_MAX];	 /* where ftcluster.jar lives */
+	char run_dir[FT_PATH_MAX];	 /* host-wide runtime state: sandbox uid claims */
+	char key_file[FT_PATH_MAX];	 /* the cluster key (lib/keyring.h) */
+	char key_file_next[FT_PATH_MAX]; /* a second key accepted while keys roll, or "" */
+	char log_level[16];		 /* error, warning, notice, info, debug */
+	int log_rejected_per_second;	 /* rejected datagrams logged one by one */
 
 	size_t n_nodes;
 	struct ft_node_conf nodes[FT_MAX_NODES];

@@ -5,7 +5,10 @@
 #include <stdio.h>
 
 #include "conf/reload.h"
+#include "lib/keyring.h"
 #include "lib/log.h"
+
+#include <sodium.h>
 
 int ft_daemon_load_config(const char *prog, const char *path, struct ft_config *cfg)
 {
@@ -14,7 +17,46 @@ int ft_daemon_load_config(const char *prog, const char *path, struct ft_config *
 		fprintf(stderr, "%s: %s\n", prog, err);
 		return FT_EXIT_CONFIG;
 	}
+	if (sodium_init() < 0) {
+		fprintf(stderr, "%s: libsodium cannot start\n", prog);
+		return FT_EXIT_SETUP;
+	}
+	/* The keys are part of the configuration: --check-config (every
+	 * unit's ExecStartPre) refuses a missing or exposed key file too. */
+	struct ft_keyring kr;
+	if (ft_keyring_load(&kr, cfg->key_file, cfg->key_file_next, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		return FT_EXIT_CONFIG;
+	}
+	ft_keyring_install(&kr);
+	ft_keyring_wipe(&kr);
 	return FT_EXIT_OK;
+}
+
+static void log_keys(const char *what, const struct ft_keyring *kr)
+{
+	char cur[2 * FT_KEY_ID_BYTES + 1], next[2 * FT_KEY_ID_BYTES + 1] = "no other";
+	ft_key_id_hex(&kr->current, cur);
+	if (kr->has_next)
+		ft_key_id_hex(&kr->next, next);
+	ft_log_info("%s: speaking cluster key %s, also accepting %s", what, cur, next);
+}
+
+/* Keys roll by reload (ftcluster.yaml(5), KEY ROLL): read the files again
+ * every time, the paths may be the same and the contents new. */
+static void reload_keys(void *ud, const struct ft_config *cfg, const struct ft_config_changes *ch)
+{
+	(void)ud;
+	(void)ch;
+	char err[512];
+	struct ft_keyring kr;
+	if (ft_keyring_load(&kr, cfg->key_file, cfg->key_file_next, err, sizeof(err)) < 0) {
+		ft_log_err("%s; keeping the cluster keys in use", err);
+		return;
+	}
+	ft_keyring_install(&kr);
+	ft_keyring_wipe(&kr);
+	log_keys("cluster keys read again", ft_keyring_active());
 }
 
 void ft_daemon_config_ok(const char *path, const struct ft_config *cfg)
@@ -29,6 +71,7 @@ int ft_daemon_start(const struct ft_daemon *d, struct ft_config *cfg, sd_event *
 		return FT_EXIT_SETUP;
 	ft_log_set_level(ft_log_level_from_name(cfg->log_level));
 	ft_log_set_rejected_rate(cfg->log_rejected_per_second);
+	log_keys(cfg->key_file, ft_keyring_active());
 	/* Signals become events of the loop; SIGCHLD too where the loop
 	 * waits for children (sd_event_add_child needs it blocked). */
 	sigset_t ss;
@@ -45,5 +88,6 @@ int ft_daemon_start(const struct ft_daemon *d, struct ft_config *cfg, sd_event *
 	sd_event_add_signal(*ev, NULL, SIGTERM, d->on_stop, d->ud);
 	sd_event_add_signal(*ev, NULL, SIGINT, d->on_stop, d->ud);
 	sd_event_add_signal(*ev, NULL, SIGHUP, ft_reload_on_sighup, cfg);
+	ft_conf_on_reload(reload_keys, NULL);
 	return FT_EXIT_OK;
 }

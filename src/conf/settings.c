@@ -14,6 +14,12 @@
 #define DEFAULT_LIB_DIR "/usr/lib/ftcluster"
 #endif
 
+#ifdef FT_SYSCONFDIR
+#define DEFAULT_KEY_FILE FT_SYSCONFDIR "/ftcluster/cluster.key"
+#else
+#define DEFAULT_KEY_FILE "/etc/ftcluster/cluster.key"
+#endif
+
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
 #define FIELD_SIZE(type, member) sizeof(((type *)0)->member)
 
@@ -134,6 +140,10 @@ const struct ft_setting ft_config_settings[] = {
 	CFG_TEXT(STRING, "paths", "java", java, "/usr/bin/java", RESTART),
 	CFG_TEXT(STRING, "paths", "lib_dir", lib_dir, DEFAULT_LIB_DIR, RESTART),
 	CFG_TEXT(STRING, "paths", "run_dir", run_dir, "/run/ftcluster", RESTART),
+	/* Read again at every reload, so that keys roll without a restart;
+	 * connections keep the keys they were opened with. */
+	CFG_TEXT(STRING, "paths", "key_file", key_file, DEFAULT_KEY_FILE, LIVE),
+	CFG_TEXT(TEXT, "paths", "key_file_next", key_file_next, "", LIVE),
 };
 
 #define NODE_ROW(key, kind, member, lo, hi) \

@@ -9,7 +9,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "lib/keyring.h"
 #include "lib/log.h"
+#include "lib/metrics.h"
+#include "lib/ratelimit.h"
+#include "lib/seal.h"
 #include "lib/util.h"
 
 struct ft_conn {
@@ -24,8 +28,18 @@ struct ft_conn {
 	struct ft_conn_limits lim;
 	const struct ft_conn_ops *ops;
 	void *ud;
-	struct ft_buf in, out;
+	/* in: sealed bytes from the socket; out: sealed bytes for it.  Frames
+	 * are decoded from plain_in; frames queued before the handshake ends
+	 * wait in plain_out. */
+	struct ft_buf in, out, plain_in, plain_out;
+	struct ft_seal seal;
+	bool handshake_failed;
 };
+
+/* Strangers may knock often: their failures are logged a few a second,
+ * the rest summed up. */
+static struct ft_ratelimit failure_log;
+#define FAILURES_LOGGED_PER_SECOND 5
 
 static int io_cb(sd_event_source *s, int fd, uint32_t revents, void *ud);
 
@@ -47,6 +61,9 @@ static int finish_close(sd_event_source *s, void *ud)
 	sd_event_source_unref(c->defer);
 	ft_buf_free(&c->in);
 	ft_buf_free(&c->out);
+	ft_buf_free(&c->plain_in);
+	ft_buf_free(&c->plain_out);
+	ft_seal_wipe(&c->seal);
 	free(c);
 	return 0;
 }
@@ -74,6 +91,9 @@ static struct ft_conn *conn_new(sd_event *ev, int fd, const struct ft_conn_limit
 	c->ops = ops;
 	c->ud = ud;
 	c->connecting = connecting;
+	/* The side that connects speaks first; its hello1 leaves once the
+	 * connect completes. */
+	ft_seal_begin(&c->seal, connecting, ft_keyring_active(), &c->out);
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	struct sockaddr_in sa;
@@ -122,14 +142,30 @@ struct ft_conn *ft_conn_connect(sd_event *ev, const struct sockaddr_in *to,
 	return c;
 }
 
-static void handle_input(struct ft_conn *c)
+static void handshake_failed(struct ft_conn *c, const char *why)
+{
+	ft_metrics_handshake_failed();
+	c->handshake_failed = true;
+	int64_t now = ft_now_ms();
+	uint64_t held = ft_ratelimit_roll(&failure_log, now);
+	if (held)
+		ft_log_warn("%llu more connections failed the cluster key handshake in the last "
+			    "second",
+			    (unsigned long long)held);
+	if (ft_ratelimit_admit(&failure_log, FAILURES_LOGGED_PER_SECOND))
+		ft_log_warn("closing connection %s %s: %s", c->connecting ? "to" : "with", c->peer,
+			    why);
+	ft_conn_close(c, why);
+}
+
+static void decode_frames(struct ft_conn *c)
 {
 	size_t off = 0;
 	while (!c->closing) {
 		struct ft_frame f;
 		const char *why = NULL;
-		long n = ft_frame_decode((const uint8_t *)c->in.data + off, c->in.len - off,
-					 c->lim.max_frame_bytes, &f, &why);
+		long n = ft_frame_decode((const uint8_t *)c->plain_in.data + off,
+					 c->plain_in.len - off, c->lim.max_frame_bytes, &f, &why);
 		if (n == 0)
 			break;
 		if (n < 0) {
@@ -141,6 +177,60 @@ static void handle_input(struct ft_conn *c)
 		if (c->ops->on_frame)
 			c->ops->on_frame(c, &f, c->ud);
 		ft_frame_release(&f);
+	}
+	if (!c->closing)
+		ft_buf_consume(&c->plain_in, off);
+}
+
+static void do_write(struct ft_conn *c);
+
+/* The handshake just ended: frames queued meanwhile leave sealed, and an
+ * outgoing connection is now connected (to a member). */
+static void opened(struct ft_conn *c)
+{
+	if (c->plain_out.len) {
+		ft_seal_write(&c->seal, c->plain_out.data, c->plain_out.len, &c->out);
+		ft_buf_consume(&c->plain_out, c->plain_out.len);
+	}
+	do_write(c);
+	if (!c->closing && c->seal.initiator && c->ops->on_connected)
+		c->ops->on_connected(c, c->ud);
+}
+
+static void handle_input(struct ft_conn *c)
+{
+	size_t off = 0;
+	while (!c->closing && off < c->in.len) {
+		const uint8_t *at = (const uint8_t *)c->in.data + off;
+		size_t left = c->in.len - off;
+		const char *why = NULL;
+		long n;
+		if (!ft_seal_is_open(&c->seal)) {
+			n = ft_seal_handshake(&c->seal, ft_keyring_active(), at, left, &c->out,
+					      &why);
+			if (n < 0) {
+				handshake_failed(c, why);
+				return;
+			}
+			if (n == 0)
+				break;
+			off += (size_t)n;
+			if (ft_seal_is_open(&c->seal))
+				opened(c);
+			else
+				do_write(c);
+			continue;
+		}
+		n = ft_seal_open_record(&c->seal, at, left, &c->plain_in, &why);
+		if (n < 0) {
+			ft_log_warn("closing connection with %s: %s", c->peer, why);
+			ft_conn_close(c, why);
+			return;
+		}
+		if (n == 0)
+			break;
+		off += (size_t)n;
+		decode_frames(c);
 	}
 	if (!c->closing)
 		ft_buf_consume(&c->in, off);
@@ -203,9 +293,8 @@ static int io_cb(sd_event_source *s, int fd, uint32_t revents, void *ud)
 			return 0;
 		}
 		c->connecting = false;
-		update_events(c);
-		if (c->ops->on_connected)
-			c->ops->on_connected(c, c->ud);
+		/* on_connected waits for the handshake (opened()). */
+		do_write(c);
 		if (c->closing)
 			return 0;
 	}
@@ -221,16 +310,20 @@ int ft_conn_send(struct ft_conn *c, int type, struct json_object *meta, const vo
 {
 	if (!c || c->closing)
 		return -1;
-	if (c->out.len + FT_FRAME_HEADER_BYTES + blob_len > c->lim.max_out_bytes) {
+	if (c->out.len + c->plain_out.len + FT_FRAME_HEADER_BYTES + blob_len >
+	    c->lim.max_out_bytes) {
 		ft_log_warn("closing connection to %s: output backlog over %zu bytes", c->peer,
 			    c->lim.max_out_bytes);
 		ft_conn_close(c, "output backlog limit");
 		return -1;
 	}
-	if (ft_frame_encode(&c->out, type, meta, blob, blob_len, c->lim.max_frame_bytes) < 0)
+	if (ft_frame_encode(&c->plain_out, type, meta, blob, blob_len, c->lim.max_frame_bytes) < 0)
 		return -1;
-	if (!c->connecting)
-		do_write(c);
+	if (!ft_seal_is_open(&c->seal))
+		return 0;
+	ft_seal_write(&c->seal, c->plain_out.data, c->plain_out.len, &c->out);
+	ft_buf_consume(&c->plain_out, c->plain_out.len);
+	do_write(c);
 	return c->closing ? -1 : 0;
 }
 
@@ -241,7 +334,12 @@ bool ft_conn_is_open(const struct ft_conn *c)
 
 bool ft_conn_is_connected(const struct ft_conn *c)
 {
-	return c && !c->closing && !c->connecting;
+	return c && !c->closing && !c->connecting && ft_seal_is_open(&c->seal);
+}
+
+bool ft_conn_handshake_failed(const struct ft_conn *c)
+{
+	return c->handshake_failed;
 }
 
 void ft_conn_set_userdata(struct ft_conn *c, void *ud)

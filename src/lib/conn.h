@@ -1,5 +1,6 @@
-/* A framed TCP connection on the sd-event loop: non-blocking, buffered both
- * ways, bounded both ways.  A malformed or oversize frame, or an output
+/* A framed TCP connection between members on the sd-event loop: sealed with
+ * the cluster key (lib/seal.h: nothing passes before both sides proved
+ * they hold it), non-blocking, buffered both ways, bounded both ways.  A malformed or oversize frame, or an output
  * backlog past max_out_bytes, closes the connection with a log line; nothing
  * a peer sends can crash the daemon or grow memory without bound. */
 #ifndef FT_CONN_H
@@ -8,6 +9,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <systemd/sd-event.h>
 
 #include "lib/frame.h"
@@ -17,7 +19,8 @@ struct ft_conn;
 struct ft_conn_ops {
 	/* A complete frame arrived.  The frame is valid during the call only. */
 	void (*on_frame)(struct ft_conn *c, const struct ft_frame *f, void *ud);
-	/* Outgoing connect finished (only for ft_conn_connect). */
+	/* Outgoing connect finished and the peer proved it holds the cluster
+	 * key (only for ft_conn_connect). */
 	void (*on_connected)(struct ft_conn *c, void *ud);
 	/* The connection is gone (peer closed, error, protocol violation or
 	 * ft_conn_close).  Called once; the conn is freed after it returns. */
@@ -37,7 +40,8 @@ struct ft_conn *ft_conn_connect(sd_event *ev, const struct sockaddr_in *to,
 				const struct ft_conn_limits *lim, const struct ft_conn_ops *ops,
 				void *ud);
 
-/* Queue a frame.  -1 if the connection is closing or the frame too big. */
+/* Queue a frame (held until the handshake ends, then sealed).  -1 if the
+ * connection is closing or the frame too big. */
 int ft_conn_send(struct ft_conn *c, int type, struct json_object *meta, const void *blob,
 		 size_t blob_len);
 
@@ -45,7 +49,10 @@ int ft_conn_send(struct ft_conn *c, int type, struct json_object *meta, const vo
 void ft_conn_close(struct ft_conn *c, const char *why);
 
 bool ft_conn_is_open(const struct ft_conn *c);
+/* Connected, and the handshake done. */
 bool ft_conn_is_connected(const struct ft_conn *c);
+/* Closed because the peer failed the cluster key handshake. */
+bool ft_conn_handshake_failed(const struct ft_conn *c);
 void ft_conn_set_userdata(struct ft_conn *c, void *ud);
 const char *ft_conn_peer(const struct ft_conn *c); /* "ip:port" */
 

@@ -23,6 +23,7 @@ static struct {
 	bool node;
 	struct ft_metric *leader, *epoch, *leader_changes, *leaderships;
 	struct ft_metric *runs, *run_seconds, *assigned, *reassigned;
+	struct ft_metric *handshakes_failed;
 	int last_leader;
 	uint64_t last_epoch;
 } M = { .last_leader = -1 };
@@ -55,6 +56,11 @@ void ft_metrics_daemon_init(const char *daemon, int self_id)
 	M.leader_changes = ft_metrics_counter(
 		m, "ftcluster_leader_changes_total",
 		"New leaderships (leader ID or epoch changed) this daemon saw, the first included",
+		NULL, NULL);
+	M.handshakes_failed = ft_metrics_counter(
+		m, "ftcluster_handshakes_failed_total",
+		"TCP connections with members closed because the peer did not prove it holds the "
+		"cluster key (another key, a stranger, a replay, not an ftcluster peer)",
 		NULL, NULL);
 	if (!M.node)
 		return;
@@ -117,6 +123,11 @@ void ft_metrics_run_done(const char *verdict, int64_t wall_ms)
 	ft_metric_inc(M.runs, verdict ? verdict : "other");
 	if (wall_ms >= 0)
 		ft_metric_observe(M.run_seconds, NULL, (double)wall_ms / 1000.0);
+}
+
+void ft_metrics_handshake_failed(void)
+{
+	ft_metric_inc(M.handshakes_failed, NULL);
 }
 
 void ft_metrics_assigned(void)

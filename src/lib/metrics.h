@@ -117,6 +117,8 @@ void ft_metrics_election(int leader, uint64_t epoch);
 
 /* ftnode: a run finished on this worker (verdict name, wall time). */
 void ft_metrics_run_done(const char *verdict, int64_t wall_ms);
+/* A connection failed the cluster key handshake (lib/conn.c). */
+void ft_metrics_handshake_failed(void);
 /* ftnode leader: a request handed to a worker. */
 void ft_metrics_assigned(void);
 /* ftnode leader: n requests taken back from a worker (failed, gone, or

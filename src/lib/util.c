@@ -140,6 +140,15 @@ void ft_buf_append(struct ft_buf *b, const void *p, size_t n)
 	b->data[b->len] = '\0';
 }
 
+void *ft_buf_extend(struct ft_buf *b, size_t n)
+{
+	buf_reserve(b, n);
+	void *at = b->data + b->len;
+	b->len += n;
+	b->data[b->len] = '\0';
+	return at;
+}
+
 void ft_buf_printf(struct ft_buf *b, const char *fmt, ...)
 {
 	va_list ap;

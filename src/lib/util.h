@@ -40,6 +40,8 @@ struct ft_buf {
 	size_t cap;
 };
 void ft_buf_append(struct ft_buf *b, const void *p, size_t n);
+/* Grows b by n bytes, left for the caller to write at the pointer. */
+void *ft_buf_extend(struct ft_buf *b, size_t n);
 void ft_buf_printf(struct ft_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ft_buf_consume(struct ft_buf *b, size_t n);
 void ft_buf_free(struct ft_buf *b);

@@ -54,7 +54,7 @@ static void identified(struct accepted *a)
 /* ftnode_connections_refused_total, by reason. */
 static struct ft_metric *refused_metric;
 static const char *const refusal_reasons[] = { "unidentified_limit", "no_hello", "bad_hello",
-					       NULL };
+					       "bad_key", NULL };
 
 static int hello_timeout(sd_event_source *s, uint64_t usec, void *ud)
 {
@@ -139,6 +139,8 @@ static void acc_close(struct ft_conn *c, const char *why, void *ud)
 {
 	struct accepted *a = ud;
 	identified(a);
+	if (a->kind == PEER_UNKNOWN && ft_conn_handshake_failed(c))
+		ft_metric_inc(refused_metric, "bad_key");
 	if (a->kind == PEER_GATEWAY && a->n->leader)
 		ft_leader_gateway_closed(a->n->leader, c);
 	else if (a->kind == PEER_LEADER)
@@ -461,7 +463,7 @@ static int run(struct ft_node *n)
 		ft_metrics_global(), "ftnode_connections_refused_total",
 		"Connections to the work port closed before they said who they are: over "
 		"limits.max_unidentified_per_address, no HELLO within limits.hello_timeout_ms, "
-		"or a first frame that is not a valid HELLO",
+		"a first frame that is not a valid HELLO, or a peer without the cluster key",
 		"reason", refusal_reasons);
 	ft_metrics_gauge_fn("ftnode_running_jobs", "Runs in progress on this worker", m_running, n);
 	ft_metrics_gauge_fn("ftnode_held_results",

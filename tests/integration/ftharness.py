@@ -873,6 +873,11 @@ class Cluster:
         self.zk_auth_file = self.dir / "zk.auth"
         self.zk_auth_file.write_text("%s:%s\n" % (self.name, uuid.uuid4().hex))
         self.zk_auth_file.chmod(0o600)
+        # The cluster key: every member must hold it (paths.key_file).
+        self.key_file = self.dir / "cluster.key"
+        fd = os.open(self.key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(os.urandom(32))
         self.tag = "%s/%s" % (HARNESS_TAG, self.name)
         self.procs: Dict[int, Daemon] = {}
         self._all_daemons: List[Daemon] = []
@@ -915,6 +920,8 @@ class Cluster:
             "  java: %s" % java_binary(),
             "  lib_dir: %s" % self.build.jar.parent,
         ]
+        if "key_file" not in self.extra_paths:
+            lines.append("  key_file: %s" % self.key_file)
         lines += ["  %s: %s" % kv for kv in self.extra_paths.items()]
         lines += [
             "",

@@ -323,6 +323,9 @@ fi
 v=$(/usr/bin/ftnode --version 2>&1)
 case $v in "ftnode "[0-9]*) ok "/usr/bin/ftnode --version: $v" ;; *) fail "ftnode --version: $v" ;; esac
 v=$(/usr/bin/ftgw --version 2>&1) && ok "/usr/bin/ftgw --version: $v" || fail "ftgw --version: $v"
+key=$(stat -c '%a %U' /etc/ftcluster/cluster.key 2>&1)
+case $key in "600 ftcluster") ok "postinst made the cluster key /etc/ftcluster/cluster.key: $key" ;;
+	*) fail "cluster key: $key" ;; esac
 out=$(/usr/bin/ftnode --id 1 --check-config 2>&1)
 case $out in "/etc/ftcluster/ftcluster.yaml: configuration OK"*) ok "ftnode --check-config reads the default /etc/ftcluster/ftcluster.yaml: $out" ;;
 	*) fail "ftnode --check-config: $out" ;; esac

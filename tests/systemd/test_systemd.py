@@ -640,6 +640,10 @@ def test_start(ns):
     # the namespace's private /etc).
     ns.run("systemd-sysusers", "/run/ftsd-test/ftcluster.sysusers")
     uid = ns.run("id", "-u", "ftcluster").stdout.strip()
+    # The cluster key beside the configuration (paths.key_file's default),
+    # the daemons' user's own, as the package's postinst makes it.
+    ns.run("sh", "-c", 'k="$(dirname "$1")/cluster.key" && (umask 077 && head -c 32 /dev/urandom >"$k")'
+           ' && chown ftcluster:ftcluster "$k"', "sh", ns.config_path)
     # Debug logging of PID 1 shows each sd_notify message it receives.
     ns.run("systemctl", "log-level", "debug")
     t0 = time.monotonic()

@@ -379,12 +379,14 @@ START_TEST(test_standard_family_order)
 {
 	ft_metrics_init("ftnode", 3, NULL);
 	char *order = family_order();
-	ck_assert_str_eq(order, "ftcluster_member_id ftcluster_gossip_messages_total "
-				"ftcluster_members ftcluster_member_events_total ftcluster_leader "
-				"ftcluster_epoch ftcluster_leader_changes_total "
-				"ftnode_leaderships_total ftnode_runs_total "
-				"ftnode_run_duration_seconds ftnode_assignments_total "
-				"ftnode_reassignments_total ");
+	ck_assert_str_eq(
+		order,
+		"ftcluster_member_id ftcluster_gossip_messages_total "
+		"ftcluster_members ftcluster_member_events_total ftcluster_leader "
+		"ftcluster_epoch ftcluster_leader_changes_total ftcluster_handshakes_failed_total "
+		"ftnode_leaderships_total ftnode_runs_total "
+		"ftnode_run_duration_seconds ftnode_assignments_total "
+		"ftnode_reassignments_total ");
 	free(order);
 	/* Again: nothing registered twice. */
 	ft_metrics_init("ftnode", 3, NULL);
@@ -396,9 +398,11 @@ START_TEST(test_standard_family_order)
 
 	ft_metrics_init("ftgw", 0, NULL);
 	order = family_order();
-	ck_assert_str_eq(order, "ftcluster_member_id ftcluster_gossip_messages_total "
-				"ftcluster_members ftcluster_member_events_total ftcluster_leader "
-				"ftcluster_epoch ftcluster_leader_changes_total ");
+	ck_assert_str_eq(
+		order,
+		"ftcluster_member_id ftcluster_gossip_messages_total "
+		"ftcluster_members ftcluster_member_events_total ftcluster_leader "
+		"ftcluster_epoch ftcluster_leader_changes_total ftcluster_handshakes_failed_total ");
 	free(order);
 	ft_metrics_shutdown();
 }
