@@ -880,6 +880,9 @@ class Cluster:
             f.write(os.urandom(32))
         self.tag = "%s/%s" % (HARNESS_TAG, self.name)
         self.procs: Dict[int, Daemon] = {}
+        # A node started with a configuration of its own (a test that
+        # stands between members): node ID -> file.
+        self.node_configs: Dict[int, Path] = {}
         self._all_daemons: List[Daemon] = []
         self._lock = threading.Lock()
 
@@ -955,9 +958,10 @@ class Cluster:
             old = self.procs.get(node_id)
             if old is not None and old.alive():
                 raise HarnessError("node %d is already running (pid %d)" % (node_id, old.pid))
+            config = self.node_configs.get(node_id, self.config_path)
             d = Daemon("node-%d" % node_id,
                        self._wrap(node_id) +
-                       [str(self.build.ftnode), "--config", str(self.config_path),
+                       [str(self.build.ftnode), "--config", str(config),
                         "--id", str(node_id)],
                        self.out_dir, self.dir, self.env, self.tag)
             self.procs[node_id] = d
