@@ -4,6 +4,7 @@
 #   fuzz_gossip  gossip datagrams: codec and membership merge
 #   fuzz_frame   internal TCP frames and the JSON API "job" object in them
 #   fuzz_warmproto  the warm compiler's answers (and its requests)
+#   fuzz_seal    the cluster key handshake and sealed records on a work port
 #
 # Everything it makes lives in one temporary directory, removed on success and
 # kept on failure (the crash input is there; rerun the binary on it to replay).
@@ -206,4 +207,38 @@ huge="\xff\xff\xff\xff"
 DICT
 
 fuzz fuzz_warmproto "warm compiler answers" "$tmp/answers" 4096
+
+# --- the cluster key handshake and sealed records ---
+
+# shellcheck disable=SC2046 # pkg-config's flags are several words
+build fuzz_seal src/lib/seal.c src/lib/keyring.c src/lib/secretfile.c src/lib/frame.c \
+	src/lib/util.c $(pkg-config --cflags --libs libsodium json-c)
+
+mkdir "$tmp/sealed"
+python3 - "$tmp/sealed" <<'PY'
+import hashlib, struct, sys
+kid = hashlib.blake2b(b"ftcluster key id v1", digest_size=16, key=b"\x5a" * 32).digest()[:8]
+hello1 = b"FTS\x01" + kid + bytes(range(32))
+meta = b'{"role":"gateway","id":0}'
+frame = b"FT\x01\x01" + struct.pack(">II", len(meta), 0) + meta
+seeds = {
+    "hello1": b"\x00\x07" + hello1,
+    "hello1-and-mac": b"\x00\x2c" + hello1 + bytes(32),
+    "old-peer": b"\x00\x01" + frame,
+    "record": b"\x01" + struct.pack(">I", 16 + 5) + bytes(21),
+    "huge-record": b"\x01\xff\xff\xff\xff",
+    "frames": b"\x02" + frame + frame,
+}
+for name, data in seeds.items():
+    with open("%s/%s" % (sys.argv[1], name), "wb") as f:
+        f.write(data)
+PY
+cat >"$tmp/fuzz_seal.dict" <<'DICT'
+magic="FTS\x01"
+frame="FT\x01"
+tag_only="\x00\x00\x00\x10"
+max_record="\x00\x01\x00\x10"
+DICT
+
+fuzz fuzz_seal "the cluster key handshake and sealed records" "$tmp/sealed" 8192
 status=0
