@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import os
 import re
+import signal
 import socket
 import struct
 import threading
@@ -256,3 +257,62 @@ def test_the_wire_is_sealed_and_a_replayed_session_runs_nothing(new_cluster):
         assert (r.status, r.body) == (200, "OUT-" + secret_out)
     finally:
         relay.close()
+
+
+def speaks(cluster, node: int, key: bytes) -> bool:
+    """Whether node answers a handshake in key with a mac made of key."""
+    s = connect(cluster, node)
+    try:
+        hello1 = MAGIC + key_id(key) + os.urandom(32)
+        s.sendall(hello1)
+        hello2 = recv_exact(s, HELLO2, 3)
+    except OSError:
+        return False
+    finally:
+        s.close()
+    if len(hello2) != HELLO2:
+        return False
+    th = hashlib.blake2b(hello1 + hello2[:HELLO1], digest_size=32).digest()
+    return hmac.compare_digest(hello2[HELLO1:], mac(key, b"R", th))
+
+
+def test_keys_roll_without_a_stop(new_cluster):
+    """The procedure of ftcluster.yaml(5) KEY ROLL, member by member, with
+    requests answered at every step and a member restarted mid-roll."""
+    c = new_cluster(nodes=3)
+    old = Path(c.key_file).read_bytes()
+    new_path = c.dir / "cluster-new.key"
+    new_path.write_bytes(os.urandom(32))
+    new_path.chmod(0o600)
+    new = new_path.read_bytes()
+    members = [3, 2, 1, ftharness.GATEWAY_ID]
+    step = 0
+
+    def roll(paths):
+        nonlocal step
+        c.extra_paths.update(paths)
+        c.write_config()
+        for m in members:
+            c.procs[m].signal(signal.SIGHUP)
+            step += 1
+            hello(c, "step %d" % step)
+
+    roll({"key_file": c.key_file, "key_file_next": new_path})
+    for n in (1, 2, 3):
+        ftharness.wait_until(lambda: speaks(c, n, new), timeout=10, what="node %d takes B" % n)
+        assert speaks(c, n, old)
+    roll({"key_file": new_path, "key_file_next": c.key_file})
+    # A worker restarted in the middle of the roll joins with the new key.
+    c.kill(1)
+    c.start_node(1)
+    c.wait_registered(1, timeout=20)
+    hello(c, "after a restart mid-roll")
+    roll({"key_file": new_path, "key_file_next": '""'})
+    for n in (1, 2, 3):
+        ftharness.wait_until(lambda: not speaks(c, n, old), timeout=10,
+                             what="node %d drops the old key" % n)
+        assert speaks(c, n, new)
+    assert c.grep(r"cluster keys read again: speaking cluster key %s, also accepting no other"
+                  % key_id(new).hex(), [1, 2, 3])
+    for i in range(3):
+        hello(c, "rolled %d" % i)
