@@ -301,6 +301,22 @@ void ft_worker_leader_hello(struct ft_worker *w, struct ft_conn *c, const struct
 	uint64_t epoch = ft_meta_u64(f, "epoch", 0);
 	int leader = (int)ft_meta_int(f, "id", -1);
 	uint64_t newest = ft_holdings_epoch(w->held);
+	/* A leader is who ZooKeeper says, with the epoch it says: a member
+	 * whose leadership ended (paused, cut off, its session expired)
+	 * cannot lead again by claiming a higher number.  When this node's
+	 * view of ZooKeeper is behind the leader's, the leader is refused
+	 * now and connects again a moment later (leader.c RECONNECT_MS). */
+	int zk_leader = w->n->election ? ft_election_leader(w->n->election) : -1;
+	uint64_t zk_epoch = w->n->election ? ft_election_epoch(w->n->election) : 0;
+	if (zk_leader >= 0 && zk_epoch && (zk_leader != leader || zk_epoch != epoch)) {
+		ft_log_warn("refusing leader %d of epoch %llu: ZooKeeper names leader %d of epoch "
+			    "%llu",
+			    leader, (unsigned long long)epoch, zk_leader,
+			    (unsigned long long)zk_epoch);
+		reply_reject(c, "epoch not confirmed by ZooKeeper", 0, false);
+		ft_conn_close(c, "leader not confirmed by ZooKeeper");
+		return;
+	}
 	if (!ft_holdings_leader(w->held, epoch)) {
 		ft_log_warn("refusing leader %d of stale epoch %llu (newest seen %llu)", leader,
 			    (unsigned long long)epoch, (unsigned long long)newest);
