@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sodium.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
@@ -11,6 +12,7 @@
 #include <zookeeper/zookeeper.h>
 
 #include "lib/log.h"
+#include "lib/secretfile.h"
 #include "lib/util.h"
 
 #define MAX_MEMBERS FT_MAX_NODES
@@ -510,26 +512,21 @@ static void set_acls(struct ft_election *e)
  * read.  -1 (logged) if it cannot be used. */
 static int read_auth(struct ft_election *e, const char *path)
 {
-	FILE *f = fopen(path, "re");
-	if (!f) {
-		ft_log_err("zookeeper.auth_file %s: %s", path, strerror(errno));
+	char err[512];
+	size_t n = 0;
+	unsigned char *buf = (unsigned char *)e->auth;
+	if (ft_secret_file_read("zookeeper.auth_file", path, true, buf, sizeof(e->auth) - 1, &n,
+				err, sizeof(err)) < 0) {
+		ft_log_err("%s", err);
 		return -1;
 	}
-	struct stat st;
-	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 0077)) {
-		ft_log_err("zookeeper.auth_file %s can be read by others (mode %03o): chmod 600 it",
-			   path, (unsigned)(st.st_mode & 0777));
-		fclose(f);
-		return -1;
-	}
-	bool got = fgets(e->auth, sizeof(e->auth), f) != NULL;
-	fclose(f);
-	size_t n = got ? strcspn(e->auth, "\r\n") : 0;
+	/* One line: what follows a newline is not part of the credential. */
 	e->auth[n] = '\0';
+	e->auth[strcspn(e->auth, "\r\n")] = '\0';
 	const char *colon = strchr(e->auth, ':');
 	if (!colon || colon == e->auth || !colon[1]) {
 		ft_log_err("zookeeper.auth_file %s: want one line user:password", path);
-		e->auth[0] = '\0';
+		sodium_memzero(e->auth, sizeof(e->auth));
 		return -1;
 	}
 	return 0;

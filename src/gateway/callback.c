@@ -16,6 +16,7 @@
 
 #include "lib/hostlist.h"
 #include "lib/log.h"
+#include "lib/secretfile.h"
 #include "lib/metrics.h"
 #include "lib/util.h"
 
@@ -281,24 +282,15 @@ static void *sender(void *arg)
 /* The key: the file's bytes without trailing CR/LF. */
 static int read_key(struct gw_callbacks *cb, const char *path, char *err, size_t len)
 {
-	FILE *f = fopen(path, "re");
-	if (!f) {
-		ft_set_err(err, len, "callbacks.secret_file %s: %s", path, strerror(errno));
+	unsigned char buf[4096];
+	size_t n = 0;
+	int r = ft_secret_file_read("callbacks.secret_file", path, false, buf, sizeof(buf), &n, err,
+				    len);
+	if (r < 0)
 		return -1;
-	}
-	struct stat st;
-	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 0077))
-		ft_log_warn("callbacks.secret_file %s can be read by other users (mode %03o)", path,
-			    (unsigned)(st.st_mode & 0777));
-	unsigned char buf[4097];
-	size_t n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
-	if (n == sizeof(buf)) {
-		ft_set_err(err, len, "callbacks.secret_file %s: longer than 4096 bytes", path);
-		return -1;
-	}
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		n--;
+	if (r > 0)
+		ft_log_warn("%s", err);
+	n = ft_secret_trim_newlines(buf, n);
 	if (n < GW_CALLBACK_MIN_KEY) {
 		ft_set_err(err, len, "callbacks.secret_file %s: the key is %zu bytes, at least %d",
 			   path, n, GW_CALLBACK_MIN_KEY);

@@ -153,8 +153,7 @@ static void handshake_failed(struct ft_conn *c, const char *why)
 			    "second",
 			    (unsigned long long)held);
 	if (ft_ratelimit_admit(&failure_log, FAILURES_LOGGED_PER_SECOND))
-		ft_log_warn("closing connection %s %s: %s", c->connecting ? "to" : "with", c->peer,
-			    why);
+		ft_log_warn("closing connection with %s: %s", c->peer, why);
 	ft_conn_close(c, why);
 }
 
