@@ -39,11 +39,11 @@ static const char *const root_entries[] = {
 /* /etc files the JVM reads; /etc/java* directories are added to these. */
 static const char *const etc_entries[] = { "/etc/ld.so.cache", "/etc/alternatives" };
 
-enum op_kind { OP_SYMLINK, OP_RO_BIND };
+enum op_kind { OP_SYMLINK, OP_RO_BIND, OP_HIDE };
 
 struct op {
 	enum op_kind kind;
-	char *a; /* symlink target / bind source */
+	char *a; /* symlink target / bind source (OP_HIDE: unused) */
 	char *b; /* path in the sandbox */
 };
 
@@ -219,6 +219,14 @@ static void plan_layout(struct ft_sandbox *sb)
 		add_op(sb, OP_RO_BIND, home, home);
 		free(home);
 	}
+	/* A source install's configuration directory (/usr/local/etc) lies
+	 * below /usr: programs must not read the cluster's configuration. */
+	bool below = false;
+	for (size_t i = 0; i < sb->n_ops && !below; i++)
+		below = sb->ops[i].kind == OP_RO_BIND &&
+			has_path_prefix(FT_SYSCONFDIR, sb->ops[i].a);
+	if (below && stat(FT_SYSCONFDIR, &st) == 0 && S_ISDIR(st.st_mode))
+		add_op(sb, OP_HIDE, "", FT_SYSCONFDIR);
 }
 
 /* A world-searchable empty-enough directory that hides nothing we use. */
@@ -433,6 +441,14 @@ char **ft_sandbox_bwrap_argv(const struct ft_sandbox *sb, const struct ft_spawn 
 	push(&a, "--hostname");
 	push(&a, "sandbox");
 	for (size_t i = 0; i < sb->n_ops; i++) {
+		if (sb->ops[i].kind == OP_HIDE) {
+			/* An empty read-only tmpfs over it. */
+			push(&a, "--tmpfs");
+			push(&a, sb->ops[i].b);
+			push(&a, "--remount-ro");
+			push(&a, sb->ops[i].b);
+			continue;
+		}
 		push(&a, sb->ops[i].kind == OP_SYMLINK ? "--symlink" : "--ro-bind");
 		push(&a, sb->ops[i].a);
 		push(&a, sb->ops[i].b);

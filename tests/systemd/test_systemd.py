@@ -19,8 +19,16 @@ with its reason, the others still run):
   start            systemctl start ftnode@1 ftnode@2 ftnode@3 ftgw: each
                    reaches active/running through Type=notify READY=1; ftgw
                    runs as the ftcluster user (made by systemd-sysusers from
-                   systemd/ftcluster.sysusers), the nodes as root
-  request          a Java program through the gateway answers
+                   systemd/ftcluster.sysusers), the nodes as root with the
+                   unit's capabilities only, no_new_privs and seccomp
+  request          a Java program through the gateway answers (in the job
+                   sandbox, under the hardened unit)
+  exposure         systemd-analyze security --offline=yes of the installed
+                   units: no worse than docs/security.md says, ftnode@ 5.0
+                   at most
+  hostile          a sandboxed program cannot read /etc/shadow or the
+                   configuration, write outside, or gain privilege; it runs
+                   as a sandbox uid, at nice 0 again
   sigkill          SIGKILL of a node's MainPID: systemd restarts it and the
                    cluster takes it back with a higher incarnation
   watchdog         SIGSTOP of a node: WatchdogSec (3 s, in a drop-in) kills
@@ -36,8 +44,9 @@ with its reason, the others still run):
 
 Environment: FT_BUILD_DIR (default: the source tree), FTSD_KEEP=1 keeps the
 work directory (console log of PID 1, ZooKeeper's logs) for a post-mortem.
-Needs root, unshare/nsenter/setpriv (util-linux), systemd, overlayfs and a
-writable cgroup2 hierarchy; otherwise the module is skipped with the reason.
+Needs root, unshare/nsenter/setpriv (util-linux), systemd, overlayfs, a
+writable cgroup2 hierarchy and bubblewrap; otherwise the module is skipped
+with the reason.
 """
 
 import json
@@ -116,6 +125,31 @@ WatchdogSec={WATCHDOG_SEC}
 LimitCORE=0
 """
 
+# Only for ftnode@: a /proc of its own, in which bubblewrap may mount the
+# sandbox's.  The namespace's /proc has read-only mounts over /proc/sys (they
+# keep the host safe), and the kernel lets a user namespace mount a new /proc
+# only while some /proc of its mount namespace has nothing mounted over it.
+# A host's /proc has no such mounts.  ProtectProc= gives the unit a fresh
+# instance instead (systemd still applies the unit's own /proc masks on top
+# of it, so a unit that masked parts of /proc would still fail here, as on a
+# host); hidepid would hide the sandboxes' processes from a root without
+# CAP_SYS_PTRACE, whereas on a host ftnode sees them, hence that capability.
+NODE_DROPIN = """\
+# Test drop-in: a fresh /proc for the sandbox (see test_systemd.py).
+[Service]
+ProtectProc=invisible
+CapabilityBoundingSet=CAP_SYS_PTRACE
+"""
+# ... which test_start then expects in ftnode's bounding set.
+NODE_TEST_CAPS = {"CAP_SYS_PTRACE"}
+
+# Exposure levels of "systemd-analyze security" (docs/security.md,
+# "Privilege"), as measured with systemd 252: the units must not get worse.
+# Issue 13 asks for 5.0 at most for ftnode@.service, on any version.
+EXPOSURE_SYSTEMD = 252
+EXPOSURE = {"ftnode@.service": 4.6, "ftgw.service": 2.1}
+EXPOSURE_CEILING = 5.0
+
 CONFIG = """\
 # Written by tests/systemd/test_systemd.py.
 cluster: systemd-test
@@ -129,13 +163,10 @@ gossip:
   interval_ms: 200
   fail_ms: 2000
   cleanup_ms: 10000
-# This test keeps the host safe by mounting /proc/sys read-only in its
-# namespace; the kernel then refuses a fresh /proc inside a nested user
-# namespace, which bubblewrap needs.  The sandbox is tested on its own
-# (tests/integration/test_hostile.py); here the units are under test.
+# The sandbox is on: jobs run in bubblewrap under the hardened unit (see
+# NODE_DROPIN for the one thing the test changes).
 sandbox:
-  enabled: 0
-  allow_unsafe: 1
+  enabled: 1
 paths:
   state_dir: /var/lib/ftcluster
   log_dir: /var/log/ftcluster
@@ -232,6 +263,8 @@ def why_not():
     for prog in ("ftnode", "ftgw"):
         if not os.access(BUILD / prog, os.X_OK):
             return f"{BUILD}/{prog} is not built (make)"
+    if not os.access("/usr/bin/bwrap", os.X_OK):
+        return "/usr/bin/bwrap not found (apt-get install bubblewrap): the nodes run jobs in it"
     return None
 
 
@@ -252,6 +285,40 @@ def pid_alive(pid):
     except PermissionError:
         return True
     return True
+
+
+def capability_names(mask):
+    """The CAP_* names of the bits of a /proc/PID/status Cap* mask (setpriv
+    lists the kernel's capabilities in bit order)."""
+    names = subprocess.run(["setpriv", "--list-caps"], capture_output=True, text=True,
+                           check=True).stdout.split()
+    return {"CAP_" + n.upper() for bit, n in enumerate(names) if mask >> bit & 1}
+
+
+def unit_capabilities(text):
+    """The union of a unit file's CapabilityBoundingSet= lines (none of them
+    "~" or empty here)."""
+    caps = set()
+    for m in re.finditer(r"^CapabilityBoundingSet=(.*)$", text, re.M):
+        assert m.group(1).strip() and not m.group(1).startswith("~"), m.group(0)
+        caps.update(m.group(1).split())
+    return caps
+
+
+def exposure(unit_file):
+    """systemd-analyze security --offline=yes UNIT_FILE: (overall level, the
+    listing)."""
+    r = subprocess.run(["systemd-analyze", "security", "--offline=yes", "--no-pager", str(unit_file)],
+                       capture_output=True, text=True, timeout=60, env=ENV)
+    m = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", r.stdout)
+    assert m, f"systemd-analyze security {unit_file} (exit {r.returncode}):\n{r.stdout}{r.stderr}"
+    return float(m.group(1)), r.stdout
+
+
+def systemd_version():
+    r = subprocess.run(["systemd-analyze", "--version"], capture_output=True, text=True, env=ENV)
+    m = re.match(r"systemd (\d+)", r.stdout)
+    return int(m.group(1)) if m else None
 
 
 class StaleCleaner:
@@ -330,6 +397,7 @@ class Namespace:
         self.destroyed = False
         self.zk_error = None
         self.unit_error = None
+        self.installed_units = {}
 
     # ---- setup ----
 
@@ -364,6 +432,8 @@ class Namespace:
             d = units / f"{unit}.d"
             d.mkdir()
             (d / "ftsd-test.conf").write_text(DROPIN)
+        (units / "ftnode@.service.d" / "ftsd-test-proc.conf").write_text(NODE_DROPIN)
+        self.installed_units = found
         shutil.copy(SRC / "scripts/zk-server.sh", self.work / "shared/zk-server.sh")
         shutil.copy(SRC / "systemd/ftcluster.sysusers", self.work / "shared/ftcluster.sysusers")
 
@@ -674,6 +744,16 @@ def test_start(ns):
         real_uid = re.search(r"^Uid:\s+(\d+)", status, re.M).group(1)
         want = uid if u == "ftgw" else "0"
         assert real_uid == want, f"{u} runs as uid {real_uid}, not {want}"
+        if u != "ftgw":
+            # Root with the unit's capabilities and none else (docs/security.md,
+            # "Privilege"), under no_new_privs and a seccomp filter.
+            unit_text = ns.installed_units["ftnode@.service"].read_text()
+            want_caps = unit_capabilities(unit_text) | NODE_TEST_CAPS
+            fields = dict(re.findall(r"^(\w+):\s+(.*)$", status, re.M))
+            for field in ("CapBnd", "CapEff", "CapPrm"):
+                got = capability_names(int(fields[field], 16))
+                assert got == want_caps, f"{u} {field}: {sorted(got)}, want {sorted(want_caps)}"
+            assert fields["NoNewPrivs"] == "1" and fields["Seccomp"] == "2", fields
         log(f"{u}: active/running, uid {real_uid}, MainPID {st['MainPID']}, STATUS={st['StatusText']!r}")
     owner = ns.run("stat", "-c", "%U", "/var/log/ftcluster/gateway").stdout.strip()
     assert owner == "ftcluster", f"/var/log/ftcluster/gateway belongs to {owner}"
@@ -691,6 +771,80 @@ def test_request(ns):
     assert r["status"] == 200, r
     assert r["body"] == "hello from systemd 42", r
     log(f"POST /compileandrun: 200 {r['body']!r}")
+
+
+def test_exposure(ns):
+    """systemd-analyze security of the installed units: no worse than documented."""
+    version = systemd_version()
+    for name, documented in EXPOSURE.items():
+        level, listing = exposure(ns.installed_units[name])
+        worst = "\n".join(line for line in listing.splitlines() if line.startswith("\u2717"))
+        if name == "ftnode@.service":
+            assert level <= EXPOSURE_CEILING, f"{name}: exposure {level} > {EXPOSURE_CEILING}:\n{worst}"
+        if version == EXPOSURE_SYSTEMD:
+            assert level <= documented, f"{name}: exposure {level}, documented {documented}:\n{worst}"
+        log(f"systemd-analyze security {name} (systemd {version}): {level} "
+            f"(documented {documented} with systemd {EXPOSURE_SYSTEMD})")
+
+
+# A program that tries what the sandbox must refuse, and reports what it is.
+SNOOP = """\
+import java.nio.file.*;
+public class Snoop {
+    static String read(String p) {
+        try { return "READ " + p + " " + Files.readAllBytes(Paths.get(p)).length + "\\n"; }
+        catch (Throwable t) { return "denied " + p + " " + t + "\\n"; }
+    }
+    static String write(String p) {
+        try { Files.write(Paths.get(p), "pwned".getBytes()); return "WROTE " + p + "\\n"; }
+        catch (Throwable t) { return "denied " + p + " " + t + "\\n"; }
+    }
+    public String run() throws Exception {
+        StringBuilder sb = new StringBuilder();
+        for (String p : new String[] { "/etc/shadow", "@CONFIG@", "/var/lib/ftcluster" })
+            sb.append(read(p));
+        for (String p : new String[] { "/var/lib/ftcluster/pwned", "/etc/pwned", "/usr/pwned",
+                                       "/pwned", "pwned" })
+            sb.append(write(p));
+        for (String l : Files.readAllLines(Paths.get("/proc/self/status")))
+            if (l.matches("^(Uid|CapEff|CapBnd|NoNewPrivs|Seccomp):.*"))
+                sb.append(l.replaceAll("\\\\s+", " ")).append("\\n");
+        String st = new String(Files.readAllBytes(Paths.get("/proc/self/stat")));
+        sb.append("nice " + st.substring(st.lastIndexOf(')') + 2).split(" ")[16] + "\\n");
+        Process p = new ProcessBuilder("/bin/sh", "-c", "unshare -U true; echo unshare=$?")
+            .redirectErrorStream(true).start();
+        sb.append(new String(p.getInputStream().readAllBytes()));
+        return sb.toString();
+    }
+}
+"""
+
+
+def test_hostile(ns):
+    """A program in the sandbox under the hardened unit: no secrets, no writes,
+    no privilege, nice 0 again (ftnode reniced its pre-started JVM)."""
+    need_cluster(ns)
+    src = SNOOP.replace("@CONFIG@", ns.config_path)
+    for attempt in range(2):
+        r = ns.http("POST", "/compileandrun", body=f"// {secrets.token_hex(8)}\n{src}",
+                    headers={"Content-Type": "text/x-java-source"}, timeout=60)
+        assert r["status"] == 200, r
+        body = r["body"]
+        log(f"the sandboxed program reports:\n{body}")
+        assert "READ " not in body and "WROTE " not in body, body
+        for p in ("/etc/shadow", ns.config_path, "/var/lib/ftcluster/pwned", "/pwned"):
+            assert f"denied {p} " in body, body
+        uid = re.search(r"^Uid: (\d+) \1 \1 \1$", body, re.M)
+        assert uid and int(uid.group(1)) >= 300000, body
+        assert "CapEff: 0000000000000000" in body and "NoNewPrivs: 1" in body, body
+        # 2: a filter (the unit's and the sandbox's own).
+        assert "Seccomp: 2" in body and "unshare=1" in body, body
+        # The first run may get a cold JVM; the second, a pre-started one,
+        # which ftnode (CAP_SYS_NICE) put back to nice 0 for it.
+        assert "nice 0\n" in body, body
+    r = ns.run("sh", "-c", "ls /var/lib/ftcluster/pwned /etc/pwned /usr/pwned /pwned 2>/dev/null",
+               check=False)
+    assert not r.stdout.strip(), f"the program wrote {r.stdout}"
 
 
 def test_sigkill(ns):
@@ -816,8 +970,14 @@ def test_stop(ns):
         assert any("Main process exited, code=exited, status=0/SUCCESS" in m for m in msgs), \
             f"{u} did not exit 0:\n{tail}"
         assert any("Deactivated successfully" in m for m in msgs), f"{u}:\n{tail}"
-        assert not any("Killing process" in m or "State 'stop-sigterm' timed out" in m for m in msgs), \
-            f"{u} had to be killed:\n{tail}"
+        # The daemon itself exits on SIGTERM.  (KillMode=mixed then SIGKILLs
+        # what is left in the cgroup: a node's sandboxed JVMs may still be
+        # dying of bubblewrap's --die-with-parent.)
+        assert not any(f"Killing process {pids[u]} " in m or "State 'stop-sigterm' timed out" in m
+                       for m in msgs), f"{u} had to be killed:\n{tail}"
+        left = [m for m in msgs if "Killing process" in m]
+        if left:
+            log(f"{u}: {len(left)} leftover sandbox process(es) SIGKILLed after the daemon's exit")
         log(f"{u}: STOPPING=1, exit 0, inactive")
     ns.run("systemctl", "stop", "zookeeper", check=False, timeout=30)
 

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 START_TEST(test_mountinfo)
@@ -190,6 +191,25 @@ START_TEST(test_bwrap_argv)
 				      strstr(src, "/job") || strstr(src, "ftcluster.jar") ||
 				      (strncmp(src, "/lib", 4) == 0),
 			      "unexpected bind source %s", src);
+	}
+	/* A configuration directory below /usr (a /usr/local install) is
+	 * covered by an empty read-only tmpfs, after /usr is bound. */
+	struct stat st;
+	if (strncmp(FT_SYSCONFDIR, "/usr/", 5) == 0 && stat(FT_SYSCONFDIR, &st) == 0) {
+		ck_assert(has_seq(argv, "--tmpfs", FT_SYSCONFDIR, "--remount-ro"));
+		ck_assert(has_seq(argv, "--remount-ro", FT_SYSCONFDIR, NULL));
+		size_t usr = (size_t)-1, hide = (size_t)-1;
+		for (size_t i = 0; argv[i] && argv[i + 1]; i++) {
+			if (strcmp(argv[i], "--ro-bind") == 0 && strcmp(argv[i + 1], "/usr") == 0)
+				usr = i;
+			if (strcmp(argv[i], "--tmpfs") == 0 &&
+			    strcmp(argv[i + 1], FT_SYSCONFDIR) == 0)
+				hide = i;
+		}
+		ck_assert_uint_lt(usr, hide);
+		ck_assert_uint_ne(hide, (size_t)-1);
+	} else {
+		ck_assert(!has_seq(argv, "--tmpfs", FT_SYSCONFDIR, NULL));
 	}
 	/* Root read-only after everything else; the command after "--". */
 	size_t ro = index_of(argv, "--remount-ro"), dd = index_of(argv, "--");
