@@ -103,6 +103,21 @@ struct ft_callbacks_conf {
 	int senders;		       /* deliveries under way at once */
 };
 
+/* Who may use the gateway's HTTP API (gateway/access.h), and how it is
+ * served (HTTPS, connections per address).  The gateway's section. */
+struct ft_gw_access_conf {
+	char tokens_file[FT_PATH_MAX];	 /* API tokens, one a line; "": no token needed */
+	int metrics_public;		 /* 1: GET /metrics needs no token */
+	int rate_per_second;		 /* per token or client address; 0: no limit */
+	int rate_burst;			 /* requests a bucket holds */
+	int rate_max_addresses;		 /* client addresses with a bucket, at most */
+	char cors_origins[1024];	 /* origins browsers may read answers from */
+	char allowed_hosts[1024];	 /* Host headers served; "": any */
+	char tls_cert_file[FT_PATH_MAX]; /* PEM; with tls_key_file: HTTPS */
+	char tls_key_file[FT_PATH_MAX];
+	int max_connections_per_address; /* 0: only limits.max_connections */
+};
+
 struct ft_config {
 	char path[FT_PATH_MAX]; /* file it came from */
 	char cluster[FT_NAME_MAX];
@@ -113,6 +128,7 @@ struct ft_config {
 
 	struct ft_addr gw_http;	  /* client-facing HTTP (default port 8888) */
 	struct ft_addr gw_gossip; /* the gateway's gossip endpoint */
+	struct ft_gw_access_conf gw_access;
 
 	struct ft_gossip_conf gossip;
 	struct ft_limits limits;

@@ -1,4 +1,5 @@
 #include "conf/settings.h"
+#include "lib/allowlist.h"
 #include "lib/hostlist.h"
 
 #include <stdarg.h>
@@ -54,6 +55,21 @@ const struct ft_setting ft_config_settings[] = {
 
 	CFG_TEXT(ADDR, "gateway", "http", gw_http, "127.0.0.1:8888", RESTART),
 	CFG_TEXT(ADDR, "gateway", "gossip", gw_gossip, "127.0.0.1:7000", RESTART),
+	/* Who may use the gateway (gateway/access.h): read at every request,
+	 * the tokens file again at every reload. */
+	CFG_TEXT(TEXT, "gateway", "tokens_file", gw_access.tokens_file, "", LIVE),
+	CFG_INT("gateway", "metrics_public", gw_access.metrics_public, 0, 1, 1, LIVE),
+	CFG_INT("gateway", "rate_per_second", gw_access.rate_per_second, 0, 1000000, 0, LIVE),
+	CFG_INT("gateway", "rate_burst", gw_access.rate_burst, 1, 1000000, 20, LIVE),
+	CFG_INT("gateway", "rate_max_addresses", gw_access.rate_max_addresses, 1, 10000000, 10000,
+		LIVE),
+	CFG_TEXT(TEXT, "gateway", "cors_origins", gw_access.cors_origins, "", LIVE),
+	CFG_TEXT(TEXT, "gateway", "allowed_hosts", gw_access.allowed_hosts, "", LIVE),
+	/* The HTTP server is set up with them at start. */
+	CFG_TEXT(TEXT, "gateway", "tls_cert_file", gw_access.tls_cert_file, "", RESTART),
+	CFG_TEXT(TEXT, "gateway", "tls_key_file", gw_access.tls_key_file, "", RESTART),
+	CFG_INT("gateway", "max_connections_per_address", gw_access.max_connections_per_address, 0,
+		1000000, 0, RESTART),
 
 	CFG_INT("gossip", "interval_ms", gossip.interval_ms, 1, 60000, 200, RESTART),
 	CFG_INT("gossip", "fail_ms", gossip.fail_ms, 1, 3600000, 2000, RESTART),
@@ -309,6 +325,33 @@ static int callback_hosts_valid(const struct ft_config *c, char *msg, size_t len
 	return rule_failed(msg, len, "callbacks.allowed_hosts: %s", why);
 }
 
+static int gateway_hosts_valid(const struct ft_config *c, char *msg, size_t len)
+{
+	char why[256];
+	if (ft_host_list_check(c->gw_access.allowed_hosts, why, sizeof(why)) == 0)
+		return 0;
+	return rule_failed(msg, len, "gateway.allowed_hosts: %s", why);
+}
+
+static int gateway_origins_valid(const struct ft_config *c, char *msg, size_t len)
+{
+	char why[256];
+	if (ft_origin_list_check(c->gw_access.cors_origins, why, sizeof(why)) == 0)
+		return 0;
+	return rule_failed(msg, len, "gateway.cors_origins: %s", why);
+}
+
+/* Half an HTTPS setup would serve plain HTTP where TLS was meant. */
+static int gateway_tls_whole(const struct ft_config *c, char *msg, size_t len)
+{
+	const struct ft_gw_access_conf *a = &c->gw_access;
+	if (!a->tls_cert_file[0] == !a->tls_key_file[0])
+		return 0;
+	return rule_failed(msg, len,
+			   "gateway.tls_cert_file and gateway.tls_key_file go together: set both "
+			   "for HTTPS, or neither");
+}
+
 const struct ft_config_rule ft_config_rules[] = {
 	{ "gossip.fail_ms", "gossip.interval_ms", gossip_fail_after_two_intervals },
 	{ "gossip.cleanup_ms", "gossip.fail_ms", gossip_cleanup_after_fail },
@@ -319,6 +362,9 @@ const struct ft_config_rule ft_config_rules[] = {
 	{ "sandbox.memory", "sandbox.memory", memory_mode_known },
 	{ "callbacks.allowed_hosts", "callbacks.allowed_hosts", callback_hosts_valid },
 	{ "callbacks.allowed_hosts", "callbacks.secret_file", callbacks_signed },
+	{ "gateway.allowed_hosts", "gateway.allowed_hosts", gateway_hosts_valid },
+	{ "gateway.cors_origins", "gateway.cors_origins", gateway_origins_valid },
+	{ "gateway.tls_cert_file", "gateway.tls_key_file", gateway_tls_whole },
 };
 
 const size_t ft_config_n_rules = COUNT_OF(ft_config_rules);

@@ -27,11 +27,13 @@
 #include "gateway/cluster.h"
 #include "gateway/core.h"
 #include "gateway/dashboard.h"
+#include "gateway/guard.h"
 #include "gateway/link.h"
 #include "gateway/metrics.h"
 #include "gateway/judge0.h"
 #include "gateway/piston.h"
 #include "gateway/plain_api.h"
+#include "gateway/tls.h"
 #include "gossip/gossip.h"
 #include "lib/httpd.h"
 #include "lib/log.h"
@@ -58,6 +60,7 @@ struct gw {
 	struct gw_piston piston;
 	struct gw_judge0 judge0;
 	struct gw_callbacks *callbacks;
+	struct gw_guard *guard;
 	sd_event_source *sweep;
 	const char *role;
 	bool ready; /* told systemd */
@@ -116,6 +119,8 @@ static int sweep_cb(sd_event_source *s, uint64_t usec, void *ud)
 static void http_handler(void *ud, struct ft_http_req *r)
 {
 	struct gw *g = ud;
+	if (gw_guard_check(g->guard, r))
+		return;
 	if (gw_plain_api_route(&g->plain, r) || gw_api_v1_route(g->api, r) ||
 	    gw_piston_route(&g->piston, r) || gw_judge0_route(&g->judge0, r) ||
 	    gw_dashboard_route(r) || gw_metrics_route(g->metrics, r))
@@ -194,15 +199,43 @@ static int run(struct gw *g)
 	g->cluster = (struct gw_cluster){ .cfg = &g->cfg };
 	g->plain = (struct gw_plain_api){ .core = g->core, .cfg = &g->cfg, .cluster = &g->cluster };
 
+	char err[512];
+	struct gw_tls tls;
+	if (gw_tls_read(&g->cfg.gw_access, &tls, err, sizeof(err)) < 0) {
+		ft_log_err("%s: %s", g->cfg.path, err);
+		return FT_EXIT_CONFIG;
+	}
+	bool https = tls.cert != NULL;
+	g->guard = gw_guard_new(&g->cfg, g->metrics, https, err, sizeof(err));
+	if (!g->guard) {
+		ft_log_err("%s: %s", g->cfg.path, err);
+		gw_tls_clear(&tls);
+		return FT_EXIT_CONFIG;
+	}
 	struct ft_httpd_conf hc = {
 		.addr = g->cfg.gw_http.sa,
 		.max_body_bytes = g->cfg.limits.max_body_bytes,
 		.max_connections = (unsigned)g->cfg.limits.max_connections,
 		.connection_timeout_s = (unsigned)g->cfg.limits.connection_timeout_s,
+		.max_connections_per_address =
+			(unsigned)g->cfg.gw_access.max_connections_per_address,
+		.tls_cert_pem = tls.cert,
+		.tls_key_pem = tls.key,
+		.on_refused = gw_guard_http_refused,
+		.refused_ud = g->guard,
 	};
 	g->httpd = ft_httpd_new(g->ev, &hc, http_handler, g);
+	int serve_errno = errno;
+	gw_tls_clear(&tls);
 	if (!g->httpd) {
-		ft_log_err("cannot serve HTTP on %s: %s", g->cfg.gw_http.text, strerror(errno));
+		errno = serve_errno;
+		if (https)
+			ft_log_err("cannot serve HTTPS on %s: %s (are gateway.tls_cert_file and "
+				   "gateway.tls_key_file a certificate and its key, in PEM?)",
+				   g->cfg.gw_http.text, strerror(errno));
+		else
+			ft_log_err("cannot serve HTTP on %s: %s", g->cfg.gw_http.text,
+				   strerror(errno));
 		return FT_EXIT_SETUP;
 	}
 	g->gossip = ft_gossip_new(g->ev, &g->cfg, FT_GATEWAY_ID, ft_metrics_on_member_event, NULL);
@@ -212,7 +245,6 @@ static int run(struct gw *g)
 	ft_metrics_init("ftgw", FT_GATEWAY_ID, g->gossip);
 	/* Its metrics exist from the first scrape on. */
 	g->api = gw_api_v1_new(g->core, &g->cfg, &g->cluster, g->metrics);
-	char err[512];
 	g->callbacks = gw_callbacks_new(&g->cfg.callbacks, err, sizeof(err));
 	if (!g->callbacks) {
 		ft_log_err("%s: %s", g->cfg.path, err);
@@ -238,13 +270,14 @@ static int run(struct gw *g)
 	sd_event_add_time(g->ev, &g->sweep, CLOCK_MONOTONIC, now + SWEEP_MS * 1000, 50000, sweep_cb,
 			  g);
 	ft_sd_watchdog_start(g->ev, healthy, g);
-	ft_log_notice("gateway up: http %s, gossip %s, zookeeper %s", g->cfg.gw_http.text,
-		      g->cfg.gw_gossip.text, g->cfg.zk_connect);
+	ft_log_notice("gateway up: %s %s, gossip %s, zookeeper %s", https ? "https" : "http",
+		      g->cfg.gw_http.text, g->cfg.gw_gossip.text, g->cfg.zk_connect);
 	int r = sd_event_loop(g->ev);
 
 	ft_election_free(g->election);
 	ft_gossip_free(g->gossip);
 	ft_httpd_free(g->httpd);
+	gw_guard_free(g->guard);
 	gw_api_v1_free(g->api);
 	gw_core_free(g->core);
 	sd_event_source_disable_unref(g->sweep);

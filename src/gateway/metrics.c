@@ -11,6 +11,10 @@
 #include "job/verdict.h"
 
 static const char *const hit_miss[] = { "hit", "miss", NULL };
+/* gateway/guard.c's reasons, then lib/httpd.c's (enum ft_http_refusal). */
+static const char *const refusals[] = {
+	"host", "rate", "cors", "token", "connections", "slow", NULL
+};
 static const double latency_bounds[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
 					 1,	2.5,  5,     10,   30,	60,   120 };
 
@@ -32,7 +36,7 @@ struct gw_metrics {
 	/* Registered at the first use, not at start (the order of the
 	 * families in GET /metrics depends on it). */
 	bool inited;
-	struct ft_metric *requests, *latency, *cache, *cached_answers, *in_flight;
+	struct ft_metric *requests, *latency, *cache, *cached_answers, *in_flight, *refused;
 	/* The label values of ftgw_requests_total: every verdict, and "other". */
 	const char *verdicts[FT_VERDICT_N + 1];
 	struct recent recent[RECENT];
@@ -105,6 +109,14 @@ static void ensure_init(struct gw_metrics *W)
 		"Answers given without the cluster: response cache hits and Idempotency-Key replays",
 		NULL, NULL);
 	register_in_flight(W, m);
+	W->refused = ft_metrics_counter(
+		m, "ftgw_http_refused_total",
+		"Requests and connections refused before any API saw them, by reason (host: Host "
+		"not in gateway.allowed_hosts; rate: over gateway.rate_per_second; cors: a "
+		"preflight of an origin not in gateway.cors_origins; token: no valid API token; "
+		"connections: over gateway.max_connections_per_address; slow: no whole request "
+		"within limits.connection_timeout_s)",
+		"reason", refusals);
 }
 
 struct gw_metrics *gw_metrics_new(const struct ft_config *cfg)
@@ -210,6 +222,12 @@ struct json_object *gw_recent_json(struct gw_metrics *W, size_t max)
 			       gw_core_in_flight_by_worker(W->core, &queued));
 	json_object_object_add(root, "queued", json_object_new_uint64(queued));
 	return root;
+}
+
+void gw_metrics_refused(struct gw_metrics *W, const char *reason)
+{
+	ensure_init(W);
+	ft_metric_inc(W->refused, reason);
 }
 
 bool gw_metrics_route(struct gw_metrics *W, struct ft_http_req *r)

@@ -28,6 +28,10 @@ extern const struct gw_core_hooks gw_metrics_core_hooks;
  * "in_flight_by_worker": {...}, "queued": N}.  Caller owns the object. */
 struct json_object *gw_recent_json(struct gw_metrics *m, size_t max);
 
+/* A request or connection refused before the APIs (ftgw_http_refused_total):
+ * reason host, rate, cors, token, connections or slow. */
+void gw_metrics_refused(struct gw_metrics *m, const char *reason);
+
 /* GET /metrics: returns true if it handled the request. */
 bool gw_metrics_route(struct gw_metrics *m, struct ft_http_req *r);
 

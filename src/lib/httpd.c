@@ -1,16 +1,27 @@
 #include "lib/httpd.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <microhttpd.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include "lib/conn.h"
+#include "lib/connwatch.h"
 #include "lib/log.h"
+#include "lib/ratelimit.h"
 #include "lib/util.h"
 
-#define MAX_RESP_HEADERS 16
+#define MAX_RESP_HEADERS 24
+/* Past the idle timeout, so that libmicrohttpd closes the idle
+ * connections itself and only the ones that kept sending are left. */
+#define SLOW_GRACE_MS 1000
+/* TLS 1.2 and 1.3 only. */
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
 struct ft_httpd {
 	sd_event *ev;
@@ -18,14 +29,19 @@ struct ft_httpd {
 	sd_event_source *io;
 	sd_event_source *timer;
 	sd_event_source *kick; /* runs MHD after a resume */
+	sd_event_source *slow; /* the next connection due in watch */
 	struct ft_httpd_conf conf;
 	ft_http_handler handler;
 	void *ud;
+	struct ft_connwatch watch;
+	char *tls_cert, *tls_key;
+	struct ft_ratelimit refusal_log; /* per-address refusals logged */
 };
 
 struct ft_http_req {
 	struct ft_httpd *h;
 	struct MHD_Connection *conn;
+	struct ft_watched *watched; /* its connection's, or NULL */
 	const char *method;
 	const char *path;
 	struct ft_buf body;
@@ -42,6 +58,7 @@ struct ft_http_req {
 };
 
 static void reschedule(struct ft_httpd *h);
+static void slow_watch(struct ft_httpd *h);
 
 static void run_mhd(struct ft_httpd *h)
 {
@@ -94,14 +111,29 @@ static void free_req(struct ft_http_req *r)
 	free(r);
 }
 
+static struct ft_watched *watched_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
 static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
 	struct ft_http_req *r = *con_cls;
+	struct ft_watched *w = watched_of(conn);
+	if (w) {
+		ft_connwatch_done(w, ft_now_ms());
+		slow_watch(cls);
+	}
 	if (!r)
 		return;
 	*con_cls = NULL;
-	if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
+	bool dropped_slow = w && w->due; /* said so when it was */
+	if (dropped_slow)
+		ft_log_debug("http: %s %s was a slow client's", r->method, r->path);
+	else if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
 		ft_log_notice("http: dropped %s %s: no progress within the connection timeout",
 			      r->method, r->path);
 	else if (toe == MHD_REQUEST_TERMINATED_READ_ERROR && !r->answered)
@@ -125,6 +157,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 		r->conn = conn;
 		r->method = method;
 		r->path = url;
+		r->watched = watched_of(conn);
 		*con_cls = r;
 		/* A declared length over the limit is refused before a byte of the
 		 * body is read. */
@@ -133,6 +166,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 		if (cl && strtoull(cl, NULL, 10) > h->conf.max_body_bytes) {
 			r->too_big = true;
 			r->dispatched = true;
+			if (r->watched)
+				ft_connwatch_arrived(r->watched);
 			h->handler(h->ud, r);
 			if (r->resp) {
 				enum MHD_Result ret = MHD_queue_response(conn, r->status, r->resp);
@@ -161,6 +196,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 	if (r->dispatched)
 		return MHD_YES; /* still waiting; spurious call */
 	r->dispatched = true;
+	if (r->watched)
+		ft_connwatch_arrived(r->watched);
 	h->handler(h->ud, r);
 	if (r->answered && r->resp) {
 		enum MHD_Result ret = MHD_queue_response(conn, r->status, r->resp);
@@ -175,6 +212,155 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 	return MHD_YES;
 }
 
+/* ---- slow clients and connections per address ---- */
+
+static int64_t slow_deadline_ms(const struct ft_httpd *h)
+{
+	return (int64_t)h->conf.connection_timeout_s * 1000 + SLOW_GRACE_MS;
+}
+
+/* Arms the timer for the next connection due, or disables it. */
+static void arm_slow(struct ft_httpd *h)
+{
+	int64_t due = ft_connwatch_next_due(&h->watch, slow_deadline_ms(h));
+	if (due < 0) {
+		sd_event_source_set_enabled(h->slow, SD_EVENT_OFF);
+		return;
+	}
+	int64_t now = ft_now_ms();
+	uint64_t usec;
+	sd_event_now(h->ev, CLOCK_MONOTONIC, &usec);
+	usec += (uint64_t)(due > now ? due - now : 0) * 1000;
+	sd_event_source_set_time(h->slow, usec);
+	sd_event_source_set_enabled(h->slow, SD_EVENT_ONESHOT);
+}
+
+/* A connection began waiting: if the timer is off, none was before. */
+static void slow_watch(struct ft_httpd *h)
+{
+	int on = 0;
+	if (sd_event_source_get_enabled(h->slow, &on) >= 0 && on == SD_EVENT_OFF)
+		arm_slow(h);
+}
+
+struct slow_sweep {
+	struct ft_httpd *h;
+	const char *first; /* a peer, for the log */
+};
+
+static void drop_slow(void *ud, struct ft_watched *c)
+{
+	struct slow_sweep *sw = ud;
+	/* libmicrohttpd then reads the end and closes the connection (and
+	 * tells us, conn_cb): it has no call to close one from outside. */
+	shutdown(c->fd, SHUT_RDWR);
+	if (!sw->first)
+		sw->first = c->peer;
+	if (sw->h->conf.on_refused)
+		sw->h->conf.on_refused(sw->h->conf.refused_ud, FT_HTTP_DROPPED_SLOW, c->peer);
+}
+
+static int slow_cb(sd_event_source *s, uint64_t usec, void *ud)
+{
+	struct ft_httpd *h = ud;
+	struct slow_sweep sw = { h, NULL };
+	size_t n = ft_connwatch_sweep(&h->watch, ft_now_ms(), slow_deadline_ms(h), drop_slow, &sw);
+	if (n)
+		ft_log_notice("http: dropped %zu connection(s) (one from %s) that kept sending but "
+			      "had no whole request within %us (limits.connection_timeout_s)",
+			      n, sw.first, h->conf.connection_timeout_s);
+	arm_slow(h);
+	if (n)
+		run_mhd(h);
+	return 0;
+}
+
+static void conn_cb(void *cls, struct MHD_Connection *conn, void **socket_context,
+		    enum MHD_ConnectionNotificationCode code)
+{
+	struct ft_httpd *h = cls;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		struct ft_watched *c = ft_xcalloc(1, sizeof(*c));
+		const union MHD_ConnectionInfo *fd =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		c->fd = fd ? fd->connect_fd : -1;
+		ft_sockaddr_ip(ci ? ci->client_addr : NULL, c->peer, sizeof(c->peer));
+		ft_connwatch_add(&h->watch, c, ft_now_ms());
+		*socket_context = c;
+		slow_watch(h);
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		struct ft_watched *c = *socket_context;
+		*socket_context = NULL;
+		if (c) {
+			ft_connwatch_remove(&h->watch, c);
+			free(c);
+		}
+	}
+}
+
+static enum MHD_Result accept_cb(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+	struct ft_httpd *h = cls;
+	(void)len;
+	unsigned limit = h->conf.max_connections_per_address;
+	if (!limit)
+		return MHD_YES;
+	char peer[64];
+	ft_sockaddr_ip(addr, peer, sizeof(peer));
+	if (ft_connwatch_count_peer(&h->watch, peer) < limit)
+		return MHD_YES;
+	uint64_t held = ft_ratelimit_roll(&h->refusal_log, ft_now_ms());
+	if (held)
+		ft_log_notice("http: %" PRIu64 " more connection(s) refused at "
+			      "gateway.max_connections_per_address, not logged one by one",
+			      held);
+	if (ft_ratelimit_admit(&h->refusal_log, ft_log_rejected_rate()))
+		ft_log_notice("http: refused a connection from %s: it has %u open "
+			      "(gateway.max_connections_per_address)",
+			      peer, limit);
+	if (h->conf.on_refused)
+		h->conf.on_refused(h->conf.refused_ud, FT_HTTP_REFUSED_PER_ADDRESS, peer);
+	return MHD_NO;
+}
+
+static void erase_free(char *s)
+{
+	if (!s)
+		return;
+	sodium_memzero(s, strlen(s));
+	free(s);
+}
+
+static struct MHD_Daemon *start_mhd(struct ft_httpd *h)
+{
+	const struct ft_httpd_conf *conf = &h->conf;
+	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	struct MHD_OptionItem tls[] = {
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, h->tls_cert },
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, h->tls_key },
+		{ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+	if (h->tls_cert) {
+		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+			errno = EPROTONOSUPPORT;
+			return NULL;
+		}
+		flags |= MHD_USE_TLS;
+	} else {
+		tls[0].option = MHD_OPTION_END;
+	}
+	return MHD_start_daemon(flags, 0, accept_cb, h, access_cb, h, MHD_OPTION_SOCK_ADDR,
+				(const struct sockaddr *)&conf->addr, MHD_OPTION_CONNECTION_LIMIT,
+				(unsigned)conf->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+				(unsigned)conf->connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
+				completed_cb, h, MHD_OPTION_NOTIFY_CONNECTION, conn_cb, h,
+				MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_ARRAY, tls,
+				MHD_OPTION_END);
+}
+
 struct ft_httpd *ft_httpd_new(sd_event *ev, const struct ft_httpd_conf *conf,
 			      ft_http_handler handler, void *ud)
 {
@@ -183,15 +369,21 @@ struct ft_httpd *ft_httpd_new(sd_event *ev, const struct ft_httpd_conf *conf,
 	h->conf = *conf;
 	h->handler = handler;
 	h->ud = ud;
-	h->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0,
-				NULL, NULL, access_cb, h, MHD_OPTION_SOCK_ADDR,
-				(const struct sockaddr *)&conf->addr, MHD_OPTION_CONNECTION_LIMIT,
-				(unsigned)conf->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-				(unsigned)conf->connection_timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
-				completed_cb, h, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-				MHD_OPTION_END);
+	if (conf->tls_cert_pem && conf->tls_key_pem) {
+		h->tls_cert = ft_xstrdup(conf->tls_cert_pem);
+		h->tls_key = ft_xstrdup(conf->tls_key_pem);
+	}
+	h->conf.tls_cert_pem = h->conf.tls_key_pem = NULL; /* the caller's */
+	if (sd_event_add_time(ev, &h->slow, CLOCK_MONOTONIC, 0, 100000, slow_cb, h) < 0) {
+		ft_httpd_free(h);
+		return NULL;
+	}
+	sd_event_source_set_enabled(h->slow, SD_EVENT_OFF);
+	h->d = start_mhd(h);
 	if (!h->d) {
-		free(h);
+		int e = errno;
+		ft_httpd_free(h);
+		errno = e;
 		return NULL;
 	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
@@ -214,7 +406,10 @@ void ft_httpd_free(struct ft_httpd *h)
 	sd_event_source_disable_unref(h->timer);
 	sd_event_source_disable_unref(h->kick);
 	if (h->d)
-		MHD_stop_daemon(h->d);
+		MHD_stop_daemon(h->d); /* closes every connection: conn_cb frees them */
+	sd_event_source_disable_unref(h->slow);
+	erase_free(h->tls_cert);
+	erase_free(h->tls_key);
 	free(h);
 }
 

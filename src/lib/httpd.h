@@ -14,11 +14,31 @@
 struct ft_httpd;
 struct ft_http_req;
 
+/* Why a connection was refused or dropped before any answer. */
+enum ft_http_refusal {
+	/* More than max_connections_per_address open from the address. */
+	FT_HTTP_REFUSED_PER_ADDRESS,
+	/* No whole request within connection_timeout_s (and a second's
+	 * grace) of the connection's start or of its previous answer, though
+	 * it kept sending: a slow client (lib/connwatch.h). */
+	FT_HTTP_DROPPED_SLOW,
+};
+
+typedef void (*ft_http_refused_fn)(void *ud, enum ft_http_refusal why, const char *peer);
+
 struct ft_httpd_conf {
 	struct sockaddr_in addr;
 	size_t max_body_bytes; /* larger bodies are not buffered: req is marked too big */
 	unsigned max_connections;
+	/* An idle connection is closed after this long; one that keeps
+	 * sending without a whole request, a second later. */
 	unsigned connection_timeout_s;
+	unsigned max_connections_per_address; /* 0: no limit */
+	/* PEM certificate (chain) and private key: both for HTTPS, else NULL.
+	 * Copied; erased from memory when the server is freed. */
+	const char *tls_cert_pem, *tls_key_pem;
+	ft_http_refused_fn on_refused; /* may be NULL */
+	void *refused_ud;
 };
 
 /* Called once per request when its whole body has arrived (or has been
@@ -28,6 +48,8 @@ typedef void (*ft_http_handler)(void *ud, struct ft_http_req *r);
  * answer was given; the handler must forget r. */
 typedef void (*ft_http_abandon_fn)(void *ud, struct ft_http_req *r);
 
+/* NULL with errno set when it cannot serve (EPROTONOSUPPORT: HTTPS asked
+ * of a libmicrohttpd without TLS). */
 struct ft_httpd *ft_httpd_new(sd_event *ev, const struct ft_httpd_conf *conf,
 			      ft_http_handler handler, void *ud);
 void ft_httpd_free(struct ft_httpd *h);

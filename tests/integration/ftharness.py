@@ -37,6 +37,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import threading
@@ -555,8 +556,19 @@ class Response:
 
 
 def http_request(host: str, port: int, method: str, path: str, body: Optional[bytes] = None,
-                 headers: Optional[Dict[str, str]] = None, timeout: float = 10.0) -> Response:
-    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+                 headers: Optional[Dict[str, str]] = None, timeout: float = 10.0,
+                 tls_ca: Optional[str] = None,
+                 source_address: Optional[Tuple[str, int]] = None) -> Response:
+    """One request on a connection of its own; over HTTPS, trusting only the
+    certificate(s) in tls_ca, when tls_ca is given; from source_address
+    (e.g. ("127.0.0.2", 0): another client on loopback) when given."""
+    if tls_ca:
+        ctx = ssl.create_default_context(cafile=tls_ca)
+        conn: http.client.HTTPConnection = http.client.HTTPSConnection(
+            host, port, timeout=timeout, context=ctx, source_address=source_address)
+    else:
+        conn = http.client.HTTPConnection(host, port, timeout=timeout,
+                                          source_address=source_address)
     try:
         try:
             conn.request(method, path, body=body, headers=headers or {})
@@ -827,7 +839,8 @@ class Cluster:
                  netns: Optional[Dict[int, str]] = None,
                  sandbox: Optional[Dict[str, Any]] = None,
                  paths: Optional[Dict[str, str]] = None,
-                 sections: Optional[Dict[str, Dict[str, Any]]] = None):
+                 sections: Optional[Dict[str, Dict[str, Any]]] = None,
+                 tls_ca: Optional[str] = None):
         self.dir = Path(tmp_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.zk_connect = zk_connect
@@ -840,8 +853,12 @@ class Cluster:
         self.logging = dict(logging or {})
         self.sandbox = dict(default_sandbox(), **(sandbox or {}))
         self.extra_paths = dict(paths or {})
-        # Further sections as written (values are YAML text: quote strings).
+        # Further sections as written (values are YAML text: quote strings);
+        # "gateway" adds keys to the gateway's section.
         self.sections = {k: dict(v) for k, v in (sections or {}).items()}
+        # The gateway serves HTTPS with a certificate this file holds (or
+        # is signed by): the harness's own requests trust only it.
+        self.tls_ca = tls_ca
         self.state_dir = self.dir / "state"
         self.log_dir = self.dir / "logs"
         self.out_dir = self.dir / "out"
@@ -900,6 +917,9 @@ class Cluster:
             "gateway:",
             "  http: %s" % self.gw_http,
             "  gossip: %s" % self.gw_gossip,
+        ]
+        lines += ["  %s: %s" % kv for kv in self.sections.get("gateway", {}).items()]
+        lines += [
             "",
             "gossip:",
         ]
@@ -913,6 +933,8 @@ class Cluster:
             lines += ["", "sandbox:"]
             lines += ["  %s: %s" % kv for kv in self.sandbox.items()]
         for section, keys in self.sections.items():
+            if section == "gateway":
+                continue  # above
             lines += ["", "%s:" % section]
             lines += ["  %s: %s" % kv for kv in keys.items()]
         lines += [
@@ -1075,7 +1097,8 @@ class Cluster:
     def request(self, method: str, path: str, body: Optional[bytes] = None,
                 headers: Optional[Dict[str, str]] = None, timeout: float = 10.0) -> Response:
         host, port = self._gw()
-        return http_request(host, port, method, path, body, headers, timeout)
+        return http_request(host, port, method, path, body, headers, timeout,
+                            tls_ca=self.tls_ca)
 
     def post(self, source: Optional[Any], content_type: Optional[str] = JAVA_SOURCE,
              headers: Optional[Dict[str, str]] = None, method: str = "POST",

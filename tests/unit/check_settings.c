@@ -148,6 +148,17 @@ START_TEST(defaults_are_the_documented_values)
 	ck_assert_int_eq(cfg.callbacks.timeout_ms, 5000);
 	ck_assert_int_eq(cfg.callbacks.max_queued, 10000);
 	ck_assert_int_eq(cfg.callbacks.senders, 2);
+	const struct ft_gw_access_conf *ga = &cfg.gw_access;
+	ck_assert_str_eq(ga->tokens_file, "");
+	ck_assert_int_eq(ga->metrics_public, 1);
+	ck_assert_int_eq(ga->rate_per_second, 0);
+	ck_assert_int_eq(ga->rate_burst, 20);
+	ck_assert_int_eq(ga->rate_max_addresses, 10000);
+	ck_assert_str_eq(ga->cors_origins, "");
+	ck_assert_str_eq(ga->allowed_hosts, "");
+	ck_assert_str_eq(ga->tls_cert_file, "");
+	ck_assert_str_eq(ga->tls_key_file, "");
+	ck_assert_int_eq(ga->max_connections_per_address, 0);
 	ck_assert_int_eq(cfg.sandbox.enabled, 1);
 	ck_assert_int_eq(cfg.sandbox.allow_unsafe, 0);
 	ck_assert_str_eq(cfg.zk_auth_file, "");
@@ -245,6 +256,13 @@ START_TEST(reload_policy_per_key)
 		"logging.rejected_per_second",
 		"paths.key_file",
 		"paths.key_file_next",
+		"gateway.tokens_file",
+		"gateway.metrics_public",
+		"gateway.rate_per_second",
+		"gateway.rate_burst",
+		"gateway.rate_max_addresses",
+		"gateway.cors_origins",
+		"gateway.allowed_hosts",
 	};
 	size_t n_live = 0;
 	char label[80];
@@ -258,7 +276,7 @@ START_TEST(reload_policy_per_key)
 			n_live++;
 		/* Sandbox, paths, identity, topology: set up at start. */
 		if (strcmp(s->section, "limits") != 0 && strcmp(s->section, "logging") != 0 &&
-		    strncmp(s->key, "key_file", 8) != 0)
+		    strcmp(s->section, "gateway") != 0 && strncmp(s->key, "key_file", 8) != 0)
 			ck_assert_msg(s->reload == FT_RELOAD_RESTART, "%s", label);
 	}
 	ck_assert_uint_eq(n_live, sizeof(live) / sizeof(live[0]));
@@ -270,6 +288,11 @@ START_TEST(reload_policy_per_key)
 	ck_assert_int_eq(row("limits.max_connections")->reload, FT_RELOAD_RESTART);
 	ck_assert_int_eq(row("limits.connection_timeout_s")->reload, FT_RELOAD_RESTART);
 	ck_assert_int_eq(row("limits.log_file_max_bytes")->reload, FT_RELOAD_RESTART);
+	ck_assert_int_eq(row("gateway.http")->reload, FT_RELOAD_RESTART);
+	ck_assert_int_eq(row("gateway.gossip")->reload, FT_RELOAD_RESTART);
+	ck_assert_int_eq(row("gateway.tls_cert_file")->reload, FT_RELOAD_RESTART);
+	ck_assert_int_eq(row("gateway.tls_key_file")->reload, FT_RELOAD_RESTART);
+	ck_assert_int_eq(row("gateway.max_connections_per_address")->reload, FT_RELOAD_RESTART);
 }
 END_TEST
 
