@@ -123,6 +123,11 @@ const struct ft_setting ft_config_settings[] = {
 	CFG_INT("limits", "hello_timeout_ms", limits.hello_timeout_ms, 1, 600000, 5000, LIVE),
 	CFG_INT("limits", "max_unidentified_per_address", limits.max_unidentified_per_address, 1,
 		100000, 16, LIVE),
+	/* Member links are set up with them at start (lib/conn.h). */
+	CFG_INT("limits", "link_heartbeat_ms", limits.link_heartbeat_ms, 10, 600000, 500, RESTART),
+	CFG_INT("limits", "link_timeout_ms", limits.link_timeout_ms, 100, 3600000, 3000, RESTART),
+	CFG_INT("limits", "connect_timeout_ms", limits.connect_timeout_ms, 100, 600000, 2000,
+		RESTART),
 
 	CFG_TEXT(STRING, "logging", "level", log_level, "info", LIVE),
 	CFG_INT("logging", "rejected_per_second", log_rejected_per_second, 0, 1000000, 10, LIVE),
@@ -229,6 +234,18 @@ static int gossip_cleanup_after_fail(const struct ft_config *c, char *msg, size_
 		return 0;
 	return rule_failed(msg, len, "gossip.cleanup_ms (%d) must be at least gossip.fail_ms (%d)",
 			   g->cleanup_ms, g->fail_ms);
+}
+
+/* Two heartbeats may be lost before a link is given up. */
+static int link_timeout_after_heartbeats(const struct ft_config *c, char *msg, size_t len)
+{
+	const struct ft_limits *l = &c->limits;
+	if ((long long)l->link_timeout_ms > 2LL * l->link_heartbeat_ms)
+		return 0;
+	return rule_failed(msg, len,
+			   "limits.link_timeout_ms (%d) must be greater than 2 * "
+			   "limits.link_heartbeat_ms (%d)",
+			   l->link_timeout_ms, l->link_heartbeat_ms);
 }
 
 /* Room in a frame beyond its payload: the JSON meta (IDs, verdict, the
@@ -355,6 +372,7 @@ static int gateway_tls_whole(const struct ft_config *c, char *msg, size_t len)
 const struct ft_config_rule ft_config_rules[] = {
 	{ "gossip.fail_ms", "gossip.interval_ms", gossip_fail_after_two_intervals },
 	{ "gossip.cleanup_ms", "gossip.fail_ms", gossip_cleanup_after_fail },
+	{ "limits.link_timeout_ms", "limits.link_heartbeat_ms", link_timeout_after_heartbeats },
 	{ "limits.max_frame_bytes", "limits.max_body_bytes", frame_holds_body },
 	{ "limits.max_frame_bytes", "limits.max_output_bytes", frame_holds_result },
 	{ "logging.level", "logging.level", log_level_known },

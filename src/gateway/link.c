@@ -177,6 +177,9 @@ struct gw_link *gw_link_new(sd_event *ev, const struct ft_config *cfg)
 	l->cfg = cfg;
 	l->conn_limits.max_frame_bytes = cfg->limits.max_frame_bytes;
 	l->conn_limits.max_out_bytes = 64 * cfg->limits.max_frame_bytes;
+	l->conn_limits.heartbeat_ms = cfg->limits.link_heartbeat_ms;
+	l->conn_limits.timeout_ms = cfg->limits.link_timeout_ms;
+	l->conn_limits.connect_timeout_ms = cfg->limits.connect_timeout_ms;
 	return l;
 }
 

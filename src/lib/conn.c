@@ -34,6 +34,10 @@ struct ft_conn {
 	struct ft_buf in, out, plain_in, plain_out;
 	struct ft_seal seal;
 	bool handshake_failed;
+	bool outgoing;
+	/* Liveness: a timer every tick, and when bytes last came and went. */
+	sd_event_source *live;
+	int64_t born_ms, last_rx_ms, last_tx_ms;
 };
 
 /* Strangers may knock often: their failures are logged a few a second,
@@ -75,10 +79,54 @@ void ft_conn_close(struct ft_conn *c, const char *why)
 	c->closing = true;
 	snprintf(c->why, sizeof(c->why), "%s", why);
 	c->io = sd_event_source_disable_unref(c->io);
+	c->live = sd_event_source_disable_unref(c->live);
 	close(c->fd);
 	c->fd = -1;
 	if (sd_event_add_defer(c->ev, &c->defer, finish_close, c) < 0)
 		finish_close(NULL, c);
+}
+
+/* The timer's period: often enough for each liveness rule to act within
+ * a tenth of its time or a heartbeat. */
+static int live_tick_ms(const struct ft_conn_limits *lim)
+{
+	int tick = 0;
+	int rules[] = { lim->heartbeat_ms, lim->timeout_ms / 4, lim->connect_timeout_ms / 4 };
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		if (rules[i] > 0 && (tick == 0 || rules[i] < tick))
+			tick = rules[i];
+	return tick > 0 && tick < 10 ? 10 : tick;
+}
+
+static int live_cb(sd_event_source *s, uint64_t usec, void *ud)
+{
+	(void)usec;
+	struct ft_conn *c = ud;
+	int64_t now = ft_now_ms();
+	char why[128];
+	bool open = !c->connecting && ft_seal_is_open(&c->seal);
+	if (!open && c->outgoing && c->lim.connect_timeout_ms > 0 &&
+	    now - c->born_ms > c->lim.connect_timeout_ms) {
+		snprintf(why, sizeof(why), "not connected within %d ms (limits.connect_timeout_ms)",
+			 c->lim.connect_timeout_ms);
+		ft_log_warn("giving up connecting to %s: %s", c->peer, why);
+		ft_conn_close(c, why);
+		return 0;
+	}
+	if (open && c->lim.timeout_ms > 0 && now - c->last_rx_ms > c->lim.timeout_ms) {
+		snprintf(why, sizeof(why), "silent for %lld ms (limits.link_timeout_ms %d)",
+			 (long long)(now - c->last_rx_ms), c->lim.timeout_ms);
+		ft_log_warn("closing the link with %s: %s", c->peer, why);
+		ft_conn_close(c, why);
+		return 0;
+	}
+	if (open && c->lim.heartbeat_ms > 0 && now - c->last_tx_ms >= c->lim.heartbeat_ms)
+		ft_conn_send(c, FT_FRAME_PING, NULL, NULL, 0);
+	if (!c->closing)
+		sd_event_source_set_time_relative(s, (uint64_t)live_tick_ms(&c->lim) * 1000);
+	if (!c->closing)
+		sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+	return 0;
 }
 
 static struct ft_conn *conn_new(sd_event *ev, int fd, const struct ft_conn_limits *lim,
@@ -108,6 +156,18 @@ static struct ft_conn *conn_new(sd_event *ev, int fd, const struct ft_conn_limit
 		free(c);
 		return NULL;
 	}
+	c->outgoing = connecting;
+	c->born_ms = c->last_rx_ms = c->last_tx_ms = ft_now_ms();
+	if (lim->timeout_ms > 0) {
+		/* Data the peer does not acknowledge ends the link as surely as
+		 * silence does. */
+		unsigned int t = (unsigned int)lim->timeout_ms;
+		setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &t, sizeof(t));
+	}
+	int tick = live_tick_ms(lim);
+	if (tick > 0)
+		sd_event_add_time_relative(ev, &c->live, CLOCK_MONOTONIC, (uint64_t)tick * 1000,
+					   (uint64_t)tick * 100, live_cb, c);
 	update_events(c);
 	return c;
 }
@@ -173,7 +233,7 @@ static void decode_frames(struct ft_conn *c)
 			return;
 		}
 		off += (size_t)n;
-		if (c->ops->on_frame)
+		if (f.type != FT_FRAME_PING && c->ops->on_frame)
 			c->ops->on_frame(c, &f, c->ud);
 		ft_frame_release(&f);
 	}
@@ -241,6 +301,7 @@ static void do_read(struct ft_conn *c)
 	for (;;) {
 		ssize_t n = read(c->fd, tmp, sizeof(tmp));
 		if (n > 0) {
+			c->last_rx_ms = ft_now_ms();
 			ft_buf_append(&c->in, tmp, (size_t)n);
 			handle_input(c);
 			if (c->closing)

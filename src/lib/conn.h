@@ -1,6 +1,8 @@
 /* A framed TCP connection between members on the sd-event loop: sealed with
  * the cluster key (lib/seal.h: nothing passes before both sides proved
- * they hold it), non-blocking, buffered both ways, bounded both ways.  A malformed or oversize frame, or an output
+ * they hold it), non-blocking, buffered both ways, bounded both ways, and
+ * closed when it goes silent (a peer paused or cut off, which TCP alone
+ * would not notice for minutes).  A malformed or oversize frame, or an output
  * backlog past max_out_bytes, closes the connection with a log line; nothing
  * a peer sends can crash the daemon or grow memory without bound. */
 #ifndef FT_CONN_H
@@ -30,6 +32,14 @@ struct ft_conn_ops {
 struct ft_conn_limits {
 	size_t max_frame_bytes;
 	size_t max_out_bytes;
+	/* Liveness (0: off).  An open link that sent nothing for heartbeat_ms
+	 * sends a PING (never passed to on_frame); one that received nothing
+	 * for timeout_ms is closed, as is an outgoing one not open (connected
+	 * and the handshake done) within connect_timeout_ms.  timeout_ms is
+	 * also the socket's TCP_USER_TIMEOUT. */
+	int heartbeat_ms;
+	int timeout_ms;
+	int connect_timeout_ms;
 };
 
 /* Wrap an accepted socket. */

@@ -11,7 +11,7 @@ static const char *const type_names[] = {
 	[FT_FRAME_ASSIGN] = "ASSIGN",	    [FT_FRAME_COLLECT] = "COLLECT",
 	[FT_FRAME_INVENTORY] = "INVENTORY", [FT_FRAME_RELEASE] = "RELEASE",
 	[FT_FRAME_REJECT] = "REJECT",	    [FT_FRAME_STARTED] = "STARTED",
-	[FT_FRAME_CANCEL] = "CANCEL",
+	[FT_FRAME_CANCEL] = "CANCEL",	    [FT_FRAME_PING] = "PING",
 };
 
 const char *ft_frame_type_name(int type)

@@ -34,7 +34,8 @@ enum ft_frame_type {
 	FT_FRAME_REJECT,    /* stale epoch, not the leader, overloaded: reason */
 	FT_FRAME_STARTED,   /* leader -> gateway: req assigned to worker (attempt n) */
 	FT_FRAME_CANCEL,    /* gateway -> leader -> worker: stop running req */
-	FT_FRAME_TYPE_MAX = FT_FRAME_CANCEL,
+	FT_FRAME_PING,	    /* either way on an idle link: I am here (lib/conn.c only) */
+	FT_FRAME_TYPE_MAX = FT_FRAME_PING,
 };
 
 const char *ft_frame_type_name(int type);

@@ -432,6 +432,9 @@ static int run(struct ft_node *n)
 
 	n->conn_limits.max_frame_bytes = n->cfg.limits.max_frame_bytes;
 	n->conn_limits.max_out_bytes = 16 * n->cfg.limits.max_frame_bytes;
+	n->conn_limits.heartbeat_ms = n->cfg.limits.link_heartbeat_ms;
+	n->conn_limits.timeout_ms = n->cfg.limits.link_timeout_ms;
+	n->conn_limits.connect_timeout_ms = n->cfg.limits.connect_timeout_ms;
 	n->role = "LOOKING";
 
 	n->listen_fd = ft_tcp_listen(&n->self->work.sa);

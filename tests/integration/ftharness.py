@@ -201,6 +201,92 @@ def free_port(host: str = "127.0.0.1") -> int:
     return free_ports(1, host)[0]
 
 
+class TcpRelay:
+    """A TCP relay on a loopback port of its own that passes bytes both ways
+    to `to`, keeps them per connection (conns[i].sent: client to server,
+    .received: the other way), and can go silent: blackhole() makes every
+    connection open now swallow what it reads, either way, while the
+    sockets stay up (a partition that TCP itself does not see); later
+    connections pass again."""
+
+    class Conn:
+        def __init__(self) -> None:
+            self.sent = bytearray()
+            self.received = bytearray()
+            self.silent = False
+
+    def __init__(self, to: Tuple[str, int]):
+        self.to = to
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.addr = "127.0.0.1:%d" % self.port
+        self.conns: List["TcpRelay.Conn"] = []
+        self.lock = threading.Lock()
+        self._socks: List[socket.socket] = []
+        self._stop = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self._stop:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            try:
+                u = socket.create_connection(self.to, timeout=5)
+            except OSError:
+                c.close()
+                continue
+            rc = TcpRelay.Conn()
+            with self.lock:
+                self.conns.append(rc)
+                self._socks += [c, u]
+            threading.Thread(target=self._pump, args=(c, u, rc, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(u, c, rc, False), daemon=True).start()
+
+    def _pump(self, a: socket.socket, b: socket.socket, rc: "TcpRelay.Conn", out: bool) -> None:
+        a.settimeout(None)
+        try:
+            while True:
+                data = a.recv(65536)
+                if not data:
+                    break
+                with self.lock:
+                    if rc.silent:
+                        continue
+                    (rc.sent if out else rc.received).extend(data)
+                b.sendall(data)
+        except OSError:
+            pass
+        finally:
+            # A partition carries no FIN either: a silenced connection ends
+            # only at close().
+            for x in (a, b) if not rc.silent else ():
+                try:
+                    x.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def blackhole(self) -> int:
+        """Silence every open connection; returns how many there were."""
+        with self.lock:
+            for rc in self.conns:
+                rc.silent = True
+            return len(self.conns)
+
+    def close(self) -> None:
+        self._stop = True
+        self.sock.close()
+        with self.lock:
+            for x in self._socks:
+                try:
+                    x.close()
+                except OSError:
+                    pass
+
+
 def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
     try:
         with socket.create_connection((host, port), timeout=timeout):

@@ -18,11 +18,9 @@ import re
 import signal
 import socket
 import struct
-import threading
 import time
 import uuid
 from pathlib import Path
-from typing import List, Tuple
 
 import ftharness
 
@@ -142,61 +140,6 @@ def test_an_unknown_key_or_an_unsealed_hello_gets_nothing(cluster):
         hello(cluster, "still served %d" % i)
 
 
-class Recorder:
-    """A TCP relay that keeps every byte it passes, per connection and way."""
-
-    def __init__(self, to: Tuple[str, int]):
-        self.to = to
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
-        self.conns: List[List[bytearray]] = []  # [client->server, server->client]
-        self.lock = threading.Lock()
-        self.stop = False
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while not self.stop:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            try:
-                u = socket.create_connection(self.to, timeout=5)
-            except OSError:
-                c.close()
-                continue
-            ways = [bytearray(), bytearray()]
-            with self.lock:
-                self.conns.append(ways)
-            threading.Thread(target=self._pump, args=(c, u, ways[0]), daemon=True).start()
-            threading.Thread(target=self._pump, args=(u, c, ways[1]), daemon=True).start()
-
-    def _pump(self, a: socket.socket, b: socket.socket, log: bytearray) -> None:
-        a.settimeout(None)
-        try:
-            while True:
-                data = a.recv(65536)
-                if not data:
-                    break
-                with self.lock:
-                    log += data
-                b.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for x in (a, b):
-                try:
-                    x.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self.stop = True
-        self.sock.close()
-
-
 def test_the_wire_is_sealed_and_a_replayed_session_runs_nothing(new_cluster):
     c = new_cluster(nodes=2, start=False)
     leader = 2
@@ -207,7 +150,7 @@ def test_the_wire_is_sealed_and_a_replayed_session_runs_nothing(new_cluster):
     own = c.dir / "node-2.yaml"
     c.write_config(own)
     c.node_configs[leader] = own
-    relay = Recorder((host, int(port)))
+    relay = ftharness.TcpRelay((host, int(port)))
     try:
         c.nodes[leader] = dataclasses.replace(c.nodes[leader], work="127.0.0.1:%d" % relay.port)
         c.start()
@@ -220,8 +163,8 @@ def test_the_wire_is_sealed_and_a_replayed_session_runs_nothing(new_cluster):
         assert (r.status, r.body) == (200, "OUT-" + secret_out), (r.status, r.body)
         with relay.lock:
             assert relay.conns, "the gateway did not reach the leader through the relay"
-            to_leader = bytes(relay.conns[0][0])
-            to_gateway = bytes(relay.conns[0][1])
+            to_leader = bytes(relay.conns[0].sent)
+            to_gateway = bytes(relay.conns[0].received)
         # The user's source and output crossed the wire, sealed.
         assert len(to_leader) > len(secret_in) and len(to_gateway) > len(secret_out)
         for secret in (secret_in, secret_out, "OUT-", "public class"):

@@ -136,6 +136,9 @@ START_TEST(defaults_are_the_documented_values)
 	ck_assert_int_eq(l->max_stored_runs, 10000);
 	ck_assert_int_eq(l->run_attempts, 3);
 	ck_assert_int_eq(l->hello_timeout_ms, 5000);
+	ck_assert_int_eq(l->link_heartbeat_ms, 500);
+	ck_assert_int_eq(l->link_timeout_ms, 3000);
+	ck_assert_int_eq(l->connect_timeout_ms, 2000);
 	ck_assert_int_eq(l->max_unidentified_per_address, 16);
 
 	ck_assert_str_eq(cfg.log_level, "info");
