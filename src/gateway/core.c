@@ -331,6 +331,23 @@ void gw_core_expire(struct gw_core *c, int64_t now_ms)
 	}
 }
 
+void gw_core_stop(struct gw_core *c, int64_t now_ms)
+{
+	static const char msg[] = "The gateway is stopping: send the request again (to another "
+				  "gateway, or to this one once it is back)\n";
+	for (struct ft_pending_req *p = c->pending.head, *next; p; p = next) {
+		next = p->next;
+		struct gw_result res = {
+			.id = p->id,
+			.status = 503,
+			.verdict = ft_verdict_name(FT_VERDICT_UNAVAILABLE),
+			.body = msg,
+			.len = sizeof(msg) - 1,
+		};
+		finish(c, p, &res, now_ms);
+	}
+}
+
 /* ---- the leader link ---- */
 
 void gw_core_epoch_seen(struct gw_core *c, uint64_t epoch)

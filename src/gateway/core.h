@@ -149,6 +149,9 @@ bool gw_core_cancel(struct gw_core *c, int64_t now_ms, uint64_t id);
 
 /* Answer 503 "timeout" to every request whose deadline is past. */
 void gw_core_expire(struct gw_core *c, int64_t now_ms);
+/* A clean stop: every waiting client is answered 503 "unavailable" (sent
+ * again, a request with an Idempotency-Key is safe), none is left hanging. */
+void gw_core_stop(struct gw_core *c, int64_t now_ms);
 
 /* ---- what the leader link tells the core ---- */
 

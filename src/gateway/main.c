@@ -52,6 +52,7 @@ struct gw {
 	struct ft_gossip *gossip;
 	struct ft_election *election;
 	struct gw_core *core;
+	bool stopping; /* a stop signal came: answering, then exiting */
 	struct gw_link *link;
 	struct gw_metrics *metrics;
 	struct gw_cluster cluster;
@@ -144,12 +145,30 @@ static bool healthy(void *ud)
 	       ft_election_responsive(g->election);
 }
 
+/* Time for the answers of a clean stop to leave. */
+#define STOP_FLUSH_MS 300
+
+static int stop_now(sd_event_source *s, uint64_t usec, void *ud)
+{
+	struct gw *g = ud;
+	sd_event_exit(g->ev, 0);
+	return 0;
+}
+
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
 {
 	struct gw *g = ud;
-	ft_log_notice("received signal %u, shutting down", si->ssi_signo);
+	if (g->stopping)
+		return 0;
+	g->stopping = true;
+	ft_log_notice("received signal %u, shutting down; answering %zu waiting requests",
+		      si->ssi_signo, gw_core_pending(g->core));
 	ft_sd_stopping();
-	sd_event_exit(g->ev, 0);
+	/* Waiting clients get an answer, not a reset: the loop runs a little
+	 * longer to send them (ft_httpd_free answers whatever still waits). */
+	gw_core_stop(g->core, ft_now_ms());
+	sd_event_add_time_relative(g->ev, NULL, CLOCK_MONOTONIC, STOP_FLUSH_MS * 1000, 10000,
+				   stop_now, g);
 	return 0;
 }
 

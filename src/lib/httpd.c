@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 #include <sys/socket.h>
 
@@ -20,6 +21,8 @@
 /* Past the idle timeout, so that libmicrohttpd closes the idle
  * connections itself and only the ones that kept sending are left. */
 #define SLOW_GRACE_MS 1000
+/* How long a stop lets the last answers leave. */
+#define STOP_FLUSH_MS 200
 /* TLS 1.2 and 1.3 only. */
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 
@@ -36,6 +39,7 @@ struct ft_httpd {
 	struct ft_connwatch watch;
 	char *tls_cert, *tls_key;
 	struct ft_ratelimit refusal_log; /* per-address refusals logged */
+	struct ft_http_req *suspended;	 /* waiting for their handler's answer */
 };
 
 struct ft_http_req {
@@ -48,6 +52,7 @@ struct ft_http_req {
 	bool too_big;
 	bool dispatched; /* handler has been called */
 	bool suspended;
+	struct ft_http_req *next_suspended, **prev_suspended;
 	bool answered;
 	struct MHD_Response *resp; /* answer waiting for the resumed connection */
 	unsigned status;
@@ -99,8 +104,20 @@ static void reschedule(struct ft_httpd *h)
 	sd_event_source_set_enabled(h->timer, SD_EVENT_ONESHOT);
 }
 
+static void unlink_suspended(struct ft_http_req *r)
+{
+	if (!r->prev_suspended)
+		return;
+	*r->prev_suspended = r->next_suspended;
+	if (r->next_suspended)
+		r->next_suspended->prev_suspended = r->prev_suspended;
+	r->next_suspended = NULL;
+	r->prev_suspended = NULL;
+}
+
 static void free_req(struct ft_http_req *r)
 {
+	unlink_suspended(r);
 	for (size_t i = 0; i < r->n_headers; i++) {
 		free(r->headers[i][0]);
 		free(r->headers[i][1]);
@@ -207,6 +224,11 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 	}
 	if (!r->answered) {
 		r->suspended = true;
+		r->next_suspended = h->suspended;
+		if (h->suspended)
+			h->suspended->prev_suspended = &r->next_suspended;
+		r->prev_suspended = &h->suspended;
+		h->suspended = r;
 		MHD_suspend_connection(conn);
 	}
 	return MHD_YES;
@@ -402,11 +424,35 @@ void ft_httpd_free(struct ft_httpd *h)
 {
 	if (!h)
 		return;
+	if (h->d) {
+		/* libmicrohttpd aborts the process when stopped with a connection
+		 * suspended: whoever still waits is answered, and the answers are
+		 * given a moment to leave. */
+		size_t waiting = 0;
+		while (h->suspended) {
+			struct ft_http_req *r = h->suspended;
+			if (r->answered) {
+				unlink_suspended(r);
+				continue;
+			}
+			ft_http_add_header(r, "Retry-After", "1");
+			ft_http_add_header(r, "Connection", "close");
+			ft_http_respond(r, 503, "text/plain; charset=utf-8",
+					"The server is stopping: send the request again\n", 47);
+			waiting++;
+		}
+		int64_t until = ft_now_ms() + (waiting ? STOP_FLUSH_MS : 0);
+		for (;;) {
+			MHD_run(h->d);
+			if (ft_now_ms() >= until)
+				break;
+			usleep(10000);
+		}
+		MHD_stop_daemon(h->d); /* closes every connection: conn_cb frees them */
+	}
 	sd_event_source_disable_unref(h->io);
 	sd_event_source_disable_unref(h->timer);
 	sd_event_source_disable_unref(h->kick);
-	if (h->d)
-		MHD_stop_daemon(h->d); /* closes every connection: conn_cb frees them */
 	sd_event_source_disable_unref(h->slow);
 	erase_free(h->tls_cert);
 	erase_free(h->tls_key);
@@ -505,6 +551,7 @@ void ft_http_respond(struct ft_http_req *r, unsigned status, const char *content
 		MHD_add_response_header(r->resp, r->headers[i][0], r->headers[i][1]);
 	if (r->suspended) {
 		r->suspended = false;
+		unlink_suspended(r);
 		MHD_resume_connection(r->conn);
 		sd_event_source_set_enabled(r->h->kick, SD_EVENT_ONESHOT);
 	}
