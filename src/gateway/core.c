@@ -29,7 +29,7 @@ struct gw_core {
 	bool link_up; /* the leader's HELLO arrived */
 	uint64_t link_epoch;
 	uint64_t max_epoch;
-	uint64_t answered, fenced;
+	uint64_t answered, fenced, abandoned;
 };
 
 struct gw_core *gw_core_new(const struct gw_core_conf *conf)
@@ -281,9 +281,28 @@ enum gw_submit_status gw_core_submit(struct gw_core *c, int64_t now_ms,
 
 void gw_core_forget(struct gw_core *c, void *ud)
 {
-	for (struct ft_pending_req *p = c->pending.head; p; p = p->next)
-		if (ft_pending_remove_waiter(p, ud))
-			return;
+	for (struct ft_pending_req *p = c->pending.head; p; p = p->next) {
+		if (!ft_pending_remove_waiter(p, ud))
+			continue;
+		/* Nobody can ever be given this answer (no client waits, none
+		 * can come back for it with a key): the cluster stops working
+		 * for nobody, as overload would make it. */
+		if (p->n_waiters == 0 && !p->idem_key) {
+			ft_log_request(LOG_INFO, p->id, "abandoned",
+				       "request %" PRIu64 " abandoned by its client: cancelled",
+				       p->id);
+			if (c->link_up)
+				c->link.send_cancel(c->link_ud, p->id);
+			c->abandoned++;
+			ft_pending_remove(&c->pending, p);
+		}
+		return;
+	}
+}
+
+uint64_t gw_core_abandoned(const struct gw_core *c)
+{
+	return c->abandoned;
 }
 
 bool gw_core_cancel(struct gw_core *c, int64_t now_ms, uint64_t id)
@@ -327,6 +346,9 @@ void gw_core_expire(struct gw_core *c, int64_t now_ms)
 		};
 		ft_log_request(LOG_WARNING, p->id, "timeout",
 			       "request %" PRIu64 " timed out after %d ms", p->id, timeout_ms);
+		/* Its answer would reach nobody: the leader drops it too. */
+		if (c->link_up)
+			c->link.send_cancel(c->link_ud, p->id);
 		finish(c, p, &res, now_ms);
 	}
 }

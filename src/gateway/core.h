@@ -138,8 +138,13 @@ enum gw_submit_status gw_core_submit(struct gw_core *c, int64_t now_ms,
 				     const struct gw_submission *s, const char *idem_key,
 				     gw_done_fn fn, void *ud, uint64_t *id_out);
 
-/* The waiter ud is gone (client disconnected); the request itself goes on. */
+/* The waiter ud is gone (client disconnected).  The request goes on while
+ * another client waits, or one can come back for it (an Idempotency-Key,
+ * a JSON API run); else it is abandoned: dropped, and the leader told to
+ * drop it too. */
 void gw_core_forget(struct gw_core *c, void *ud);
+/* Requests abandoned so, ever. */
+uint64_t gw_core_abandoned(const struct gw_core *c);
 
 /* Cancels the unanswered request id: its waiters are answered verdict
  * "cancelled" (a kept answer for nobody), and the leader, if the link is
@@ -147,7 +152,8 @@ void gw_core_forget(struct gw_core *c, void *ud);
  * re-sent).  False if id is not pending (answered, or unknown). */
 bool gw_core_cancel(struct gw_core *c, int64_t now_ms, uint64_t id);
 
-/* Answer 503 "timeout" to every request whose deadline is past. */
+/* Answer 503 "timeout" to every request whose deadline is past (and tell
+ * the leader to drop it). */
 void gw_core_expire(struct gw_core *c, int64_t now_ms);
 /* A clean stop: every waiting client is answered 503 "unavailable" (sent
  * again, a request with an Idempotency-Key is safe), none is left hanging. */

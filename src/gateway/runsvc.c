@@ -395,9 +395,11 @@ static struct gw_run *keyed_run(struct gw_runsvc *sv, const char *key, uint64_t 
 	*refused = false;
 	struct gw_run *x = key ? gw_runs_find_key(&sv->runs, key) : NULL;
 	if (x && x->done &&
-	    (gw_run_verdict_is(x, "unavailable") || gw_run_verdict_is(x, "cancelled"))) {
-		/* The cluster could not run it then, or its client stopped it:
-		 * a retry runs it anew. */
+	    (gw_run_verdict_is(x, "unavailable") || gw_run_verdict_is(x, "cancelled") ||
+	     gw_run_verdict_is(x, "timeout"))) {
+		/* The cluster could not run it then (or not in time: the leader
+		 * was told to drop it), or its client stopped it: a retry runs
+		 * it anew rather than repeating a non-answer for result_ttl_ms. */
 		gw_run_drop_key(x);
 		return NULL;
 	}

@@ -53,6 +53,9 @@ struct ft_http_req {
 	bool dispatched; /* handler has been called */
 	bool suspended;
 	struct ft_http_req *next_suspended, **prev_suspended;
+	/* While suspended, libmicrohttpd does not look at the socket: this
+	 * does, for a client that hangs up (EPOLLRDHUP). */
+	sd_event_source *hangup;
 	bool answered;
 	struct MHD_Response *resp; /* answer waiting for the resumed connection */
 	unsigned status;
@@ -106,6 +109,7 @@ static void reschedule(struct ft_httpd *h)
 
 static void unlink_suspended(struct ft_http_req *r)
 {
+	r->hangup = sd_event_source_disable_unref(r->hangup);
 	if (!r->prev_suspended)
 		return;
 	*r->prev_suspended = r->next_suspended;
@@ -113,6 +117,22 @@ static void unlink_suspended(struct ft_http_req *r)
 		r->next_suspended->prev_suspended = r->prev_suspended;
 	r->next_suspended = NULL;
 	r->prev_suspended = NULL;
+}
+
+/* The client of a waiting request hung up: libmicrohttpd, given the
+ * connection back, reads the end, closes it and tells completed_cb, which
+ * lets the handler abandon the request. */
+static int hangup_cb(sd_event_source *s, int fd, uint32_t revents, void *ud)
+{
+	(void)s;
+	(void)fd;
+	(void)revents;
+	struct ft_http_req *r = ud;
+	r->suspended = false;
+	unlink_suspended(r);
+	MHD_resume_connection(r->conn);
+	sd_event_source_set_enabled(r->h->kick, SD_EVENT_ONESHOT);
+	return 0;
 }
 
 static void free_req(struct ft_http_req *r)
@@ -229,6 +249,9 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 			h->suspended->prev_suspended = &r->next_suspended;
 		r->prev_suspended = &h->suspended;
 		h->suspended = r;
+		if (r->watched && r->watched->fd >= 0)
+			sd_event_add_io(h->ev, &r->hangup, r->watched->fd, EPOLLRDHUP, hangup_cb,
+					r);
 		MHD_suspend_connection(conn);
 	}
 	return MHD_YES;

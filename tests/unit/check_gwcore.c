@@ -837,20 +837,37 @@ START_TEST(waiter_gone_request_goes_on)
 }
 END_TEST
 
-START_TEST(last_waiter_gone_still_answered_and_kept)
+/* Nobody can be given the answer: the cluster is told to stop working for
+ * nobody (overload, issue 14), and a late answer changes nothing. */
+START_TEST(last_waiter_gone_without_a_key_is_abandoned)
 {
 	struct waiter gone = { 0 }, later = { 0 };
 	hello(5);
 	uint64_t id = submit(program("A"), NULL, &gone, 0);
 	gw_core_forget(core, &gone);
-	ck_assert_uint_eq(gw_core_pending(core), 1);
-	result(id, 5, "ok", "kept", 10);
+	ck_assert_uint_eq(gw_core_pending(core), 0);
+	ck_assert_uint_eq(gw_core_abandoned(core), 1);
+	ck_assert_uint_eq(n_cancels, 1);
+	ck_assert_uint_eq(cancels[0], id);
+	result(id, 5, "ok", "late", 10);
 	ck_assert_int_eq(gone.calls, 0);
-	ck_assert_uint_eq(n_acks, 1);
-	ck_assert_int_eq(hook_answered, 1);
+	/* The same program later is run anew, not answered from nobody's run. */
 	uint64_t id2;
-	ck_assert_int_eq(submit_job(program("A"), NULL, NULL, &later, 20, &id2), GW_ANSWERED);
-	ck_assert_str_eq(later.body, "kept");
+	ck_assert_int_eq(submit_job(program("A"), NULL, NULL, &later, 20, &id2), GW_SUBMITTED);
+	ck_assert_uint_ne(id2, id);
+}
+END_TEST
+
+/* A deadline passed: the leader is told to drop the request as well. */
+START_TEST(timed_out_request_is_cancelled_at_the_leader)
+{
+	struct waiter w = { 0 };
+	hello(5);
+	uint64_t id = submit(program("T"), NULL, &w, 0);
+	gw_core_expire(core, 1000000);
+	ck_assert_int_eq(w.calls, 1);
+	ck_assert_uint_eq(n_cancels, 1);
+	ck_assert_uint_eq(cancels[0], id);
 }
 END_TEST
 
@@ -1082,7 +1099,8 @@ static Suite *gwcore_suite(void)
 	tcase_add_test(life, deadline_follows_reloaded_timeout);
 	tcase_add_test(life, overload_refused);
 	tcase_add_test(life, waiter_gone_request_goes_on);
-	tcase_add_test(life, last_waiter_gone_still_answered_and_kept);
+	tcase_add_test(life, last_waiter_gone_without_a_key_is_abandoned);
+	tcase_add_test(life, timed_out_request_is_cancelled_at_the_leader);
 	tcase_add_test(life, started_updates_worker_and_attempts);
 	suite_add_tcase(s, life);
 
