@@ -65,16 +65,30 @@ static struct slot *find(const struct ft_freshness *f, int id)
 	return NULL;
 }
 
-enum ft_fresh_verdict ft_freshness_admit(struct ft_freshness *f, int id, uint64_t incarnation,
-					 uint64_t counter)
+static enum ft_fresh_verdict judge(const struct slot *s, uint64_t incarnation, uint64_t counter)
 {
-	struct slot *s = find(f, id);
 	if (!s)
 		return FT_FRESH_UNKNOWN;
 	if (s->heard && incarnation < s->incarnation)
 		return FT_FRESH_STALE;
 	if (s->heard && incarnation == s->incarnation && counter <= s->counter)
 		return FT_FRESH_REPLAY;
+	return FT_FRESH_OK;
+}
+
+enum ft_fresh_verdict ft_freshness_check(const struct ft_freshness *f, int id, uint64_t incarnation,
+					 uint64_t counter)
+{
+	return judge(find(f, id), incarnation, counter);
+}
+
+enum ft_fresh_verdict ft_freshness_admit(struct ft_freshness *f, int id, uint64_t incarnation,
+					 uint64_t counter)
+{
+	struct slot *s = find(f, id);
+	enum ft_fresh_verdict v = judge(s, incarnation, counter);
+	if (v != FT_FRESH_OK)
+		return v;
 	s->heard = true;
 	s->incarnation = incarnation;
 	s->counter = counter;

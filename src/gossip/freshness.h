@@ -46,9 +46,14 @@ struct ft_freshness;
 struct ft_freshness *ft_freshness_new(const int *ids, size_t n);
 void ft_freshness_free(struct ft_freshness *f);
 
-/* Checks (incarnation, counter) from member id and, if fresh, remembers it.
- * Call only with what a verified MAC covers, and after the clock bounds
- * (a future incarnation must not become the newest known). */
+/* Whether (incarnation, counter) from member id would be fresh. */
+enum ft_fresh_verdict ft_freshness_check(const struct ft_freshness *f, int id, uint64_t incarnation,
+					 uint64_t counter);
+
+/* Checks as above and, if fresh, remembers it.  Call only with what a
+ * verified MAC covers, once every other check of the datagram has passed
+ * (the clock bounds above all: a future incarnation must never become the
+ * newest known, nor a counter that its sender has not reached). */
 enum ft_fresh_verdict ft_freshness_admit(struct ft_freshness *f, int id, uint64_t incarnation,
 					 uint64_t counter);
 

@@ -283,7 +283,8 @@ static enum ft_gossip_reject decode_reason(enum ft_gossip_verdict v)
 }
 
 /* The clock bounds and the per-sender counters (gossip/freshness.h), on a
- * datagram whose MAC is right.  Returns false if it was rejected. */
+ * datagram whose MAC is right.  Returns false if it was rejected.  Nothing
+ * is remembered yet: see handle_datagram. */
 static bool fresh_enough(struct ft_gossip *g, const struct ft_gossip_msg *m,
 			 const struct sockaddr_in *from)
 {
@@ -307,7 +308,7 @@ static bool fresh_enough(struct ft_gossip *g, const struct ft_gossip_msg *m,
 	}
 	uint64_t inc = 0, ctr = 0;
 	ft_freshness_get(g->fresh, (int)m->sender, &inc, &ctr);
-	switch (ft_freshness_admit(g->fresh, (int)m->sender, m->sender_incarnation, m->counter)) {
+	switch (ft_freshness_check(g->fresh, (int)m->sender, m->sender_incarnation, m->counter)) {
 	case FT_FRESH_OK:
 		return true;
 	case FT_FRESH_REPLAY:
@@ -352,12 +353,15 @@ static void handle_datagram(struct ft_gossip *g, const uint8_t *buf, size_t len,
 	/* The source address is no proof (the MAC is), but a member sends only
 	 * from its configured address: anything else is a copy sent on by
 	 * someone else, or a configuration mistake worth seeing.  Checked after
-	 * the counters, so that a replay is called one wherever it comes from. */
+	 * the counters, so that a replay is called one wherever it comes from;
+	 * and before they are moved on, so that a datagram refused here can
+	 * never make the sender's own later ones look like replays. */
 	if (p->sa.sin_addr.s_addr != from->sin_addr.s_addr || p->sa.sin_port != from->sin_port) {
 		reject(g, from, FT_GOSSIP_REJECT_WRONG_ADDRESS,
 		       "sender id does not match its configured address");
 		return;
 	}
+	ft_freshness_admit(g->fresh, (int)g->msg.sender, g->msg.sender_incarnation, g->msg.counter);
 	size_t ignored = ft_fresh_drop_future_entries(&g->msg, ft_wall_ms(), g->max_skew_ms);
 	if (ignored) {
 		char addr[64];

@@ -49,6 +49,20 @@ START_TEST(counters_rise_within_a_life)
 }
 END_TEST
 
+START_TEST(check_remembers_nothing)
+{
+	ck_assert_int_eq(ft_freshness_check(f, 1, 1000, 5), FT_FRESH_OK);
+	ck_assert_int_eq(ft_freshness_check(f, 1, 1000, 5), FT_FRESH_OK);
+	ck_assert(!ft_freshness_get(f, 1, NULL, NULL));
+	ck_assert_int_eq(ft_freshness_admit(f, 1, 1000, 5), FT_FRESH_OK);
+	ck_assert_int_eq(ft_freshness_check(f, 1, 1000, 5), FT_FRESH_REPLAY);
+	ck_assert_int_eq(ft_freshness_check(f, 1, 999, 6), FT_FRESH_STALE);
+	ck_assert_int_eq(ft_freshness_check(f, 1, 1000, 6), FT_FRESH_OK);
+	ck_assert_int_eq(ft_freshness_check(f, 4, 1000, 6), FT_FRESH_UNKNOWN);
+	assert_state(1, 1000, 5);
+}
+END_TEST
+
 START_TEST(a_new_life_starts_afresh_and_old_lives_are_stale)
 {
 	ck_assert_int_eq(ft_freshness_admit(f, 2, 1000, 50), FT_FRESH_OK);
@@ -178,6 +192,7 @@ static Suite *freshness_suite(void)
 	TCase *win = tcase_create("replay window");
 	tcase_add_checked_fixture(win, setup, teardown);
 	tcase_add_test(win, counters_rise_within_a_life);
+	tcase_add_test(win, check_remembers_nothing);
 	tcase_add_test(win, a_new_life_starts_afresh_and_old_lives_are_stale);
 	tcase_add_test(win, senders_are_independent);
 	tcase_add_test(win, strangers_get_no_slot);
