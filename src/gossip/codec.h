@@ -13,7 +13,8 @@
  *  20  8  sender's send time, wall-clock ms
  *  28  8  key id: which cluster key made the MAC (lib/keyring.h)
  *  36  8  counter: the sender's datagram number, strictly increasing
- *         within its incarnation (one count for all its targets)
+ *         within its incarnation (one count for all its targets, from 1,
+ *         never reset: a new life goes on counting)
  *  44  N x 21-byte entries: id u32, incarnation u64, heartbeat u64, state u8
  *  44 + 21N  16  MAC over every byte before it
  *
@@ -23,17 +24,27 @@
  * first 16 bytes, keyed with a gossip key derived from the cluster key
  * (crypto_kdf_derive_from_key, context "ftgossip", subkey 1), so that no
  * MAC of the sealed TCP links (lib/seal.c, keyed with the cluster key
- * itself) is ever a valid gossip MAC or the reverse.  16 bytes: a forger
- * can only try online, one datagram per guess, each counted and dropped
- * by the receiver; 2^-128 a guess is far beyond reach, and the 16 bytes
- * saved are a third of what authentication adds to every datagram.
+ * itself) is ever a valid gossip MAC or the reverse.  16 bytes, not 32: a
+ * forger can only try online, one datagram per guess, each counted and
+ * dropped by the receiver, and 2^-128 a guess is far beyond reach; the full
+ * tag would make authentication add 48 bytes to every datagram instead of
+ * 32.  A sender uses its current key (paths.key_file); a receiver accepts
+ * its current and, during a key roll, its next key, found by the key id.
  *
  * Order of the checks: only the magic, the version and the key id are
  * read before the MAC is verified (in constant time); no other field is
- * interpreted unless the MAC is right.  Replays, stale lives and clock
- * bounds are the receiver's business (gossip/replay.h): the codec says
- * only that the bytes were made by a holder of the key.  Version 1
- * (no MAC) is refused: a cluster moves to version 2 all at once. */
+ * interpreted unless the MAC is right.  The codec says only that the bytes
+ * were made by a holder of the key; the receiver then (gossip.c with
+ * gossip/freshness.h) requires, in this order: a configured sender ID; a
+ * sender incarnation at most gossip.max_clock_skew_ms ahead of its clock,
+ * and a send time at most that long ago; a counter above the highest seen
+ * in that incarnation of the sender (else "replay"), and no older
+ * incarnation than the newest seen (else "stale"); the sender's configured
+ * address.  Only then is the counter remembered, and an entry whose
+ * incarnation is beyond the bound is ignored alone: it is what a key
+ * holder with a far-off clock says of another member, and refusing the
+ * whole datagram would silence a healthy sender for it.  Version 1 (no
+ * MAC) is refused: a cluster moves to version 2 all at once. */
 #ifndef FT_GOSSIP_CODEC_H
 #define FT_GOSSIP_CODEC_H
 
