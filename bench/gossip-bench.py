@@ -4,8 +4,17 @@ loopback, a private ZooKeeper (scripts/zk-server.sh), one member killed.
 
     bench/gossip-bench.py [--sizes 7,25,50] [--interval-ms 200] [--fail-ms 2000]
                           [--cleanup-ms 10000] [--fanout 2] [--steady-s 10]
+                          [--mac-seconds 0.3] [--mac-only]
 
-For each size N it starts N nodes + the gateway (N + 1 gossip members) with
+First, what authenticating a datagram costs: it runs the build's
+gossip-mac-bench (bench/gossip-mac-bench.c, built by make), which times,
+for tables of 4 to 256 entries, encode + decode with the daemons' codec
+(MAC made and verified) and the two MAC steps alone over the same bytes
+(HMAC-SHA-512/256), and so the codec without them (the difference); and
+the bytes authentication adds per datagram (key id 8, counter 8, MAC 16)
+against version 1's datagram of the same table.  --mac-only stops there.
+
+Then, for each size N it starts N nodes + the gateway (N + 1 gossip members) with
 the given gossip settings, waits until every member knows every other,
 measures gossip traffic over a steady window, SIGKILLs one follower and
 reports:
@@ -19,12 +28,17 @@ reports:
                         steady window, averaged (and the busiest member).  It
                         is computed from each member's verbose.log: every
                         accepted datagram is logged there with its entries,
-                        and a datagram is 28 + 21 x entries bytes
+                        and a datagram is 60 + 21 x entries bytes
                         (src/gossip/codec.h); nothing is added to the daemon.
                         Every datagram sent is received once on loopback, so
                         the mean is also what a member sends.  UDP/IP headers
                         (28 bytes a datagram) are not counted.
   datagrams/s           accepted datagrams per member per second (mean)
+  auth bytes/s          of bytes/s per member, what authentication adds
+                        (32 bytes a datagram x datagrams/s)
+  MAC cpu               the CPU share of one core a member spends on MACs:
+                        datagrams/s x (one MAC to send + one to receive), at
+                        gossip-mac-bench's cost for that table size
   false alarms          SERVER FAILED lines about any member other than the
                         killed one, over the whole run (start-up included)
 
@@ -42,6 +56,7 @@ import contextlib
 import re
 import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -54,7 +69,10 @@ sys.path.insert(0, str(ROOT / "tests" / "integration"))
 
 import ftharness  # noqa: E402
 
-HEADER, ENTRY = 28, 21  # src/gossip/codec.h
+HEADER, ENTRY = 60, 21  # src/gossip/codec.h: header and MAC, an entry
+AUTH_BYTES = 32  # key id, counter and MAC: what version 2 adds to a datagram
+MAC_LINE_RE = re.compile(r"^entries (\d+): (\d+) bytes, encode\+decode ([\d.]+) us, "
+                         r"of which MAC ([\d.]+) us$", re.M)
 FAILED_RE = re.compile(r"^(\d+): no heartbeat from server (\d+) - SERVER FAILED$", re.M)
 RECEIVED_RE = re.compile(r"^\d+: received gossip from \d+ at node time (\d+): (.*)$", re.M)
 
@@ -204,6 +222,25 @@ def run_size(zk: ftharness.ZkServer, workdir: Path, nodes: int, gossip: Dict[str
         c.stop_all()
 
 
+def mac_bench(build_dir: Path, secs: float) -> Tuple[str, Dict[int, float]]:
+    """gossip-mac-bench's report, and {entries: MAC us per datagram}."""
+    exe = Path(build_dir) / "gossip-mac-bench"
+    if not exe.exists():
+        raise FileNotFoundError("%s is not built (make)" % exe)
+    out = subprocess.run([str(exe), str(secs)], capture_output=True, text=True, timeout=300,
+                         check=True).stdout
+    return out, {int(n): float(mac) for n, _, _, mac in MAC_LINE_RE.findall(out)}
+
+
+def mac_us_for(costs: Dict[int, float], entries: int) -> float:
+    """The measured MAC cost of the nearest table size at or above entries."""
+    sizes = sorted(costs)
+    for n in sizes:
+        if n >= entries:
+            return costs[n]
+    return costs[sizes[-1]]
+
+
 def fmt_s(v: Optional[float]) -> str:
     return "-" if v is None else "%.2f s" % v
 
@@ -217,6 +254,10 @@ def main() -> int:
     ap.add_argument("--fanout", type=int, default=2)
     ap.add_argument("--steady-s", type=float, default=10.0,
                     help="window for the traffic measurement (default 10)")
+    ap.add_argument("--mac-seconds", type=float, default=0.3,
+                    help="time per case of the MAC micro-benchmark (default 0.3)")
+    ap.add_argument("--mac-only", action="store_true",
+                    help="only the MAC micro-benchmark, no cluster")
     ap.add_argument("--keep", metavar="DIR",
                     help="work in DIR (created) and keep the logs there, instead of a "
                          "temporary directory")
@@ -231,7 +272,18 @@ def main() -> int:
               "cleanup_ms": args.cleanup_ms, "fanout": args.fanout,
               "max_datagram_bytes": 8192}
 
+    if not 0 < args.mac_seconds <= 60:
+        ap.error("--mac-seconds: more than 0, at most 60")
     build = ftharness.find_build()
+    try:
+        report, mac_costs = mac_bench(build.dir, args.mac_seconds)
+    except (OSError, subprocess.SubprocessError) as e:
+        print("gossip-bench: gossip-mac-bench: %s" % e, file=sys.stderr)
+        return 1
+    print("MAC per datagram (gossip-mac-bench, %s):\n" % build.dir)
+    print(report)
+    if args.mac_only:
+        return 0
     missing = build.missing()
     if missing:
         print("gossip-bench: not built: missing %s" % ", ".join(missing), file=sys.stderr)
@@ -279,9 +331,11 @@ def main() -> int:
             zk.stop()
 
     head = ("members", "detect median", "detect max", "missed", "bytes/s/member",
-            "(busiest)", "datagrams/s/member", "false alarms")
+            "(busiest)", "datagrams/s/member", "auth bytes/s", "MAC cpu", "false alarms")
     rows = [("%d (%d+gw)" % (r["members"], r["nodes"]), fmt_s(r["median"]), fmt_s(r["max"]),
              str(r["missed"]), "%.0f" % r["bps"], "%.0f" % r["bps_max"], "%.1f" % r["dps"],
+             "%.0f" % (AUTH_BYTES * r["dps"]),
+             "%.3f%%" % (100 * r["dps"] * mac_us_for(mac_costs, r["members"]) / 1e6),
              str(r["false"])) for r in results]
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
     line = "  ".join("%*s" % (w, h) for w, h in zip(widths, head))

@@ -37,6 +37,7 @@ struct ft_gossip_conf {
 	int cleanup_ms;	 /* failed this long: member dropped from the table */
 	int fanout;	 /* members sent to per interval */
 	int max_datagram_bytes;
+	int max_clock_skew_ms; /* incarnations ahead / datagrams sent ago: refused beyond */
 };
 
 struct ft_limits {

@@ -78,6 +78,10 @@ const struct ft_setting ft_config_settings[] = {
 	/* 65507: the largest UDP payload over IPv4. */
 	CFG_INT("gossip", "max_datagram_bytes", gossip.max_datagram_bytes, 512, 65507, 8192,
 		RESTART),
+	/* Authenticated gossip: how far ahead of this clock an incarnation may
+	 * be, and how long ago a datagram may have been sent (gossip/freshness.h). */
+	CFG_INT("gossip", "max_clock_skew_ms", gossip.max_clock_skew_ms, 1000, 86400000, 60000,
+		RESTART),
 
 	/* The HTTP server's. */
 	CFG_SIZE("limits", "max_body_bytes", limits.max_body_bytes, 1, GiB, 1048576, RESTART),

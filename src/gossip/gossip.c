@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,9 +10,26 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "gossip/freshness.h"
 #include "gossip/hblog.h"
+#include "lib/keyring.h"
 #include "lib/log.h"
 #include "lib/util.h"
+
+const char *const ft_gossip_reject_names[FT_GOSSIP_REJECT_N + 1] = {
+	[FT_GOSSIP_REJECT_MALFORMED] = "malformed",
+	[FT_GOSSIP_REJECT_UNKNOWN_KEY] = "unknown_key",
+	[FT_GOSSIP_REJECT_BAD_MAC] = "bad_mac",
+	[FT_GOSSIP_REJECT_UNKNOWN_SENDER] = "unknown_sender",
+	[FT_GOSSIP_REJECT_FUTURE_INCARNATION] = "future_incarnation",
+	[FT_GOSSIP_REJECT_TOO_OLD] = "too_old",
+	[FT_GOSSIP_REJECT_STALE] = "stale",
+	[FT_GOSSIP_REJECT_REPLAY] = "replay",
+	[FT_GOSSIP_REJECT_WRONG_ADDRESS] = "wrong_address",
+	[FT_GOSSIP_REJECT_FAILED_SENDER] = "failed_sender",
+	[FT_GOSSIP_REJECT_SELF] = "self",
+	[FT_GOSSIP_REJECT_N] = NULL,
+};
 
 struct peer {
 	int id;
@@ -27,6 +45,15 @@ struct ft_gossip {
 	size_t fanout;
 	size_t max_datagram;
 	struct ft_membership *table;
+	struct ft_freshness *fresh; /* per sender: newest life and counter heard */
+	int max_skew_ms;
+	/* The gossip MAC keys of the installed cluster keys: [0] current (we
+	 * speak it), [1] next if there is one.  Derived again only when the
+	 * installed keys change (a reload). */
+	struct ft_gossip_key keys[2];
+	size_t n_keys;
+	bool have_keys;
+	uint64_t counter;   /* of the datagrams we sent, in all our lives */
 	struct peer *peers; /* every configured member, self included */
 	size_t n_peers;
 	int *allowed;
@@ -102,6 +129,22 @@ static void on_member_event(void *ud, const struct ft_member_event_info *ev)
 		g->fn(g->ud, ev);
 }
 
+/* The keys follow ft_keyring_active(): a reload that rolls the cluster key
+ * is in force from the next datagram on, sent or received. */
+static void refresh_keys(struct ft_gossip *g)
+{
+	const struct ft_keyring *kr = ft_keyring_active();
+	if (!g->have_keys || memcmp(g->keys[0].id, kr->current.id, FT_KEY_ID_BYTES) != 0)
+		ft_gossip_key_derive(&g->keys[0], &kr->current);
+	if (kr->has_next && (!g->have_keys || g->n_keys < 2 ||
+			     memcmp(g->keys[1].id, kr->next.id, FT_KEY_ID_BYTES) != 0))
+		ft_gossip_key_derive(&g->keys[1], &kr->next);
+	if (!kr->has_next)
+		ft_gossip_key_wipe(&g->keys[1]);
+	g->n_keys = kr->has_next ? 2 : 1;
+	g->have_keys = true;
+}
+
 static void send_to(struct ft_gossip *g, const struct peer *p, const uint8_t *buf, size_t len)
 {
 	if (sendto(g->fd, buf, len, 0, (const struct sockaddr *)&p->sa, sizeof(p->sa)) >= 0)
@@ -142,6 +185,7 @@ static void fit(struct ft_gossip *g, struct ft_gossip_msg *m, int target)
  * still learns that it must rejoin. */
 static void push_round(struct ft_gossip *g)
 {
+	refresh_keys(g);
 	size_t k = ft_membership_pick_targets(g->table, g->targets,
 					      g->fanout < g->n_peers ? g->fanout : g->n_peers,
 					      ft_random, NULL);
@@ -151,7 +195,10 @@ static void push_round(struct ft_gossip *g)
 			continue;
 		ft_membership_snapshot_for(g->table, &g->msg, ft_wall_ms(), g->targets[i]);
 		fit(g, &g->msg, g->targets[i]);
-		ssize_t n = ft_gossip_encode(&g->msg, g->buf, g->max_datagram);
+		/* Every datagram a number of its own, whoever it goes to, so that
+		 * no receiver takes one twice. */
+		g->msg.counter = ++g->counter;
+		ssize_t n = ft_gossip_encode(&g->msg, &g->keys[0], g->buf, g->max_datagram);
 		if (n > 0)
 			send_to(g, p, g->buf, (size_t)n);
 		else
@@ -206,33 +253,124 @@ static int tick_cb(sd_event_source *s, uint64_t usec, void *ud)
 	return 0;
 }
 
-static void reject(struct ft_gossip *g, const struct sockaddr_in *from, const char *why)
+static void addr_text(const struct sockaddr_in *from, char *out, size_t cap)
 {
-	char addr[64], ip[INET_ADDRSTRLEN];
+	char ip[INET_ADDRSTRLEN];
 	inet_ntop(AF_INET, &from->sin_addr, ip, sizeof(ip));
-	snprintf(addr, sizeof(addr), "%s:%u", ip, ntohs(from->sin_port));
+	snprintf(out, cap, "%s:%u", ip, ntohs(from->sin_port));
+}
+
+static void reject(struct ft_gossip *g, const struct sockaddr_in *from,
+		   enum ft_gossip_reject reason, const char *why)
+{
+	char addr[64];
+	addr_text(from, addr, sizeof(addr));
 	g->stats.rejected++;
+	g->stats.rejected_by[reason]++;
 	ft_hb_rejected(addr, why, ft_wall_ms());
+}
+
+static enum ft_gossip_reject decode_reason(enum ft_gossip_verdict v)
+{
+	switch (v) {
+	case FT_GOSSIP_UNKNOWN_KEY:
+		return FT_GOSSIP_REJECT_UNKNOWN_KEY;
+	case FT_GOSSIP_BAD_MAC:
+		return FT_GOSSIP_REJECT_BAD_MAC;
+	default:
+		return FT_GOSSIP_REJECT_MALFORMED;
+	}
+}
+
+/* The clock bounds and the per-sender counters (gossip/freshness.h), on a
+ * datagram whose MAC is right.  Returns false if it was rejected.  Nothing
+ * is remembered yet: see handle_datagram. */
+static bool fresh_enough(struct ft_gossip *g, const struct ft_gossip_msg *m,
+			 const struct sockaddr_in *from)
+{
+	char why[200];
+	int64_t now = ft_wall_ms();
+	if (ft_fresh_in_future(m->sender_incarnation, now, g->max_skew_ms)) {
+		snprintf(why, sizeof(why),
+			 "sender incarnation %" PRIu64 " is more than gossip.max_clock_skew_ms "
+			 "(%d) ahead of this clock (%lld)",
+			 m->sender_incarnation, g->max_skew_ms, (long long)now);
+		reject(g, from, FT_GOSSIP_REJECT_FUTURE_INCARNATION, why);
+		return false;
+	}
+	if (ft_fresh_too_old(m->sent_ms, now, g->max_skew_ms)) {
+		snprintf(why, sizeof(why),
+			 "sent at %" PRIu64 ", more than gossip.max_clock_skew_ms (%d) before "
+			 "this clock (%lld)",
+			 m->sent_ms, g->max_skew_ms, (long long)now);
+		reject(g, from, FT_GOSSIP_REJECT_TOO_OLD, why);
+		return false;
+	}
+	uint64_t inc = 0, ctr = 0;
+	ft_freshness_get(g->fresh, (int)m->sender, &inc, &ctr);
+	switch (ft_freshness_check(g->fresh, (int)m->sender, m->sender_incarnation, m->counter)) {
+	case FT_FRESH_OK:
+		return true;
+	case FT_FRESH_REPLAY:
+		snprintf(why, sizeof(why),
+			 "replayed: counter %" PRIu64 " of incarnation %" PRIu64
+			 " already passed (highest %" PRIu64 ")",
+			 m->counter, m->sender_incarnation, ctr);
+		reject(g, from, FT_GOSSIP_REJECT_REPLAY, why);
+		return false;
+	case FT_FRESH_STALE:
+		snprintf(why, sizeof(why),
+			 "stale: incarnation %" PRIu64 " of member %" PRIu32
+			 " is older than %" PRIu64 ", already heard",
+			 m->sender_incarnation, m->sender, inc);
+		reject(g, from, FT_GOSSIP_REJECT_STALE, why);
+		return false;
+	case FT_FRESH_UNKNOWN:
+		break;
+	}
+	reject(g, from, FT_GOSSIP_REJECT_UNKNOWN_SENDER, "unknown sender id");
+	return false;
 }
 
 static void handle_datagram(struct ft_gossip *g, const uint8_t *buf, size_t len,
 			    const struct sockaddr_in *from)
 {
 	const char *why = NULL;
-	if (ft_gossip_decode(buf, len, &g->msg, &why) < 0) {
-		reject(g, from, why);
+	enum ft_gossip_verdict v = ft_gossip_decode(buf, len, g->keys, g->n_keys, &g->msg, &why);
+	if (v != FT_GOSSIP_OK) {
+		reject(g, from, decode_reason(v), why);
 		return;
 	}
-	/* The sender ID must match the address it is configured at: a datagram
-	 * claiming someone else's ID is spoofed. */
+	/* From here on the bytes were made by a holder of the cluster key; what
+	 * is left to doubt is whether they are new, and the holder's clock. */
 	const struct peer *p = peer_by_id(g, (int)g->msg.sender);
 	if (!p) {
-		reject(g, from, "unknown sender id");
+		reject(g, from, FT_GOSSIP_REJECT_UNKNOWN_SENDER, "unknown sender id");
 		return;
 	}
-	if (p->sa.sin_addr.s_addr != from->sin_addr.s_addr || p->sa.sin_port != from->sin_port) {
-		reject(g, from, "sender id does not match its configured address");
+	if (!fresh_enough(g, &g->msg, from))
 		return;
+	/* The source address is no proof (the MAC is), but a member sends only
+	 * from its configured address: anything else is a copy sent on by
+	 * someone else, or a configuration mistake worth seeing.  Checked after
+	 * the counters, so that a replay is called one wherever it comes from;
+	 * and before they are moved on, so that a datagram refused here can
+	 * never make the sender's own later ones look like replays. */
+	if (p->sa.sin_addr.s_addr != from->sin_addr.s_addr || p->sa.sin_port != from->sin_port) {
+		reject(g, from, FT_GOSSIP_REJECT_WRONG_ADDRESS,
+		       "sender id does not match its configured address");
+		return;
+	}
+	ft_freshness_admit(g->fresh, (int)g->msg.sender, g->msg.sender_incarnation, g->msg.counter);
+	size_t ignored = ft_fresh_drop_future_entries(&g->msg, ft_wall_ms(), g->max_skew_ms);
+	if (ignored) {
+		char addr[64];
+		addr_text(from, addr, sizeof(addr));
+		g->stats.entries_ignored += ignored;
+		ft_hb_ignored_entries(addr, ignored,
+				      "incarnation more than gossip.max_clock_skew_ms ahead of "
+				      "this clock",
+				      ft_wall_ms());
 	}
 	/* A member reached us (even one whose life we refuse): we are not cut
 	 * off. */
@@ -250,13 +388,14 @@ static void handle_datagram(struct ft_gossip *g, const uint8_t *buf, size_t len,
 		g->stats.received++;
 		break;
 	case FT_MERGE_REJECT_UNKNOWN_SENDER:
-		reject(g, from, "unknown sender id");
+		reject(g, from, FT_GOSSIP_REJECT_UNKNOWN_SENDER, "unknown sender id");
 		break;
 	case FT_MERGE_REJECT_FAILED_SENDER:
-		reject(g, from, "sender's life was declared failed here");
+		reject(g, from, FT_GOSSIP_REJECT_FAILED_SENDER,
+		       "sender's life was declared failed here");
 		break;
 	case FT_MERGE_REJECT_SELF:
-		reject(g, from, "datagram claims to come from this node");
+		reject(g, from, FT_GOSSIP_REJECT_SELF, "datagram claims to come from this node");
 		break;
 	}
 }
@@ -264,6 +403,7 @@ static void handle_datagram(struct ft_gossip *g, const uint8_t *buf, size_t len,
 /* Bounded per call so a flood cannot starve the rest of the loop. */
 static void drain(struct ft_gossip *g)
 {
+	refresh_keys(g);
 	for (int i = 0; i < 256; i++) {
 		struct sockaddr_in from;
 		socklen_t fl = sizeof(from);
@@ -274,10 +414,11 @@ static void drain(struct ft_gossip *g)
 			break;
 		if (fl < sizeof(from) || from.sin_family != AF_INET) {
 			g->stats.rejected++;
+			g->stats.rejected_by[FT_GOSSIP_REJECT_MALFORMED]++;
 			continue;
 		}
 		if ((size_t)n > g->max_datagram) {
-			reject(g, &from, "oversize datagram");
+			reject(g, &from, FT_GOSSIP_REJECT_MALFORMED, "oversize datagram");
 			continue;
 		}
 		handle_datagram(g, g->buf, (size_t)n, &from);
@@ -305,7 +446,8 @@ struct ft_gossip *ft_gossip_new(sd_event *ev, const struct ft_config *cfg, int s
 	g->fanout = (size_t)cfg->gossip.fanout;
 	g->max_datagram = (size_t)cfg->gossip.max_datagram_bytes;
 	g->buf = ft_xmalloc(g->max_datagram + 1);
-	g->room = (g->max_datagram - FT_GOSSIP_HEADER_BYTES) / FT_GOSSIP_ENTRY_BYTES;
+	g->max_skew_ms = cfg->gossip.max_clock_skew_ms;
+	g->room = (g->max_datagram - FT_GOSSIP_OVERHEAD_BYTES) / FT_GOSSIP_ENTRY_BYTES;
 	if (g->room > FT_GOSSIP_MAX_ENTRIES)
 		g->room = FT_GOSSIP_MAX_ENTRIES;
 	g->n_peers = cfg->n_nodes + 1;
@@ -330,8 +472,9 @@ struct ft_gossip *ft_gossip_new(sd_event *ev, const struct ft_config *cfg, int s
 		.n_allowed = g->n_peers,
 	};
 	g->table = ft_membership_new(&mc, on_member_event, g);
+	g->fresh = ft_freshness_new(g->allowed, g->n_peers);
 	g->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (!g->table) {
+	if (!g->table || !g->fresh) {
 		ft_log_err("gossip: cannot create the membership table (bad gossip settings?)");
 		ft_gossip_free(g);
 		return NULL;
@@ -371,6 +514,9 @@ void ft_gossip_free(struct ft_gossip *g)
 	if (g->fd >= 0)
 		close(g->fd);
 	ft_membership_free(g->table);
+	ft_freshness_free(g->fresh);
+	ft_gossip_key_wipe(&g->keys[0]);
+	ft_gossip_key_wipe(&g->keys[1]);
 	free(g->peers);
 	free(g->allowed);
 	free(g->targets);

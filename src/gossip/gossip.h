@@ -14,7 +14,16 @@
  * - a member that hears from nobody for fail_ms / 2 is the one cut off far
  *   more likely than everyone else died: it holds its failure timers until
  *   it hears from someone, instead of declaring everyone failed (which would
- *   make every member start a new life when its link comes back). */
+ *   make every member start a new life when its link comes back).
+ *
+ * Every datagram is authenticated (gossip/codec.h: a MAC with the cluster
+ * key, current or next, ft_keyring_active() at the moment it is sent or
+ * received, so a key roll takes effect at the next datagram) and judged
+ * fresh (gossip/freshness.h: per-sender counters, incarnations within
+ * gossip.max_clock_skew_ms of this clock) before anything in it is
+ * believed.  Every datagram dropped is counted by reason
+ * (ft_gossip_stats.rejected_by) and logged within the rejected-datagram
+ * budget (logging.rejected_per_second). */
 #ifndef FT_GOSSIP_H
 #define FT_GOSSIP_H
 
@@ -28,8 +37,31 @@ struct ft_gossip;
 
 typedef void (*ft_gossip_event_fn)(void *ud, const struct ft_member_event_info *ev);
 
+/* Why a datagram was dropped, in the order the checks are made. */
+enum ft_gossip_reject {
+	FT_GOSSIP_REJECT_MALFORMED,	     /* not a well-formed datagram (or too large) */
+	FT_GOSSIP_REJECT_UNKNOWN_KEY,	     /* made with a key this member does not hold */
+	FT_GOSSIP_REJECT_BAD_MAC,	     /* forged or damaged */
+	FT_GOSSIP_REJECT_UNKNOWN_SENDER,     /* sender ID not a configured member */
+	FT_GOSSIP_REJECT_FUTURE_INCARNATION, /* sender's incarnation beyond the clock bound */
+	FT_GOSSIP_REJECT_TOO_OLD,	     /* sent more than the clock bound ago */
+	FT_GOSSIP_REJECT_STALE,		     /* from an older life than one already heard */
+	FT_GOSSIP_REJECT_REPLAY,	     /* counter already seen in that life */
+	FT_GOSSIP_REJECT_WRONG_ADDRESS,	     /* not from the sender's configured address */
+	FT_GOSSIP_REJECT_FAILED_SENDER,	     /* sender's life was declared failed here */
+	FT_GOSSIP_REJECT_SELF,		     /* claims to come from this member */
+	FT_GOSSIP_REJECT_N
+};
+
+/* The reasons' names (metric labels), in enum order, NULL-terminated. */
+extern const char *const ft_gossip_reject_names[FT_GOSSIP_REJECT_N + 1];
+
 struct ft_gossip_stats {
 	uint64_t sent, received, rejected;
+	uint64_t rejected_by[FT_GOSSIP_REJECT_N]; /* adds up to rejected */
+	/* Entries of accepted datagrams not believed: an incarnation beyond the
+	 * clock bound (what one member's far-off clock says of another). */
+	uint64_t entries_ignored;
 	int64_t last_tick_ms; /* monotonic time of the last interval tick */
 };
 

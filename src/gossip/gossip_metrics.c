@@ -17,7 +17,7 @@ static struct {
 	bool inited;
 	int self_id;
 	const struct ft_gossip *gossip;
-	struct ft_metric *gossip_msgs, *members, *member_events;
+	struct ft_metric *gossip_msgs, *rejected, *entries_ignored, *members, *member_events;
 } G;
 
 /* At ft_metrics_shutdown: the families are gone with the registry. */
@@ -34,6 +34,9 @@ static void collect_gossip(struct ft_metrics *m, void *ud)
 	ft_metric_set(G.gossip_msgs, "sent", (double)st->sent);
 	ft_metric_set(G.gossip_msgs, "received", (double)st->received);
 	ft_metric_set(G.gossip_msgs, "rejected", (double)st->rejected);
+	for (int r = 0; r < FT_GOSSIP_REJECT_N; r++)
+		ft_metric_set(G.rejected, ft_gossip_reject_names[r], (double)st->rejected_by[r]);
+	ft_metric_set(G.entries_ignored, NULL, (double)st->entries_ignored);
 	const struct ft_membership *tab = ft_gossip_table(G.gossip);
 	size_t alive = 1, failed = 0; /* ourselves: alive */
 	for (size_t i = 0; i < ft_membership_count(tab); i++) {
@@ -65,6 +68,16 @@ void ft_metrics_init(const char *daemon, int self_id, const struct ft_gossip *go
 			m, "ftcluster_gossip_messages_total",
 			"Gossip datagrams sent, received (accepted) and rejected by this daemon",
 			"kind", gossip_kinds);
+		G.rejected = ft_metrics_counter(
+			m, "ftcluster_gossip_rejected_total",
+			"Gossip datagrams rejected by this daemon, by reason (bad_mac: forged or "
+			"damaged; replay, stale, too_old, future_incarnation: not fresh)",
+			"reason", ft_gossip_reject_names);
+		G.entries_ignored = ft_metrics_counter(
+			m, "ftcluster_gossip_entries_ignored_total",
+			"Entries of accepted gossip datagrams ignored: an incarnation more than "
+			"gossip.max_clock_skew_ms ahead of this daemon's clock",
+			NULL, NULL);
 		G.members = ft_metrics_gauge(
 			m, "ftcluster_members",
 			"Members in this daemon's gossip table by state, itself included", "state",

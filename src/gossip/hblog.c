@@ -173,3 +173,15 @@ void ft_hb_rejected(const char *from, const char *why, int64_t node_time_ms)
 		 ft_log_self_id(), from, (long long)node_time_ms, why);
 	rejected_line(msg, 0);
 }
+
+void ft_hb_ignored_entries(const char *from, size_t n, const char *why, int64_t node_time_ms)
+{
+	ft_hb_rejected_flush();
+	if (!ft_ratelimit_admit(&rejections, ft_log_rejected_rate()))
+		return;
+	char msg[512];
+	snprintf(msg, sizeof(msg),
+		 "%d: ignored %zu entries of a gossip datagram from %s at node time %lld: %s",
+		 ft_log_self_id(), n, from, (long long)node_time_ms, why);
+	rejected_line(msg, 0);
+}

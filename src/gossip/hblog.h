@@ -9,6 +9,7 @@
 #ifndef FT_HBLOG_H
 #define FT_HBLOG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 void ft_hb_failed(int peer, uint64_t incarnation);
@@ -28,6 +29,9 @@ void ft_hb_received(int src, const char *contents, int64_t node_time_ms);
  * is over (at the next rejection or ft_hb_rejected_flush, which the gossip
  * tick calls). */
 void ft_hb_rejected(const char *from, const char *why, int64_t node_time_ms);
+/* n entries of an accepted datagram were not believed (why); logged like
+ * a rejection, within the same budget. */
+void ft_hb_ignored_entries(const char *from, size_t n, const char *why, int64_t node_time_ms);
 void ft_hb_rejected_flush(void);
 
 #endif

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Build the fuzzers (libFuzzer + ASan + UBSan) and run each for a bounded
 # time: tests/fuzz/run-fuzz.sh [SECONDS]   (default 20, per fuzzer)
-#   fuzz_gossip  gossip datagrams: codec and membership merge
+#   fuzz_gossip  gossip datagrams: codec (MACs too), freshness and membership merge
 #   fuzz_frame   internal TCP frames and the JSON API "job" object in them
 #   fuzz_warmproto  the warm compiler's answers (and its requests)
 #   fuzz_seal    the cluster key handshake and sealed records on a work port
@@ -62,65 +62,64 @@ fuzz() {
 	grep -E '^(Done|stat::number_of_executed_units)' "$tmp/$name.log" >&2 || true
 }
 
-build fuzz_gossip src/gossip/codec.c src/gossip/membership.c
+# shellcheck disable=SC2046 # pkg-config's flags are several words
+build fuzz_gossip src/gossip/codec.c src/gossip/membership.c src/gossip/freshness.c \
+	$(pkg-config --cflags --libs libsodium)
 
-# --- seed corpus: a few valid datagrams, written byte by byte ---
-
-# be VALUE BYTES: VALUE big-endian (bash arithmetic is 64-bit signed, so the
-# values below stay under 2^63).
-be() {
-	local v=$1 n=$2 i out=''
-	for ((i = n - 1; i >= 0; i--)); do
-		out+=$(printf '\\x%02x' $(((v >> (8 * i)) & 255)))
-	done
-	printf '%b' "$out"
-}
-header() { # count sender incarnation sent_ms
-	printf 'FTGS\001\000'
-	be "$1" 2
-	be "$2" 4
-	be "$3" 8
-	be "$4" 8
-}
-entry() { # id incarnation heartbeat state(1 alive, 2 failed)
-	be "$1" 4
-	be "$2" 8
-	be "$3" 8
-	be "$4" 1
-}
+# --- seed corpus: a few valid datagrams, made with fuzz_gossip.c's keys ---
+# A first byte 0: the datagram as sent (MAC and all); 1 or 3: without its
+# MAC, sealed by the harness with key 0 or 1 (see fuzz_gossip.c).
 
 mkdir "$tmp/corpus"
-header 0 2 5 1000 >"$tmp/corpus/empty"
-{
-	header 3 3 1764100000123 42
-	entry 3 1764100000123 40 1
-	entry 2 7 12 1
-	entry 4 9 3 2
-} >"$tmp/corpus/snapshot"
-{
-	# Declares member 1 (incarnation 1000, as the harness's table has it)
-	# failed, and carries the gateway and the highest ID.
-	header 4 2 7 500
-	entry 2 7 13 1
-	entry 1 1000 5 2
-	entry 0 1 1 1
-	entry 65535 1 1 1
-} >"$tmp/corpus/self-failed"
-{
-	header 2 5 9 0
-	entry 5 9 1 1
-	entry 2 8 1 1
-} >"$tmp/corpus/new-life"
+python3 - "$tmp/corpus" <<'PY'
+import hashlib, hmac, struct, sys
+
+def gossip_key(k):
+    # crypto_kdf_derive_from_key(32, 1, "ftgossip", key) (src/gossip/codec.h)
+    return hashlib.blake2b(b"", digest_size=32, key=k, salt=struct.pack("<Q", 1) + bytes(8),
+                           person=b"ftgossip" + bytes(8)).digest()
+
+KEYS = [(bytes((i * 7 + n + 1) & 255 for i in range(32)), bytes([n + 1]) * 8) for n in (0, 1)]
+
+def body(sender, inc, sent, counter, entries, key=0):
+    out = b"FTGS" + struct.pack(">BBHIQQ", 2, 0, len(entries), sender, inc, sent)
+    out += KEYS[key][1] + struct.pack(">Q", counter)
+    return out + b"".join(struct.pack(">IQQB", *e) for e in entries)
+
+def sealed(b, key=0):
+    return b + hmac.new(gossip_key(KEYS[key][0]), b, hashlib.sha512).digest()[:16]
+
+seeds = {
+    "empty": (body(2, 5, 1000, 1, []), 0),
+    "snapshot": (body(3, 1764100000123, 42, 7,
+                      [(3, 1764100000123, 40, 1), (2, 7, 12, 1), (4, 9, 3, 2)]), 0),
+    # Declares member 1 (incarnation 1000, as the harness's table has it)
+    # failed, and carries the gateway and the highest ID.
+    "self-failed": (body(2, 7, 500, 9, [(2, 7, 13, 1), (1, 1000, 5, 2), (0, 1, 1, 1),
+                                        (65535, 1, 1, 1)]), 0),
+    "new-life": (body(5, 9, 0, 1, [(5, 9, 1, 1), (2, 8, 1, 1)], key=1), 1),
+    # What issue 13's forger sent: "1 failed at 2^64-1".
+    "forged-max": (body(2, 7, 500, 2, [(2, 7, 14, 1), (1, 2**64 - 1, 5, 2)]), 0),
+}
+for name, (b, key) in seeds.items():
+    with open("%s/%s-wire" % (sys.argv[1], name), "wb") as f:
+        f.write(b"\0" + sealed(b, key))
+    with open("%s/%s-unsealed" % (sys.argv[1], name), "wb") as f:
+        f.write(bytes([1 | (key << 1)]) + b)
+PY
 
 cat >"$tmp/fuzz_gossip.dict" <<'EOF'
 magic="FTGS"
-header="FTGS\x01\x00"
+header="FTGS\x02\x00"
+key0="\x01\x01\x01\x01\x01\x01\x01\x01"
+key1="\x02\x02\x02\x02\x02\x02\x02\x02"
 id_max="\x00\x00\xff\xff"
 id_over="\x00\x01\x00\x00"
+inc_max="\xff\xff\xff\xff\xff\xff\xff\xff"
 EOF
 
-# 28-byte header + 256 entries of 21 bytes, and a little beyond.
-fuzz fuzz_gossip "gossip datagrams" "$tmp/corpus" 5500
+# A mode byte, the 60-byte overhead + 256 entries of 21 bytes, and a little beyond.
+fuzz fuzz_gossip "gossip datagrams" "$tmp/corpus" 5600
 
 # --- internal frames and the "job" object ---
 

@@ -120,6 +120,23 @@ START_TEST(test_rejected_budget)
 }
 END_TEST
 
+/* Ignored entries share the rejections' budget: a flood of either is one. */
+START_TEST(test_ignored_entries_share_the_budget)
+{
+	open_logs(0);
+	ft_log_set_rejected_rate(2);
+	ft_hb_ignored_entries("127.0.0.1:9", 2, "incarnation too far ahead", 20);
+	ft_hb_rejected("127.0.0.1:9", "bad mac", 21);
+	ft_hb_ignored_entries("127.0.0.1:9", 1, "incarnation too far ahead", 22);
+	assert_file("verbose.log", "3: ignored 2 entries of a gossip datagram from 127.0.0.1:9 at "
+				   "node time 20: incarnation too far ahead\n"
+				   "3: rejected gossip datagram from 127.0.0.1:9 at node time 21: "
+				   "bad mac\n");
+	ft_log_set_rejected_rate(10);
+	close_logs();
+}
+END_TEST
+
 START_TEST(test_rotation)
 {
 	open_logs(100);
@@ -139,6 +156,7 @@ static Suite *hblog_suite(void)
 	tcase_add_test(tc, test_contract_wording);
 	tcase_add_test(tc, test_received_goes_to_verbose);
 	tcase_add_test(tc, test_rejected_budget);
+	tcase_add_test(tc, test_ignored_entries_share_the_budget);
 	tcase_add_test(tc, test_rotation);
 	suite_add_tcase(s, tc);
 	return s;

@@ -382,6 +382,7 @@ START_TEST(test_standard_family_order)
 	ck_assert_str_eq(
 		order,
 		"ftcluster_member_id ftcluster_gossip_messages_total "
+		"ftcluster_gossip_rejected_total ftcluster_gossip_entries_ignored_total "
 		"ftcluster_members ftcluster_member_events_total ftcluster_leader "
 		"ftcluster_epoch ftcluster_leader_changes_total ftcluster_handshakes_failed_total "
 		"ftnode_leaderships_total ftnode_runs_total "
@@ -401,6 +402,7 @@ START_TEST(test_standard_family_order)
 	ck_assert_str_eq(
 		order,
 		"ftcluster_member_id ftcluster_gossip_messages_total "
+		"ftcluster_gossip_rejected_total ftcluster_gossip_entries_ignored_total "
 		"ftcluster_members ftcluster_member_events_total ftcluster_leader "
 		"ftcluster_epoch ftcluster_leader_changes_total ftcluster_handshakes_failed_total ");
 	free(order);

@@ -105,6 +105,7 @@ START_TEST(defaults_are_the_documented_values)
 	ck_assert_int_eq(cfg.gossip.cleanup_ms, 10000);
 	ck_assert_int_eq(cfg.gossip.fanout, 2);
 	ck_assert_int_eq(cfg.gossip.max_datagram_bytes, 8192);
+	ck_assert_int_eq(cfg.gossip.max_clock_skew_ms, 60000);
 
 	const struct ft_limits *l = &cfg.limits;
 	ck_assert_uint_eq(l->max_body_bytes, 1048576);
