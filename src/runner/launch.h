@@ -15,6 +15,9 @@
 /* The compiler writes class files and diagnostics; this only guards the
  * disk, the user's output limit does not apply to it. */
 #define FT_LAUNCH_COMPILE_FSIZE_MAX ((rlim_t)64 << 20)
+/* What is kept of a cold compiler's stdout, the compile error body: as
+ * much as the warm compiler may answer. */
+#define FT_LAUNCH_COMPILE_OUT_MAX ((uint64_t)64 << 20)
 /* The compiler's own threads (javac is single-threaded, the JVM is not). */
 #define FT_LAUNCH_COMPILE_TASKS 256
 
@@ -39,9 +42,8 @@ int ft_launch_program(struct ft_child *c, int dirfd, const char *dir,
 int ft_launch_spare(struct ft_child *c, int dirfd, const char *dir, const struct ft_run_limits *lim,
 		    int stdin_fd, int cpu_extra_ms, char *err, size_t errlen);
 
-/* RLIMIT_FSIZE of a run: the larger of the output and file limits, plus
- * one byte so that "exactly at the limit" is still fine and "over it" is
- * visible as a file longer than the limit. */
+/* RLIMIT_FSIZE of a run, for the files it writes to its /tmp (its output
+ * goes through pipes, which the limit does not concern): the file limit. */
 rlim_t ft_launch_run_fsize(const struct ft_run_limits *l);
 
 #endif

@@ -281,7 +281,7 @@ static void job_exited(void *ud, const siginfo_t *si)
 		machinery_failed(j, what, strerror(x.failure.err));
 		free(what);
 	} else if (j->phase == PHASE_COMPILE) {
-		if (ft_outcome_of_compile(&j->child, j->dirfd, si, &x, &j->lim, &j->res)) {
+		if (ft_outcome_of_compile(&j->child, si, &x, &j->lim, &j->res)) {
 			char err[512];
 			j->child.poll_src = sd_event_source_unref(j->child.poll_src);
 			over = spawn_program(j, err, sizeof(err)) < 0;
@@ -289,7 +289,7 @@ static void job_exited(void *ud, const siginfo_t *si)
 				machinery_failed(j, "could not start the program", err);
 		}
 	} else {
-		ft_outcome_of_run(&j->child, j->dirfd, si, &x, &j->lim, j->capture, &j->res);
+		ft_outcome_of_run(&j->child, si, &x, &j->lim, j->capture, &j->res);
 	}
 	if (over)
 		deliver(j);

@@ -186,8 +186,7 @@ static bool fits(const struct ft_run_limits *s, const struct ft_run_limits *j)
 {
 	return s->run_cpu_ms == j->run_cpu_ms && s->run_memory_bytes == j->run_memory_bytes &&
 	       s->run_max_processes == j->run_max_processes &&
-	       s->run_max_file_bytes == j->run_max_file_bytes &&
-	       ft_launch_run_fsize(s) == ft_launch_run_fsize(j);
+	       s->run_max_file_bytes == j->run_max_file_bytes;
 }
 
 /* Started under limits since changed (reload): never fits a new job. */
