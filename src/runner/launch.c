@@ -43,6 +43,7 @@ int ft_launch_compiler(struct ft_child *c, int dirfd, const char *dir,
 		.memory = lim->compile_memory_bytes,
 		.tasks = FT_LAUNCH_COMPILE_TASKS,
 		.address_space = ft_child_address_space(lim->compile_memory_bytes),
+		.nofile = FT_LAUNCH_COMPILE_OPEN_FILES,
 		.keep = {
 			[FT_CHILD_STDOUT] = { FT_LAUNCH_COMPILE_OUT_MAX, false },
 			[FT_CHILD_STDERR] = { FT_JOBDIR_EXCERPT, true },
@@ -91,6 +92,7 @@ static int spawn_launcher(struct ft_child *c, int dirfd, const char *dir,
 		.memory = lim->run_memory_bytes,
 		.tasks = lim->run_max_processes,
 		.address_space = ft_child_address_space(lim->run_memory_bytes),
+		.nofile = (rlim_t)lim->run_max_open_files,
 		.nice = stdin_fd >= 0 ? SPARE_NICE : 0,
 		/* ft_child_start_poll sets the job's own limit. */
 		.keep = {

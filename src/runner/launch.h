@@ -20,6 +20,9 @@
 #define FT_LAUNCH_COMPILE_OUT_MAX ((uint64_t)64 << 20)
 /* The compiler's own threads (javac is single-threaded, the JVM is not). */
 #define FT_LAUNCH_COMPILE_TASKS 256
+/* RLIMIT_NOFILE of a compile: javac opens one source at a time, besides
+ * the JVM's own (about 10). */
+#define FT_LAUNCH_COMPILE_OPEN_FILES 256
 
 /* ft.Compiler names[0..n) classes/ in the job directory (dirfd, at dir),
  * under lim's compile limits, its timer armed.  0, or -1 with a message in

@@ -439,6 +439,7 @@ static void limits_from_conf(struct ft_run_limits *l, const struct ft_runner_con
 		.run_max_processes = conf->max_processes,
 		.run_max_file_bytes = conf->max_file_bytes,
 		.max_output_bytes = conf->max_output_bytes,
+		.run_max_open_files = conf->max_open_files,
 	};
 	ft_run_limits_fill(l);
 }
@@ -464,7 +465,8 @@ static void describe(struct ft_runner *r, const char *cg_why, int64_t selftest_m
 		snprintf(mem, sizeof(mem), "JVM heap flags + RLIMIT_AS (no cgroup: %s)", cg_why);
 	snprintf(r->desc, sizeof(r->desc),
 		 "memory limit by %s; processes by %s; CPU time by %s; sandbox: %s; limits: run "
-		 "%d ms wall, %d ms CPU, %llu MiB, %d tasks, files %llu bytes, output %llu bytes; "
+		 "%d ms wall, %d ms CPU, %llu MiB, %d tasks, files %llu bytes, %d open files, "
+		 "output %llu bytes; "
 		 "compile %d ms wall, %llu MiB; self-test (java -version sandboxed) %" PRId64 " ms",
 		 mem,
 		 ft_cgroups_has(cg, FT_CG_PIDS) ? "the pids cgroup"
@@ -473,8 +475,9 @@ static void describe(struct ft_runner *r, const char *cg_why, int64_t selftest_m
 					       : "RLIMIT_CPU (whole seconds)",
 		 ft_sandbox_describe(r->host.sb), l->run_wall_ms, l->run_cpu_ms,
 		 mib(l->run_memory_bytes), l->run_max_processes,
-		 (unsigned long long)l->run_max_file_bytes, (unsigned long long)l->max_output_bytes,
-		 l->compile_wall_ms, mib(l->compile_memory_bytes), selftest_ms);
+		 (unsigned long long)l->run_max_file_bytes, l->run_max_open_files,
+		 (unsigned long long)l->max_output_bytes, l->compile_wall_ms,
+		 mib(l->compile_memory_bytes), selftest_ms);
 }
 
 static enum ft_cgroup_want cgroup_want(enum ft_memory_mode m)
