@@ -187,7 +187,6 @@ int ft_child_start(const struct ft_child_host *h, int dirfd, const char *dir, co
 	struct ft_spawn s = {
 		.dirfd = dirfd,
 		.dir_path = dir,
-		.rw_subdir = cl->rw_subdir,
 		.tmp_bytes = cl->tmp_bytes,
 		.fds = { fds[0], fds[1], fds[2], fds[3] },
 		.cgroup_fds = cgfds,
@@ -413,13 +412,6 @@ int ft_child_spawn(struct ft_child *c, int dirfd, const char *dir, char *const a
 			failed = true;
 	if (failed) {
 		snprintf(err, errlen, "cannot create the output pipes: %s", strerror(errno));
-		goto out;
-	}
-	/* The writable directory (the compiler's classes) is the child's. */
-	if (cl->rw_subdir && c->has_uid &&
-	    fchownat(dirfd, cl->rw_subdir, c->uid, c->uid, AT_SYMLINK_NOFOLLOW) < 0) {
-		snprintf(err, errlen, "cannot hand %s to the sandbox user: %s", cl->rw_subdir,
-			 strerror(errno));
 		goto out;
 	}
 	if (h->cg) {

@@ -97,7 +97,6 @@ struct ft_child_output {
 
 /* What one child may use. */
 struct ft_child_limits {
-	const char *rw_subdir; /* writable below /job */
 	uint64_t tmp_bytes;
 	rlim_t fsize;
 	rlim_t cpu_seconds;

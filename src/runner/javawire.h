@@ -30,13 +30,13 @@
 /* A pre-started JVM waits for its job (one byte on its stdin socket). */
 #define FT_WIRE_SPARE_READY 'R'
 
-/* The warm compiler (ft.Compiler --server) answers on its stdout. */
+/* The compiler answers on its stdout (ft.Compiler --server, once per job;
+ * a cold ft.Compiler, once). */
 #define FT_WIRE_COMPILER_CLASSES 'O'	   /* u32 count, then (u32 len, name, u32 len, bytes)* */
 #define FT_WIRE_COMPILER_ERRORS 'C'	   /* u32 len, the compile error body */
 #define FT_WIRE_COMPILER_OUT_OF_MEMORY 'M' /* then it exits */
 
 /* Exit statuses of the Java side. */
-#define FT_WIRE_COMPILER_EXIT_ERRORS 1
 #define FT_WIRE_COMPILER_EXIT_OUT_OF_MEMORY 3
 #define FT_WIRE_LAUNCHER_EXIT_NO_CHANNEL 70
 #define FT_WIRE_LAUNCHER_EXIT_CHANNEL_WRITE 71

@@ -33,10 +33,8 @@ int ft_launch_compiler(struct ft_child *c, int dirfd, const char *dir,
 	argv[n++] = "ft.Compiler";
 	for (size_t i = 0; i < n_names; i++)
 		argv[n++] = names[i];
-	argv[n++] = FT_JOBDIR_CLASSES;
 	argv[n] = NULL;
 	struct ft_child_limits cl = {
-		.rw_subdir = FT_JOBDIR_CLASSES,
 		.tmp_bytes = 16 * FT_MiB,
 		.fsize = FT_LAUNCH_COMPILE_FSIZE_MAX,
 		.cpu_seconds = ft_cpu_rlimit_seconds(2 * lim->compile_wall_ms),
@@ -84,7 +82,6 @@ static int spawn_launcher(struct ft_child *c, int dirfd, const char *dir,
 	argv[n] = NULL;
 	uint64_t tmp = 2 * lim->run_max_file_bytes;
 	struct ft_child_limits cl = {
-		.rw_subdir = NULL,
 		.tmp_bytes = tmp < FT_MiB ? FT_MiB : tmp,
 		.fsize = ft_launch_run_fsize(lim),
 		.cpu_seconds = ft_cpu_rlimit_seconds(

@@ -15,8 +15,9 @@
 /* The compiler writes class files and diagnostics; this only guards the
  * disk, the user's output limit does not apply to it. */
 #define FT_LAUNCH_COMPILE_FSIZE_MAX ((rlim_t)64 << 20)
-/* What is kept of a cold compiler's stdout, the compile error body: as
- * much as the warm compiler may answer. */
+/* What is kept of a cold compiler's stdout, its answer (the classes or the
+ * compile error, as the warm compiler's): as much as the warm compiler may
+ * answer. */
 #define FT_LAUNCH_COMPILE_OUT_MAX ((uint64_t)64 << 20)
 /* The compiler's own threads (javac is single-threaded, the JVM is not). */
 #define FT_LAUNCH_COMPILE_TASKS 256
@@ -24,10 +25,10 @@
  * the JVM's own (about 10). */
 #define FT_LAUNCH_COMPILE_OPEN_FILES 256
 
-/* ft.Compiler names[0..n) classes/ in the job directory (dirfd, at dir),
- * under lim's compile limits, its timer armed.  0, or -1 with a message in
- * err (the child may have started all the same: c->pid > 0, then its exit
- * still ends the job). */
+/* ft.Compiler names[0..n) in the job directory (dirfd, at dir), which
+ * answers on its stdout, under lim's compile limits, its timer armed.  0,
+ * or -1 with a message in err (the child may have started all the same:
+ * c->pid > 0, then its exit still ends the job). */
 int ft_launch_compiler(struct ft_child *c, int dirfd, const char *dir,
 		       const struct ft_run_limits *lim, char *const names[], size_t n, char *err,
 		       size_t errlen);

@@ -5,6 +5,7 @@
 #include "runner/jobdir.h"
 #include "runner/launch.h"
 #include "runner/verdict.h"
+#include "runner/warmproto.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -41,42 +42,54 @@ static char *describe_status(const siginfo_t *si)
 
 bool ft_outcome_of_compile(const struct ft_child *c, const siginfo_t *si,
 			   const struct ft_child_exit *x, const struct ft_run_limits *lim,
-			   struct ft_run_result *res)
+			   struct ft_run_result *res, struct ft_compiled **ccp)
 {
 	bool exited = si->si_code == CLD_EXITED;
-	bool compiled = exited && si->si_status == 0 && x->started;
-	/* A compile that ended right at the deadline leaves no time to run. */
-	if (c->killed_by_timer || (c->deadline_passed && compiled)) {
+	size_t len;
+	*ccp = NULL;
+	if (c->killed_by_timer) {
 		set_str(res, FT_VERDICT_TIME_LIMIT,
 			ft_verdict_compile_time_body(lim->compile_wall_ms));
 		return false;
 	}
-	size_t len;
 	if (!x->started) {
 		const char *e = ft_child_output(c, FT_CHILD_STDERR, &len);
 		ft_outcome_internal(res, "the sandbox did not start", e, true);
 		return false;
 	}
-	if (compiled)
-		return true;
 	if (x->cs.oom_killed || (exited && si->si_status == FT_WIRE_COMPILER_EXIT_OUT_OF_MEMORY)) {
 		set_str(res, FT_VERDICT_MEMORY_LIMIT,
 			ft_verdict_compile_memory_body(lim->compile_memory_bytes));
 		return false;
 	}
-	if (exited && si->si_status == FT_WIRE_COMPILER_EXIT_ERRORS &&
+	if (exited && si->si_status == 0 &&
 	    !ft_child_over(c, FT_CHILD_STDOUT, FT_LAUNCH_COMPILE_OUT_MAX)) {
 		const char *out = ft_child_output(c, FT_CHILD_STDOUT, &len);
-		/* Anything else on stdout means the compiler JVM itself misbehaved. */
-		if (ft_verdict_is_compile_error(out)) {
-			ft_outcome_set(res, FT_VERDICT_COMPILE_ERROR, -1,
-				       ft_child_output_dup(c, FT_CHILD_STDOUT, len, &len), len);
-			return false;
+		struct ft_compiled *cc = NULL;
+		size_t used = 0;
+		enum ft_warm_answer a =
+			ft_warmproto_parse((const unsigned char *)out, len, &cc, &used);
+		if ((a == FT_WARM_CLASSES || a == FT_WARM_COMPILE_ERROR) && used == len) {
+			/* A compile that ended right at the deadline leaves no
+			 * time to run. */
+			if (a == FT_WARM_CLASSES && c->deadline_passed) {
+				ft_compiled_unref(cc);
+				set_str(res, FT_VERDICT_TIME_LIMIT,
+					ft_verdict_compile_time_body(lim->compile_wall_ms));
+				return false;
+			}
+			*ccp = cc;
+			return true;
 		}
+		/* Anything else on stdout means the compiler JVM itself
+		 * misbehaved. */
+		ft_compiled_unref(cc);
 	}
 	char *status = describe_status(si);
 	const char *err = ft_child_output(c, FT_CHILD_STDERR, &len);
-	char *what = ft_xasprintf("the compiler failed with %s", status);
+	char *what = exited && si->si_status == 0
+			     ? ft_xstrdup("the compiler gave no valid answer")
+			     : ft_xasprintf("the compiler failed with %s", status);
 	/* A compiler JVM that could not start, or that something outside
 	 * killed, says nothing about the source; a javac that crashed on it
 	 * would crash again. */

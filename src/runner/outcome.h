@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "runner/child.h"
+#include "runner/compiled.h"
 #include "runner/limits.h"
 #include "runner/runner.h"
 
@@ -22,11 +23,12 @@ void ft_outcome_internal(struct ft_run_result *res, const char *what, const char
 			 bool transient);
 
 /* The compile JVM c (under lim) ended as si says, x from ft_child_reap.
- * True if the classes are there and the program is to run; else res is
- * the job's result. */
+ * True if it answered (on its stdout, as the warm compiler does): *ccp
+ * gets the classes or the compile error, a reference of the caller's;
+ * else res is the job's result. */
 bool ft_outcome_of_compile(const struct ft_child *c, const siginfo_t *si,
 			   const struct ft_child_exit *x, const struct ft_run_limits *lim,
-			   struct ft_run_result *res);
+			   struct ft_run_result *res, struct ft_compiled **ccp);
 
 /* The run JVM c ended: res gets the verdict, its body, the run's time,
  * CPU time and peak memory and, with capture, what it wrote. */

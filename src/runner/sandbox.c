@@ -481,13 +481,8 @@ char **ft_sandbox_bwrap_argv(const struct ft_sandbox *sb, const struct ft_spawn 
 	push(&a, "--ro-bind");
 	push(&a, sb->stage_job);
 	push(&a, FT_SANDBOX_JOB_DIR);
-	if (sp->rw_subdir) {
-		push(&a, "--bind");
-		pushf(&a, "%s/%s", sb->stage_job, sp->rw_subdir);
-		pushf(&a, "%s/%s", FT_SANDBOX_JOB_DIR, sp->rw_subdir);
-	}
-	/* Nothing writable but /tmp (and the compiler's output directory):
-	 * the root tmpfs and /dev would otherwise take files without bound. */
+	/* Nothing writable but /tmp: the root tmpfs and /dev would otherwise
+	 * take files without bound. */
 	push(&a, "--remount-ro");
 	push(&a, "/dev");
 	push(&a, "--remount-ro");

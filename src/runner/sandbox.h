@@ -9,9 +9,9 @@
  * further user namespaces.  The file system is a read-only tmpfs root with
  * /usr (and the /bin, /lib... links), the few /etc files the JDK needs, a
  * new /proc, a minimal read-only /dev, a small private /tmp, our jar at
- * /ft/ftcluster.jar and the job directory at /job (read-only, with one
- * writable subdirectory for the compiler's output).  Nothing else of the
- * node: no config, logs, state, other jobs.
+ * /ft/ftcluster.jar and the job directory at /job, read-only.  Nothing
+ * else of the node: no config, logs, state, other jobs; nothing of its disk
+ * is writable (the compiler answers on a pipe, like the program).
  *
  * /dev holds null, zero, full, random, urandom and tty, bound from the
  * host, and the /proc/self/fd links; no devpts: every pty of a devpts
@@ -75,7 +75,6 @@ const char *ft_sandbox_jar(const struct ft_sandbox *sb);
 struct ft_spawn {
 	int dirfd;	       /* the job directory: cwd (and /job inside) */
 	const char *dir_path;  /* its absolute path (for the staging mount) */
-	const char *rw_subdir; /* writable below /job, NULL: none */
 	uint64_t tmp_bytes;    /* size of the private /tmp (0: 1 MiB) */
 	int fds[4];	       /* become 0..3 in the child; fds[3] < 0: no fd 3 */
 	const int *cgroup_fds; /* cgroup.procs files to join */
