@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import threading
 import time
 import uuid
@@ -728,6 +729,75 @@ def test_two_public_classes(cluster, worker_pid):
            "public class Second { public String run() { return \"b\"; } }\n")
     run_hostile(cluster, worker_pid, src, "compile_error",
                 body=("Code did not compile:", "Second"))
+
+
+def _warm_compiler(worker_pid):
+    for k in _warm_children(worker_pid):
+        try:
+            if b"\0ft.Compiler\0--server\0" in Path("/proc/%d/cmdline" % k).read_bytes():
+                return k
+        except OSError:
+            continue
+    return None
+
+
+def _owners_below(top: Path):
+    owners = set()
+    for dirpath, dirnames, filenames in os.walk(top):
+        for name in filenames + dirnames:
+            try:
+                owners.add(os.lstat(os.path.join(dirpath, name)).st_uid)
+            except OSError:
+                continue
+    return owners
+
+
+def test_cold_compiles_answer_through_a_pipe(cluster, worker_pid):
+    """With the warm compiler given up on (SIGKILLed three times in a row),
+    every job compiles in a JVM of its own, which answers on its stdout as
+    the warm one does: nothing in the job directory is the sandbox's, and
+    compile errors and classes arrive as before."""
+    jobs = cluster.state_dir / ("node-%d" % WORKER) / "jobs"
+    since = cluster.output_sizes().get(WORKER, 0)
+    answers = []
+    deadline = time.monotonic() + 90
+    while "compiling cold" not in cluster.output(WORKER, since=since):
+        assert time.monotonic() < deadline, cluster.output(WORKER, since=since)
+        pid = _warm_compiler(worker_pid)
+        if pid is None:
+            # A compile makes the runner start one again; it is killed with
+            # the job in it, which then compiles cold.
+            answers.append(_post_in_background(cluster, "public class Again { public String run()"
+                                               " { return \"again\"; } }\n"))
+            ftharness.wait_until(lambda: _warm_compiler(worker_pid) or not answers[-1][0].is_alive(),
+                                 timeout=30, what="a warm compiler")
+            continue
+        os.kill(pid, signal.SIGKILL)
+        ftharness.wait_until(lambda: not Path("/proc/%d" % pid).exists()
+                             or Path("/proc/%d/stat" % pid).read_text().split()[2] == "Z",
+                             timeout=10, what="the warm compiler to die")
+        time.sleep(0.2)
+    for t, out in answers:
+        r = _finished(t, out)
+        assert r.status == 200 and r.body == "again", describe(r)
+    assert _warm_compiler(worker_pid) is None
+
+    # Given up on for 10 s: these compile cold.
+    src = ("import java.util.function.*;\n"
+           "public class Cold { interface Shape { int area(); }\n"
+           " static class Square implements Shape { public int area() { return 9; } }\n"
+           " public String run() { Supplier<Shape> s = Square::new;"
+           " return \"cold \" + s.get().area() + new Object() { public String toString() { return \"!\"; } }; } }\n")
+    t, out = _post_in_background(cluster, src)
+    owners = set().union(*_sample_while(t, lambda: _owners_below(jobs)))
+    r = _finished(t, out)
+    assert r.status == 200 and verdict(r) == "ok" and r.body == "cold 9!", describe(r)
+    # Only the node writes there; a sandbox user (300000 and up) never.
+    assert all(u < 300000 for u in owners), owners
+    r, _ = run_hostile(cluster, worker_pid, "public class Wrong { public String run() { return 1; } }\n",
+                       "compile_error", body=("Code did not compile:\nError on line 2, column 51 "
+                                              "in Wrong.java: incompatible types",))
+    assert _warm_compiler(worker_pid) is None, "the warm compiler came back too soon to tell"
 
 
 # ---------------------------------------------------------------- afterwards
