@@ -3,13 +3,13 @@
  * their removal.
  *
  * A job's directory holds its sources, the program's input and
- * arguments and classes/ (the compiler's output); the sandbox binds it at
- * /job, read-only but for classes/ in a cold compile.  What a job's
- * children print and answer goes through pipes (child.h), not files here;
- * only the runner's own JVMs that run no program (the start's self-test,
- * the warm compiler) leave their stderr in a file of their directory.
- * Removal copes with whatever a compile left (read-only or unreadable
- * directories, deep trees).  Every read of what a child wrote is bounded. */
+ * arguments and classes/ (the compiler's answer, written by the runner);
+ * the sandbox binds it at /job, read-only.  What a job's children print
+ * and answer goes through pipes (child.h), not files here; only the
+ * runner's own JVMs that run no program (the start's self-test, the warm
+ * compiler) leave their stderr in a file of their directory.  Removal
+ * copes with anything (read-only or unreadable directories, deep trees).
+ * Every read of a file here is bounded. */
 #ifndef FT_JOBDIR_H
 #define FT_JOBDIR_H
 
