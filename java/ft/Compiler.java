@@ -21,7 +21,6 @@ import javax.tools.FileObject;
 import javax.tools.ForwardingJavaFileManager;
 import javax.tools.SimpleJavaFileObject;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -38,15 +37,17 @@ import javax.tools.ToolProvider;
 /**
  * Compiles a submission (one or several source files) with the JDK's in-process compiler.
  *
- * <p>One-shot use: {@code java -cp ftcluster.jar ft.Compiler SRC_FILE... OUT_DIR}. Exit status 0: the
- * classes are in OUT_DIR. Exit status 1: stdout holds the contract's error body ({@code Code did
- * not compile:} then one {@code Error on line L, column C in Name.java: message} line per error).
- * Exit status 2: the compiler itself could not be used (details on stderr); that is an internal
- * error, not the user's. Exit status 3: the compiler ran out of memory (the memory limit; not a
- * property of the source alone, so not a compile error).
+ * <p>One-shot use: {@code java -cp ftcluster.jar ft.Compiler SRC_FILE...} (the first file is the
+ * main one). Exit status 0: stdout holds the answer, in the server's format (below): the class
+ * files, or the contract's error body ({@code Code did not compile:} then one {@code Error on line
+ * L, column C in Name.java: message} line per error). Nothing is written to disk: the runner writes
+ * the classes where the run needs them. Exit status 2: the compiler itself could not be used
+ * (details on stderr); that is an internal error, not the user's. Exit status 3: the compiler ran
+ * out of memory (the memory limit; not a property of the source alone, so not a compile error).
  *
- * <p>All compile logic is in {@link #compile}, on an instance that keeps the compiler and its file
- * manager, so a long-lived "server mode" that reads jobs from stdin only needs a loop around it.
+ * <p>All compile logic is in {@link #compileInMemory}, on an instance that keeps the compiler and
+ * its file manager, so the long-lived "server mode" that reads jobs from stdin only needs a loop
+ * around it.
  */
 public final class Compiler {
 	public static final String HEADER = Wire.COMPILE_ERROR_HEAD;
@@ -70,39 +71,6 @@ public final class Compiler {
 		if (javac == null)
 			throw new IllegalStateException("no system Java compiler (is this a JRE, not a JDK?)");
 		files = javac.getStandardFileManager(null, Locale.ROOT, StandardCharsets.UTF_8);
-	}
-
-	/** Compiles srcs into outDir, which must exist and should be empty. */
-	public Result compile(List<Path> srcs, Path outDir) {
-		DiagnosticCollector<JavaFileObject> diags = new DiagnosticCollector<>();
-		/*
-		 * The class path and source path are the (empty) output directory: by default javac
-		 * would search our own jar, letting a submission compile against ft.* classes.
-		 */
-		List<String> options = withFlags("-d", outDir.toString(), "-classpath", outDir.toString(),
-				"-sourcepath", outDir.toString());
-		List<File> in = new ArrayList<>();
-		for (Path p : srcs)
-			in.add(p.toFile());
-		Iterable<? extends JavaFileObject> units = files.getJavaFileObjectsFromFiles(in);
-		// Non-diagnostic compiler chatter is of no use to the user; keep it off our stdout.
-		StringWriter chatter = new StringWriter();
-		boolean ok;
-		try {
-			ok = javac.getTask(chatter, files, diags, options, null, units).call();
-		} catch (OutOfMemoryError e) {
-			throw e;
-		} catch (RuntimeException | Error e) {
-			/*
-			 * javac crashes (e.g. StackOverflowError on absurdly nested expressions) are a
-			 * deterministic property of the source, so they are reported as a compile error.
-			 */
-			return new Result(false, HEADER + "\nThe compiler failed on this code: " + e);
-		}
-		if (ok)
-			return new Result(true, "");
-		return new Result(false,
-				formatErrors(diags.getDiagnostics(), srcs.get(0).getFileName().toString()));
 	}
 
 	static String formatErrors(List<Diagnostic<? extends JavaFileObject>> diags, String fileName) {
@@ -301,23 +269,29 @@ public final class Compiler {
 				}
 				return;
 			}
-			if (r.ok) {
-				out.writeByte(Wire.COMPILER_CLASSES);
-				out.writeInt(classes.size());
-				for (Map.Entry<String, byte[]> e : classes.entrySet()) {
-					byte[] n = e.getKey().getBytes(StandardCharsets.UTF_8);
-					out.writeInt(n.length);
-					out.write(n);
-					out.writeInt(e.getValue().length);
-					out.write(e.getValue());
-				}
-			} else {
-				byte[] b = r.body.getBytes(StandardCharsets.UTF_8);
-				out.writeByte(Wire.COMPILER_ERRORS);
-				out.writeInt(b.length);
-				out.write(b);
-			}
+			writeAnswer(out, r, classes);
 			out.flush();
+		}
+	}
+
+	/** One answer of the protocol: the classes, or the error body. */
+	private static void writeAnswer(DataOutputStream out, Result r, Map<String, byte[]> classes)
+			throws IOException {
+		if (r.ok) {
+			out.writeByte(Wire.COMPILER_CLASSES);
+			out.writeInt(classes.size());
+			for (Map.Entry<String, byte[]> e : classes.entrySet()) {
+				byte[] n = e.getKey().getBytes(StandardCharsets.UTF_8);
+				out.writeInt(n.length);
+				out.write(n);
+				out.writeInt(e.getValue().length);
+				out.write(e.getValue());
+			}
+		} else {
+			byte[] b = r.body.getBytes(StandardCharsets.UTF_8);
+			out.writeByte(Wire.COMPILER_ERRORS);
+			out.writeInt(b.length);
+			out.write(b);
 		}
 	}
 
@@ -350,50 +324,45 @@ public final class Compiler {
 
 
 	private static void compileMain(String[] args) {
-		if (args.length < 2) {
-			System.err.println("usage: java ft.Compiler SRC_FILE... OUT_DIR");
+		if (args.length < 1) {
+			System.err.println("usage: java ft.Compiler SRC_FILE... (the answer on stdout)");
 			System.exit(2);
 		}
-		List<Path> srcs = new ArrayList<>();
-		for (int i = 0; i < args.length - 1; i++)
-			srcs.add(Paths.get(args[i]));
+		Map<String, String> sources = new LinkedHashMap<>();
 		StringBuilder undecodable = new StringBuilder();
-		for (Path p : srcs) {
+		for (String a : args) {
+			Path p = Paths.get(a);
+			String name = p.getFileName().toString();
 			try {
-				undecodable.append(SourceText.undecodable(p.getFileName().toString(),
-						Files.readAllBytes(p)));
+				byte[] src = Files.readAllBytes(p);
+				undecodable.append(SourceText.undecodable(name, src));
+				sources.put(name, new String(src, StandardCharsets.UTF_8));
 			} catch (IOException e) {
 				e.printStackTrace();
 				System.exit(2);
 			}
 		}
-		if (undecodable.length() > 0) {
-			writeBody(System.out, HEADER + undecodable);
-			System.exit(Wire.COMPILER_EXIT_ERRORS);
-		}
+		Map<String, byte[]> classes = new LinkedHashMap<>();
 		Result r;
 		try {
-			r = new Compiler().compile(srcs, Paths.get(args[args.length - 1]));
-		} catch (RuntimeException e) {
+			r = undecodable.length() > 0 ? new Result(false, HEADER + undecodable)
+					: new Compiler().compileInMemory(sources, classes,
+							Files.createTempDirectory("ftc"));
+		} catch (RuntimeException | IOException e) {
 			e.printStackTrace();
 			System.exit(2);
 			return;
 		}
-		if (r.ok)
-			System.exit(0);
-		writeBody(System.out, r.body);
-		System.exit(Wire.COMPILER_EXIT_ERRORS);
-	}
-
-	/** Raw UTF-8 bytes: the platform encoding of stdout must not mangle names or messages. */
-	private static void writeBody(PrintStream out, String body) {
-		byte[] b = body.getBytes(StandardCharsets.UTF_8);
-		out.write(b, 0, b.length);
-		out.flush();
-		if (out.checkError()) {
-			System.err.println("ft.Compiler: could not write the error body");
+		DataOutputStream out = new DataOutputStream(
+				new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16));
+		try {
+			writeAnswer(out, r, classes);
+			out.flush();
+		} catch (IOException e) {
+			System.err.println("ft.Compiler: could not write the answer: " + e);
 			System.exit(2);
 		}
+		System.exit(0);
 	}
 
 	/** Releases the file manager's open archives; for a server mode that shuts down cleanly. */

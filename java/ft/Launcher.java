@@ -8,7 +8,6 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
-import java.io.RandomAccessFile;
 import java.io.StringWriter;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
@@ -43,11 +42,13 @@ import java.util.Set;
  * <p>{@code java ... ft.Launcher -} reads the class name as one line from stdin instead: a JVM can
  * be started (and this class loaded) before the job is known, and handed the job later.
  *
- * <p>Just before the program's code can first run, the channel holds one byte {@code 'S'}; the
- * outcome then overwrites it. So an empty channel means the JVM failed before any of the program
- * ran (the node's fault: the runner tries elsewhere), and {@code 'S'} alone that the program ended
- * the JVM before run() returned (System.exit, a crash, a kill), which the runner reports from the
- * exit status. Exit status 0 whenever the outcome was written.
+ * <p>The channel is a pipe the runner drains (never a file: nothing goes to the node's disk), so
+ * it is only ever appended to. Just before the program's code can first run, one byte {@code 'S'}
+ * goes on it (for a main program {@code 'N'}); the outcome follows it. So an empty channel means
+ * the JVM failed before any of the program ran (the node's fault: the runner tries elsewhere), and
+ * the mark alone that the program ended the JVM before run() returned (System.exit, a crash, a
+ * kill), which the runner reports from the exit status. Exit status 0 whenever the outcome was
+ * written.
  *
  * <p>Leniencies, since the contract only names a "no-arg constructor" and "public String run()":
  * the constructor may have any access, and a static run() is accepted too.
@@ -78,7 +79,7 @@ public final class Launcher {
 	private static final class Outcome {
 		final char tag;
 		final String text;
-		/** A main program's: written after its mark, which stays. */
+		/** A main program's (its JVM then exits with status 1). */
 		boolean afterMark;
 		/** main returned: nothing to write, the status is 0. */
 		boolean mainReturned;
@@ -168,13 +169,9 @@ public final class Launcher {
 	public static void main(String[] args) {
 		/* Opened before any user code runs, so nothing the program does to the file
 		 * descriptor table can take the channel away from us. */
-		RandomAccessFile chan;
+		FileOutputStream chan;
 		try {
-			chan = new RandomAccessFile("/proc/self/fd/3", "rw");
-			/* The runner gives a fresh, empty file: anything else on fd 3 (a
-			 * mistake when started by hand) is not ours to write over. */
-			if (chan.length() != 0)
-				throw new IOException("fd 3 is not an empty file");
+			chan = new FileOutputStream("/proc/self/fd/3", true);
 		} catch (IOException e) {
 			System.err.println("ft.Launcher: no result channel on fd 3: " + e);
 			Runtime.getRuntime().halt(Wire.LAUNCHER_EXIT_NO_CHANNEL);
@@ -226,13 +223,11 @@ public final class Launcher {
 		msg[0] = (byte) o.tag;
 		System.arraycopy(text, 0, msg, 1, text.length);
 		try {
-			// A run() program's outcome replaces its mark; a main program's follows it.
-			chan.seek(o.afterMark ? 1 : 0);
 			chan.write(msg);
 			chan.close();
 		} catch (IOException e) {
-			// Typically EFBIG: the answer is over the output limit, which the runner sees
-			// from the file size.
+			// The runner closed its end: it killed the run (an answer over the output
+			// limit) or is going away.
 			System.err.println("ft.Launcher: writing the result failed: " + e);
 			Runtime.getRuntime().halt(Wire.LAUNCHER_EXIT_CHANNEL_WRITE);
 		}
@@ -247,7 +242,7 @@ public final class Launcher {
 	 * The program's code may run from here on: an empty channel tells the runner that the JVM
 	 * failed before this point, which no program can cause. chan null: a warm-up, no channel.
 	 */
-	private static void mark(RandomAccessFile chan, char tag) {
+	private static void mark(FileOutputStream chan, char tag) {
 		if (chan == null)
 			return;
 		markedMain = tag == Wire.RESULT_MAIN_STARTED;
@@ -305,7 +300,7 @@ public final class Launcher {
 	}
 
 	/** Runs class name; args null: the job gave no arguments. */
-	static Outcome launch(String name, String[] args, Mode mode, RandomAccessFile chan) {
+	static Outcome launch(String name, String[] args, Mode mode, FileOutputStream chan) {
 		Class<?> cls;
 		try {
 			cls = Class.forName(name, false, Launcher.class.getClassLoader());
@@ -387,7 +382,7 @@ public final class Launcher {
 	}
 
 	/** main(args) as `java Main args` runs it: its outcome is its exit status. */
-	private static Outcome launchMain(Method main, String[] args, RandomAccessFile chan) {
+	private static Outcome launchMain(Method main, String[] args, FileOutputStream chan) {
 		mark(chan, Wire.RESULT_MAIN_STARTED);
 		Outcome o;
 		try {

@@ -29,7 +29,6 @@ final class Wire {
 	static final char COMPILER_OUT_OF_MEMORY = 'M';
 
 	/* Exit statuses. */
-	static final int COMPILER_EXIT_ERRORS = 1;
 	static final int COMPILER_EXIT_OUT_OF_MEMORY = 3;
 	static final int LAUNCHER_EXIT_NO_CHANNEL = 70;
 	static final int LAUNCHER_EXIT_CHANNEL_WRITE = 71;

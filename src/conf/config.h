@@ -51,6 +51,7 @@ struct ft_limits {
 	size_t compile_memory_bytes;
 	int run_max_processes;		  /* processes + threads of the run phase */
 	size_t run_max_file_bytes;	  /* largest file a program may write */
+	int run_max_open_files;		  /* RLIMIT_NOFILE of a run's processes */
 	int request_timeout_ms;		  /* gateway gives up with 503 after this */
 	int max_pending_requests;	  /* gateway: unanswered requests held */
 	int cache_entries;		  /* gateway response cache */

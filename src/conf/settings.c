@@ -97,6 +97,8 @@ const struct ft_setting ft_config_settings[] = {
 		 512 * MiB, LIVE),
 	CFG_INT("limits", "run_max_processes", limits.run_max_processes, 24, 65536, 64, LIVE),
 	CFG_SIZE("limits", "run_max_file_bytes", limits.run_max_file_bytes, 1, GiB, 16 * MiB, LIVE),
+	/* 32: the JVM's own descriptors and some room (runner/limits.h). */
+	CFG_INT("limits", "run_max_open_files", limits.run_max_open_files, 32, 1048576, 256, LIVE),
 	CFG_INT("limits", "request_timeout_ms", limits.request_timeout_ms, 1, 86400000, 60000,
 		LIVE),
 	CFG_INT("limits", "max_pending_requests", limits.max_pending_requests, 1, 1000000, 1024,

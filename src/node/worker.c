@@ -454,6 +454,7 @@ static void runner_limits(struct ft_runner_conf *rc, const struct ft_limits *l)
 	rc->compile_memory_bytes = l->compile_memory_bytes;
 	rc->max_processes = l->run_max_processes;
 	rc->max_file_bytes = l->run_max_file_bytes;
+	rc->max_open_files = l->run_max_open_files;
 }
 
 /* The runner took its limits at start: a reload that changes them hands

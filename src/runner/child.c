@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <sys/epoll.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,11 +16,11 @@
 /* Tasks of the sandbox itself (bwrap's monitor and init) on top of the
  * program's limit. */
 #define SANDBOX_TASKS 4
-/* How often a running program's output files and CPU time are checked: the
- * kernel caps each file (and RLIMIT_CPU the CPU to the second), but a
- * program that keeps printing would otherwise spin on failing writes until
- * the wall limit. */
+/* How often a running program's CPU time is checked (RLIMIT_CPU caps it
+ * only to the second). */
 #define POLL_USEC (100 * 1000)
+/* A captured stream's buffer starts at this and doubles. */
+#define OUTPUT_BUF_MIN 4096
 /* Job cgroups whose tasks are still leaving are retried this often, this
  * many times (then left for the next start's clean-up). */
 #define CGROUP_RETRY_USEC (200 * 1000)
@@ -187,7 +187,6 @@ int ft_child_start(const struct ft_child_host *h, int dirfd, const char *dir, co
 	struct ft_spawn s = {
 		.dirfd = dirfd,
 		.dir_path = dir,
-		.rw_subdir = cl->rw_subdir,
 		.tmp_bytes = cl->tmp_bytes,
 		.fds = { fds[0], fds[1], fds[2], fds[3] },
 		.cgroup_fds = cgfds,
@@ -198,6 +197,7 @@ int ft_child_start(const struct ft_child_host *h, int dirfd, const char *dir, co
 		.nproc =
 			ft_cgroups_has(h->cg, FT_CG_PIDS) ? 0 : (rlim_t)(cl->tasks + SANDBOX_TASKS),
 		.address_space = ft_child_memory_by_rlimit(h) ? cl->address_space : 0,
+		.nofile = cl->nofile,
 		.nice = cl->nice,
 		.uid = uid,
 		.gid = uid,
@@ -224,8 +224,8 @@ void ft_child_init(struct ft_child *c, struct ft_child_host *h, ft_child_exit_fn
 	c->ud = ud;
 	c->exec_err_fd = -1;
 	c->status_fd = -1;
-	for (int i = 0; i < FT_CHILD_WATCH_N; i++)
-		c->watch_fds[i] = -1;
+	for (int i = 0; i < FT_CHILD_STREAMS; i++)
+		c->out[i].fd = -1;
 }
 
 void ft_child_moved(struct ft_child *c, ft_child_exit_fn on_exit, void *ud)
@@ -238,6 +238,9 @@ void ft_child_moved(struct ft_child *c, ft_child_exit_fn on_exit, void *ud)
 		(void)sd_event_source_set_userdata(c->timer_src, c);
 	if (c->poll_src)
 		(void)sd_event_source_set_userdata(c->poll_src, c);
+	for (int i = 0; i < FT_CHILD_STREAMS; i++)
+		if (c->out[i].src)
+			(void)sd_event_source_set_userdata(c->out[i].src, c);
 }
 
 static int on_exit_event(sd_event_source *s, const siginfo_t *si, void *ud)
@@ -247,12 +250,153 @@ static int on_exit_event(sd_event_source *s, const siginfo_t *si, void *ud)
 	return 0;
 }
 
+/* ---- captured output ---- */
+
+static void output_close(struct ft_child_output *o)
+{
+	o->src = sd_event_source_unref(o->src);
+	close_if_open(&o->fd);
+}
+
+static void output_free(struct ft_child_output *o)
+{
+	output_close(o);
+	free(o->buf);
+	memset(o, 0, sizeof(*o));
+	o->fd = -1;
+}
+
+/* Over its keep, and the child killed for it: nothing more is read. */
+static bool output_stopped(const struct ft_child_output *o)
+{
+	return o->over && !o->keep.truncate;
+}
+
+static void output_check(struct ft_child *c, struct ft_child_output *o)
+{
+	if (o->len <= o->keep.bytes && !o->over)
+		return;
+	o->over = true;
+	if (o->keep.truncate)
+		return;
+	if (o->src)
+		(void)sd_event_source_set_enabled(o->src, SD_EVENT_OFF);
+	/* The exit sees the sizes and reports the limit. */
+	if (c->pid > 1 && !c->killed_output) {
+		c->killed_output = true;
+		ft_child_kill(c);
+	}
+}
+
+/* Reads what the pipe holds now: into the buffer up to keep.bytes + 1
+ * (one more tells "over"), the rest into the void. */
+static void output_read(struct ft_child *c, struct ft_child_output *o)
+{
+	static char drop[65536];
+	while (o->fd >= 0 && !output_stopped(o)) {
+		size_t limit = o->keep.bytes + 1;
+		char *dst = drop;
+		size_t room = sizeof(drop);
+		if (o->len < limit) {
+			if (o->len == o->cap) {
+				size_t cap = o->cap ? o->cap * 2 : OUTPUT_BUF_MIN;
+				o->cap = cap < limit ? cap : limit;
+				o->buf = ft_xrealloc(o->buf, o->cap + 1);
+			}
+			dst = o->buf + o->len;
+			room = o->cap - o->len;
+		}
+		ssize_t n = read(o->fd, dst, room);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) { /* every writer is gone */
+			output_close(o);
+			return;
+		}
+		if (dst == drop) {
+			o->over = true;
+		} else {
+			o->len += (size_t)n;
+			o->buf[o->len] = '\0';
+		}
+		output_check(c, o);
+	}
+}
+
+static int on_output(sd_event_source *s, int fd, uint32_t revents, void *ud)
+{
+	struct ft_child *c = ud;
+	for (int i = 0; i < FT_CHILD_STREAMS; i++)
+		if (c->out[i].src == s)
+			output_read(c, &c->out[i]);
+	return 0;
+}
+
+const char *ft_child_output(const struct ft_child *c, enum ft_child_stream s, size_t *len)
+{
+	const struct ft_child_output *o = &c->out[s];
+	*len = o->buf ? o->len : 0;
+	return o->buf ? o->buf : "";
+}
+
+char *ft_child_output_dup(const struct ft_child *c, enum ft_child_stream s, size_t max, size_t *len)
+{
+	size_t n;
+	const char *p = ft_child_output(c, s, &n);
+	if (n > max)
+		n = max;
+	char *copy = ft_xmalloc(n + 1);
+	memcpy(copy, p, n);
+	copy[n] = '\0';
+	*len = n;
+	return copy;
+}
+
+bool ft_child_over(const struct ft_child *c, enum ft_child_stream s, uint64_t max)
+{
+	return c->out[s].len > max;
+}
+
+/* *fd: the write end for the child, the read end kept in c->out[s];
+ * /dev/null for a stream not captured (fd 3: none, -1).  0, or -1 with
+ * errno. */
+static int output_open(struct ft_child *c, enum ft_child_stream s, const struct ft_child_keep *k,
+		       int *fd)
+{
+	struct ft_child_output *o = &c->out[s];
+	int p[2];
+	output_free(o);
+	*fd = -1;
+	if (k->bytes == 0) {
+		if (s != FT_CHILD_RESULT)
+			*fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		return s != FT_CHILD_RESULT && *fd < 0 ? -1 : 0;
+	}
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	/* The sandbox user may reopen it (ft.Launcher's channel through
+	 * /proc/self/fd/3, a program's /dev/stdout), which checks the pipe's
+	 * owner and mode. */
+	if (fcntl(p[0], F_SETFL, O_NONBLOCK) < 0 ||
+	    (c->has_uid && fchown(p[1], c->uid, c->uid) < 0)) {
+		int e = errno;
+		close(p[0]);
+		close(p[1]);
+		errno = e;
+		return -1;
+	}
+	o->fd = p[0];
+	o->keep = *k;
+	*fd = p[1];
+	return 0;
+}
+
 int ft_child_spawn(struct ft_child *c, int dirfd, const char *dir, char *const argv[], int stdin_fd,
-		   const char *out_name, const char *err_name, const char *chan_name,
 		   const struct ft_child_limits *cl, char *err, size_t errlen)
 {
 	struct ft_child_host *h = c->h;
-	bool watch = chan_name != NULL; /* the run phase keeps its fds to watch sizes */
 	int fds[4] = { -1, -1, -1, -1 };
 	struct ft_spawned sp = { -1, -1, -1 };
 	int rc = -1;
@@ -261,24 +405,13 @@ int ft_child_spawn(struct ft_child *c, int dirfd, const char *dir, char *const a
 	if (ft_child_claim_uid(h, &c->uid, &c->has_uid, err, errlen) < 0)
 		return -1;
 	fds[0] = stdin_fd >= 0 ? dup(stdin_fd) : open("/dev/null", O_RDONLY | O_CLOEXEC);
-	fds[1] = ft_jobdir_open_output(dirfd, out_name);
-	fds[2] = ft_jobdir_open_output(dirfd, err_name);
-	if (chan_name) {
-		fds[3] = ft_jobdir_open_output(dirfd, chan_name);
-		/* ft.Launcher reopens it through /proc/self/fd/3, which checks
-		 * the file's permissions against the sandbox user. */
-		if (fds[3] >= 0 && c->has_uid && fchown(fds[3], c->uid, c->uid) < 0)
-			close_if_open(&fds[3]);
-	}
-	if (fds[0] < 0 || fds[1] < 0 || fds[2] < 0 || (chan_name && fds[3] < 0)) {
-		snprintf(err, errlen, "cannot create output files: %s", strerror(errno));
-		goto out;
-	}
-	/* The writable directory (the compiler's classes) is the child's. */
-	if (cl->rw_subdir && c->has_uid &&
-	    fchownat(dirfd, cl->rw_subdir, c->uid, c->uid, AT_SYMLINK_NOFOLLOW) < 0) {
-		snprintf(err, errlen, "cannot hand %s to the sandbox user: %s", cl->rw_subdir,
-			 strerror(errno));
+	bool failed = fds[0] < 0;
+	for (int i = 0; i < FT_CHILD_STREAMS; i++)
+		if (!failed &&
+		    output_open(c, (enum ft_child_stream)i, &cl->keep[i], &fds[i + 1]) < 0)
+			failed = true;
+	if (failed) {
+		snprintf(err, errlen, "cannot create the output pipes: %s", strerror(errno));
 		goto out;
 	}
 	if (h->cg) {
@@ -298,27 +431,30 @@ int ft_child_spawn(struct ft_child *c, int dirfd, const char *dir, char *const a
 	c->status[0] = '\0';
 	c->sample_cpu_ms = c->sample_peak = -1;
 	int e = sd_event_add_child(h->ev, &c->exit_src, sp.pid, WEXITED, on_exit_event, c);
+	for (int i = 0; i < FT_CHILD_STREAMS && e >= 0; i++)
+		if (c->out[i].fd >= 0)
+			e = sd_event_add_io(h->ev, &c->out[i].src, c->out[i].fd, EPOLLIN, on_output,
+					    c);
 	if (e < 0) {
 		/* Without a watch nobody would reap it: do it now. */
 		kill(-sp.pid, SIGKILL);
 		(void)waitpid(sp.pid, NULL, 0);
 		c->pid = 0;
+		c->exit_src = sd_event_source_unref(c->exit_src);
 		close_if_open(&c->exec_err_fd);
 		close_if_open(&c->status_fd);
 		snprintf(err, errlen, "cannot watch the child: %s", strerror(-e));
 		goto out;
 	}
 	rc = 0;
-	if (watch) {
-		for (int i = 0; i < FT_CHILD_WATCH_N; i++) {
-			c->watch_fds[i] = fds[i + 1];
-			fds[i + 1] = -1;
-		}
-	}
 out:
-	if (rc < 0 && c->cg) {
-		ft_child_release_cgroup(h, c->cg);
-		c->cg = NULL;
+	if (rc < 0) {
+		if (c->cg) {
+			ft_child_release_cgroup(h, c->cg);
+			c->cg = NULL;
+		}
+		for (int i = 0; i < FT_CHILD_STREAMS; i++)
+			output_free(&c->out[i]);
 	}
 	for (int i = 0; i < 4; i++)
 		close_if_open(&fds[i]);
@@ -364,13 +500,6 @@ int ft_child_arm_timer(struct ft_child *c, int ms)
 		return rc;
 	}
 	return sd_event_add_time(c->h->ev, &c->timer_src, CLOCK_MONOTONIC, at, 1000, on_timeout, c);
-}
-
-bool ft_child_over(const struct ft_child *c, enum ft_child_watch which, uint64_t max)
-{
-	struct stat st;
-	int fd = c->watch_fds[which];
-	return fd >= 0 && fstat(fd, &st) == 0 && (uint64_t)st.st_size > max;
 }
 
 pid_t ft_child_tree_root(struct ft_child *c)
@@ -421,14 +550,6 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *ud)
 			return 0;
 		}
 	}
-	if (ft_child_over(c, FT_CHILD_STDOUT, c->poll_max_output) ||
-	    ft_child_over(c, FT_CHILD_STDERR, c->poll_max_output) ||
-	    ft_child_over(c, FT_CHILD_RESULT, c->poll_max_output)) {
-		/* The exit sees the sizes and reports the limit. */
-		c->killed_output = true;
-		ft_child_kill(c);
-		return 0;
-	}
 	if (c->cg && c->poll_cpu_ms > 0) {
 		int64_t ns = ft_cgroup_job_cpu_ns(c->cg);
 		if (ns >= 0 && ns / 1000000 - c->cpu_base_ms >= c->poll_cpu_ms) {
@@ -445,7 +566,16 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *ud)
 void ft_child_start_poll(struct ft_child *c, int cpu_ms, uint64_t max_output)
 {
 	c->poll_cpu_ms = cpu_ms;
-	c->poll_max_output = max_output;
+	/* A pre-started JVM was started under the configured limit; the job's
+	 * may be lower. */
+	for (int i = 0; i < FT_CHILD_STREAMS; i++) {
+		struct ft_child_output *o = &c->out[i];
+		if (o->keep.bytes == 0)
+			continue;
+		o->keep.bytes = max_output + (i == FT_CHILD_RESULT ? FT_CHILD_RESULT_HEAD : 0);
+		o->keep.truncate = false;
+		output_check(c, o);
+	}
 	(void)sd_event_add_time_relative(c->h->ev, &c->poll_src, CLOCK_MONOTONIC, POLL_USEC,
 					 POLL_USEC / 10, on_poll, c);
 }
@@ -465,6 +595,12 @@ void ft_child_reap(struct ft_child *c, struct ft_child_exit *x)
 	if (c->pid > 1) {
 		(void)kill(-c->pid, SIGKILL);
 		x->have_ru = wait4(c->pid, &status, WNOHANG, &x->ru) == c->pid;
+	}
+	/* What the pipes still hold (the exit may come before their last
+	 * data was read); writers that are left cannot hold this up. */
+	for (int i = 0; i < FT_CHILD_STREAMS; i++) {
+		output_read(c, &c->out[i]);
+		output_close(&c->out[i]);
 	}
 	if (c->cg) {
 		(void)ft_cgroup_job_kill(c->cg);
@@ -512,8 +648,8 @@ void ft_child_release(struct ft_child *c)
 	c->poll_src = sd_event_source_unref(c->poll_src);
 	close_if_open(&c->exec_err_fd);
 	close_if_open(&c->status_fd);
-	for (int i = 0; i < FT_CHILD_WATCH_N; i++)
-		close_if_open(&c->watch_fds[i]);
+	for (int i = 0; i < FT_CHILD_STREAMS; i++)
+		output_free(&c->out[i]);
 	if (c->cg) {
 		ft_child_release_cgroup(c->h, c->cg);
 		c->cg = NULL;

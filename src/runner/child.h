@@ -3,7 +3,10 @@
  * own (uidpool.h), under rlimits, watched from the event loop.
  *
  * A watched child (struct ft_child) has a wall-clock timer and, while a
- * program runs, a poll of its output sizes and CPU time; a limit that
+ * program runs, a poll of its CPU time; its standard output and error and
+ * a run's result channel are pipes the loop drains into buffers of bounded
+ * size (never files: a program can take nothing of the node's disk, and
+ * no more of its memory than what is kept of each stream).  A limit that
  * trips kills its whole process tree: SIGKILL to bwrap's process group
  * ends its PID namespace (and cgroup.kill on cgroup v2).  When it exits it
  * is reaped with its resource usage (which includes the program's: the
@@ -70,16 +73,39 @@ int ft_child_jvm_args(const struct ft_child_host *h, uint64_t budget, char *argv
 /* RLIMIT_AS for a JVM with this budget (when memory is by rlimit). */
 uint64_t ft_child_address_space(uint64_t budget);
 
+/* What a child writes: standard output and error and, for a run, the
+ * result channel on fd 3. */
+enum ft_child_stream { FT_CHILD_STDOUT, FT_CHILD_STDERR, FT_CHILD_RESULT, FT_CHILD_STREAMS };
+
+/* How much of a stream is kept. */
+struct ft_child_keep {
+	uint64_t bytes; /* 0: not captured (stdout and stderr go to /dev/null; no fd 3) */
+	/* Beyond bytes, the rest is read and dropped; else a stream that
+	 * brings more gets the child killed (an output limit). */
+	bool truncate;
+};
+
+/* One captured stream. */
+struct ft_child_output {
+	int fd; /* the pipe's read end (non-blocking); -1: none, or at its end */
+	sd_event_source *src;
+	char *buf; /* NUL-terminated, len bytes: at most keep.bytes + 1 */
+	size_t len, cap;
+	struct ft_child_keep keep;
+	bool over; /* more than keep.bytes came */
+};
+
 /* What one child may use. */
 struct ft_child_limits {
-	const char *rw_subdir; /* writable below /job */
 	uint64_t tmp_bytes;
 	rlim_t fsize;
 	rlim_t cpu_seconds;
 	uint64_t memory; /* cgroup limit (ft_child_spawn) */
 	int tasks;	 /* the program's processes + threads */
 	rlim_t address_space;
+	rlim_t nofile; /* RLIMIT_NOFILE, 0: the daemon's */
 	int nice;
+	struct ft_child_keep keep[FT_CHILD_STREAMS];
 };
 
 /* Starts a sandboxed child: argv in the directory dirfd (at path dir),
@@ -99,10 +125,6 @@ uint64_t ft_child_deadline_usec(int ms);
 /* The child exited (still to be reaped: ft_child_reap). */
 typedef void (*ft_child_exit_fn)(void *ud, const siginfo_t *si);
 
-/* The result channel's and the output files' descriptors, as the child
- * has them (the program may rename the files). */
-enum ft_child_watch { FT_CHILD_STDOUT, FT_CHILD_STDERR, FT_CHILD_RESULT, FT_CHILD_WATCH_N };
-
 /* One child at a time (a job's compile, then its run), with the sandbox
  * user claimed for the first and kept until ft_child_release. */
 struct ft_child {
@@ -116,8 +138,8 @@ struct ft_child {
 	int status_fd;	 /* read end of bwrap's status pipe */
 	struct ft_cgroup_job *cg;
 	sd_event_source *exit_src, *timer_src, *poll_src;
-	int watch_fds[FT_CHILD_WATCH_N]; /* a run's, else -1 */
-	bool deadline_passed;		 /* the timer fired */
+	struct ft_child_output out[FT_CHILD_STREAMS];
+	bool deadline_passed; /* the timer fired */
 	bool killed_by_timer;
 	bool killed_cpu;
 	bool killed_output;
@@ -130,9 +152,8 @@ struct ft_child {
 	int64_t sample_peak;
 	/* CPU time a JVM used before its job was handed over (not the job's). */
 	int64_t cpu_base_ms;
-	/* The poll's limits. */
+	/* The poll's limit. */
 	int poll_cpu_ms;
-	uint64_t poll_max_output;
 };
 
 void ft_child_init(struct ft_child *c, struct ft_child_host *h, ft_child_exit_fn on_exit, void *ud);
@@ -141,25 +162,34 @@ void ft_child_init(struct ft_child *c, struct ft_child_host *h, ft_child_exit_fn
 void ft_child_moved(struct ft_child *c, ft_child_exit_fn on_exit, void *ud);
 
 /* Starts argv in the job directory with stdin_fd (< 0: /dev/null) as its
- * stdin, stdout and stderr on the files out_name and err_name there and,
- * if chan_name, the result channel on fd 3; those three stay open to be
- * watched.  Claims the sandbox user, creates the cgroup.  0, or -1 with a
+ * stdin, and its stdout, stderr and (if cl->keep[FT_CHILD_RESULT].bytes)
+ * result channel on fd 3 captured as cl->keep says, from now until its
+ * exit.  Claims the sandbox user, creates the cgroup.  0, or -1 with a
  * message in err. */
 int ft_child_spawn(struct ft_child *c, int dirfd, const char *dir, char *const argv[], int stdin_fd,
-		   const char *out_name, const char *err_name, const char *chan_name,
 		   const struct ft_child_limits *cl, char *err, size_t errlen);
 /* The wall-clock limit: ms from now the child is killed (unless it
  * exited right at the deadline: its exit decides).  Negative errno. */
 int ft_child_arm_timer(struct ft_child *c, int ms);
-/* Polls the output files (each at most max_output bytes) and the CPU time
- * (cpu_ms, 0: none) until the exit.  Without it the kernel's caps still
- * hold; only precision is lost. */
+/* The output limit of a run: stdout and stderr at most max_output bytes
+ * each, the answer too (the channel's marks on top); more kills the child
+ * (at once, if it wrote more already).  And a poll of the CPU time (cpu_ms,
+ * 0: none) until the exit; without it RLIMIT_CPU still holds, only
+ * precision is lost. */
 void ft_child_start_poll(struct ft_child *c, int cpu_ms, uint64_t max_output);
 /* Kills the whole tree: bwrap's group and, on cgroup v2, every task of
  * the cgroup at once. */
 void ft_child_kill(struct ft_child *c);
-/* Whether a watched file grew beyond max bytes. */
-bool ft_child_over(const struct ft_child *c, enum ft_child_watch which, uint64_t max);
+/* The channel's marks before the answer (ft.Launcher: the mark that the
+ * program started, then the outcome's tag). */
+#define FT_CHILD_RESULT_HEAD 2
+/* What was kept of a stream: len bytes, NUL-terminated ("" if none). */
+const char *ft_child_output(const struct ft_child *c, enum ft_child_stream s, size_t *len);
+/* A copy of at most max bytes of it, NUL-terminated, *len bytes. */
+char *ft_child_output_dup(const struct ft_child *c, enum ft_child_stream s, size_t max,
+			  size_t *len);
+/* Whether a stream brought more than max bytes. */
+bool ft_child_over(const struct ft_child *c, enum ft_child_stream s, uint64_t max);
 /* The root of the program's process tree: bwrap's init in the sandbox,
  * else the JVM itself.  -1 while unknown. */
 pid_t ft_child_tree_root(struct ft_child *c);
@@ -178,8 +208,8 @@ struct ft_child_exit {
 	struct ft_spawn_failure failure;
 };
 /* Takes down what the child left in its group and cgroup, reaps it with
- * its resource usage, reads its cgroup's figures and releases the cgroup;
- * the sandbox user stays claimed. */
+ * its resource usage, reads the rest of its output, reads its cgroup's
+ * figures and releases the cgroup; the sandbox user stays claimed. */
 void ft_child_reap(struct ft_child *c, struct ft_child_exit *x);
 /* The same for a child whose end tells nothing. */
 void ft_child_reap_quietly(struct ft_child *c);

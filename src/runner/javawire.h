@@ -8,14 +8,16 @@
 
 #include "job/verdict.h"
 
-/* The result channel (ft.Launcher, fd 3): one tag byte, then the text. */
+/* The result channel (ft.Launcher, fd 3, a pipe): the mark that the
+ * program started (FT_WIRE_RESULT_STARTED / _MAIN_STARTED), if it got that
+ * far, then the outcome: one tag byte, then the text. */
 #define FT_WIRE_RESULT_OK 'O'	   /* run() returned; the rest is the string */
 #define FT_WIRE_RESULT_ERROR 'E'   /* an exception or a contract violation */
 #define FT_WIRE_RESULT_MEMORY 'M'  /* OutOfMemoryError (heap, metaspace, ...) */
 #define FT_WIRE_RESULT_THREADS 'T' /* OutOfMemoryError: unable to create native thread */
 #define FT_WIRE_RESULT_FILE 'F'	   /* IOException: file too large / no space left */
-/* Written just before the program's code can first run, then overwritten
- * by the outcome: alone, the program ended the JVM before run() returned. */
+/* Written just before the program's code can first run, the outcome after
+ * it: alone, the program ended the JVM before run() returned. */
 #define FT_WIRE_RESULT_STARTED 'S'
 /* The same for a main(String[]) program: alone, the program ended (main
  * returned, or System.exit), and its exit status is the outcome. */
@@ -28,13 +30,13 @@
 /* A pre-started JVM waits for its job (one byte on its stdin socket). */
 #define FT_WIRE_SPARE_READY 'R'
 
-/* The warm compiler (ft.Compiler --server) answers on its stdout. */
+/* The compiler answers on its stdout (ft.Compiler --server, once per job;
+ * a cold ft.Compiler, once). */
 #define FT_WIRE_COMPILER_CLASSES 'O'	   /* u32 count, then (u32 len, name, u32 len, bytes)* */
 #define FT_WIRE_COMPILER_ERRORS 'C'	   /* u32 len, the compile error body */
 #define FT_WIRE_COMPILER_OUT_OF_MEMORY 'M' /* then it exits */
 
 /* Exit statuses of the Java side. */
-#define FT_WIRE_COMPILER_EXIT_ERRORS 1
 #define FT_WIRE_COMPILER_EXIT_OUT_OF_MEMORY 3
 #define FT_WIRE_LAUNCHER_EXIT_NO_CHANNEL 70
 #define FT_WIRE_LAUNCHER_EXIT_CHANNEL_WRITE 71

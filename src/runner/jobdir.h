@@ -3,10 +3,13 @@
  * their removal.
  *
  * A job's directory holds its sources, the program's input and
- * arguments, classes/ (the compiler's output) and the children's output
- * files; the sandbox binds it at /job.  The program may leave anything in
- * it (read-only or unreadable directories, deep trees): removal copes.
- * Every read of what a child wrote is bounded. */
+ * arguments and classes/ (the compiler's answer, written by the runner);
+ * the sandbox binds it at /job, read-only.  What a job's children print
+ * and answer goes through pipes (child.h), not files here; only the
+ * runner's own JVMs that run no program (the start's self-test, the warm
+ * compiler) leave their stderr in a file of their directory.  Removal
+ * copes with anything (read-only or unreadable directories, deep trees).
+ * Every read of a file here is bounded. */
 #ifndef FT_JOBDIR_H
 #define FT_JOBDIR_H
 
@@ -25,11 +28,9 @@
 /* Files of a job directory. */
 #define FT_JOBDIR_SRC_SUFFIX ".java"
 #define FT_JOBDIR_CLASSES "classes"
-#define FT_JOBDIR_COMPILE_OUT "compile.out"
 #define FT_JOBDIR_COMPILE_ERR "compile.err"
 #define FT_JOBDIR_RUN_OUT "stdout"
 #define FT_JOBDIR_RUN_ERR "stderr"
-#define FT_JOBDIR_RUN_RESULT "result"
 /* What the launcher finds in its working directory (see ft.Launcher). */
 #define FT_JOBDIR_RUN_INPUT "input"
 #define FT_JOBDIR_RUN_ARGS "args"

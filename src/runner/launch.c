@@ -33,19 +33,21 @@ int ft_launch_compiler(struct ft_child *c, int dirfd, const char *dir,
 	argv[n++] = "ft.Compiler";
 	for (size_t i = 0; i < n_names; i++)
 		argv[n++] = names[i];
-	argv[n++] = FT_JOBDIR_CLASSES;
 	argv[n] = NULL;
 	struct ft_child_limits cl = {
-		.rw_subdir = FT_JOBDIR_CLASSES,
 		.tmp_bytes = 16 * FT_MiB,
 		.fsize = FT_LAUNCH_COMPILE_FSIZE_MAX,
 		.cpu_seconds = ft_cpu_rlimit_seconds(2 * lim->compile_wall_ms),
 		.memory = lim->compile_memory_bytes,
 		.tasks = FT_LAUNCH_COMPILE_TASKS,
 		.address_space = ft_child_address_space(lim->compile_memory_bytes),
+		.nofile = FT_LAUNCH_COMPILE_OPEN_FILES,
+		.keep = {
+			[FT_CHILD_STDOUT] = { FT_LAUNCH_COMPILE_OUT_MAX, false },
+			[FT_CHILD_STDERR] = { FT_JOBDIR_EXCERPT, true },
+		},
 	};
-	int rc = ft_child_spawn(c, dirfd, dir, argv, -1, FT_JOBDIR_COMPILE_OUT,
-				FT_JOBDIR_COMPILE_ERR, NULL, &cl, err, errlen);
+	int rc = ft_child_spawn(c, dirfd, dir, argv, -1, &cl, err, errlen);
 	free(tmpdir);
 	free(argv);
 	if (rc == 0 && lim->compile_wall_ms > 0 &&
@@ -58,9 +60,7 @@ int ft_launch_compiler(struct ft_child *c, int dirfd, const char *dir,
 
 rlim_t ft_launch_run_fsize(const struct ft_run_limits *l)
 {
-	uint64_t m = l->max_output_bytes > l->run_max_file_bytes ? l->max_output_bytes
-								 : l->run_max_file_bytes;
-	return (rlim_t)m + 1;
+	return (rlim_t)l->run_max_file_bytes;
 }
 
 /* ft.Launcher fqcn; stdin_fd >= 0: a pre-started JVM's. */
@@ -82,7 +82,6 @@ static int spawn_launcher(struct ft_child *c, int dirfd, const char *dir,
 	argv[n] = NULL;
 	uint64_t tmp = 2 * lim->run_max_file_bytes;
 	struct ft_child_limits cl = {
-		.rw_subdir = NULL,
 		.tmp_bytes = tmp < FT_MiB ? FT_MiB : tmp,
 		.fsize = ft_launch_run_fsize(lim),
 		.cpu_seconds = ft_cpu_rlimit_seconds(
@@ -90,10 +89,16 @@ static int spawn_launcher(struct ft_child *c, int dirfd, const char *dir,
 		.memory = lim->run_memory_bytes,
 		.tasks = lim->run_max_processes,
 		.address_space = ft_child_address_space(lim->run_memory_bytes),
+		.nofile = (rlim_t)lim->run_max_open_files,
 		.nice = stdin_fd >= 0 ? SPARE_NICE : 0,
+		/* ft_child_start_poll sets the job's own limit. */
+		.keep = {
+			[FT_CHILD_STDOUT] = { lim->max_output_bytes, false },
+			[FT_CHILD_STDERR] = { lim->max_output_bytes, false },
+			[FT_CHILD_RESULT] = { lim->max_output_bytes + FT_CHILD_RESULT_HEAD, false },
+		},
 	};
-	int rc = ft_child_spawn(c, dirfd, dir, argv, stdin_fd, FT_JOBDIR_RUN_OUT, FT_JOBDIR_RUN_ERR,
-				FT_JOBDIR_RUN_RESULT, &cl, err, errlen);
+	int rc = ft_child_spawn(c, dirfd, dir, argv, stdin_fd, &cl, err, errlen);
 	free(cp);
 	free(tmpdir);
 	return rc;

@@ -15,13 +15,20 @@
 /* The compiler writes class files and diagnostics; this only guards the
  * disk, the user's output limit does not apply to it. */
 #define FT_LAUNCH_COMPILE_FSIZE_MAX ((rlim_t)64 << 20)
+/* What is kept of a cold compiler's stdout, its answer (the classes or the
+ * compile error, as the warm compiler's): as much as the warm compiler may
+ * answer. */
+#define FT_LAUNCH_COMPILE_OUT_MAX ((uint64_t)64 << 20)
 /* The compiler's own threads (javac is single-threaded, the JVM is not). */
 #define FT_LAUNCH_COMPILE_TASKS 256
+/* RLIMIT_NOFILE of a compile: javac opens one source at a time, besides
+ * the JVM's own (about 10). */
+#define FT_LAUNCH_COMPILE_OPEN_FILES 256
 
-/* ft.Compiler names[0..n) classes/ in the job directory (dirfd, at dir),
- * under lim's compile limits, its timer armed.  0, or -1 with a message in
- * err (the child may have started all the same: c->pid > 0, then its exit
- * still ends the job). */
+/* ft.Compiler names[0..n) in the job directory (dirfd, at dir), which
+ * answers on its stdout, under lim's compile limits, its timer armed.  0,
+ * or -1 with a message in err (the child may have started all the same:
+ * c->pid > 0, then its exit still ends the job). */
 int ft_launch_compiler(struct ft_child *c, int dirfd, const char *dir,
 		       const struct ft_run_limits *lim, char *const names[], size_t n, char *err,
 		       size_t errlen);
@@ -39,9 +46,8 @@ int ft_launch_program(struct ft_child *c, int dirfd, const char *dir,
 int ft_launch_spare(struct ft_child *c, int dirfd, const char *dir, const struct ft_run_limits *lim,
 		    int stdin_fd, int cpu_extra_ms, char *err, size_t errlen);
 
-/* RLIMIT_FSIZE of a run: the larger of the output and file limits, plus
- * one byte so that "exactly at the limit" is still fine and "over it" is
- * visible as a file longer than the limit. */
+/* RLIMIT_FSIZE of a run, for the files it writes to its /tmp (its output
+ * goes through pipes, which the limit does not concern): the file limit. */
 rlim_t ft_launch_run_fsize(const struct ft_run_limits *l);
 
 #endif

@@ -14,6 +14,7 @@ void ft_run_limits_defaults(struct ft_run_limits *l)
 	l->run_max_processes = FT_DEFAULT_RUN_MAX_PROCESSES;
 	l->run_max_file_bytes = FT_DEFAULT_RUN_MAX_FILE;
 	l->max_output_bytes = FT_DEFAULT_MAX_OUTPUT;
+	l->run_max_open_files = FT_DEFAULT_RUN_MAX_OPEN_FILES;
 }
 
 void ft_run_limits_fill(struct ft_run_limits *l)
@@ -42,6 +43,10 @@ void ft_run_limits_fill(struct ft_run_limits *l)
 		l->run_max_file_bytes = d.run_max_file_bytes;
 	if (l->max_output_bytes == 0)
 		l->max_output_bytes = d.max_output_bytes;
+	if (l->run_max_open_files <= 0)
+		l->run_max_open_files = d.run_max_open_files;
+	if (l->run_max_open_files < FT_MIN_OPEN_FILES)
+		l->run_max_open_files = FT_MIN_OPEN_FILES;
 }
 
 static int min_int(int max, int want)
@@ -68,11 +73,14 @@ void ft_run_limits_clamp(const struct ft_run_limits *max, const struct ft_run_li
 	out->run_max_processes = min_int(max->run_max_processes, w.run_max_processes);
 	out->run_max_file_bytes = min_u64(max->run_max_file_bytes, w.run_max_file_bytes);
 	out->max_output_bytes = min_u64(max->max_output_bytes, w.max_output_bytes);
+	out->run_max_open_files = min_int(max->run_max_open_files, w.run_max_open_files);
 	/* A request cannot starve the JVM into an internal error either. */
 	if (out->run_memory_bytes < FT_MIN_MEMORY)
 		out->run_memory_bytes = FT_MIN_MEMORY;
 	if (out->run_max_processes < FT_MIN_PROCESSES)
 		out->run_max_processes = FT_MIN_PROCESSES;
+	if (out->run_max_open_files < FT_MIN_OPEN_FILES)
+		out->run_max_open_files = FT_MIN_OPEN_FILES;
 }
 
 static uint64_t clamp_u64(uint64_t v, uint64_t lo, uint64_t hi)

@@ -18,11 +18,17 @@
 #define FT_DEFAULT_RUN_MAX_PROCESSES 64
 #define FT_DEFAULT_RUN_MAX_FILE (16 * FT_MiB)
 #define FT_DEFAULT_MAX_OUTPUT (1 * FT_MiB)
+/* A JVM running a program holds about 10 descriptors (measured on OpenJDK
+ * 17: its three pipes and stdin, the result channel, lib/modules, the jar
+ * and a socket); the rest is the program's. */
+#define FT_DEFAULT_RUN_MAX_OPEN_FILES 256
 
 /* Smallest memory budget a JVM starts in (below, every run would be an
  * internal error); smallest process count (the JVM's own threads). */
 #define FT_MIN_MEMORY (64 * FT_MiB)
 #define FT_MIN_PROCESSES 24
+/* Smallest open-file limit (RLIMIT_NOFILE): the JVM's own and some room. */
+#define FT_MIN_OPEN_FILES 32
 
 /* All limits of one job.  Processes counts threads too (the kernel's pids
  * controller counts tasks). */
@@ -35,6 +41,7 @@ struct ft_run_limits {
 	int run_max_processes;
 	uint64_t run_max_file_bytes; /* largest file the program may write */
 	uint64_t max_output_bytes;   /* stdout, stderr and the answer, each */
+	int run_max_open_files;	     /* RLIMIT_NOFILE of each process of the run */
 };
 
 /* The defaults above. */

@@ -5,6 +5,7 @@
 #include "runner/jobdir.h"
 #include "runner/launch.h"
 #include "runner/verdict.h"
+#include "runner/warmproto.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -39,51 +40,61 @@ static char *describe_status(const siginfo_t *si)
 	return ft_xasprintf("signal %d (%s)", si->si_status, strsignal(si->si_status));
 }
 
-bool ft_outcome_of_compile(const struct ft_child *c, int dirfd, const siginfo_t *si,
+bool ft_outcome_of_compile(const struct ft_child *c, const siginfo_t *si,
 			   const struct ft_child_exit *x, const struct ft_run_limits *lim,
-			   struct ft_run_result *res)
+			   struct ft_run_result *res, struct ft_compiled **ccp)
 {
 	bool exited = si->si_code == CLD_EXITED;
-	bool compiled = exited && si->si_status == 0 && x->started;
-	/* A compile that ended right at the deadline leaves no time to run. */
-	if (c->killed_by_timer || (c->deadline_passed && compiled)) {
+	size_t len;
+	*ccp = NULL;
+	if (c->killed_by_timer) {
 		set_str(res, FT_VERDICT_TIME_LIMIT,
 			ft_verdict_compile_time_body(lim->compile_wall_ms));
 		return false;
 	}
 	if (!x->started) {
-		char *e = ft_jobdir_excerpt(dirfd, FT_JOBDIR_COMPILE_ERR);
+		const char *e = ft_child_output(c, FT_CHILD_STDERR, &len);
 		ft_outcome_internal(res, "the sandbox did not start", e, true);
-		free(e);
 		return false;
 	}
-	if (compiled)
-		return true;
 	if (x->cs.oom_killed || (exited && si->si_status == FT_WIRE_COMPILER_EXIT_OUT_OF_MEMORY)) {
 		set_str(res, FT_VERDICT_MEMORY_LIMIT,
 			ft_verdict_compile_memory_body(lim->compile_memory_bytes));
 		return false;
 	}
-	if (exited && si->si_status == FT_WIRE_COMPILER_EXIT_ERRORS) {
-		size_t len;
-		char *out = ft_jobdir_read(dirfd, FT_JOBDIR_COMPILE_OUT,
-					   (size_t)FT_LAUNCH_COMPILE_FSIZE_MAX, &len);
-		/* Anything else on stdout means the compiler JVM itself misbehaved. */
-		if (out && ft_verdict_is_compile_error(out)) {
-			ft_outcome_set(res, FT_VERDICT_COMPILE_ERROR, -1, out, len);
-			return false;
+	if (exited && si->si_status == 0 &&
+	    !ft_child_over(c, FT_CHILD_STDOUT, FT_LAUNCH_COMPILE_OUT_MAX)) {
+		const char *out = ft_child_output(c, FT_CHILD_STDOUT, &len);
+		struct ft_compiled *cc = NULL;
+		size_t used = 0;
+		enum ft_warm_answer a =
+			ft_warmproto_parse((const unsigned char *)out, len, &cc, &used);
+		if ((a == FT_WARM_CLASSES || a == FT_WARM_COMPILE_ERROR) && used == len) {
+			/* A compile that ended right at the deadline leaves no
+			 * time to run. */
+			if (a == FT_WARM_CLASSES && c->deadline_passed) {
+				ft_compiled_unref(cc);
+				set_str(res, FT_VERDICT_TIME_LIMIT,
+					ft_verdict_compile_time_body(lim->compile_wall_ms));
+				return false;
+			}
+			*ccp = cc;
+			return true;
 		}
-		free(out);
+		/* Anything else on stdout means the compiler JVM itself
+		 * misbehaved. */
+		ft_compiled_unref(cc);
 	}
 	char *status = describe_status(si);
-	char *err = ft_jobdir_excerpt(dirfd, FT_JOBDIR_COMPILE_ERR);
-	char *what = ft_xasprintf("the compiler failed with %s", status);
+	const char *err = ft_child_output(c, FT_CHILD_STDERR, &len);
+	char *what = exited && si->si_status == 0
+			     ? ft_xstrdup("the compiler gave no valid answer")
+			     : ft_xasprintf("the compiler failed with %s", status);
 	/* A compiler JVM that could not start, or that something outside
 	 * killed, says nothing about the source; a javac that crashed on it
 	 * would crash again. */
 	ft_outcome_internal(res, what, err, !exited || ft_verdict_jvm_failed_to_start(err));
 	free(what);
-	free(err);
 	free(status);
 	return false;
 }
@@ -91,18 +102,15 @@ bool ft_outcome_of_compile(const struct ft_child *c, int dirfd, const siginfo_t 
 /* HotSpot's fatal native out-of-memory report goes to standard output (the
  * VM's tty), after whatever the program printed.  A program that prints it
  * itself and exits 1 only relabels its own failure. */
-static bool vm_said_out_of_memory(const struct ft_child *c, uint64_t max)
+static bool vm_said_out_of_memory(const struct ft_child *c)
 {
-	size_t len = 0;
-	char *out = ft_jobdir_read_fd(c->watch_fds[FT_CHILD_STDOUT], max, &len);
-	bool said = memmem(out, len, FT_VM_OOM_BANNER, strlen(FT_VM_OOM_BANNER)) != NULL;
-	free(out);
-	return said;
+	size_t len;
+	const char *out = ft_child_output(c, FT_CHILD_STDOUT, &len);
+	return memmem(out, len, FT_VM_OOM_BANNER, strlen(FT_VM_OOM_BANNER)) != NULL;
 }
 
-void ft_outcome_of_run(const struct ft_child *c, int dirfd, const siginfo_t *si,
-		       const struct ft_child_exit *x, const struct ft_run_limits *lim, bool capture,
-		       struct ft_run_result *res)
+void ft_outcome_of_run(const struct ft_child *c, const siginfo_t *si, const struct ft_child_exit *x,
+		       const struct ft_run_limits *lim, bool capture, struct ft_run_result *res)
 {
 	const struct ft_cgroup_stats *cs = &x->cs;
 	uint64_t max = lim->max_output_bytes;
@@ -112,7 +120,7 @@ void ft_outcome_of_run(const struct ft_child *c, int dirfd, const siginfo_t *si,
 		.output_killed = c->killed_output,
 		.out_over = ft_child_over(c, FT_CHILD_STDOUT, max),
 		.err_over = ft_child_over(c, FT_CHILD_STDERR, max),
-		.chan_over = ft_child_over(c, FT_CHILD_RESULT, max),
+		.chan_over = ft_child_over(c, FT_CHILD_RESULT, max + FT_CHILD_RESULT_HEAD),
 		.oom_killed = cs->oom_killed,
 		.pids_refused = cs->tasks_refused,
 		.exited = si->si_code == CLD_EXITED,
@@ -145,31 +153,35 @@ void ft_outcome_of_run(const struct ft_child *c, int dirfd, const siginfo_t *si,
 	res->run_ms = ft_now_ms() - c->started_ms;
 
 	size_t len = 0;
-	char *chan = ft_jobdir_read_fd(c->watch_fds[FT_CHILD_RESULT], max + 1, &len);
+	char *chan = ft_child_output_dup(c, FT_CHILD_RESULT, max + FT_CHILD_RESULT_HEAD, &len);
 	/* An empty channel: nothing of the program ran, the JVM (or the
 	 * sandbox) failed first. */
 	f.sandbox_failed = !x->started || len == 0;
-	/* A main program's mark stays, its outcome (if any) after it; a run()
-	 * program's outcome replaces its mark. */
+	/* The mark that the program started (a main program's, or run()'s),
+	 * then the outcome, if any: its tag and its text. */
 	size_t head = 0;
-	if (len > 0 && chan[0] == FT_CHAN_MAIN_STARTED) {
-		f.main_program = true;
+	if (len > 0 && (chan[0] == FT_CHAN_MAIN_STARTED || chan[0] == FT_CHAN_STARTED)) {
+		f.main_program = chan[0] == FT_CHAN_MAIN_STARTED;
 		head = 1;
 	}
 	if (len > head) {
-		if (chan[head] != FT_CHAN_STARTED)
-			f.chan_tag = (unsigned char)chan[head];
+		f.chan_tag = (unsigned char)chan[head];
 		head++;
 	}
 	memmove(chan, chan + head, len - head + 1); /* also moves the NUL */
 	len -= head;
+	/* The answer alone counts against the limit, not the marks. */
+	if (len > max)
+		f.chan_over = true;
 	if (f.exited && f.status == 1 && f.chan_tag == FT_CHAN_NONE)
-		f.vm_out_of_memory = vm_said_out_of_memory(c, max);
+		f.vm_out_of_memory = vm_said_out_of_memory(c);
 	struct ft_verdict_decision d;
 	ft_verdict_decide(&f, &d);
-	char *vm_err = ft_verdict_body_quotes_stderr(&d)
-			       ? ft_jobdir_excerpt(dirfd, FT_JOBDIR_RUN_ERR)
-			       : NULL;
+	size_t vm_err_len;
+	char *vm_err =
+		ft_verdict_body_quotes_stderr(&d)
+			? ft_child_output_dup(c, FT_CHILD_STDERR, FT_JOBDIR_EXCERPT, &vm_err_len)
+			: NULL;
 	size_t body_len;
 	char *body = ft_verdict_body(&d, lim, chan, len, vm_err, &body_len);
 	free(vm_err);
@@ -178,13 +190,13 @@ void ft_outcome_of_run(const struct ft_child *c, int dirfd, const siginfo_t *si,
 	if (d.why == FT_WHY_MAIN_DONE) {
 		/* A main program's answer is what it printed. */
 		free(body);
-		body = ft_jobdir_read_fd(c->watch_fds[FT_CHILD_STDOUT], max, &body_len);
+		body = ft_child_output_dup(c, FT_CHILD_STDOUT, max, &body_len);
 	}
 	ft_outcome_set(res, d.verdict, d.exit_code, body, body_len);
 	if (d.why == FT_WHY_SANDBOX)
 		res->transient = true;
 	if (capture && x->started) {
-		res->out = ft_jobdir_read_fd(c->watch_fds[FT_CHILD_STDOUT], max, &res->out_len);
-		res->err = ft_jobdir_read_fd(c->watch_fds[FT_CHILD_STDERR], max, &res->err_len);
+		res->out = ft_child_output_dup(c, FT_CHILD_STDOUT, max, &res->out_len);
+		res->err = ft_child_output_dup(c, FT_CHILD_STDERR, max, &res->err_len);
 	}
 }

@@ -1,5 +1,5 @@
 /* From an exited child of a job to the job's result: what its exit, its
- * files, its cgroup and the runner's own watch (child.h) say, put into
+ * output, its cgroup and the runner's own watch (child.h) say, put into
  * words by verdict.h. */
 #ifndef FT_OUTCOME_H
 #define FT_OUTCOME_H
@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "runner/child.h"
+#include "runner/compiled.h"
 #include "runner/limits.h"
 #include "runner/runner.h"
 
@@ -21,17 +22,17 @@ void ft_outcome_set(struct ft_run_result *res, enum ft_verdict v, int exit_code,
 void ft_outcome_internal(struct ft_run_result *res, const char *what, const char *detail,
 			 bool transient);
 
-/* The compile JVM c (in the job directory dirfd, under lim) ended as si
- * says, x from ft_child_reap.  True if the classes are there and the
- * program is to run; else res is the job's result. */
-bool ft_outcome_of_compile(const struct ft_child *c, int dirfd, const siginfo_t *si,
+/* The compile JVM c (under lim) ended as si says, x from ft_child_reap.
+ * True if it answered (on its stdout, as the warm compiler does): *ccp
+ * gets the classes or the compile error, a reference of the caller's;
+ * else res is the job's result. */
+bool ft_outcome_of_compile(const struct ft_child *c, const siginfo_t *si,
 			   const struct ft_child_exit *x, const struct ft_run_limits *lim,
-			   struct ft_run_result *res);
+			   struct ft_run_result *res, struct ft_compiled **ccp);
 
 /* The run JVM c ended: res gets the verdict, its body, the run's time,
  * CPU time and peak memory and, with capture, what it wrote. */
-void ft_outcome_of_run(const struct ft_child *c, int dirfd, const siginfo_t *si,
-		       const struct ft_child_exit *x, const struct ft_run_limits *lim, bool capture,
-		       struct ft_run_result *res);
+void ft_outcome_of_run(const struct ft_child *c, const siginfo_t *si, const struct ft_child_exit *x,
+		       const struct ft_run_limits *lim, bool capture, struct ft_run_result *res);
 
 #endif

@@ -1,10 +1,11 @@
 /* Compile and run submitted Java programs as sandboxed child processes of
  * the event loop: the runner's facade and the life of a job.
  *
- * One job = one private directory (jobdir.h) holding its sources, the
- * compiled classes/ and the children's output files.  Its classes come
- * from the class cache (classcache.h), else from the warm compiler
- * (warmc.h), else from a cold compile JVM of its own (launch.h); then the
+ * One job = one private directory (jobdir.h) holding its sources and the
+ * compiled classes/ (the children's output comes through pipes).  Its
+ * classes come from the class cache (classcache.h), else from the warm
+ * compiler (warmc.h), else from a cold compile JVM of its own (launch.h),
+ * which answers in the warm compiler's format on its stdout; then the
  * program runs, in a pre-started JVM if one fits (spares.h), else in a run
  * JVM of its own, with the result channel on fd 3.  Every child is
  * sandboxed, limited and watched by child.h; the verdict and its body come
@@ -242,6 +243,8 @@ static void deliver_soon(struct job *j)
 /* ---- the phases ---- */
 
 static void job_exited(void *ud, const siginfo_t *si);
+static void run_compiled(struct job *j, const struct ft_compiled *cc);
+static void drop_request(struct job *j);
 
 static int spawn_compiler(struct job *j, char *err, size_t errlen)
 {
@@ -281,15 +284,22 @@ static void job_exited(void *ud, const siginfo_t *si)
 		machinery_failed(j, what, strerror(x.failure.err));
 		free(what);
 	} else if (j->phase == PHASE_COMPILE) {
-		if (ft_outcome_of_compile(&j->child, j->dirfd, si, &x, &j->lim, &j->res)) {
-			char err[512];
-			j->child.poll_src = sd_event_source_unref(j->child.poll_src);
-			over = spawn_program(j, err, sizeof(err)) < 0;
-			if (over)
-				machinery_failed(j, "could not start the program", err);
+		struct ft_compiled *cc;
+		if (ft_outcome_of_compile(&j->child, si, &x, &j->lim, &j->res, &cc)) {
+			if (j->src)
+				ft_classcache_put(j->r->cache, j->src, j->src_len, cc);
+			drop_request(j);
+			/* Done with the compile's child: a pre-started JVM may
+			 * take its place. */
+			ft_child_release(&j->child);
+			ft_child_init(&j->child, &j->r->host, job_exited, j);
+			j->phase = PHASE_NONE;
+			run_compiled(j, cc);
+			ft_compiled_unref(cc);
+			over = false;
 		}
 	} else {
-		ft_outcome_of_run(&j->child, j->dirfd, si, &x, &j->lim, j->capture, &j->res);
+		ft_outcome_of_run(&j->child, si, &x, &j->lim, j->capture, &j->res);
 	}
 	if (over)
 		deliver(j);
@@ -439,6 +449,7 @@ static void limits_from_conf(struct ft_run_limits *l, const struct ft_runner_con
 		.run_max_processes = conf->max_processes,
 		.run_max_file_bytes = conf->max_file_bytes,
 		.max_output_bytes = conf->max_output_bytes,
+		.run_max_open_files = conf->max_open_files,
 	};
 	ft_run_limits_fill(l);
 }
@@ -464,7 +475,8 @@ static void describe(struct ft_runner *r, const char *cg_why, int64_t selftest_m
 		snprintf(mem, sizeof(mem), "JVM heap flags + RLIMIT_AS (no cgroup: %s)", cg_why);
 	snprintf(r->desc, sizeof(r->desc),
 		 "memory limit by %s; processes by %s; CPU time by %s; sandbox: %s; limits: run "
-		 "%d ms wall, %d ms CPU, %llu MiB, %d tasks, files %llu bytes, output %llu bytes; "
+		 "%d ms wall, %d ms CPU, %llu MiB, %d tasks, files %llu bytes, %d open files, "
+		 "output %llu bytes; "
 		 "compile %d ms wall, %llu MiB; self-test (java -version sandboxed) %" PRId64 " ms",
 		 mem,
 		 ft_cgroups_has(cg, FT_CG_PIDS) ? "the pids cgroup"
@@ -473,8 +485,9 @@ static void describe(struct ft_runner *r, const char *cg_why, int64_t selftest_m
 					       : "RLIMIT_CPU (whole seconds)",
 		 ft_sandbox_describe(r->host.sb), l->run_wall_ms, l->run_cpu_ms,
 		 mib(l->run_memory_bytes), l->run_max_processes,
-		 (unsigned long long)l->run_max_file_bytes, (unsigned long long)l->max_output_bytes,
-		 l->compile_wall_ms, mib(l->compile_memory_bytes), selftest_ms);
+		 (unsigned long long)l->run_max_file_bytes, l->run_max_open_files,
+		 (unsigned long long)l->max_output_bytes, l->compile_wall_ms,
+		 mib(l->compile_memory_bytes), selftest_ms);
 }
 
 static enum ft_cgroup_want cgroup_want(enum ft_memory_mode m)

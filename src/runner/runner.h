@@ -76,6 +76,7 @@ struct ft_runner_conf {
 	uint64_t compile_memory_bytes; /* default 512 MiB, min 64 MiB */
 	int max_processes;	       /* run phase processes + threads, default 64, min 24 */
 	uint64_t max_file_bytes;       /* largest file a program writes, default 16 MiB */
+	int max_open_files;	       /* RLIMIT_NOFILE of a run, default 256, min 32 */
 
 	/* Sandbox. */
 	int sandbox_disabled; /* 0: sandboxed (default); 1: rlimits only */

@@ -31,6 +31,14 @@
 static const char *const stage_candidates[] = { "/mnt", "/media", "/srv", "/run", "/var/tmp" };
 #define STAGE_JOB "job"
 #define STAGE_JAR "ftcluster.jar"
+#define STAGE_TMP "tmp"
+
+/* The devices of the sandbox's /dev (bound from the host's, as bwrap's
+ * --dev does, but without its devpts: see sandbox.h). */
+static const char *const dev_nodes[] = { "/dev/null",	"/dev/zero",	"/dev/full",
+					 "/dev/random", "/dev/urandom", "/dev/tty" };
+/* The /dev tmpfs holds only their mount points and a few links. */
+#define DEV_TMPFS_BYTES 65536
 
 /* Top-level entries mirrored from the host (symlink or read-only bind). */
 static const char *const root_entries[] = {
@@ -58,6 +66,7 @@ struct ft_sandbox {
 	char stage[PATH_MAX];
 	char stage_job[PATH_MAX];
 	char stage_jar[PATH_MAX];
+	char stage_tmp[PATH_MAX];
 	struct op *ops;
 	size_t n_ops;
 	void *bpf;
@@ -75,6 +84,7 @@ enum stage {
 	ST_STAGE,
 	ST_BIND_JOB,
 	ST_BIND_JAR,
+	ST_TMP,
 	ST_CHDIR,
 	ST_SETGROUPS,
 	ST_SETGID,
@@ -97,6 +107,7 @@ const char *ft_sandbox_stage_name(int stage)
 		[ST_STAGE] = "staging tmpfs",
 		[ST_BIND_JOB] = "staging the job directory",
 		[ST_BIND_JAR] = "staging the jar",
+		[ST_TMP] = "mounting the private /tmp",
 		[ST_CHDIR] = "chdir to the job directory",
 		[ST_SETGROUPS] = "setgroups",
 		[ST_SETGID] = "setgid",
@@ -246,6 +257,7 @@ static int pick_stage(struct ft_sandbox *sb)
 		snprintf(sb->stage, sizeof(sb->stage), "%s", c);
 		snprintf(sb->stage_job, sizeof(sb->stage_job), "%s/%s", c, STAGE_JOB);
 		snprintf(sb->stage_jar, sizeof(sb->stage_jar), "%s/%s", c, STAGE_JAR);
+		snprintf(sb->stage_tmp, sizeof(sb->stage_tmp), "%s/%s", c, STAGE_TMP);
 		return 0;
 	}
 	return -1;
@@ -340,9 +352,9 @@ struct ft_sandbox *ft_sandbox_new(const struct ft_sandbox_conf *conf, const char
 		sb->desc, sizeof(sb->desc),
 		"bubblewrap %s, a uid of its own per sandbox: user, mount, pid, net, ipc, uts, cgroup "
 		"namespaces%s; seccomp deny list of %zu calls (%zu unknown here), %zu-byte BPF; "
-		"no_new_privs; staging on %s",
+		"no_new_privs; /dev without ptys; /tmp of at most %d inodes; staging on %s",
 		sb->bwrap, sb->disable_userns ? ", no nested user namespaces" : "",
-		ft_seccomp_n_denied, skipped, sb->bpf_len, sb->stage);
+		ft_seccomp_n_denied, skipped, sb->bpf_len, FT_SANDBOX_TMP_INODES, sb->stage);
 	return sb;
 fail:
 	ft_sandbox_free(sb);
@@ -455,11 +467,29 @@ char **ft_sandbox_bwrap_argv(const struct ft_sandbox *sb, const struct ft_spawn 
 	}
 	push(&a, "--proc");
 	push(&a, "/proc");
-	push(&a, "--dev");
-	push(&a, "/dev");
 	push(&a, "--size");
-	pushf(&a, "%llu", (unsigned long long)(sp->tmp_bytes ? sp->tmp_bytes : 1u << 20));
+	pushf(&a, "%d", DEV_TMPFS_BYTES);
 	push(&a, "--tmpfs");
+	push(&a, "/dev");
+	for (size_t i = 0; i < sizeof(dev_nodes) / sizeof(dev_nodes[0]); i++) {
+		push(&a, "--dev-bind-try");
+		push(&a, dev_nodes[i]);
+		push(&a, dev_nodes[i]);
+	}
+	static const char *const dev_links[][2] = {
+		{ "/proc/self/fd", "/dev/fd" },
+		{ "/proc/self/fd/0", "/dev/stdin" },
+		{ "/proc/self/fd/1", "/dev/stdout" },
+		{ "/proc/self/fd/2", "/dev/stderr" },
+	};
+	for (size_t i = 0; i < sizeof(dev_links) / sizeof(dev_links[0]); i++) {
+		push(&a, "--symlink");
+		push(&a, dev_links[i][0]);
+		push(&a, dev_links[i][1]);
+	}
+	/* Mounted by the child with its size and inode count (stage_mounts). */
+	push(&a, "--bind");
+	push(&a, sb->stage_tmp);
 	push(&a, FT_SANDBOX_TMP);
 	push(&a, "--ro-bind");
 	push(&a, sb->stage_jar);
@@ -467,13 +497,8 @@ char **ft_sandbox_bwrap_argv(const struct ft_sandbox *sb, const struct ft_spawn 
 	push(&a, "--ro-bind");
 	push(&a, sb->stage_job);
 	push(&a, FT_SANDBOX_JOB_DIR);
-	if (sp->rw_subdir) {
-		push(&a, "--bind");
-		pushf(&a, "%s/%s", sb->stage_job, sp->rw_subdir);
-		pushf(&a, "%s/%s", FT_SANDBOX_JOB_DIR, sp->rw_subdir);
-	}
-	/* Nothing writable but /tmp (and the compiler's output directory):
-	 * the root tmpfs and /dev would otherwise take files of any size. */
+	/* Nothing writable but /tmp: the root tmpfs and /dev would otherwise
+	 * take files without bound. */
 	push(&a, "--remount-ro");
 	push(&a, "/dev");
 	push(&a, "--remount-ro");
@@ -510,6 +535,7 @@ struct child {
 	int seccomp_fd; /* read end, -1 unsandboxed */
 	int status_fd;	/* write end, -1 unsandboxed */
 	pid_t parent;
+	char tmp_opts[160]; /* the private /tmp's mount options */
 };
 
 static _Noreturn void child_fail(const struct child *c, int stage)
@@ -598,6 +624,10 @@ static void stage_mounts(const struct child *c)
 		child_fail(c, ST_BIND_JAR);
 	close(dfd);
 	close(jfd);
+	/* Gone with this mount namespace, when the sandbox's last process is. */
+	if (mkdir(sb->stage_tmp, 0755) < 0 ||
+	    mount("fttmp", sb->stage_tmp, "tmpfs", MS_NOSUID | MS_NODEV, c->tmp_opts) < 0)
+		child_fail(c, ST_TMP);
 }
 
 static void drop_privileges(const struct child *c)
@@ -642,6 +672,8 @@ static _Noreturn void child_main(const struct child *c)
 	if (sp->nproc && set_rlimit(RLIMIT_NPROC, sp->nproc) < 0)
 		child_fail(c, ST_RLIMIT);
 	if (sp->address_space && set_rlimit(RLIMIT_AS, sp->address_space) < 0)
+		child_fail(c, ST_RLIMIT);
+	if (sp->nofile && set_rlimit(RLIMIT_NOFILE, sp->nofile) < 0)
 		child_fail(c, ST_RLIMIT);
 	/* Lowering the priority needs no privilege; the daemon raises it back
 	 * (to 0) when it hands the JVM its job. */
@@ -753,6 +785,12 @@ int ft_sandbox_spawn(const struct ft_sandbox *sb, const struct ft_spawn *sp, str
 			errno = EINVAL;
 			goto out;
 		}
+		/* Formatted here: the child of a threaded daemon may only make
+		 * async-signal-safe calls. */
+		snprintf(c.tmp_opts, sizeof(c.tmp_opts),
+			 "size=%llu,nr_inodes=%d,mode=0700,uid=%u,gid=%u",
+			 (unsigned long long)(sp->tmp_bytes ? sp->tmp_bytes : 1u << 20),
+			 FT_SANDBOX_TMP_INODES, (unsigned)sp->uid, (unsigned)sp->gid);
 		bargv = ft_sandbox_bwrap_argv(sb, sp);
 		c.argv = bargv;
 		c.exe = sb->bwrap;

@@ -9,9 +9,17 @@
  * further user namespaces.  The file system is a read-only tmpfs root with
  * /usr (and the /bin, /lib... links), the few /etc files the JDK needs, a
  * new /proc, a minimal read-only /dev, a small private /tmp, our jar at
- * /ft/ftcluster.jar and the job directory at /job (read-only, with one
- * writable subdirectory for the compiler's output).  Nothing else of the
- * node: no config, logs, state, other jobs.
+ * /ft/ftcluster.jar and the job directory at /job, read-only.  Nothing
+ * else of the node: no config, logs, state, other jobs; nothing of its disk
+ * is writable (the compiler answers on a pipe, like the program).
+ *
+ * /dev holds null, zero, full, random, urandom and tty, bound from the
+ * host, and the /proc/self/fd links; no devpts: every pty of a devpts
+ * instance, even a sandbox's own, counts against the host's kernel.pty.max,
+ * so a program opening /dev/ptmx in a loop would take the host's ptys.
+ * /tmp is a tmpfs the child mounts itself (bwrap cannot cap its inodes),
+ * with a size and an inode count: the only place a program can write, and
+ * in memory, charged to the job's memory cgroup where there is one.
  *
  * bwrap resolves bind sources as the unprivileged user, and the node's job
  * directories sit below directories that user may not enter; so the child,
@@ -39,6 +47,9 @@
 #define FT_SANDBOX_JOB_DIR "/job"
 #define FT_SANDBOX_JAR "/ft/ftcluster.jar"
 #define FT_SANDBOX_TMP "/tmp"
+/* Files and directories the private /tmp can hold: each costs the host
+ * about 1 KiB of kernel memory that its size does not count. */
+#define FT_SANDBOX_TMP_INODES 4096
 
 struct ft_sandbox_conf {
 	bool enabled;	   /* false: children run unsandboxed (rlimits only) */
@@ -64,8 +75,7 @@ const char *ft_sandbox_jar(const struct ft_sandbox *sb);
 struct ft_spawn {
 	int dirfd;	       /* the job directory: cwd (and /job inside) */
 	const char *dir_path;  /* its absolute path (for the staging mount) */
-	const char *rw_subdir; /* writable below /job, NULL: none */
-	uint64_t tmp_bytes;    /* size of the private /tmp */
+	uint64_t tmp_bytes;    /* size of the private /tmp (0: 1 MiB) */
 	int fds[4];	       /* become 0..3 in the child; fds[3] < 0: no fd 3 */
 	const int *cgroup_fds; /* cgroup.procs files to join */
 	int n_cgroup_fds;
@@ -73,6 +83,7 @@ struct ft_spawn {
 	rlim_t cpu_seconds;   /* RLIMIT_CPU, 0: unlimited */
 	rlim_t nproc;	      /* RLIMIT_NPROC, 0: unchanged */
 	rlim_t address_space; /* RLIMIT_AS, 0: unchanged */
+	rlim_t nofile;	      /* RLIMIT_NOFILE, 0: unchanged */
 	int nice;	      /* > 0: start at this nice value (pre-started JVMs) */
 	uid_t uid;	      /* sandboxed: the user it runs as, inside and outside */
 	gid_t gid;

@@ -77,6 +77,7 @@ static int once(struct ft_child_host *h, const char *work_dir, const struct ft_r
 		.memory = max->run_memory_bytes,
 		.tasks = max->run_max_processes,
 		.address_space = ft_child_address_space(max->run_memory_bytes),
+		.nofile = (rlim_t)max->run_max_open_files,
 	};
 	int64_t t0 = ft_now_ms();
 	if (ft_child_start(h, dirfd, dir, fds, cg, uid, &cl, argv, &sp) < 0) {

@@ -187,7 +187,7 @@ static bool fits(const struct ft_run_limits *s, const struct ft_run_limits *j)
 	return s->run_cpu_ms == j->run_cpu_ms && s->run_memory_bytes == j->run_memory_bytes &&
 	       s->run_max_processes == j->run_max_processes &&
 	       s->run_max_file_bytes == j->run_max_file_bytes &&
-	       ft_launch_run_fsize(s) == ft_launch_run_fsize(j);
+	       s->run_max_open_files == j->run_max_open_files;
 }
 
 /* Started under limits since changed (reload): never fits a new job. */
@@ -196,6 +196,7 @@ static bool stale(const struct ft_run_limits *s, const struct ft_run_limits *max
 	return s->run_cpu_ms != max->run_cpu_ms || s->run_memory_bytes != max->run_memory_bytes ||
 	       s->run_max_processes != max->run_max_processes ||
 	       s->run_max_file_bytes != max->run_max_file_bytes ||
+	       s->run_max_open_files != max->run_max_open_files ||
 	       s->max_output_bytes != max->max_output_bytes;
 }
 

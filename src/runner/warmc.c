@@ -203,6 +203,7 @@ static int srv_start(struct ft_warmc *w)
 		.memory = budget,
 		.tasks = FT_LAUNCH_COMPILE_TASKS,
 		.address_space = ft_child_address_space(budget),
+		.nofile = FT_LAUNCH_COMPILE_OPEN_FILES,
 	};
 	int fds[4] = { in[0], out[1], errf, -1 };
 	int rc = ft_child_start(h, w->dirfd, w->dir, fds, w->cg, w->uid, &cl, argv, &sp);

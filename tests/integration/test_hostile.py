@@ -6,7 +6,13 @@ here runs on the same worker process, and after each one a normal request
 must still be answered (by that same process: its pid never changes).
 
 Small limits keep the whole module short: 5 s wall and 3 s CPU per run,
-256 MiB of memory, 64 processes/threads, 4 MiB per file, 1 MiB of output.
+256 MiB of memory, 64 processes/threads, 4 MiB per file, 1 MiB of output,
+200 open files per process.
+
+The node's own resources are watched too: its disk (a program's output
+goes through pipes, its files to a /tmp of bounded size and inode count in
+memory), its memory and descriptors, the host's ptys, and what of the node
+a program can see in /proc.
 
 At the end the worker must have left nothing behind: no process below it,
 no job directory, no job cgroup.
@@ -16,6 +22,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import threading
 import time
 import uuid
@@ -31,6 +38,13 @@ MEMORY = 256 << 20
 MAX_PROCESSES = 64
 MAX_FILE = 4 << 20
 MAX_OUTPUT = 1 << 20
+MAX_OPEN_FILES = 200
+# The sandbox's /tmp (src/runner/sandbox.h, launch.c): twice the file
+# limit, at most this many inodes.
+TMP_BYTES = 2 * MAX_FILE
+TMP_INODES = 4096
+# In the node's environment: no sandbox may see it.
+CANARY = "ftcanary-%s" % uuid.uuid4().hex
 
 FT_CLUSTER_OPTIONS = {
     "nodes": 2,
@@ -42,10 +56,12 @@ FT_CLUSTER_OPTIONS = {
         "run_max_processes": MAX_PROCESSES,
         "run_max_file_bytes": MAX_FILE,
         "max_output_bytes": MAX_OUTPUT,
+        "run_max_open_files": MAX_OPEN_FILES,
         # The 100 000-line source is about 1.3 MB.
         "max_body_bytes": 4 << 20,
         "max_frame_bytes": 8 << 20,
     },
+    "env": {"FT_TEST_SECRET": CANARY},
 }
 
 WORKER = 1
@@ -327,6 +343,76 @@ def test_refused_system_calls(cluster, worker_pid):
     assert "unshare=1" in r.body and "unsharenet=1" in r.body, r.body
 
 
+def test_proc_shows_nothing_of_the_node(cluster, worker_pid):
+    """/proc is the sandbox's own: no process of the node or of another
+    sandbox, no secret in the environment, no host path of the cluster's
+    secrets or of other jobs, not even in the mount table."""
+    jobs = cluster.state_dir / ("node-%d" % WORKER) / "jobs"
+    secret = cluster.zk_auth_file.read_text().strip().split(":", 1)[1]
+    other = nonce() + ("public class OtherJob { public String run() throws Exception {"
+                       " Thread.sleep(4000); return \"other done\"; } }\n")
+    t, out = _post_in_background(cluster, other)
+    try:
+        time.sleep(1.5)  # the other run has its directory and its JVM now
+        other_dirs = [p.name for p in jobs.iterdir() if p.name.startswith("job-")] \
+            if jobs.is_dir() else []
+        # The node's daemons, the test itself, and every process of the
+        # worker's other sandboxes (warm JVMs, the other run), as the host
+        # numbers them.
+        host_pids = sorted({d.pid for d in cluster.procs.values() if d.pid}
+                           | {os.getpid()} | set(_descendants(worker_pid)))
+        paths = [str(cluster.zk_auth_file), str(cluster.config_path), str(cluster.dir),
+                 "/etc/ftcluster", str(cluster.state_dir), str(jobs)]
+        paths += [str(jobs / d) for d in other_dirs]
+        src = ("import java.io.*; import java.nio.file.*; import java.util.*;\n"
+               "public class ProcView {\n"
+               " static String read(String p) { try { return new String(Files.readAllBytes(Paths.get(p)),"
+               "  java.nio.charset.StandardCharsets.UTF_8); } catch (Throwable t) { return null; } }\n"
+               " public String run() throws Exception { StringBuilder sb = new StringBuilder();"
+               "  for (String p : new File(\"/proc\").list()) if (p.matches(\"\\\\d+\")) {"
+               "   String c = read(\"/proc/\" + p + \"/cmdline\");"
+               "   sb.append(\"pid \" + p + \" \" + (c == null ? \"?\" : c.replace('\\0', ' ')) + \"\\n\"); }"
+               "  for (String p : new String[] { \"/proc/self/environ\", \"/proc/1/environ\" }) {"
+               "   String e = read(p); sb.append(\"environ \" + p + \" \" + (e == null ? \"?\" : e.replace('\\0', ' ')) + \"\\n\"); }"
+               "  for (int pid : new int[] { %s }) for (String f : new String[] { \"cmdline\", \"environ\", \"status\" }) {"
+               "   String e = read(\"/proc/\" + pid + \"/\" + f); if (e != null) sb.append(\"READ /proc/\" + pid + \"/\" + f + \"\\n\"); }"
+               "  for (String p : new String[] { %s }) { File f = new File(p);"
+               "   if (f.exists() || read(p) != null) sb.append(\"SEEN \" + p + \"\\n\"); }"
+               "  sb.append(\"mountinfo\\n\" + read(\"/proc/self/mountinfo\"));"
+               "  return sb.toString(); } }\n"
+               % (", ".join(str(p) for p in host_pids), ", ".join('"%s"' % p for p in paths)))
+        r, _ = run_hostile(cluster, worker_pid, src, "ok", status=200)
+    finally:
+        t.join(POST_TIMEOUT)
+    body = r.body
+    # Its own PID namespace: the JVM as PID 1, perhaps one more of its own.
+    pids = re.findall(r"^pid (\d+) (.*)$", body, re.M)
+    assert 1 <= len(pids) <= 3 and ("1" in [p for p, _ in pids]), body
+    assert all("java" in cmd for _, cmd in pids), body
+    assert "READ /proc/" not in body, body
+    assert "SEEN " not in body, body
+    # The environment every child gets (and bwrap's PWD), nothing of the
+    # node's.
+    for env in re.findall(r"^environ \S+ (.*)$", body, re.M):
+        names = {kv.split("=", 1)[0] for kv in env.split()}
+        assert names <= {"PATH", "LANG", "MALLOC_ARENA_MAX", "PWD"}, env
+        assert "PWD=/job" in env.split() or "PWD" not in names, env
+    assert CANARY not in body and "FT_TEST_SECRET" not in body, body
+    assert secret not in body, "the ZooKeeper password leaked"
+    # The mount table names only the sandbox's own: the job directory's
+    # host path appears for /job alone, nothing of the cluster's files or
+    # of the other jobs.
+    mounts = body.split("mountinfo\n", 1)[1]
+    for line in mounts.splitlines():
+        fields = line.split()
+        if str(cluster.state_dir) in line:
+            assert fields[4] == "/job", line
+    for p in [str(cluster.zk_auth_file), str(cluster.config_path), "/etc/ftcluster"] + \
+            other_dirs:
+        assert p not in mounts, (p, mounts)
+    assert "r" in out and out["r"].body == "other done", out
+
+
 # ---------------------------------------------------------------- output
 
 
@@ -379,6 +465,201 @@ def test_huge_answer(cluster, worker_pid):
     r, _ = run_hostile(cluster, worker_pid, src, "output_limit",
                        body=("Output limit exceeded", "answer"))
     assert "yyyy" not in r.body
+
+
+# ---------------------------------------------------------------- the node's resources
+
+
+def _post_in_background(cluster, source):
+    """Sends one program from a thread; returns (thread, result dict)."""
+    out = {}
+
+    def send():
+        try:
+            out["r"] = cluster.post((nonce() + source).encode(), timeout=POST_TIMEOUT)
+        except Exception as e:  # noqa: BLE001 - reported by the caller
+            out["e"] = e
+
+    t = threading.Thread(target=send)
+    t.start()
+    return t, out
+
+
+def _sample_while(thread, sample, interval=0.05):
+    """Calls sample() until thread ends; returns every value."""
+    values = []
+    while thread.is_alive():
+        values.append(sample())
+        thread.join(interval)
+    values.append(sample())
+    return values
+
+
+def _bytes_below(top: Path) -> int:
+    """Disk blocks (in bytes) of every file below top, as they are now."""
+    total = 0
+    for dirpath, dirnames, filenames in os.walk(top):
+        for name in filenames + dirnames:
+            try:
+                total += os.lstat(os.path.join(dirpath, name)).st_blocks * 512
+            except OSError:
+                continue  # removed meanwhile
+    return total
+
+
+def _finished(thread, out):
+    thread.join(POST_TIMEOUT)
+    assert "r" in out, out.get("e")
+    return out["r"]
+
+
+def test_writes_and_files_take_nothing_of_the_nodes_disk(cluster, worker_pid):
+    """Output at the limit on stdout and stderr, files in /tmp until it is
+    full (in count, then in bytes), writes everywhere else: the node's disk
+    (its state directory's file system, the job directories) does not
+    grow, and /tmp is bounded by its size and inode count."""
+    jobs = cluster.state_dir / ("node-%d" % WORKER) / "jobs"
+    src = ("import java.io.*; import java.util.*;\n"
+           "public class Filler { public String run() throws Exception {"
+           " StringBuilder sb = new StringBuilder();"
+           " byte[] line = new byte[1000]; Arrays.fill(line, (byte) 'o');"
+           " for (int i = 0; i < %d; i++) { System.out.write(line); System.err.write(line); }"
+           " System.out.flush(); System.err.flush();"
+           " int files = 0; String why = \"none\";"
+           " try { for (; files < 100000; files++) new FileOutputStream(\"/tmp/f\" + files).close(); }"
+           " catch (IOException e) { why = e.getMessage(); }"
+           " sb.append(\"files \" + files + \" \" + why + \"\\n\");"
+           " for (int i = 0; i < 16; i++) new File(\"/tmp/f\" + i).delete();"
+           " long bytes = 0; byte[] mb = new byte[1 << 20];"
+           " for (int k = 0; k < 16; k++) { try (FileOutputStream o = new FileOutputStream(\"/tmp/big\" + k)) {"
+           "  for (int i = 0; i < 64; i++) { o.write(mb); bytes += mb.length; } }"
+           "  catch (IOException e) { sb.append(\"big\" + k + \" \" + e.getMessage() + \"\\n\"); } }"
+           " sb.append(\"bytes \" + bytes + \"\\n\");"
+           " for (String p : new String[] { \"/job/x\", \"/x\", \"/dev/x\", \"/dev/shm/x\", \"/usr/x\", \"/ft/x\" }) {"
+           "  try (FileOutputStream o = new FileOutputStream(p)) { o.write(1); sb.append(\"WROTE \" + p + \"\\n\"); }"
+           "  catch (IOException e) { sb.append(\"denied \" + p + \"\\n\"); } }"
+           " Process df = new ProcessBuilder(\"df\", \"-B1\", \"--output=size,itotal\", \"/tmp\")"
+           "  .redirectErrorStream(true).start();"
+           " sb.append(\"df \" + new String(df.getInputStream().readAllBytes()).trim().replaceAll(\"\\\\s+\", \" \") + \"\\n\");"
+           " Thread.sleep(1500);"
+           " return sb.toString(); } }\n" % (MAX_OUTPUT // 1000))
+    before = os.statvfs(cluster.state_dir)
+    t, out = _post_in_background(cluster, src)
+    samples = _sample_while(t, lambda: (os.statvfs(cluster.state_dir), _bytes_below(jobs)))
+    r = _finished(t, out)
+    assert r.status == 200 and verdict(r) == "ok", describe(r)
+    body = r.body
+    # /tmp: its inode count ends the files, its size the bytes; a file
+    # stops at the file limit.
+    m = re.search(r"^files (\d+) (.*)$", body, re.M)
+    assert m and TMP_INODES - 16 <= int(m.group(1)) < TMP_INODES, body
+    assert "No space left on device" in m.group(2), body
+    assert "big0 File too large" in body, body
+    assert "No space left on device" in body.split("files", 1)[1].split("bytes")[0], body
+    written = int(re.search(r"^bytes (\d+)$", body, re.M).group(1))
+    assert MAX_FILE <= written <= TMP_BYTES, body
+    df = re.search(r"^df .*?(\d+) (\d+)$", body, re.M)
+    assert df and int(df.group(1)) == TMP_BYTES and int(df.group(2)) == TMP_INODES, body
+    assert "WROTE" not in body, body
+    # The node's disk: the job directories hold sources and classes only
+    # (the 2 MB of output went through pipes), and the file system of the
+    # state directory lost nothing to the 100 000 files and 1 GiB tried
+    # (bounds generous for other users of the machine).
+    most_in_jobs = max(b for _, b in samples)
+    assert most_in_jobs < 512 << 10, "job directories held %d bytes" % most_in_jobs
+    least_free = min(v.f_bavail * v.f_frsize for v, _ in samples)
+    least_inodes = min(v.f_favail for v, _ in samples)
+    assert before.f_bavail * before.f_frsize - least_free < 64 << 20, (before, least_free)
+    assert before.f_favail - least_inodes < 2000, (before.f_favail, least_inodes)
+    hello(cluster)
+    assert cluster.pid(WORKER) == worker_pid
+
+
+def _status_kib(pid: int, field: str) -> int:
+    for line in Path("/proc/%d/status" % pid).read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise AssertionError("no %s in /proc/%d/status" % (field, pid))
+
+
+def test_flooding_every_stream_costs_the_node_only_the_output_limit(cluster, worker_pid):
+    """stdout, stderr and the answer all at once, without end: the worker
+    keeps at most the output limit of each in memory and stops the run."""
+    src = ("public class FloodAll { public String run() {"
+           " byte[] b = new byte[1 << 16]; java.util.Arrays.fill(b, (byte) 'x');"
+           " new Thread(() -> { while (true) System.err.write(b, 0, b.length); }).start();"
+           " new Thread(() -> { while (true) System.out.write(b, 0, b.length); }).start();"
+           " return \"y\".repeat(64 << 20); } }\n")
+    hwm = _status_kib(worker_pid, "VmHWM")
+    r, _ = run_hostile(cluster, worker_pid, src, "output_limit", body=("Output limit exceeded",))
+    grew = (_status_kib(worker_pid, "VmHWM") - hwm) << 10
+    assert grew < 3 * MAX_OUTPUT + (16 << 20), "the worker's peak memory grew by %d bytes" % grew
+    assert "xxxx" not in r.body and "yyyy" not in r.body, describe(r)
+
+
+def _fd_count(pid: int) -> int:
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def test_open_files_in_a_loop(cluster, worker_pid):
+    """limits.run_max_open_files: opening stops with EMFILE, for the
+    program and its children; the node's descriptors are its own."""
+    node_fds = _fd_count(worker_pid)
+    src = ("import java.io.*; import java.util.*;\n"
+           "public class Opener { public String run() throws Exception {"
+           " List<FileInputStream> l = new ArrayList<>(); String why = \"none\";"
+           " try { while (l.size() < 100000) l.add(new FileInputStream(\"/proc/self/status\")); }"
+           " catch (IOException e) { why = e.getMessage(); }"
+           " int n = l.size(); for (FileInputStream f : l) f.close();"
+           " Process p = new ProcessBuilder(\"/bin/sh\", \"-c\", \"ulimit -n\").start();"
+           " return n + \" \" + why + \" \" + new String(p.getInputStream().readAllBytes()).trim(); } }\n")
+    r, _ = run_hostile(cluster, worker_pid, src, "ok", status=200)
+    m = re.match(r"^(\d+) (.*) (\d+)$", r.body)
+    assert m, describe(r)
+    # The JVM holds about 10 itself.
+    assert MAX_OPEN_FILES - 24 <= int(m.group(1)) < MAX_OPEN_FILES, describe(r)
+    assert "Too many open files" in m.group(2), describe(r)
+    assert int(m.group(3)) == MAX_OPEN_FILES, describe(r)
+
+    # Not caught: the program's error, and the node is none the worse.
+    src = ("import java.io.*; import java.util.*;\n"
+           "public class Hoarder { public String run() throws Exception {"
+           " List<FileInputStream> l = new ArrayList<>();"
+           " while (true) l.add(new FileInputStream(\"/proc/self/status\")); } }\n")
+    run_hostile(cluster, worker_pid, src, "runtime_error", body=("Too many open files",))
+    assert abs(_fd_count(worker_pid) - node_fds) < 16, (node_fds, _fd_count(worker_pid))
+
+
+def _ptys_in_use() -> int:
+    return int(Path("/proc/sys/kernel/pty/nr").read_text())
+
+
+def test_no_ptys_from_the_hosts_pool(cluster, worker_pid):
+    """Every pty of any devpts instance counts against the host's
+    kernel.pty.max: a sandbox has none to open."""
+    src = ("import java.io.*; import java.util.*;\n"
+           "public class Ptys { public String run() throws Exception {"
+           " StringBuilder sb = new StringBuilder(); List<RandomAccessFile> l = new ArrayList<>();"
+           " for (String p : new String[] { \"/dev/ptmx\", \"/dev/pts/ptmx\" }) { String why = \"none\";"
+           "  try { for (int i = 0; i < 300; i++) l.add(new RandomAccessFile(p, \"rw\")); }"
+           "  catch (IOException e) { why = e.getMessage(); }"
+           "  sb.append(p + \" \" + l.size() + \" \" + why + \"\\n\"); }"
+           " String[] dev = new File(\"/dev\").list(); Arrays.sort(dev);"
+           " sb.append(\"dev \" + String.join(\" \", dev) + \"\\n\");"
+           " Thread.sleep(1500);"
+           " return sb.toString(); } }\n")
+    before = _ptys_in_use()
+    t, out = _post_in_background(cluster, src)
+    most = max(_sample_while(t, _ptys_in_use))
+    r = _finished(t, out)
+    assert r.status == 200 and verdict(r) == "ok", describe(r)
+    assert "/dev/ptmx 0 " in r.body and "/dev/pts/ptmx 0 " in r.body, describe(r)
+    dev = re.search(r"^dev (.*)$", r.body, re.M).group(1).split()
+    assert "ptmx" not in dev and "pts" not in dev, dev
+    assert {"null", "zero", "urandom", "random"} <= set(dev), dev
+    # Others on the machine may open a few meanwhile; the program tried 600.
+    assert most - before < 20, (before, most)
+    hello(cluster)
 
 
 # ---------------------------------------------------------------- exits
@@ -448,6 +729,75 @@ def test_two_public_classes(cluster, worker_pid):
            "public class Second { public String run() { return \"b\"; } }\n")
     run_hostile(cluster, worker_pid, src, "compile_error",
                 body=("Code did not compile:", "Second"))
+
+
+def _warm_compiler(worker_pid):
+    for k in _warm_children(worker_pid):
+        try:
+            if b"\0ft.Compiler\0--server\0" in Path("/proc/%d/cmdline" % k).read_bytes():
+                return k
+        except OSError:
+            continue
+    return None
+
+
+def _owners_below(top: Path):
+    owners = set()
+    for dirpath, dirnames, filenames in os.walk(top):
+        for name in filenames + dirnames:
+            try:
+                owners.add(os.lstat(os.path.join(dirpath, name)).st_uid)
+            except OSError:
+                continue
+    return owners
+
+
+def test_cold_compiles_answer_through_a_pipe(cluster, worker_pid):
+    """With the warm compiler given up on (SIGKILLed three times in a row),
+    every job compiles in a JVM of its own, which answers on its stdout as
+    the warm one does: nothing in the job directory is the sandbox's, and
+    compile errors and classes arrive as before."""
+    jobs = cluster.state_dir / ("node-%d" % WORKER) / "jobs"
+    since = cluster.output_sizes().get(WORKER, 0)
+    answers = []
+    deadline = time.monotonic() + 90
+    while "compiling cold" not in cluster.output(WORKER, since=since):
+        assert time.monotonic() < deadline, cluster.output(WORKER, since=since)
+        pid = _warm_compiler(worker_pid)
+        if pid is None:
+            # A compile makes the runner start one again; it is killed with
+            # the job in it, which then compiles cold.
+            answers.append(_post_in_background(cluster, "public class Again { public String run()"
+                                               " { return \"again\"; } }\n"))
+            ftharness.wait_until(lambda: _warm_compiler(worker_pid) or not answers[-1][0].is_alive(),
+                                 timeout=30, what="a warm compiler")
+            continue
+        os.kill(pid, signal.SIGKILL)
+        ftharness.wait_until(lambda: not Path("/proc/%d" % pid).exists()
+                             or Path("/proc/%d/stat" % pid).read_text().split()[2] == "Z",
+                             timeout=10, what="the warm compiler to die")
+        time.sleep(0.2)
+    for t, out in answers:
+        r = _finished(t, out)
+        assert r.status == 200 and r.body == "again", describe(r)
+    assert _warm_compiler(worker_pid) is None
+
+    # Given up on for 10 s: these compile cold.
+    src = ("import java.util.function.*;\n"
+           "public class Cold { interface Shape { int area(); }\n"
+           " static class Square implements Shape { public int area() { return 9; } }\n"
+           " public String run() { Supplier<Shape> s = Square::new;"
+           " return \"cold \" + s.get().area() + new Object() { public String toString() { return \"!\"; } }; } }\n")
+    t, out = _post_in_background(cluster, src)
+    owners = set().union(*_sample_while(t, lambda: _owners_below(jobs)))
+    r = _finished(t, out)
+    assert r.status == 200 and verdict(r) == "ok" and r.body == "cold 9!", describe(r)
+    # Only the node writes there; a sandbox user (300000 and up) never.
+    assert all(u < 300000 for u in owners), owners
+    r, _ = run_hostile(cluster, worker_pid, "public class Wrong { public String run() { return 1; } }\n",
+                       "compile_error", body=("Code did not compile:\nError on line 2, column 51 "
+                                              "in Wrong.java: incompatible types",))
+    assert _warm_compiler(worker_pid) is None, "the warm compiler came back too soon to tell"
 
 
 # ---------------------------------------------------------------- afterwards

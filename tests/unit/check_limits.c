@@ -23,6 +23,7 @@ START_TEST(test_defaults_and_fill)
 	ck_assert_int_eq(l.run_max_processes, FT_DEFAULT_RUN_MAX_PROCESSES);
 	ck_assert_uint_eq(l.run_max_file_bytes, FT_DEFAULT_RUN_MAX_FILE);
 	ck_assert_uint_eq(l.max_output_bytes, FT_DEFAULT_MAX_OUTPUT);
+	ck_assert_int_eq(l.run_max_open_files, FT_DEFAULT_RUN_MAX_OPEN_FILES);
 
 	/* Set values stay; too small ones are raised to what a JVM needs. */
 	memset(&l, 0, sizeof(l));
@@ -31,12 +32,14 @@ START_TEST(test_defaults_and_fill)
 	l.compile_memory_bytes = 1000;
 	l.run_max_processes = 3;
 	l.run_cpu_ms = -5;
+	l.run_max_open_files = 4;
 	ft_run_limits_fill(&l);
 	ck_assert_int_eq(l.run_wall_ms, 1234);
 	ck_assert_uint_eq(l.run_memory_bytes, FT_MIN_MEMORY);
 	ck_assert_uint_eq(l.compile_memory_bytes, FT_MIN_MEMORY);
 	ck_assert_int_eq(l.run_max_processes, FT_MIN_PROCESSES);
 	ck_assert_int_eq(l.run_cpu_ms, FT_DEFAULT_RUN_CPU_MS);
+	ck_assert_int_eq(l.run_max_open_files, FT_MIN_OPEN_FILES);
 }
 END_TEST
 
@@ -67,13 +70,16 @@ START_TEST(test_clamp)
 	ck_assert_int_eq(out.run_max_processes, max.run_max_processes);
 	ck_assert_int_eq(out.compile_wall_ms, max.compile_wall_ms);
 	ck_assert_uint_eq(out.run_max_file_bytes, max.run_max_file_bytes);
+	ck_assert_int_eq(out.run_max_open_files, max.run_max_open_files);
 
 	/* A request cannot starve the JVM. */
 	want.run_memory_bytes = 1;
 	want.run_max_processes = 1;
+	want.run_max_open_files = 1;
 	ft_run_limits_clamp(&max, &want, &out);
 	ck_assert_uint_eq(out.run_memory_bytes, FT_MIN_MEMORY);
 	ck_assert_int_eq(out.run_max_processes, FT_MIN_PROCESSES);
+	ck_assert_int_eq(out.run_max_open_files, FT_MIN_OPEN_FILES);
 }
 END_TEST
 

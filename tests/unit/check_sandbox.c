@@ -154,7 +154,6 @@ START_TEST(test_bwrap_argv)
 	char *env[] = { NULL };
 	struct ft_spawn sp = { .dirfd = -1,
 			       .dir_path = "/x/job-1",
-			       .rw_subdir = "classes",
 			       .tmp_bytes = 1 << 20,
 			       .uid = 300017,
 			       .gid = 300017,
@@ -174,12 +173,22 @@ START_TEST(test_bwrap_argv)
 	ck_assert(has_seq(argv, "--gid", "300017", NULL));
 	ck_assert(has_seq(argv, "--ro-bind", "/usr", "/usr"));
 	ck_assert(has_seq(argv, "--proc", "/proc", NULL));
-	ck_assert(has_seq(argv, "--dev", "/dev", NULL));
-	ck_assert(has_seq(argv, "--size", "1048576", NULL));
-	ck_assert(has_seq(argv, "--tmpfs", "/tmp", NULL));
+	/* A /dev of its own without devpts: no pty of the host's pool. */
+	ck_assert_uint_eq(index_of(argv, "--dev"), (size_t)-1);
+	ck_assert(has_seq(argv, "--tmpfs", "/dev", NULL));
+	ck_assert(has_seq(argv, "--dev-bind-try", "/dev/null", "/dev/null"));
+	ck_assert(has_seq(argv, "--dev-bind-try", "/dev/urandom", "/dev/urandom"));
+	ck_assert(has_seq(argv, "--symlink", "/proc/self/fd", "/dev/fd"));
+	for (size_t i = 0; argv[i]; i++)
+		ck_assert_msg(!strstr(argv[i], "pts") && !strstr(argv[i], "ptmx"), "%s", argv[i]);
+	/* /tmp: the child's own tmpfs (size and inodes), bound from the stage. */
+	for (size_t i = 0; argv[i]; i++)
+		if (strcmp(argv[i], "--tmpfs") == 0)
+			ck_assert_msg(argv[i + 1] && strcmp(argv[i + 1], "/tmp") != 0,
+				      "bwrap's own /tmp, without an inode cap");
+	ck_assert(has_seq(argv, "--bind", NULL, FT_SANDBOX_TMP));
 	ck_assert(has_seq(argv, "--ro-bind", NULL, FT_SANDBOX_JAR));
 	ck_assert(has_seq(argv, "--ro-bind", NULL, FT_SANDBOX_JOB_DIR));
-	ck_assert(has_seq(argv, "--bind", NULL, "/job/classes"));
 	ck_assert(has_seq(argv, "--seccomp", "4", NULL));
 	ck_assert(has_seq(argv, "--remount-ro", "/", NULL));
 	/* No host path of the node is bound but /usr, /etc/... and the stage. */
@@ -189,7 +198,8 @@ START_TEST(test_bwrap_argv)
 		const char *src = argv[i + 1];
 		ck_assert_msg(strncmp(src, "/usr", 4) == 0 || strncmp(src, "/etc/", 5) == 0 ||
 				      strstr(src, "/job") || strstr(src, "ftcluster.jar") ||
-				      (strncmp(src, "/lib", 4) == 0),
+				      (strncmp(src, "/lib", 4) == 0) ||
+				      strcmp(argv[i + 2], FT_SANDBOX_TMP) == 0,
 			      "unexpected bind source %s", src);
 	}
 	/* A configuration directory below /usr (a /usr/local install) is
@@ -218,12 +228,10 @@ START_TEST(test_bwrap_argv)
 	ck_assert_str_eq(argv[dd + 1], "/usr/bin/java");
 	ck_assert_str_eq(argv[dd + 2], "-version");
 	ck_assert_ptr_null(argv[dd + 3]);
-	ft_sandbox_free_argv(argv);
-
-	/* Without a writable subdirectory there is no --bind at all. */
-	sp.rw_subdir = NULL;
-	argv = ft_sandbox_bwrap_argv(sb, &sp);
-	ck_assert_uint_eq(index_of(argv, "--bind"), (size_t)-1);
+	/* Nothing writable but /tmp. */
+	for (size_t i = 0; argv[i]; i++)
+		if (strcmp(argv[i], "--bind") == 0)
+			ck_assert_str_eq(argv[i + 2], FT_SANDBOX_TMP);
 	ft_sandbox_free_argv(argv);
 	ft_sandbox_free(sb);
 }

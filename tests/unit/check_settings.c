@@ -118,6 +118,7 @@ START_TEST(defaults_are_the_documented_values)
 	ck_assert_uint_eq(l->compile_memory_bytes, 536870912);
 	ck_assert_int_eq(l->run_max_processes, 64);
 	ck_assert_uint_eq(l->run_max_file_bytes, 16777216);
+	ck_assert_int_eq(l->run_max_open_files, 256);
 	ck_assert_int_eq(l->request_timeout_ms, 60000);
 	ck_assert_int_eq(l->max_pending_requests, 1024);
 	ck_assert_int_eq(l->cache_entries, 1024);
@@ -194,9 +195,11 @@ START_TEST(runner_defaults_agree)
 	ck_assert_int_eq(cfg.limits.run_max_processes, FT_DEFAULT_RUN_MAX_PROCESSES);
 	ck_assert_uint_eq(cfg.limits.run_max_file_bytes, FT_DEFAULT_RUN_MAX_FILE);
 	ck_assert_uint_eq(cfg.limits.max_output_bytes, FT_DEFAULT_MAX_OUTPUT);
+	ck_assert_int_eq(cfg.limits.run_max_open_files, FT_DEFAULT_RUN_MAX_OPEN_FILES);
 	ck_assert_int_eq(row("limits.run_memory_bytes")->min, (long long)FT_MIN_MEMORY);
 	ck_assert_int_eq(row("limits.compile_memory_bytes")->min, (long long)FT_MIN_MEMORY);
 	ck_assert_int_eq(row("limits.run_max_processes")->min, FT_MIN_PROCESSES);
+	ck_assert_int_eq(row("limits.run_max_open_files")->min, FT_MIN_OPEN_FILES);
 }
 END_TEST
 
@@ -241,6 +244,7 @@ START_TEST(reload_policy_per_key)
 		"limits.compile_memory_bytes",
 		"limits.run_max_processes",
 		"limits.run_max_file_bytes",
+		"limits.run_max_open_files",
 		"limits.request_timeout_ms",
 		"limits.max_pending_requests",
 		"limits.worker_slots",
