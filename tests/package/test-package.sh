@@ -383,9 +383,23 @@ jar=/usr/share/ftcluster/ftcluster.jar
 if command -v javac >/dev/null; then
 	fail "javac is installed: the check would not show that a JRE suffices"
 fi
-if java -cp "$jar" ft.Compiler /tmp/job/Hello.java /tmp/job/classes >/tmp/job/compile.out 2>&1 &&
+# be32 FILE OFFSET: the big-endian 32-bit number at OFFSET.
+be32() { od -An -tu1 -j "$2" -N 4 "$1" | awk '{ print (($1 * 256 + $2) * 256 + $3) * 256 + $4 }'; }
+# ft.Compiler answers on stdout as the warm compiler does (java/ft/Wire.java):
+# "O", the class count, then each class's name and bytes, lengths first.
+one_class() {
+	local a=/tmp/job/compile.ans n
+	[ "$(head -c 1 "$a")" = O ] && [ "$(be32 "$a" 1)" = 1 ] || return 1
+	n=$(be32 "$a" 5)
+	[ "$(tail -c +10 "$a" | head -c "$n")" = Hello ] || return 1
+	tail -c +$((14 + n)) "$a" | head -c "$(be32 "$a" $((9 + n)))" >/tmp/job/classes/Hello.class
+}
+# The result channel: "S" (the program's code may run now), then "O" and
+# the string run() returned.
+if java -cp "$jar" ft.Compiler /tmp/job/Hello.java >/tmp/job/compile.ans 2>/tmp/job/compile.out &&
+	one_class &&
 	java -cp "$jar:/tmp/job/classes" ft.Launcher Hello 3>/tmp/job/answer >/tmp/job/run.out 2>&1 &&
-	[ "$(tail -c +2 /tmp/job/answer)" = "hello from a fresh root" ]; then
+	[ "$(tail -c +3 /tmp/job/answer)" = "hello from a fresh root" ]; then
 	ok "the installed JRE compiles and runs a job with $jar ($(java -version 2>&1 | head -n 1))"
 else
 	fail "compiling/running a job with the installed JRE:"
