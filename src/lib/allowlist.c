@@ -1,78 +1,17 @@
 #include "lib/allowlist.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "lib/hostlist.h"
 
-#define NAME_MAX_LEN 256
-
 struct origin {
 	bool https;
 	bool wildcard; /* "*." before host */
-	char host[NAME_MAX_LEN];
+	char host[FT_HOST_MAX];
 	int port;
 };
-
-static bool is_sep(char c)
-{
-	return c == ' ' || c == ',' || c == '\t' || c == '\n';
-}
-
-static bool name_char(char c)
-{
-	return isalnum((unsigned char)c) || c == '-' || c == '.' || c == '_';
-}
-
-static int parse_port(const char *s, size_t n)
-{
-	if (n == 0 || n > 5)
-		return -1;
-	int port = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)s[i]))
-			return -1;
-		port = port * 10 + (s[i] - '0');
-	}
-	return port >= 1 && port <= 65535 ? port : -1;
-}
-
-/* host[:port] (host a name or a [IPv6] address) of s[0..n): the host's
- * length, and *port (0 when none is given); -1 if it is not that. */
-static int split_host_port(const char *s, size_t n, int *port)
-{
-	size_t host_end = 0;
-	if (n > 0 && s[0] == '[') {
-		const char *close = memchr(s, ']', n);
-		if (!close || close == s + 1)
-			return -1;
-		host_end = (size_t)(close - s) + 1;
-		for (size_t i = 1; i + 1 < host_end; i++)
-			if (!isxdigit((unsigned char)s[i]) && s[i] != ':' && s[i] != '.')
-				return -1;
-	} else {
-		while (host_end < n && s[host_end] != ':') {
-			if (!name_char(s[host_end]))
-				return -1;
-			host_end++;
-		}
-		if (host_end == 0 || s[0] == '.' || s[host_end - 1] == '.')
-			return -1;
-	}
-	if (host_end >= NAME_MAX_LEN)
-		return -1;
-	*port = 0;
-	if (host_end < n) {
-		if (s[host_end] != ':')
-			return -1;
-		*port = parse_port(s + host_end + 1, n - host_end - 1);
-		if (*port < 0)
-			return -1;
-	}
-	return (int)host_end;
-}
 
 /* An origin (or an entry, with allow_wildcard) of s[0..n). */
 static int parse_origin(const char *s, size_t n, bool allow_wildcard, struct origin *o)
@@ -94,7 +33,7 @@ static int parse_origin(const char *s, size_t n, bool allow_wildcard, struct ori
 		n -= 2;
 	}
 	int port;
-	int hl = split_host_port(s, n, &port);
+	int hl = ft_host_port_split(s, n, &port);
 	if (hl < 0 || (o->wildcard && s[0] == '['))
 		return -1;
 	memcpy(o->host, s, (size_t)hl);
@@ -106,27 +45,16 @@ static bool origin_matches(const struct origin *e, const struct origin *o)
 {
 	if (e->https != o->https || e->port != o->port)
 		return false;
-	if (!e->wildcard)
-		return strcasecmp(e->host, o->host) == 0;
-	size_t hl = strlen(o->host), el = strlen(e->host);
-	return hl > el + 1 && o->host[hl - el - 1] == '.' &&
-	       strcasecmp(o->host + hl - el, e->host) == 0;
+	return e->wildcard ? ft_host_under(o->host, e->host) : strcasecmp(e->host, o->host) == 0;
 }
 
 /* Goes through the entries of list: -1 (with the entry in bad) at a
  * malformed one, 1 at the first that allows q (if q), else 0. */
 static int each_origin(const char *list, const struct origin *q, char *bad, size_t bad_len)
 {
-	const char *p = list;
-	while (*p) {
-		while (is_sep(*p))
-			p++;
-		const char *start = p;
-		while (*p && !is_sep(*p))
-			p++;
-		size_t n = (size_t)(p - start);
-		if (n == 0)
-			continue;
+	const char *p = list, *start;
+	size_t n;
+	while ((start = ft_list_next(&p, &n))) {
 		if (n == 1 && start[0] == '*') {
 			if (q)
 				return 1;
@@ -166,18 +94,17 @@ bool ft_origin_allowed(const char *list, const char *origin)
 
 bool ft_host_header_allowed(const char *list, const char *host, int default_port)
 {
+	size_t n;
 	const char *p = list;
-	while (is_sep(*p))
-		p++;
-	if (!*p)
+	if (!ft_list_next(&p, &n))
 		return true;
 	if (!host)
 		return false;
 	int port;
-	int hl = split_host_port(host, strlen(host), &port);
+	int hl = ft_host_port_split(host, strlen(host), &port);
 	if (hl < 0)
 		return false;
-	char name[NAME_MAX_LEN];
+	char name[FT_HOST_MAX];
 	memcpy(name, host, (size_t)hl);
 	name[hl] = '\0';
 	return ft_host_list_allows(list, name, port ? port : default_port);

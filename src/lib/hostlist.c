@@ -7,10 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
-#define ENTRY_MAX 256
-
 struct entry {
-	char host[ENTRY_MAX]; /* without the "*." of a wildcard */
+	char host[FT_HOST_MAX]; /* without the "*." of a wildcard */
 	bool wildcard;
 	int port; /* 0: any */
 };
@@ -38,28 +36,31 @@ static int parse_port(const char *s, size_t n)
 	return port >= 1 && port <= 65535 ? port : -1;
 }
 
-/* s[0..n) into *e; -1 if it is not an entry. */
-static int parse_entry(const char *s, size_t n, struct entry *e)
+const char *ft_list_next(const char **p, size_t *n)
 {
-	memset(e, 0, sizeof(*e));
-	size_t host_end;
-	if (n >= 2 && s[0] == '*' && s[1] == '.') {
-		e->wildcard = true;
-		s += 2;
-		n -= 2;
-	}
+	const char *s = *p;
+	while (is_sep(*s))
+		s++;
+	const char *start = s;
+	while (*s && !is_sep(*s))
+		s++;
+	*p = s;
+	*n = (size_t)(s - start);
+	return *n ? start : NULL;
+}
+
+int ft_host_port_split(const char *s, size_t n, int *port)
+{
+	size_t host_end = 0;
 	if (n > 0 && s[0] == '[') {
 		const char *close = memchr(s, ']', n);
-		if (!close || e->wildcard)
+		if (!close || close == s + 1)
 			return -1;
 		host_end = (size_t)(close - s) + 1;
 		for (size_t i = 1; i + 1 < host_end; i++)
 			if (!isxdigit((unsigned char)s[i]) && s[i] != ':' && s[i] != '.')
 				return -1;
-		if (host_end <= 2)
-			return -1;
 	} else {
-		host_end = 0;
 		while (host_end < n && s[host_end] != ':') {
 			if (!name_char(s[host_end]))
 				return -1;
@@ -68,16 +69,38 @@ static int parse_entry(const char *s, size_t n, struct entry *e)
 		if (host_end == 0 || s[0] == '.' || s[host_end - 1] == '.')
 			return -1;
 	}
-	if (host_end >= ENTRY_MAX)
+	if (host_end >= FT_HOST_MAX)
 		return -1;
-	memcpy(e->host, s, host_end);
+	*port = 0;
 	if (host_end < n) {
 		if (s[host_end] != ':')
 			return -1;
-		e->port = parse_port(s + host_end + 1, n - host_end - 1);
-		if (e->port < 0)
+		*port = parse_port(s + host_end + 1, n - host_end - 1);
+		if (*port < 0)
 			return -1;
 	}
+	return (int)host_end;
+}
+
+bool ft_host_under(const char *host, const char *domain)
+{
+	size_t hl = strlen(host), dl = strlen(domain);
+	return hl > dl + 1 && host[hl - dl - 1] == '.' && strcasecmp(host + hl - dl, domain) == 0;
+}
+
+/* s[0..n) into *e; -1 if it is not an entry. */
+static int parse_entry(const char *s, size_t n, struct entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	if (n >= 2 && s[0] == '*' && s[1] == '.') {
+		e->wildcard = true;
+		s += 2;
+		n -= 2;
+	}
+	int hl = ft_host_port_split(s, n, &e->port);
+	if (hl < 0 || (e->wildcard && s[0] == '['))
+		return -1;
+	memcpy(e->host, s, (size_t)hl);
 	return 0;
 }
 
@@ -86,17 +109,10 @@ static int parse_entry(const char *s, size_t n, struct entry *e)
 static int each_entry(const char *list, bool (*fn)(const struct entry *, void *), void *ud,
 		      char *bad, size_t bad_len, bool *stopped)
 {
-	const char *p = list;
+	const char *p = list, *start;
+	size_t n;
 	*stopped = false;
-	while (*p) {
-		while (is_sep(*p))
-			p++;
-		const char *start = p;
-		while (*p && !is_sep(*p))
-			p++;
-		size_t n = (size_t)(p - start);
-		if (n == 0)
-			continue;
+	while ((start = ft_list_next(&p, &n))) {
 		struct entry e;
 		if (parse_entry(start, n, &e) < 0) {
 			if (bad)
@@ -134,11 +150,7 @@ static bool matches(const struct entry *e, void *ud)
 	const struct query *q = ud;
 	if (e->port && e->port != q->port)
 		return false;
-	if (!e->wildcard)
-		return strcasecmp(e->host, q->host) == 0;
-	size_t hl = strlen(q->host), el = strlen(e->host);
-	return hl > el + 1 && q->host[hl - el - 1] == '.' &&
-	       strcasecmp(q->host + hl - el, e->host) == 0;
+	return e->wildcard ? ft_host_under(q->host, e->host) : strcasecmp(e->host, q->host) == 0;
 }
 
 bool ft_host_list_allows(const char *list, const char *host, int port)

@@ -24,4 +24,23 @@ int ft_host_list_check(const char *list, char *why, size_t len);
  * allowed by list (which ft_host_list_check accepts). */
 bool ft_host_list_allows(const char *list, const char *host, int port);
 
+/* The pieces such lists are made of, for lists of other things
+ * (lib/allowlist.h). */
+
+/* Host names and [IPv6] addresses are shorter than this. */
+#define FT_HOST_MAX 256
+
+/* The next entry of a list (separated by spaces, commas, tabs, newlines)
+ * from *p on, its length in *n, and *p moved past it; NULL at the end. */
+const char *ft_list_next(const char **p, size_t *n);
+
+/* host[:port] of s[0..n) (host a name or an [IPv6] address, shorter than
+ * FT_HOST_MAX): the host's length, *port (0 when none is given); -1 if it
+ * is not that. */
+int ft_host_port_split(const char *s, size_t n, int *port);
+
+/* Whether host lies under domain ("a.b.example" under "example"; not
+ * "example" itself), without regard to case. */
+bool ft_host_under(const char *host, const char *domain);
+
 #endif
