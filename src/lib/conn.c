@@ -122,10 +122,10 @@ static int live_cb(sd_event_source *s, uint64_t usec, void *ud)
 	}
 	if (open && c->lim.heartbeat_ms > 0 && now - c->last_tx_ms >= c->lim.heartbeat_ms)
 		ft_conn_send(c, FT_FRAME_PING, NULL, NULL, 0);
-	if (!c->closing)
+	if (!c->closing) {
 		sd_event_source_set_time_relative(s, (uint64_t)live_tick_ms(&c->lim) * 1000);
-	if (!c->closing)
 		sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+	}
 	return 0;
 }
 

@@ -31,7 +31,9 @@ def key_id(key: bytes) -> bytes:
     return hashlib.blake2b(b"ftcluster key id v1", digest_size=16, key=key).digest()[:8]
 
 
-def _mac(key: bytes, who: bytes, th: bytes) -> bytes:
+def handshake_mac(key: bytes, who: bytes, th: bytes) -> bytes:
+    """mac_R (who b"R") or mac_I (b"I"): HMAC-SHA-512-256, HMAC-SHA-512 cut
+    to 32 bytes, over the transcript hash th."""
     return hmac.new(key, b"ftcluster " + who + th, hashlib.sha512).digest()[:32]
 
 
@@ -49,7 +51,7 @@ class SealedMember:
         self.sock.sendall(hello1)
         hello2 = self._exact(len(hello1) + 32)
         th = hashlib.blake2b(hello1 + hello2[:44], digest_size=32).digest()
-        if not hmac.compare_digest(hello2[44:], _mac(key, b"R", th)):
+        if not hmac.compare_digest(hello2[44:], handshake_mac(key, b"R", th)):
             raise ConnectionError("the node does not hold this key")
         rx, tx = ctypes.create_string_buffer(32), ctypes.create_string_buffer(32)
         if _lib.crypto_kx_client_session_keys(rx, tx, pk, sk, hello2[12:44]) != 0:
@@ -57,7 +59,7 @@ class SealedMember:
         self.tx = hashlib.blake2b(tx.raw + th, digest_size=32, key=key).digest()
         self.rx = hashlib.blake2b(rx.raw + th, digest_size=32, key=key).digest()
         self.tx_n = self.rx_n = 0
-        self.sock.sendall(_mac(key, b"I", th))
+        self.sock.sendall(handshake_mac(key, b"I", th))
         self.plain = b""
 
     def _exact(self, n: int) -> bytes:

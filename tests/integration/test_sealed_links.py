@@ -23,21 +23,14 @@ import uuid
 from pathlib import Path
 
 import ftharness
+import ftmember
+from ftmember import MAGIC, key_id
+from ftmember import handshake_mac as mac
 
 FT_CLUSTER_OPTIONS = {"nodes": 2}
 WORKER = 1  # node 2 leads
 HELLO1 = 4 + 8 + 32
 HELLO2 = HELLO1 + 32
-MAGIC = b"FTS\x01"
-
-
-def key_id(key: bytes) -> bytes:
-    return hashlib.blake2b(b"ftcluster key id v1", digest_size=16, key=key).digest()[:8]
-
-
-def mac(key: bytes, who: bytes, th: bytes) -> bytes:
-    # HMAC-SHA-512-256: HMAC-SHA-512 cut to 32 bytes.
-    return hmac.new(key, b"ftcluster " + who + th, hashlib.sha512).digest()[:32]
 
 
 def recv_exact(s: socket.socket, n: int, timeout: float) -> bytes:
@@ -265,8 +258,6 @@ def test_a_member_that_claims_an_epoch_zookeeper_does_not_name_is_refused(cluste
     """Even with the key, a leader is who ZooKeeper names, with its epoch:
     a deposed leader (or a compromised member) cannot take the workers
     by claiming a higher epoch, as an unsealed stranger could before."""
-    import ftmember
-
     key = Path(cluster.key_file).read_bytes()
     leader, epoch = cluster.zk_leader()
     host, port = cluster.nodes[WORKER].work.rsplit(":", 1)
