@@ -72,9 +72,10 @@ struct ft_limits {
 	int run_attempts;		  /* leader starts a request on at most this many workers */
 	int hello_timeout_ms;		  /* an accepted connection says HELLO within this */
 	int max_unidentified_per_address; /* accepted, HELLO not yet said, per peer IP */
-	int link_heartbeat_ms;		  /* an idle member link says PING this often */
-	int link_timeout_ms;		  /* a member link silent this long is closed */
-	int connect_timeout_ms;		  /* connect + key handshake of a member link */
+	int leader_confirm_ms;	/* a worker waits this long for ZooKeeper to name a leader */
+	int link_heartbeat_ms;	/* an idle member link says PING this often */
+	int link_timeout_ms;	/* a member link silent this long is closed */
+	int connect_timeout_ms; /* connect + key handshake of a member link */
 };
 
 /* How compile and run children are sandboxed (runner/sandbox.h). */

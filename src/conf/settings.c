@@ -129,6 +129,7 @@ const struct ft_setting ft_config_settings[] = {
 	CFG_INT("limits", "hello_timeout_ms", limits.hello_timeout_ms, 1, 600000, 5000, LIVE),
 	CFG_INT("limits", "max_unidentified_per_address", limits.max_unidentified_per_address, 1,
 		100000, 16, LIVE),
+	CFG_INT("limits", "leader_confirm_ms", limits.leader_confirm_ms, 1, 600000, 2000, LIVE),
 	/* Member links are set up with them at start (lib/conn.h). */
 	CFG_INT("limits", "link_heartbeat_ms", limits.link_heartbeat_ms, 10, 600000, 500, RESTART),
 	CFG_INT("limits", "link_timeout_ms", limits.link_timeout_ms, 100, 3600000, 3000, RESTART),

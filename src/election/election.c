@@ -227,6 +227,19 @@ static void read_leader(struct ft_election *e)
 	zoo_awget(e->zh, e->leader_path, global_watcher, cur_ctx(e), leader_done, cur_ctx(e));
 }
 
+static void synced(int rc, const char *value, const void *data)
+{
+	/* Only orders the read behind it. */
+}
+
+void ft_election_refresh(struct ft_election *e)
+{
+	if (!e->zh || !e->connected)
+		return;
+	zoo_async(e->zh, e->leader_path, synced, NULL);
+	read_leader(e);
+}
+
 static void do_register(struct ft_election *e)
 {
 	char data[16];

@@ -40,6 +40,10 @@ bool ft_election_connected(const struct ft_election *e);
 /* Leader ID, or -1 when none is known. */
 int ft_election_leader(const struct ft_election *e);
 uint64_t ft_election_epoch(const struct ft_election *e);
+/* Read the leader znode again, after a sync so that the answer is at least
+ * as new as anything another session has seen; the change callback runs
+ * when it arrives.  Nothing while disconnected (reconnecting reads it). */
+void ft_election_refresh(struct ft_election *e);
 /* True only while connected and holding the leader znode in this session. */
 bool ft_election_is_leader(const struct ft_election *e);
 /* IDs registered in ZooKeeper (live sessions), ascending. */

@@ -275,6 +275,8 @@ static void on_election_change(void *ud)
 				(unsigned long long)epoch);
 		n->leader = ft_leader_new(n, epoch);
 	}
+	if (n->worker)
+		ft_worker_election_changed(n->worker);
 	if (!n->ready && ft_election_connected(n->election)) {
 		/* Gossip runs from start; with a ZooKeeper session the node can
 		 * do its job. */

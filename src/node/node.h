@@ -49,6 +49,8 @@ void ft_worker_free(struct ft_worker *w);
 void ft_worker_leader_hello(struct ft_worker *w, struct ft_conn *c, const struct ft_frame *f);
 void ft_worker_frame(struct ft_worker *w, struct ft_conn *c, const struct ft_frame *f);
 void ft_worker_conn_closed(struct ft_worker *w, struct ft_conn *c);
+/* The election's view changed: a leader held for confirmation may be served. */
+void ft_worker_election_changed(struct ft_worker *w);
 size_t ft_worker_running(const struct ft_worker *w);
 /* Clean stop: give every unfinished request back to the leader. */
 size_t ft_worker_hand_back(struct ft_worker *w);

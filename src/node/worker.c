@@ -46,6 +46,12 @@ struct ft_worker {
 	struct ft_runner *runner;
 	struct ft_holdings *held;
 	struct ft_conn *leader; /* connection of the newest leader, or NULL */
+	/* A leader that said HELLO before this node's ZooKeeper view named it:
+	 * held, unanswered, until the view does or limits.leader_confirm_ms. */
+	struct ft_conn *unconfirmed;
+	int unconfirmed_id;
+	uint64_t unconfirmed_epoch;
+	sd_event_source *confirm_timer;
 	sd_event_source *sweep;
 	char jar[FT_PATH_MAX + 32];
 	char work_dir[FT_PATH_MAX + 32];
@@ -296,32 +302,45 @@ static void send_inventory(struct ft_worker *w)
 	ft_inventory_free(&inv);
 }
 
-void ft_worker_leader_hello(struct ft_worker *w, struct ft_conn *c, const struct ft_frame *f)
+enum confirmation { CONFIRMED, REFUTED, NOT_YET };
+
+/* A leader is who ZooKeeper says, with the epoch it says: a member whose
+ * leadership ended (paused, cut off, its session expired) cannot take the
+ * workers back by claiming a higher number, nor lead beside the new leader
+ * while this node has not heard of it yet.  Epochs only grow, so a view
+ * that names an epoch at least as new as the claim refutes it; an older
+ * view, or none (disconnected, not read yet), cannot tell. */
+static enum confirmation confirm(const struct ft_worker *w, int leader, uint64_t epoch)
 {
-	uint64_t epoch = ft_meta_u64(f, "epoch", 0);
-	int leader = (int)ft_meta_int(f, "id", -1);
-	uint64_t newest = ft_holdings_epoch(w->held);
-	/* A leader is who ZooKeeper says, with the epoch it says: a member
-	 * whose leadership ended (paused, cut off, its session expired)
-	 * cannot lead again by claiming a higher number.  When this node's
-	 * view of ZooKeeper is behind the leader's, the leader is refused
-	 * now and connects again a moment later (leader.c RECONNECT_MS). */
-	int zk_leader = w->n->election ? ft_election_leader(w->n->election) : -1;
-	uint64_t zk_epoch = w->n->election ? ft_election_epoch(w->n->election) : 0;
-	if (zk_leader >= 0 && zk_epoch && (zk_leader != leader || zk_epoch != epoch)) {
-		ft_log_warn("refusing leader %d of epoch %llu: ZooKeeper names leader %d of epoch "
-			    "%llu",
-			    leader, (unsigned long long)epoch, zk_leader,
-			    (unsigned long long)zk_epoch);
-		reply_reject(c, "epoch not confirmed by ZooKeeper", 0, false);
-		ft_conn_close(c, "leader not confirmed by ZooKeeper");
-		return;
-	}
+	const struct ft_election *e = w->n->election;
+	if (!e)
+		return CONFIRMED;
+	int zk_leader = ft_election_leader(e);
+	uint64_t zk_epoch = ft_election_epoch(e);
+	if (!ft_election_connected(e) || zk_leader < 0)
+		return NOT_YET;
+	if (zk_leader == leader && zk_epoch == epoch)
+		return CONFIRMED;
+	return zk_epoch >= epoch ? REFUTED : NOT_YET;
+}
+
+static void refuse(struct ft_worker *w, struct ft_conn *c, int leader, uint64_t epoch,
+		   const char *why)
+{
+	const struct ft_election *e = w->n->election;
+	ft_log_warn("refusing leader %d of epoch %llu: %s (ZooKeeper names leader %d of epoch "
+		    "%llu)",
+		    leader, (unsigned long long)epoch, why, e ? ft_election_leader(e) : -1,
+		    (unsigned long long)(e ? ft_election_epoch(e) : 0));
+	reply_reject(c, why, 0, false);
+	ft_conn_close(c, why);
+}
+
+static void serve(struct ft_worker *w, struct ft_conn *c, int leader, uint64_t epoch)
+{
 	if (!ft_holdings_leader(w->held, epoch)) {
-		ft_log_warn("refusing leader %d of stale epoch %llu (newest seen %llu)", leader,
-			    (unsigned long long)epoch, (unsigned long long)newest);
-		reply_reject(c, "stale epoch", 0, false);
-		ft_conn_close(c, "stale epoch");
+		/* A newer leader was served while this one waited. */
+		refuse(w, c, leader, epoch, "stale epoch");
 		return;
 	}
 	if (w->leader && w->leader != c)
@@ -330,6 +349,94 @@ void ft_worker_leader_hello(struct ft_worker *w, struct ft_conn *c, const struct
 	ft_log_info("serving leader %d (epoch %llu); handing over %zu held results", leader,
 		    (unsigned long long)epoch, ft_worker_held(w));
 	send_inventory(w);
+}
+
+static void forget_unconfirmed(struct ft_worker *w)
+{
+	w->unconfirmed = NULL;
+	w->confirm_timer = sd_event_source_disable_unref(w->confirm_timer);
+}
+
+static int confirm_timeout_cb(sd_event_source *s, uint64_t usec, void *ud)
+{
+	struct ft_worker *w = ud;
+	struct ft_conn *c = w->unconfirmed;
+	char why[96];
+	snprintf(why, sizeof(why), "not named by ZooKeeper within %d ms (limits.leader_confirm_ms)",
+		 w->n->cfg.limits.leader_confirm_ms);
+	int leader = w->unconfirmed_id;
+	uint64_t epoch = w->unconfirmed_epoch;
+	forget_unconfirmed(w);
+	refuse(w, c, leader, epoch, why);
+	return 0;
+}
+
+/* Decides on the held leader, if any, with the view as it is now. */
+static void reconsider(struct ft_worker *w)
+{
+	struct ft_conn *c = w->unconfirmed;
+	if (!c)
+		return;
+	int leader = w->unconfirmed_id;
+	uint64_t epoch = w->unconfirmed_epoch;
+	switch (confirm(w, leader, epoch)) {
+	case NOT_YET:
+		return;
+	case CONFIRMED:
+		forget_unconfirmed(w);
+		serve(w, c, leader, epoch);
+		return;
+	case REFUTED:
+		forget_unconfirmed(w);
+		refuse(w, c, leader, epoch, "epoch not confirmed by ZooKeeper");
+		return;
+	}
+}
+
+void ft_worker_leader_hello(struct ft_worker *w, struct ft_conn *c, const struct ft_frame *f)
+{
+	uint64_t epoch = ft_meta_u64(f, "epoch", 0);
+	int leader = (int)ft_meta_int(f, "id", -1);
+	if (epoch < ft_holdings_epoch(w->held)) {
+		refuse(w, c, leader, epoch, "stale epoch");
+		return;
+	}
+	switch (confirm(w, leader, epoch)) {
+	case CONFIRMED:
+		serve(w, c, leader, epoch);
+		return;
+	case REFUTED:
+		refuse(w, c, leader, epoch, "epoch not confirmed by ZooKeeper");
+		return;
+	case NOT_YET:
+		break;
+	}
+	/* This node's view lags the leader's (a watch not delivered yet, a
+	 * session reconnecting): hold the leader and read ZooKeeper again.
+	 * The leader's gathering waits for a linked worker, so the requests
+	 * running here are not started again elsewhere meanwhile. */
+	if (w->unconfirmed) {
+		struct ft_conn *old = w->unconfirmed;
+		forget_unconfirmed(w);
+		ft_conn_close(old, "superseded by a newer leader connection");
+	}
+	ft_log_info("leader %d of epoch %llu said HELLO before ZooKeeper named it here (leader %d "
+		    "of epoch %llu); waiting up to %d ms",
+		    leader, (unsigned long long)epoch, ft_election_leader(w->n->election),
+		    (unsigned long long)ft_election_epoch(w->n->election),
+		    w->n->cfg.limits.leader_confirm_ms);
+	w->unconfirmed = c;
+	w->unconfirmed_id = leader;
+	w->unconfirmed_epoch = epoch;
+	sd_event_add_time_relative(w->n->ev, &w->confirm_timer, CLOCK_MONOTONIC,
+				   (uint64_t)w->n->cfg.limits.leader_confirm_ms * 1000, 10000,
+				   confirm_timeout_cb, w);
+	ft_election_refresh(w->n->election);
+}
+
+void ft_worker_election_changed(struct ft_worker *w)
+{
+	reconsider(w);
 }
 
 static void on_assign(struct ft_worker *w, struct ft_conn *c, const struct ft_frame *f)
@@ -379,6 +486,8 @@ static void on_cancel(struct ft_worker *w, uint64_t req)
 
 void ft_worker_frame(struct ft_worker *w, struct ft_conn *c, const struct ft_frame *f)
 {
+	if (c == w->unconfirmed)
+		return; /* nothing is taken from it before it is confirmed */
 	if (c != w->leader) {
 		ft_conn_close(c, "frame from a superseded leader connection");
 		return;
@@ -407,6 +516,8 @@ void ft_worker_conn_closed(struct ft_worker *w, struct ft_conn *c)
 {
 	if (w->leader == c)
 		w->leader = NULL;
+	if (w->unconfirmed == c)
+		forget_unconfirmed(w);
 }
 
 size_t ft_worker_hand_back(struct ft_worker *w)
@@ -532,6 +643,7 @@ void ft_worker_free(struct ft_worker *w)
 	if (!w)
 		return;
 	sd_event_source_disable_unref(w->sweep);
+	sd_event_source_disable_unref(w->confirm_timer);
 	ft_conf_on_reload_remove(reload_runner_limits, w);
 	ft_runner_free(w->runner);
 	ft_holdings_free(w->held);

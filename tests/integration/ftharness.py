@@ -207,13 +207,16 @@ class TcpRelay:
     .received: the other way), and can go silent: blackhole() makes every
     connection open now swallow what it reads, either way, while the
     sockets stay up (a partition that TCP itself does not see); later
-    connections pass again."""
+    connections pass again, unless blackhole(later=True) silences them
+    too.  cut() ends every connection open now (the partition heals, and
+    the peers' sockets learn of it)."""
 
     class Conn:
-        def __init__(self) -> None:
+        def __init__(self, silent: bool = False) -> None:
             self.sent = bytearray()
             self.received = bytearray()
-            self.silent = False
+            self.silent = silent
+            self.socks: List[socket.socket] = []
 
     def __init__(self, to: Tuple[str, int]):
         self.to = to
@@ -226,6 +229,7 @@ class TcpRelay:
         self.lock = threading.Lock()
         self._socks: List[socket.socket] = []
         self._stop = False
+        self._silence_later = False
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -239,8 +243,9 @@ class TcpRelay:
             except OSError:
                 c.close()
                 continue
-            rc = TcpRelay.Conn()
             with self.lock:
+                rc = TcpRelay.Conn(self._silence_later)
+                rc.socks = [c, u]
                 self.conns.append(rc)
                 self._socks += [c, u]
             threading.Thread(target=self._pump, args=(c, u, rc, True), daemon=True).start()
@@ -269,12 +274,25 @@ class TcpRelay:
                 except OSError:
                     pass
 
-    def blackhole(self) -> int:
-        """Silence every open connection; returns how many there were."""
+    def blackhole(self, later: bool = False) -> int:
+        """Silence every open connection, and with later=True every one
+        accepted from now on; returns how many were open."""
         with self.lock:
+            self._silence_later = later
             for rc in self.conns:
                 rc.silent = True
             return len(self.conns)
+
+    def cut(self) -> None:
+        """End every connection accepted so far; later ones pass."""
+        with self.lock:
+            self._silence_later = False
+            for rc in self.conns:
+                for x in rc.socks:
+                    try:
+                        x.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
 
     def close(self) -> None:
         self._stop = True

@@ -17,9 +17,11 @@ import hmac
 import json
 import socket
 import struct
+import time
 from typing import Optional, Tuple
 
-FT_FRAME_HELLO, FT_FRAME_REJECT = 1, 9
+# src/lib/frame.h
+FT_FRAME_HELLO, FT_FRAME_INVENTORY, FT_FRAME_REJECT, FT_FRAME_PING = 1, 7, 9, 12
 MAGIC = b"FTS\x01"
 
 _lib = ctypes.CDLL(ctypes.util.find_library("sodium") or "libsodium.so.23")
@@ -83,9 +85,11 @@ class SealedMember:
         self.sock.sendall(head + out.raw)
 
     def recv(self, timeout: float = 5.0) -> Optional[Tuple[int, dict, bytes]]:
-        """The next frame, or None if the peer closed the connection."""
-        self.sock.settimeout(timeout)
+        """The next frame but the link's PINGs, or None if the peer closed
+        the connection; socket.timeout after `timeout` seconds in all."""
+        deadline = time.monotonic() + timeout
         while True:
+            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
             if len(self.plain) >= 12:
                 ml, bl = struct.unpack(">II", self.plain[4:12])
                 if len(self.plain) >= 12 + ml + bl:
@@ -93,7 +97,9 @@ class SealedMember:
                     meta = json.loads(self.plain[12:12 + ml] or b"{}")
                     blob = self.plain[12 + ml:12 + ml + bl]
                     self.plain = self.plain[12 + ml + bl:]
-                    return ftype, meta, blob
+                    if ftype != FT_FRAME_PING:
+                        return ftype, meta, blob
+                    continue
             try:
                 head = self._exact(4)
             except (ConnectionError, ConnectionResetError):

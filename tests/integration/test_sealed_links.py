@@ -23,7 +23,6 @@ import uuid
 from pathlib import Path
 
 import ftharness
-import ftmember
 from ftmember import MAGIC, key_id
 from ftmember import handshake_mac as mac
 
@@ -252,38 +251,3 @@ def test_keys_roll_without_a_stop(new_cluster):
                   % key_id(new).hex(), [1, 2, 3])
     for i in range(3):
         hello(c, "rolled %d" % i)
-
-
-def test_a_member_that_claims_an_epoch_zookeeper_does_not_name_is_refused(cluster):
-    """Even with the key, a leader is who ZooKeeper names, with its epoch:
-    a deposed leader (or a compromised member) cannot take the workers
-    by claiming a higher epoch, as an unsealed stranger could before."""
-    key = Path(cluster.key_file).read_bytes()
-    leader, epoch = cluster.zk_leader()
-    host, port = cluster.nodes[WORKER].work.rsplit(":", 1)
-    for claim in ({"id": leader, "epoch": epoch + 1000}, {"id": 99, "epoch": epoch},
-                  {"id": leader, "epoch": 2**64 - 1}):
-        m = ftmember.SealedMember((host, int(port)), key)
-        try:
-            m.send(ftmember.FT_FRAME_HELLO, dict(role="leader", incarnation=1, **claim))
-            got = m.recv(5)
-            assert got is not None and got[0] == ftmember.FT_FRAME_REJECT, (claim, got)
-            assert got[1].get("reason") == "epoch not confirmed by ZooKeeper", got
-            assert m.recv(5) is None, "still open after the refusal"
-        finally:
-            m.close()
-        hello(cluster, "the real leader keeps the worker")
-    assert not cluster.grep(r"superseded by a newer leader connection", [WORKER])
-    # The same member naming what ZooKeeper names is served (so the
-    # refusals above were about the epoch, not the stranger).
-    m = ftmember.SealedMember((host, int(port)), key)
-    try:
-        m.send(ftmember.FT_FRAME_HELLO, {"role": "leader", "id": leader, "epoch": epoch,
-                                         "incarnation": 1})
-        got = m.recv(5)
-        assert got is not None and got[0] == 7, got  # INVENTORY
-    finally:
-        m.close()
-    # The real leader connects again and serves.
-    ftharness.wait_until(lambda: hello(cluster, "back") is None, timeout=20,
-                         what="the real leader serving again")

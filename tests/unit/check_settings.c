@@ -142,6 +142,7 @@ START_TEST(defaults_are_the_documented_values)
 	ck_assert_int_eq(l->link_timeout_ms, 3000);
 	ck_assert_int_eq(l->connect_timeout_ms, 2000);
 	ck_assert_int_eq(l->max_unidentified_per_address, 16);
+	ck_assert_int_eq(l->leader_confirm_ms, 2000);
 
 	ck_assert_str_eq(cfg.log_level, "info");
 	ck_assert_int_eq(cfg.log_rejected_per_second, 10);
@@ -259,6 +260,7 @@ START_TEST(reload_policy_per_key)
 		"limits.max_stored_runs",
 		"limits.run_attempts",
 		"limits.hello_timeout_ms",
+		"limits.leader_confirm_ms",
 		"limits.max_unidentified_per_address",
 		"logging.level",
 		"logging.rejected_per_second",
