@@ -388,8 +388,12 @@ static int collect_cb(sd_event_source *s, uint64_t usec, void *ud)
 
 void ft_leader_gateway_hello(struct ft_leader *l, struct ft_conn *c, const struct ft_frame *f)
 {
-	if (l->gw && l->gw != c)
+	if (l->gw && l->gw != c) {
+		/* The gateway gave the old link up first (its silence timer
+		 * fired before ours): the old one is dead to it. */
+		ft_log_info("leader: the gateway linked again; closing its previous link");
 		ft_conn_close(l->gw, "superseded by a new gateway connection");
+	}
 	l->gw = c;
 	struct json_object *m = json_object_new_object();
 	json_object_object_add(m, "role", json_object_new_string("leader"));
