@@ -18,13 +18,11 @@ from __future__ import annotations
 import base64
 import json
 import math
-import os
 import re
 import signal
 import subprocess
 import textwrap
 import time
-import urllib.parse
 import uuid
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Set, Tuple

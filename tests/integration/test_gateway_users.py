@@ -15,7 +15,6 @@ to be installed if missing).
 from __future__ import annotations
 
 import json
-import os
 import re
 import select
 import shutil
