@@ -644,6 +644,11 @@ uint64_t ft_election_epoch(const struct ft_election *e)
 	return e->epoch;
 }
 
+bool ft_election_unsure(const struct ft_election *e)
+{
+	return e->zh && e->registered && (!e->connected || !e->leader_known);
+}
+
 bool ft_election_is_leader(const struct ft_election *e)
 {
 	if (!e->connected || !e->leader_known || e->leader != e->self_id || !e->zh)

@@ -44,6 +44,10 @@ uint64_t ft_election_epoch(const struct ft_election *e);
  * as new as anything another session has seen; the change callback runs
  * when it arrives.  Nothing while disconnected (reconnecting reads it). */
 void ft_election_refresh(struct ft_election *e);
+/* True while what this session held may still be held: disconnected within
+ * the session (the client has not been told it expired), or reconnected
+ * and the leader znode not read again yet.  False once it is known. */
+bool ft_election_unsure(const struct ft_election *e);
 /* True only while connected and holding the leader znode in this session. */
 bool ft_election_is_leader(const struct ft_election *e);
 /* IDs registered in ZooKeeper (live sessions), ascending. */

@@ -150,8 +150,12 @@ static void connect_leader(struct gw_link *l)
 	int leader = ft_election_leader(l->election);
 	uint64_t epoch = ft_election_epoch(l->election), link_epoch;
 	gw_core_epoch_seen(l->core, epoch);
-	if (l->conn && (l->leader != leader ||
-			(gw_core_link_up(l->core, &link_epoch) && link_epoch < epoch))) {
+	/* An unknown leader (ZooKeeper out of reach, or between two leaders)
+	 * is no reason to drop a working link: a dead leader's link ends by
+	 * its own silence (limits.link_timeout_ms). */
+	if (l->conn && leader >= 0 &&
+	    (l->leader != leader ||
+	     (gw_core_link_up(l->core, &link_epoch) && link_epoch < epoch))) {
 		struct ft_conn *old = l->conn;
 		l->conn = NULL;
 		gw_core_link_lost(l->core);

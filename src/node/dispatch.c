@@ -39,6 +39,7 @@ struct ft_dispatch {
 	struct req *reqs, *tail;
 	size_t n_reqs;
 	bool collecting;
+	bool held; /* ft_dispatch_hold: nothing new is assigned */
 	int64_t collect_deadline_ms;
 	uint64_t delivered[DELIVERED_RING];
 	size_t delivered_next;
@@ -239,7 +240,7 @@ static struct worker *pick_worker(struct ft_dispatch *d, const struct req *r)
 
 static void dispatch(struct ft_dispatch *d)
 {
-	if (d->collecting)
+	if (d->collecting || d->held)
 		return;
 	for (struct req *r = d->reqs; r; r = r->next) {
 		if (r->pub.state != FT_DISPATCH_QUEUED)
@@ -291,6 +292,12 @@ void ft_dispatch_tick(struct ft_dispatch *d, int64_t now_ms)
 {
 	if (d->collecting && now_ms >= d->collect_deadline_ms)
 		end_collect(d, true);
+}
+
+void ft_dispatch_hold(struct ft_dispatch *d, bool held)
+{
+	d->held = held;
+	dispatch(d);
 }
 
 int64_t ft_dispatch_collect_deadline(const struct ft_dispatch *d)

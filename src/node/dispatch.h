@@ -173,6 +173,12 @@ void ft_dispatch_cancel(struct ft_dispatch *d, uint64_t id);
  * again. */
 void ft_dispatch_resend_answers(struct ft_dispatch *d);
 
+/* While held (the leader unsure it still leads: ZooKeeper out of reach
+ * within its session), nothing new is assigned; requests are still taken
+ * in, results still answered, lost workers' requests requeued.  Released,
+ * the queue is dispatched at once. */
+void ft_dispatch_hold(struct ft_dispatch *d, bool held);
+
 /* ---- time ---- */
 
 /* Ends gathering once now_ms reaches the collect deadline. */

@@ -509,6 +509,11 @@ struct ft_leader *ft_leader_new(struct ft_node *n, uint64_t epoch)
 	return l;
 }
 
+void ft_leader_hold(struct ft_leader *l, bool held)
+{
+	ft_dispatch_hold(l->table, held);
+}
+
 void ft_leader_free(struct ft_leader *l)
 {
 	if (!l)

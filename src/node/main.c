@@ -257,19 +257,72 @@ static void set_role(struct ft_node *n, const char *role)
 	n->role = role;
 }
 
+static void stop_leading(struct ft_node *n)
+{
+	ft_log_election(LOG_NOTICE, ft_leader_epoch(n->leader), n->self->id,
+			"stopping leadership of epoch %llu",
+			(unsigned long long)ft_leader_epoch(n->leader));
+	ft_leader_free(n->leader);
+	n->leader = NULL;
+	n->leader_unsure = sd_event_source_disable_unref(n->leader_unsure);
+}
+
+static void on_election_change(void *ud);
+
+static int unsure_too_long(sd_event_source *s, uint64_t usec, void *ud)
+{
+	struct ft_node *n = ud;
+	/* The server has ended the session by now, whatever the client was
+	 * told: another node may lead. */
+	ft_log_warn("zookeeper: out of reach for the whole session timeout (%d ms); giving "
+		    "leadership up",
+		    n->cfg.zk_session_timeout_ms);
+	if (n->leader)
+		stop_leading(n);
+	on_election_change(n);
+	return 0;
+}
+
+/* A connection blip within the session: ZooKeeper may still name us, so
+ * tables and links are kept and only new dispatch waits; when the session
+ * answers again and still names us, work goes on where it was.  A newer
+ * leader, an expired session, or no answer within the session timeout
+ * ends it. */
+static void hold_or_resume(struct ft_node *n, bool lead, uint64_t epoch)
+{
+	if (!lead && ft_election_unsure(n->election)) {
+		if (n->leader_unsure)
+			return;
+		ft_log_election(LOG_WARNING, epoch, n->self->id,
+				"zookeeper: out of reach; leadership of epoch %llu held (nothing "
+				"new dispatched, tables and links kept) for up to %d ms",
+				(unsigned long long)ft_leader_epoch(n->leader),
+				n->cfg.zk_session_timeout_ms);
+		ft_leader_hold(n->leader, true);
+		n->unsure_since_ms = ft_now_ms();
+		sd_event_add_time_relative(n->ev, &n->leader_unsure, CLOCK_MONOTONIC,
+					   (uint64_t)n->cfg.zk_session_timeout_ms * 1000, 10000,
+					   unsure_too_long, n);
+	} else if (!lead || ft_leader_epoch(n->leader) != epoch) {
+		stop_leading(n);
+	} else if (n->leader_unsure) {
+		ft_log_election(LOG_NOTICE, epoch, n->self->id,
+				"zookeeper: answering again within the session, still naming us: "
+				"dispatching again (held %lld ms)",
+				(long long)(ft_now_ms() - n->unsure_since_ms));
+		n->leader_unsure = sd_event_source_disable_unref(n->leader_unsure);
+		ft_leader_hold(n->leader, false);
+	}
+}
+
 static void on_election_change(void *ud)
 {
 	struct ft_node *n = ud;
 	bool lead = ft_election_is_leader(n->election);
 	ft_metrics_election(ft_election_leader(n->election), ft_election_epoch(n->election));
 	uint64_t epoch = ft_election_epoch(n->election);
-	if (n->leader && (!lead || ft_leader_epoch(n->leader) != epoch)) {
-		ft_log_election(LOG_NOTICE, ft_leader_epoch(n->leader), n->self->id,
-				"stopping leadership of epoch %llu",
-				(unsigned long long)ft_leader_epoch(n->leader));
-		ft_leader_free(n->leader);
-		n->leader = NULL;
-	}
+	if (n->leader)
+		hold_or_resume(n, lead, epoch);
 	if (lead && !n->leader) {
 		ft_log_election(LOG_NOTICE, epoch, n->self->id, "leading with epoch %llu",
 				(unsigned long long)epoch);
@@ -283,7 +336,7 @@ static void on_election_change(void *ud)
 		n->ready = true;
 		ft_sd_ready();
 	}
-	if (lead)
+	if (n->leader)
 		set_role(n, "LEADING");
 	else if (ft_election_connected(n->election) && ft_election_leader(n->election) >= 0)
 		set_role(n, "FOLLOWING");
@@ -491,6 +544,7 @@ static int run(struct ft_node *n)
 
 	if (n->leader)
 		ft_leader_free(n->leader);
+	sd_event_source_disable_unref(n->leader_unsure);
 	ft_election_free(n->election);
 	ft_worker_free(n->worker);
 	ft_gossip_free(n->gossip);

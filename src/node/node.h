@@ -28,6 +28,10 @@ struct ft_node {
 	struct ft_election *election;
 	struct ft_worker *worker;
 	struct ft_leader *leader; /* non-NULL while leading */
+	/* Leading, but ZooKeeper out of reach within the session: dispatch is
+	 * held until it answers again, for at most the session timeout. */
+	sd_event_source *leader_unsure;
+	int64_t unsure_since_ms;
 	struct ft_httpd *httpd;
 	const char *role; /* LOOKING, FOLLOWING, LEADING */
 	bool ready;	  /* READY=1 sent */
@@ -59,6 +63,8 @@ size_t ft_worker_held(const struct ft_worker *w);
 /* ---- leader.c ---- */
 struct ft_leader *ft_leader_new(struct ft_node *n, uint64_t epoch);
 void ft_leader_free(struct ft_leader *l);
+/* Assign nothing new while held; tables and links are kept. */
+void ft_leader_hold(struct ft_leader *l, bool held);
 void ft_leader_gateway_hello(struct ft_leader *l, struct ft_conn *c, const struct ft_frame *f);
 void ft_leader_gateway_frame(struct ft_leader *l, struct ft_conn *c, const struct ft_frame *f);
 void ft_leader_gateway_closed(struct ft_leader *l, struct ft_conn *c);

@@ -209,7 +209,8 @@ class TcpRelay:
     sockets stay up (a partition that TCP itself does not see); later
     connections pass again, unless blackhole(later=True) silences them
     too.  cut() ends every connection open now (the partition heals, and
-    the peers' sockets learn of it)."""
+    the peers' sockets learn of it).  down() is a server that went away:
+    connections open now end, new ones are closed at once, until up()."""
 
     class Conn:
         def __init__(self, silent: bool = False) -> None:
@@ -230,6 +231,7 @@ class TcpRelay:
         self._socks: List[socket.socket] = []
         self._stop = False
         self._silence_later = False
+        self._down = False
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -238,6 +240,9 @@ class TcpRelay:
                 c, _ = self.sock.accept()
             except OSError:
                 return
+            if self._down:
+                c.close()
+                continue
             try:
                 u = socket.create_connection(self.to, timeout=5)
             except OSError:
@@ -282,6 +287,13 @@ class TcpRelay:
             for rc in self.conns:
                 rc.silent = True
             return len(self.conns)
+
+    def down(self) -> None:
+        self._down = True
+        self.cut()
+
+    def up(self) -> None:
+        self._down = False
 
     def cut(self) -> None:
         """End every connection accepted so far; later ones pass."""

@@ -538,6 +538,31 @@ START_TEST(unsent_assignment_stays_queued)
 }
 END_TEST
 
+/* A ZooKeeper blip: held, the table keeps taking requests and answers but
+ * assigns nothing, and a lost worker's request waits too; released, the
+ * queue goes out at once. */
+START_TEST(held_dispatch_assigns_nothing_until_released)
+{
+	gathered();
+	submit(1);
+	assert_assigned(1, 1, 1);
+	clear();
+	ft_dispatch_hold(d, true);
+	submit(2);
+	ck_assert_int_eq(req(2)->state, FT_DISPATCH_QUEUED);
+	answer_from(1, 1);
+	ck_assert_uint_eq(count(ANSWER, 1, -1), 1);
+	submit(3);
+	ft_dispatch_set_alive(d, 1, false);
+	ck_assert_uint_eq(count(ASSIGN, 2, -1) + count(ASSIGN, 3, -1), 0);
+	ft_dispatch_hold(d, false);
+	ck_assert_int_eq(req(2)->state, FT_DISPATCH_ASSIGNED);
+	ck_assert_int_eq(req(3)->state, FT_DISPATCH_ASSIGNED);
+	ck_assert_int_ne(req(2)->worker, 1);
+	ck_assert_int_ne(req(3)->worker, 1);
+}
+END_TEST
+
 /* ---- lost workers ---- */
 
 START_TEST(worker_dies_holding_work_reassigned)
@@ -844,6 +869,7 @@ static Suite *dispatch_suite(void)
 	tcase_add_test(tc, leader_works_only_when_nobody_else_can);
 	tcase_add_test(tc, unready_or_unreachable_workers_get_nothing);
 	tcase_add_test(tc, unsent_assignment_stays_queued);
+	tcase_add_test(tc, held_dispatch_assigns_nothing_until_released);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("lost workers");
