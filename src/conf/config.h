@@ -40,6 +40,12 @@ struct ft_gossip_conf {
 	int max_clock_skew_ms; /* incarnations ahead / datagrams sent ago: refused beyond */
 };
 
+/* When a leader gives leadership up for want of followers (node/leader.c). */
+struct ft_leader_conf {
+	int lease_ms;	 /* cut from the gateway or most workers this long: step down; 0 never */
+	int hold_off_ms; /* then stand aside this long (doubling on repeats) */
+};
+
 struct ft_limits {
 	size_t max_body_bytes;	 /* HTTP request bodies */
 	size_t max_frame_bytes;	 /* internal TCP frames */
@@ -137,6 +143,7 @@ struct ft_config {
 	struct ft_gw_access_conf gw_access;
 
 	struct ft_gossip_conf gossip;
+	struct ft_leader_conf leader;
 	struct ft_limits limits;
 	struct ft_sandbox_settings sandbox;
 	struct ft_callbacks_conf callbacks;

@@ -66,6 +66,7 @@ struct ft_election {
 	bool connected;
 	bool registered;
 	bool creating_leader;
+	sd_event_source *aside; /* standing aside: not registered, not a candidate */
 	int64_t registered_ms;
 	sd_event_source *settle;
 	int leader;	   /* -1 none */
@@ -240,6 +241,40 @@ void ft_election_refresh(struct ft_election *e)
 	read_leader(e);
 }
 
+static void gone(int rc, const void *data)
+{
+	/* Our own znodes: gone, or gone already (ZNONODE). */
+}
+
+static void do_register(struct ft_election *e);
+
+static int aside_over_cb(sd_event_source *s, uint64_t usec, void *ud)
+{
+	struct ft_election *e = ud;
+	e->aside = sd_event_source_disable_unref(e->aside);
+	ft_log_info("zookeeper: standing aside over; registering again");
+	if (e->zh && e->connected && !e->registered)
+		do_register(e);
+	return 0;
+}
+
+void ft_election_step_aside(struct ft_election *e, int hold_ms)
+{
+	if (e->self_id == FT_GATEWAY_ID || !e->zh)
+		return;
+	bool leading = ft_election_is_leader(e);
+	/* The member znode first: when the others see the leader znode go,
+	 * this node is no longer among the candidates they count. */
+	if (e->registered)
+		zoo_adelete(e->zh, e->self_path, -1, gone, NULL);
+	e->registered = false;
+	if (leading)
+		zoo_adelete(e->zh, e->leader_path, -1, gone, NULL);
+	e->aside = sd_event_source_disable_unref(e->aside);
+	sd_event_add_time_relative(e->ev, &e->aside, CLOCK_MONOTONIC, (uint64_t)hold_ms * 1000,
+				   10000, aside_over_cb, e);
+}
+
 static void do_register(struct ft_election *e)
 {
 	char data[16];
@@ -256,7 +291,7 @@ static void on_connected(struct ft_election *e)
 	zoo_acreate(e->zh, "/ftcluster", none, 0, &e->top_acl, 0, path_done, NULL);
 	zoo_acreate(e->zh, e->root, none, 0, &e->acl, 0, path_done, NULL);
 	zoo_acreate(e->zh, e->nodes_path, none, 0, &e->acl, 0, path_done, NULL);
-	if (e->self_id != FT_GATEWAY_ID && !e->registered)
+	if (e->self_id != FT_GATEWAY_ID && !e->registered && !e->aside)
 		do_register(e);
 	read_members(e);
 	read_leader(e);
@@ -413,7 +448,7 @@ static void handle(struct ft_election *e, struct zev *z)
 		}
 		return;
 	case ZEV_STALE_GONE:
-		if (e->connected && !e->registered)
+		if (e->connected && !e->registered && !e->aside)
 			do_register(e);
 		return;
 	case ZEV_PROBE:
@@ -605,6 +640,7 @@ void ft_election_free(struct ft_election *e)
 		zookeeper_close(e->zh); /* joins the client threads: no callback after this */
 	sd_event_source_disable_unref(e->wake_src);
 	sd_event_source_disable_unref(e->settle);
+	sd_event_source_disable_unref(e->aside);
 	sd_event_source_disable_unref(e->probe_timer);
 	if (e->wake_fd >= 0)
 		close(e->wake_fd);

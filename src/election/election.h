@@ -48,6 +48,10 @@ void ft_election_refresh(struct ft_election *e);
  * the session (the client has not been told it expired), or reconnected
  * and the leader znode not read again yet.  False once it is known. */
 bool ft_election_unsure(const struct ft_election *e);
+/* Give leadership up (delete the leader znode if ours) and stand aside for
+ * hold_ms: the member znode is deleted, so that the others elect among the
+ * rest, and created again afterwards. */
+void ft_election_step_aside(struct ft_election *e, int hold_ms);
 /* True only while connected and holding the leader znode in this session. */
 bool ft_election_is_leader(const struct ft_election *e);
 /* IDs registered in ZooKeeper (live sessions), ascending. */

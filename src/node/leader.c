@@ -47,7 +47,13 @@ struct ft_leader {
 	struct ft_conn *gw;
 	struct ft_dispatch *table;
 	sd_event_source *collect_timer;
+	sd_event_source *lease_timer;
+	int64_t cut_off_since_ms; /* 0: reaching its followers */
+	bool stepped_down;
 };
+
+/* How often the lease is checked: often enough to act within a tenth of it. */
+#define LEASE_CHECK_MIN_MS 50
 
 static void link_connect(struct wlink *k);
 
@@ -377,6 +383,67 @@ static void link_drop(struct wlink *k)
 	}
 }
 
+/* A leader serves only while it reaches those it leads: the gateway when
+ * gossip says it is alive (gossip also comes by way of other members, so
+ * a gateway cut from the leader alone still counts as alive), and more
+ * than half of the workers gossip says are alive, itself included.
+ * Explains in why what is missing. */
+static bool reaches_followers(const struct ft_leader *l, char *why, size_t len)
+{
+	const struct ft_membership *tab = ft_gossip_table(l->n->gossip);
+	if (ft_membership_alive(tab, FT_GATEWAY_ID) && !ft_conn_is_open(l->gw)) {
+		snprintf(why, len, "the gateway is alive but not linked");
+		return false;
+	}
+	size_t alive = 0, ready = 0;
+	for (size_t i = 0; i < l->n_links; i++) {
+		int id = l->links[i].id;
+		if (id != l->n->self->id && !ft_membership_alive(tab, id))
+			continue;
+		alive++;
+		if (ft_dispatch_ready(l->table, id))
+			ready++;
+	}
+	if (ready * 2 <= alive) {
+		snprintf(why, len, "linked to %zu of %zu live workers", ready, alive);
+		return false;
+	}
+	return true;
+}
+
+static int lease_cb(sd_event_source *s, uint64_t usec, void *ud)
+{
+	struct ft_leader *l = ud;
+	int lease = l->n->cfg.leader.lease_ms;
+	int period = lease / 10 > LEASE_CHECK_MIN_MS ? lease / 10 : LEASE_CHECK_MIN_MS;
+	sd_event_source_set_time_relative(s, (uint64_t)period * 1000);
+	char why[96];
+	if (lease <= 0 || l->stepped_down || reaches_followers(l, why, sizeof(why))) {
+		if (l->cut_off_since_ms && !l->stepped_down)
+			ft_log_info("leader: reaching its followers again");
+		l->cut_off_since_ms = 0;
+		return 0;
+	}
+	int64_t now = ft_now_ms();
+	if (!l->cut_off_since_ms) {
+		l->cut_off_since_ms = now;
+		ft_log_warn(
+			"leader: %s; stepping down in %d ms unless that mends (leader.lease_ms)",
+			why, lease);
+		return 0;
+	}
+	if (now - l->cut_off_since_ms < lease)
+		return 0;
+	ft_log_election(LOG_WARNING, l->epoch, l->n->self->id,
+			"leader: %s for %lld ms (leader.lease_ms %d): giving leadership of epoch "
+			"%llu up",
+			why, (long long)(now - l->cut_off_since_ms), lease,
+			(unsigned long long)l->epoch);
+	l->stepped_down = true;
+	ft_node_step_down(l->n);
+	return 0;
+}
+
 static int collect_cb(sd_event_source *s, uint64_t usec, void *ud)
 {
 	struct ft_leader *l = ud;
@@ -506,6 +573,11 @@ struct ft_leader *ft_leader_new(struct ft_node *n, uint64_t epoch)
 	sd_event_add_time(n->ev, &l->collect_timer, CLOCK_MONOTONIC,
 			  (uint64_t)ft_dispatch_collect_deadline(l->table) * 1000, 10000,
 			  collect_cb, l);
+	/* The lease counts from the start: a new leader has its links up long
+	 * before it runs out. */
+	sd_event_add_time_relative(n->ev, &l->lease_timer, CLOCK_MONOTONIC, 100 * 1000, 10000,
+				   lease_cb, l);
+	sd_event_source_set_enabled(l->lease_timer, SD_EVENT_ON);
 	return l;
 }
 
@@ -523,6 +595,7 @@ void ft_leader_free(struct ft_leader *l)
 	if (l->gw)
 		ft_conn_close(l->gw, "leader stopping");
 	sd_event_source_disable_unref(l->collect_timer);
+	sd_event_source_disable_unref(l->lease_timer);
 	ft_dispatch_free(l->table);
 	free(l->links);
 	free(l);

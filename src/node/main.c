@@ -269,6 +269,27 @@ static void stop_leading(struct ft_node *n)
 
 static void on_election_change(void *ud);
 
+/* Step-downs further apart than this start the hold-off afresh. */
+#define STEP_DOWN_MEMORY_MS (10 * 60 * 1000)
+#define STEP_DOWN_MAX_DOUBLINGS 4
+
+void ft_node_step_down(struct ft_node *n)
+{
+	int64_t now = ft_now_ms();
+	if (n->last_step_down_ms && now - n->last_step_down_ms < STEP_DOWN_MEMORY_MS)
+		n->step_downs++;
+	else
+		n->step_downs = 0;
+	n->last_step_down_ms = now;
+	unsigned doublings =
+		n->step_downs < STEP_DOWN_MAX_DOUBLINGS ? n->step_downs : STEP_DOWN_MAX_DOUBLINGS;
+	int64_t hold = (int64_t)n->cfg.leader.hold_off_ms << doublings;
+	ft_log_notice("standing aside for %lld ms (leader.hold_off_ms, step-down %u in a row): "
+		      "the next highest ID leads; serving as a worker meanwhile",
+		      (long long)hold, n->step_downs + 1);
+	ft_election_step_aside(n->election, hold > INT32_MAX ? INT32_MAX : (int)hold);
+}
+
 static int unsure_too_long(sd_event_source *s, uint64_t usec, void *ud)
 {
 	struct ft_node *n = ud;

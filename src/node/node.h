@@ -32,6 +32,8 @@ struct ft_node {
 	 * held until it answers again, for at most the session timeout. */
 	sd_event_source *leader_unsure;
 	int64_t unsure_since_ms;
+	unsigned step_downs; /* in a row, each within STEP_DOWN_MEMORY_MS of the last */
+	int64_t last_step_down_ms;
 	struct ft_httpd *httpd;
 	const char *role; /* LOOKING, FOLLOWING, LEADING */
 	bool ready;	  /* READY=1 sent */
@@ -63,6 +65,9 @@ size_t ft_worker_held(const struct ft_worker *w);
 /* ---- leader.c ---- */
 struct ft_leader *ft_leader_new(struct ft_node *n, uint64_t epoch);
 void ft_leader_free(struct ft_leader *l);
+/* main.c: the leader cannot reach its followers: give leadership up and
+ * stand aside (leader.hold_off_ms, doubled for each repeat). */
+void ft_node_step_down(struct ft_node *n);
 /* Assign nothing new while held; tables and links are kept. */
 void ft_leader_hold(struct ft_leader *l, bool held);
 void ft_leader_gateway_hello(struct ft_leader *l, struct ft_conn *c, const struct ft_frame *f);

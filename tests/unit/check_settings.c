@@ -143,6 +143,8 @@ START_TEST(defaults_are_the_documented_values)
 	ck_assert_int_eq(l->connect_timeout_ms, 2000);
 	ck_assert_int_eq(l->max_unidentified_per_address, 16);
 	ck_assert_int_eq(l->leader_confirm_ms, 2000);
+	ck_assert_int_eq(cfg.leader.lease_ms, 5000);
+	ck_assert_int_eq(cfg.leader.hold_off_ms, 10000);
 
 	ck_assert_str_eq(cfg.log_level, "info");
 	ck_assert_int_eq(cfg.log_rejected_per_second, 10);
@@ -261,6 +263,8 @@ START_TEST(reload_policy_per_key)
 		"limits.run_attempts",
 		"limits.hello_timeout_ms",
 		"limits.leader_confirm_ms",
+		"leader.lease_ms",
+		"leader.hold_off_ms",
 		"limits.max_unidentified_per_address",
 		"logging.level",
 		"logging.rejected_per_second",
@@ -286,7 +290,8 @@ START_TEST(reload_policy_per_key)
 			n_live++;
 		/* Sandbox, paths, identity, topology: set up at start. */
 		if (strcmp(s->section, "limits") != 0 && strcmp(s->section, "logging") != 0 &&
-		    strcmp(s->section, "gateway") != 0 && strncmp(s->key, "key_file", 8) != 0)
+		    strcmp(s->section, "gateway") != 0 && strcmp(s->section, "leader") != 0 &&
+		    strncmp(s->key, "key_file", 8) != 0)
 			ck_assert_msg(s->reload == FT_RELOAD_RESTART, "%s", label);
 	}
 	ck_assert_uint_eq(n_live, sizeof(live) / sizeof(live[0]));
