@@ -290,7 +290,8 @@ def test_chaos_no_request_lost_none_answered_twice(new_cluster):
     assert chaos.leader_kills >= 2, chaos.events
     assert chaos.paused, chaos.events
 
-    # Every answer exact, or a 503 only past the request timeout.
+    # Every answer exact; a 503 past the request timeout is told apart, and
+    # fails the test too.
     wrong, timeouts, answered = [], [], {}
     for i, (src, expect) in enumerate(programs):
         r, dt = results[i]
@@ -304,6 +305,10 @@ def test_chaos_no_request_lost_none_answered_twice(new_cluster):
         else:
             wrong.append((i, r.status, r.body[:200], expect[:80], round(dt, 1)))
     assert not wrong, "wrong answers (i, status, body, expected, seconds): %s" % wrong[:10]
+    # A 503 after a minute is a request the cluster lost, however politely
+    # it says so (issue 14): none may happen under this schedule.
+    assert not timeouts, "503 after the %d s request timeout (i, seconds): %s" % (
+        CHAOS_TIMEOUT_MS // 1000, timeouts[:10])
     assert len(answered) + len(timeouts) == CHAOS_REQUESTS
     assert len(answered) == CHAOS_REQUESTS - len(timeouts), "an X-Request-Id was given twice"
 
@@ -354,8 +359,6 @@ def test_chaos_no_request_lost_none_answered_twice(new_cluster):
     assert not unexplained, (
         "requests run more than once without being reassigned (request: [(node, life)]); "
         "killed/paused lives %s: %s" % (sorted(faulty), unexplained))
-    if timeouts:
-        say("503 after the timeout: %s" % timeouts)
 
 
 # ============================================================ ZooKeeper outage
