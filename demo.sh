@@ -96,7 +96,7 @@ CONFIG="$RUN/ftcluster.yaml"
 ./ftctl keygen "$RUN/cluster.key" >/dev/null
 sed -e "s|^cluster: .*|cluster: demo-$$|" \
 	-e "s|key_file: /etc/ftcluster/cluster.key|key_file: $RUN/cluster.key|" \
-	-e "s|auth_file: \"\"|auth_file: $RUN/zk.auth|" \
+	-e "s|auth_file: /etc/ftcluster/zk.auth|auth_file: $RUN/zk.auth|" \
 	-e "s|connect: 127.0.0.1:2181|connect: 127.0.0.1:$ZK_PORT|" \
 	-e "s|http: 127.0.0.1:8888|http: 127.0.0.1:$GW_PORT|" \
 	-e "s|state_dir: .*|state_dir: $RUN/state|" \

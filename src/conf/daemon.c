@@ -7,6 +7,7 @@
 #include "conf/reload.h"
 #include "lib/keyring.h"
 #include "lib/log.h"
+#include "lib/secretfile.h"
 
 #include <sodium.h>
 
@@ -30,6 +31,17 @@ int ft_daemon_load_config(const char *prog, const char *path, struct ft_config *
 	}
 	ft_keyring_install(&kr);
 	ft_keyring_wipe(&kr);
+	/* And the ZooKeeper credential, read again by the election. */
+	if (cfg->zk_auth_file[0]) {
+		char cred[512];
+		int rc = ft_secret_credential_read("zookeeper.auth_file", cfg->zk_auth_file, cred,
+						   sizeof(cred), err, sizeof(err));
+		sodium_memzero(cred, sizeof(cred));
+		if (rc < 0) {
+			fprintf(stderr, "%s: %s\n", prog, err);
+			return FT_EXIT_CONFIG;
+		}
+	}
 	return FT_EXIT_OK;
 }
 

@@ -556,25 +556,13 @@ static void set_acls(struct ft_election *e)
 	e->acl = (struct ACL_vector){ 2, e->own_entries };
 }
 
-/* The credential: one line "user:password" in a file only its owner can
- * read.  -1 (logged) if it cannot be used. */
+/* -1 (logged) if the credential cannot be used. */
 static int read_auth(struct ft_election *e, const char *path)
 {
 	char err[512];
-	size_t n = 0;
-	unsigned char *buf = (unsigned char *)e->auth;
-	if (ft_secret_file_read("zookeeper.auth_file", path, true, buf, sizeof(e->auth) - 1, &n,
-				err, sizeof(err)) < 0) {
+	if (ft_secret_credential_read("zookeeper.auth_file", path, e->auth, sizeof(e->auth), err,
+				      sizeof(err)) < 0) {
 		ft_log_err("%s", err);
-		return -1;
-	}
-	/* One line: what follows a newline is not part of the credential. */
-	e->auth[n] = '\0';
-	e->auth[strcspn(e->auth, "\r\n")] = '\0';
-	const char *colon = strchr(e->auth, ':');
-	if (!colon || colon == e->auth || !colon[1]) {
-		ft_log_err("zookeeper.auth_file %s: want one line user:password", path);
-		sodium_memzero(e->auth, sizeof(e->auth));
 		return -1;
 	}
 	return 0;

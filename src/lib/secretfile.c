@@ -74,3 +74,22 @@ size_t ft_secret_trim_newlines(const unsigned char *buf, size_t len)
 		len--;
 	return len;
 }
+
+int ft_secret_credential_read(const char *label, const char *path, char *out, size_t cap, char *err,
+			      size_t errlen)
+{
+	size_t n = 0;
+	if (cap < 2 || ft_secret_file_read(label, path, true, (unsigned char *)out, cap - 1, &n,
+					   err, errlen) < 0)
+		return -1;
+	/* One line: what follows a newline is not part of the credential. */
+	out[n] = '\0';
+	out[strcspn(out, "\r\n")] = '\0';
+	const char *colon = strchr(out, ':');
+	if (!colon || colon == out || !colon[1]) {
+		ft_set_err(err, errlen, "%s %s: want one line user:password", label, path);
+		sodium_memzero(out, cap);
+		return -1;
+	}
+	return 0;
+}

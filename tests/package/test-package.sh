@@ -326,6 +326,9 @@ v=$(/usr/bin/ftgw --version 2>&1) && ok "/usr/bin/ftgw --version: $v" || fail "f
 key=$(stat -c '%a %U' /etc/ftcluster/cluster.key 2>&1)
 case $key in "600 ftcluster") ok "postinst made the cluster key /etc/ftcluster/cluster.key: $key" ;;
 	*) fail "cluster key: $key" ;; esac
+cred=$(stat -c '%a %U' /etc/ftcluster/zk.auth 2>&1)
+case $cred in "600 ftcluster") ok "postinst made the ZooKeeper credential /etc/ftcluster/zk.auth: $cred" ;;
+	*) fail "ZooKeeper credential: $cred" ;; esac
 out=$(/usr/bin/ftnode --id 1 --check-config 2>&1)
 case $out in "/etc/ftcluster/ftcluster.yaml: configuration OK"*) ok "ftnode --check-config reads the default /etc/ftcluster/ftcluster.yaml: $out" ;;
 	*) fail "ftnode --check-config: $out" ;; esac

@@ -10,6 +10,7 @@
 
 #include "lib/keyring.h"
 #include "lib/seal.h"
+#include "lib/secretfile.h"
 
 static struct ft_keyring ring_of(uint8_t fill)
 {
@@ -333,6 +334,49 @@ START_TEST(test_key_files)
 }
 END_TEST
 
+START_TEST(test_credential_files)
+{
+	char cred[64], err[256];
+	char *good = write_file("demo:s3cret\nignored\n", 20, 0600);
+	char *crlf = write_file("demo:s3cret\r\n", 13, 0600);
+	char *open = write_file("demo:s3cret\n", 12, 0640);
+	char *no_pw = write_file("demo:\n", 6, 0600);
+	char *no_user = write_file(":pw\n", 4, 0600);
+	char *long_one = write_file(
+		"demo:0123456789012345678901234567890123456789012345678901234567", 63, 0600);
+	ck_assert_int_eq(
+		ft_secret_credential_read("zk", good, cred, sizeof(cred), err, sizeof(err)), 0);
+	ck_assert_str_eq(cred, "demo:s3cret");
+	ck_assert_int_eq(
+		ft_secret_credential_read("zk", crlf, cred, sizeof(cred), err, sizeof(err)), 0);
+	ck_assert_str_eq(cred, "demo:s3cret");
+	ck_assert_int_eq(
+		ft_secret_credential_read("zk", open, cred, sizeof(cred), err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "chmod 600"));
+	char *bad[] = { no_pw, no_user };
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(ft_secret_credential_read("zk", bad[i], cred, sizeof(cred), err,
+							   sizeof(err)),
+				 -1);
+		ck_assert_ptr_nonnull(strstr(err, "user:password"));
+		ck_assert_ptr_nonnull(strstr(err, bad[i]));
+		ck_assert_int_eq(cred[0], 0); /* wiped */
+	}
+	/* 63 bytes and the NUL fit in 64; one more does not. */
+	ck_assert_int_eq(
+		ft_secret_credential_read("zk", long_one, cred, sizeof(cred), err, sizeof(err)), 0);
+	ck_assert_int_eq(
+		ft_secret_credential_read("zk", long_one, cred, sizeof(cred) - 1, err, sizeof(err)),
+		-1);
+	ck_assert_ptr_nonnull(strstr(err, "longer than"));
+	char *paths[] = { good, crlf, open, no_pw, no_user, long_one };
+	for (int i = 0; i < 6; i++) {
+		unlink(paths[i]);
+		free(paths[i]);
+	}
+}
+END_TEST
+
 static Suite *seal_suite(void)
 {
 	Suite *s = suite_create("seal");
@@ -345,6 +389,7 @@ static Suite *seal_suite(void)
 	tcase_add_test(tc, test_records_replayed_reordered_tampered_or_moved_fail);
 	tcase_add_test(tc, test_garbage_and_old_peers_are_told_apart);
 	tcase_add_test(tc, test_key_files);
+	tcase_add_test(tc, test_credential_files);
 	suite_add_tcase(s, tc);
 	return s;
 }
