@@ -25,7 +25,7 @@ size_t ft_secret_trim_newlines(const unsigned char *buf, size_t len);
 /* A "user:password" credential (ZooKeeper's digest scheme): the first line
  * of path, read as ft_secret_file_read does (strict).  out gets it with a
  * NUL; 0, or -1 with "label path: why" in err and out wiped. */
-int ft_secret_credential_read(const char *label, const char *path, char *out, size_t cap,
-			      char *err, size_t errlen);
+int ft_secret_credential_read(const char *label, const char *path, char *out, size_t cap, char *err,
+			      size_t errlen);
 
 #endif
