@@ -289,6 +289,9 @@ static int run(struct gw *g)
 	sd_event_now(g->ev, CLOCK_MONOTONIC, &now);
 	sd_event_add_time(g->ev, &g->sweep, CLOCK_MONOTONIC, now + SWEEP_MS * 1000, 50000, sweep_cb,
 			  g);
+	/* A time source is one-shot unless told otherwise: without this the
+	 * request timeout was swept once, at start, and never again. */
+	sd_event_source_set_enabled(g->sweep, SD_EVENT_ON);
 	ft_sd_watchdog_start(g->ev, healthy, g);
 	ft_log_notice("gateway up: %s %s, gossip %s, zookeeper %s", https ? "https" : "http",
 		      g->cfg.gw_http.text, g->cfg.gw_gossip.text, g->cfg.zk_connect);

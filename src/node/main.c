@@ -472,6 +472,7 @@ static int drain_cb(sd_event_source *s, uint64_t usec, void *ud)
 		return 0;
 	}
 	sd_event_source_set_time(s, usec + 100000);
+	sd_event_source_set_enabled(s, SD_EVENT_ONESHOT); /* it fired: off until re-armed */
 	return 0;
 }
 

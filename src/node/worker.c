@@ -635,6 +635,7 @@ struct ft_worker *ft_worker_new(struct ft_node *n)
 	uint64_t now;
 	sd_event_now(n->ev, CLOCK_MONOTONIC, &now);
 	sd_event_add_time(n->ev, &w->sweep, CLOCK_MONOTONIC, now + 5000000, 100000, sweep_cb, w);
+	sd_event_source_set_enabled(w->sweep, SD_EVENT_ON); /* not one-shot: every 5 s */
 	return w;
 }
 
