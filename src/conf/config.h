@@ -63,6 +63,8 @@ struct ft_limits {
 	int cache_entries;		  /* gateway response cache */
 	size_t cache_bytes;		  /* gateway response cache, total */
 	int worker_slots;		  /* concurrent runs per worker */
+	int worker_backlog;		  /* leader: requests a worker holds beyond its slots */
+	int max_queued_requests;	  /* leader: requests waiting for a worker */
 	int result_keep_ms;		  /* worker keeps an uncollected result this long */
 	int max_connections;		  /* gateway HTTP connections */
 	int connection_timeout_s;	  /* idle / slow HTTP clients */

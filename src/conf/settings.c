@@ -111,6 +111,9 @@ const struct ft_setting ft_config_settings[] = {
 		 (unsigned long long)SIZE_MAX < 64ULL * GiB ? (long long)(SIZE_MAX / 2) : 64 * GiB,
 		 67108864, RESTART),
 	CFG_INT("limits", "worker_slots", limits.worker_slots, 1, 1024, 2, LIVE),
+	CFG_INT("limits", "worker_backlog", limits.worker_backlog, 0, 1024, 2, LIVE),
+	CFG_INT("limits", "max_queued_requests", limits.max_queued_requests, 1, 1000000, 4096,
+		LIVE),
 	CFG_INT("limits", "result_keep_ms", limits.result_keep_ms, 1, 604800000, 600000, LIVE),
 	/* The HTTP server's. */
 	CFG_INT("limits", "max_connections", limits.max_connections, 1, 1000000, 512, RESTART),

@@ -186,9 +186,10 @@ static uint64_t next_id(struct gw_core *c)
 	return id;
 }
 
-static void send_submit(struct gw_core *c, const struct ft_pending_req *p)
+static void send_submit(struct gw_core *c, const struct ft_pending_req *p, int64_t now_ms)
 {
-	c->link.send_submit(c->link_ud, p->id, p->job, p->body, p->len);
+	int64_t ttl = p->deadline_ms - now_ms;
+	c->link.send_submit(c->link_ud, p->id, p->job, p->body, p->len, ttl > 0 ? ttl : 1);
 }
 
 static void answer_now(struct gw_core *c, gw_done_fn fn, void *ud, struct gw_result *res)
@@ -272,7 +273,7 @@ enum gw_submit_status gw_core_submit(struct gw_core *c, int64_t now_ms,
 			       "request %" PRIu64 " accepted (%zu bytes, class %s)", p->id, len,
 			       cls);
 		if (c->link_up)
-			send_submit(c, p);
+			send_submit(c, p, now_ms);
 	}
 	ft_pending_add_waiter(p, (ft_pending_fn)fn, ud);
 	*id_out = p->id;
@@ -378,7 +379,7 @@ void gw_core_epoch_seen(struct gw_core *c, uint64_t epoch)
 		c->max_epoch = epoch;
 }
 
-bool gw_core_leader_hello(struct gw_core *c, int leader, uint64_t epoch)
+bool gw_core_leader_hello(struct gw_core *c, int64_t now_ms, int leader, uint64_t epoch)
 {
 	if (epoch < c->max_epoch)
 		return false;
@@ -390,7 +391,7 @@ bool gw_core_leader_hello(struct gw_core *c, int leader, uint64_t epoch)
 			"); re-sending %zu unanswered request(s)",
 			leader, epoch, c->pending.count);
 	for (struct ft_pending_req *p = c->pending.head; p; p = p->next)
-		send_submit(c, p);
+		send_submit(c, p, now_ms);
 	return true;
 }
 

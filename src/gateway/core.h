@@ -78,7 +78,9 @@ struct gw_submission {
 /* The leader link as the core drives it; called only while the link is up. */
 struct gw_link_ops {
 	/* SUBMIT: job is the JSON API's job object as text, or NULL. */
-	void (*send_submit)(void *ud, uint64_t id, const char *job, const char *body, size_t len);
+	/* ttl_ms: how long the gateway still waits for it (at least 1). */
+	void (*send_submit)(void *ud, uint64_t id, const char *job, const char *body, size_t len,
+			    int64_t ttl_ms);
 	void (*send_ack)(void *ud, uint64_t id);
 	/* CANCEL: the leader stops id where it runs, and forgets it. */
 	void (*send_cancel)(void *ud, uint64_t id);
@@ -167,7 +169,7 @@ void gw_core_epoch_seen(struct gw_core *c, uint64_t epoch);
 /* Leader `leader` said HELLO: false (nothing changes) if its epoch is
  * below the highest seen, and the link must be dropped; else the link is
  * up and every pending request is sent, oldest first. */
-bool gw_core_leader_hello(struct gw_core *c, int leader, uint64_t epoch);
+bool gw_core_leader_hello(struct gw_core *c, int64_t now_ms, int leader, uint64_t epoch);
 /* Ignored while the link is down. */
 void gw_core_leader_result(struct gw_core *c, int64_t now_ms, const struct gw_leader_result *r);
 /* STARTED: the leader assigned request id to worker (its attempt-th try).

@@ -23,11 +23,14 @@ struct gw_link {
 	int retry_ms; /* grows while the named leader does not answer */
 };
 
-static void send_submit(void *ud, uint64_t id, const char *job, const char *body, size_t len)
+static void send_submit(void *ud, uint64_t id, const char *job, const char *body, size_t len,
+			int64_t ttl_ms)
 {
 	struct gw_link *l = ud;
 	struct json_object *m = json_object_new_object();
 	json_object_object_add(m, "req", json_object_new_uint64(id));
+	/* The leader drops it unrun if it is still queued when we give up. */
+	json_object_object_add(m, "ttl_ms", json_object_new_int64(ttl_ms));
 	if (job)
 		json_object_object_add(m, "job", json_tokener_parse(job));
 	ft_conn_send(l->conn, FT_FRAME_SUBMIT, m, body, len);
@@ -64,7 +67,8 @@ static void link_frame(struct ft_conn *c, const struct ft_frame *f, void *ud)
 	struct gw_link *l = ud;
 	switch (f->type) {
 	case FT_FRAME_HELLO:
-		if (!gw_core_leader_hello(l->core, l->leader, ft_meta_u64(f, "epoch", 0))) {
+		if (!gw_core_leader_hello(l->core, ft_now_ms(), l->leader,
+					  ft_meta_u64(f, "epoch", 0))) {
 			ft_conn_close(c, "leader of a stale epoch");
 			return;
 		}

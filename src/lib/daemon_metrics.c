@@ -16,13 +16,14 @@ static const char *const verdicts[] = {
 	"ok",		"compile_error",  "runtime_error", "time_limit", "memory_limit",
 	"output_limit", "internal_error", "other",	   NULL
 };
+static const char *const shed_reasons[] = { "expired", "queue_full", NULL };
 
 static struct {
 	bool inited;
 	int self_id;
 	bool node;
 	struct ft_metric *leader, *epoch, *leader_changes, *leaderships;
-	struct ft_metric *runs, *run_seconds, *assigned, *reassigned;
+	struct ft_metric *runs, *run_seconds, *assigned, *reassigned, *shed;
 	struct ft_metric *handshakes_failed;
 	int last_leader;
 	uint64_t last_epoch;
@@ -78,6 +79,11 @@ void ft_metrics_daemon_init(const char *daemon, int self_id)
 		m, "ftnode_reassignments_total",
 		"Requests this node, as leader, took back from a worker to assign again", NULL,
 		NULL);
+	M.shed = ft_metrics_counter(
+		m, "ftnode_requests_shed_total",
+		"Requests this node, as leader, never ran: still queued when their gateway gave up "
+		"(expired), or refused with the queue full (queue_full)",
+		"reason", shed_reasons);
 }
 
 void ft_metrics_event(const char *type, int node, int src, uint64_t incarnation, int leader,
@@ -138,4 +144,9 @@ void ft_metrics_assigned(void)
 void ft_metrics_reassigned(size_t n)
 {
 	ft_metric_add(M.reassigned, NULL, (double)n);
+}
+
+void ft_metrics_shed(const char *reason)
+{
+	ft_metric_inc(M.shed, reason);
 }

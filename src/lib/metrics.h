@@ -124,6 +124,9 @@ void ft_metrics_assigned(void);
 /* ftnode leader: n requests taken back from a worker (failed, gone, or
  * handed back) to be assigned again. */
 void ft_metrics_reassigned(size_t n);
+/* ftnode leader: a request dropped or refused unrun (reason "expired" or
+ * "queue_full"). */
+void ft_metrics_shed(const char *reason);
 
 /* Records a cluster event, stamped with the wall clock.  type: a static
  * string; node, src, leader: -1 and incarnation, epoch: 0 for none. */

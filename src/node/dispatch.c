@@ -18,6 +18,9 @@ struct req {
 	int failed_on[FAILED_ON_MAX]; /* workers it failed on (machinery or lost) */
 	int n_failed;
 	int prefer; /* the worker to give it to if it can take it, or 0 */
+	/* When the gateway gives up on it (the caller's clock), or 0: a
+	 * request still queued then is dropped, never run for nobody. */
+	int64_t deadline_ms;
 };
 
 struct worker {
@@ -41,6 +44,7 @@ struct ft_dispatch {
 	bool collecting;
 	bool held; /* ft_dispatch_hold: nothing new is assigned */
 	int64_t collect_deadline_ms;
+	int64_t now_ms; /* the latest ft_dispatch_tick */
 	uint64_t delivered[DELIVERED_RING];
 	size_t delivered_next;
 };
@@ -148,27 +152,37 @@ static bool was_delivered(const struct ft_dispatch *d, uint64_t id)
  * worker, unless it was tried limits.run_attempts times; then the client is
  * told the cluster could not run it (503), which a retry may change,
  * instead of waiting for ever or being blamed.  True if r was answered. */
+/* The leader's own answer for r (body taken): the gateway says 503 with
+ * Retry-After and keeps nothing of it for a retry. */
+static void answer_unavailable(struct ft_dispatch *d, struct req *r, char *body,
+			       const struct ft_dispatch_event *ev)
+{
+	r->pub.unavailable_body = body;
+	unassign(d, r);
+	r->pub.state = FT_DISPATCH_DONE;
+	r->pub.from_worker = -1; /* nothing held anywhere to release */
+	drop_work(d, r);
+	emit(d, ev);
+	d->ops->answer(d->ud, &r->pub);
+}
+
 static bool failed_on(struct ft_dispatch *d, struct req *r, int worker, const char *why)
 {
 	if (r->n_failed < FAILED_ON_MAX)
 		r->failed_on[r->n_failed++] = worker;
 	if (r->pub.attempts < d->limits->run_attempts)
 		return false;
-	r->pub.unavailable_body =
-		ft_xasprintf("Service unavailable: the cluster could not run this request "
-			     "(%d attempts; the last, on worker %d: %s); try again later\n",
-			     r->pub.attempts, worker, why);
-	unassign(d, r);
-	r->pub.state = FT_DISPATCH_DONE;
-	r->pub.from_worker = -1; /* nothing held anywhere to release */
-	drop_work(d, r);
-	emit(d, &(struct ft_dispatch_event){ .type = FT_DISPATCH_EV_UNAVAILABLE,
-					     .req = &r->pub,
-					     .id = r->pub.id,
-					     .worker = worker,
-					     .count = (size_t)r->pub.attempts,
-					     .why = why });
-	d->ops->answer(d->ud, &r->pub);
+	answer_unavailable(d, r,
+			   ft_xasprintf("Service unavailable: the cluster could not run this "
+					"request (%d attempts; the last, on worker %d: %s); try "
+					"again later\n",
+					r->pub.attempts, worker, why),
+			   &(struct ft_dispatch_event){ .type = FT_DISPATCH_EV_UNAVAILABLE,
+							.req = &r->pub,
+							.id = r->pub.id,
+							.worker = worker,
+							.count = (size_t)r->pub.attempts,
+							.why = why });
 	return true;
 }
 
@@ -204,50 +218,81 @@ static void reclaim(struct ft_dispatch *d, struct worker *k, const char *why)
 
 /* ---- dispatch ---- */
 
-/* The least busy live worker, not the leader itself unless nobody else
- * can work; one r has not failed on yet, if there is such a one. */
+/* A worker holds at most its slots and a short backlog (so that a slot
+ * that frees starts the next job at once); the rest waits here, where a
+ * request whose client left costs nothing and any worker can take it. */
+static bool has_room(const struct ft_dispatch *d, const struct worker *k)
+{
+	long long cap = (long long)d->limits->worker_slots + d->limits->worker_backlog;
+	return (long long)k->assigned < cap;
+}
+
+static bool usable(struct ft_dispatch *d, const struct worker *k)
+{
+	return k->alive && k->ready && d->ops->reachable(d->ud, k->id);
+}
+
+/* The least busy live worker with room, not the leader itself unless no
+ * other can work at all (full ones are waited for); one r has not failed
+ * on yet, if there is such a one.  NULL: r waits. */
 static struct worker *pick_worker(struct ft_dispatch *d, const struct req *r)
 {
 	struct worker *best = NULL, *self = NULL, *tried = NULL;
-	/* However busy: its class cache has the program, and it runs the
-	 * request in its turn; only a worker that cannot take it is passed. */
+	bool others = false; /* usable workers r has not failed on, full or not */
+	/* However busy: its class cache has the program, so r waits for a
+	 * place there rather than compile again elsewhere. */
 	struct worker *p =
 		r->prefer > 0 && r->prefer != d->self_id ? find_worker(d, r->prefer) : NULL;
-	if (p && p->alive && p->ready && d->ops->reachable(d->ud, p->id) &&
-	    !has_failed_on(r, p->id))
-		return p;
+	if (p && usable(d, p) && !has_failed_on(r, p->id))
+		return has_room(d, p) ? p : NULL;
 	for (size_t i = 0; i < d->n_workers; i++) {
 		struct worker *k = &d->workers[(d->rr + i) % d->n_workers];
-		if (!k->alive || !k->ready || !d->ops->reachable(d->ud, k->id))
+		if (!usable(d, k))
 			continue;
+		bool room = has_room(d, k);
 		if (has_failed_on(r, k->id)) {
-			if (!tried || k->assigned < tried->assigned)
+			if (room && (!tried || k->assigned < tried->assigned))
 				tried = k;
 			continue;
 		}
 		/* The leader works only when nobody else can. */
 		if (k->id == d->self_id) {
-			self = k;
+			self = room ? k : NULL;
 			continue;
 		}
-		if (!best || k->assigned < best->assigned)
+		others = true;
+		if (room && (!best || k->assigned < best->assigned))
 			best = k;
 	}
 	if (best)
 		d->rr = (size_t)(best - d->workers) + 1;
-	return best ? best : self ? self : tried;
+	if (best || others)
+		return best;
+	return self ? self : tried;
+}
+
+/* Whether any worker could take a request now: when none can, a long
+ * queue is not walked in vain. */
+static bool any_room(struct ft_dispatch *d)
+{
+	for (size_t i = 0; i < d->n_workers; i++)
+		if (usable(d, &d->workers[i]) && has_room(d, &d->workers[i]))
+			return true;
+	return false;
 }
 
 static void dispatch(struct ft_dispatch *d)
 {
 	if (d->collecting || d->held)
 		return;
-	for (struct req *r = d->reqs; r; r = r->next) {
+	for (struct req *r = d->reqs; r && any_room(d); r = r->next) {
 		if (r->pub.state != FT_DISPATCH_QUEUED)
 			continue;
+		if (r->deadline_ms && r->deadline_ms <= d->now_ms)
+			continue; /* dropped at the next tick */
 		struct worker *k = pick_worker(d, r);
 		if (!k)
-			return;
+			continue; /* another may go where this one will not */
 		if (!d->ops->assign(d->ud, &r->pub, k->id))
 			continue;
 		r->pub.state = FT_DISPATCH_ASSIGNED;
@@ -288,10 +333,33 @@ static void maybe_end_collect(struct ft_dispatch *d)
 		end_collect(d, false);
 }
 
+static void forget(struct ft_dispatch *d, struct req *r);
+
+/* Nobody waits for it any more: the gateway answered its client "timeout"
+ * (or will, at the same moment) and would only acknowledge a result. */
+static void expire(struct ft_dispatch *d, int64_t now_ms)
+{
+	struct req *r = d->reqs;
+	while (r) {
+		struct req *next = r->next;
+		if (r->pub.state == FT_DISPATCH_QUEUED && r->deadline_ms &&
+		    r->deadline_ms <= now_ms) {
+			emit(d, &(struct ft_dispatch_event){ .type = FT_DISPATCH_EV_EXPIRED,
+							     .req = &r->pub,
+							     .id = r->pub.id,
+							     .worker = -1 });
+			forget(d, r);
+		}
+		r = next;
+	}
+}
+
 void ft_dispatch_tick(struct ft_dispatch *d, int64_t now_ms)
 {
+	d->now_ms = now_ms;
 	if (d->collecting && now_ms >= d->collect_deadline_ms)
 		end_collect(d, true);
+	expire(d, now_ms);
 }
 
 void ft_dispatch_hold(struct ft_dispatch *d, bool held)
@@ -451,10 +519,19 @@ void ft_dispatch_handed_back(struct ft_dispatch *d, int worker, uint64_t id, con
 
 void ft_dispatch_submit(struct ft_dispatch *d, uint64_t id, void *work)
 {
-	ft_dispatch_submit_to(d, id, work, 0);
+	ft_dispatch_submit_to(d, id, work, 0, 0);
 }
 
-void ft_dispatch_submit_to(struct ft_dispatch *d, uint64_t id, void *work, int prefer)
+static size_t queued(const struct ft_dispatch *d)
+{
+	size_t n = 0;
+	for (const struct req *r = d->reqs; r; r = r->next)
+		n += r->pub.state == FT_DISPATCH_QUEUED;
+	return n;
+}
+
+void ft_dispatch_submit_to(struct ft_dispatch *d, uint64_t id, void *work, int prefer,
+			   int64_t deadline_ms)
 {
 	struct req *r = find_req(d, id);
 	if (r && r->pub.state == FT_DISPATCH_DONE) {
@@ -463,9 +540,27 @@ void ft_dispatch_submit_to(struct ft_dispatch *d, uint64_t id, void *work, int p
 		d->ops->drop_work(d->ud, work);
 		return;
 	}
+	if (!r && queued(d) >= (size_t)d->limits->max_queued_requests) {
+		r = new_req(d, id, FT_DISPATCH_QUEUED);
+		r->pub.work = work;
+		answer_unavailable(
+			d, r,
+			ft_xasprintf(
+				"Service unavailable: the cluster's queue is full (%d "
+				"requests wait, limits.max_queued_requests); try again later\n",
+				d->limits->max_queued_requests),
+			&(struct ft_dispatch_event){
+				.type = FT_DISPATCH_EV_REFUSED,
+				.req = &r->pub,
+				.id = id,
+				.worker = -1,
+				.count = (size_t)d->limits->max_queued_requests });
+		return;
+	}
 	if (!r)
 		r = new_req(d, id, FT_DISPATCH_QUEUED);
 	r->prefer = prefer;
+	r->deadline_ms = deadline_ms;
 	if (!r->pub.work)
 		r->pub.work = work;
 	else
@@ -511,8 +606,14 @@ void ft_dispatch_cancel(struct ft_dispatch *d, uint64_t id)
 		.type = FT_DISPATCH_EV_CANCELLED, .req = &r->pub, .id = id, .worker = worker
 	};
 	d->ops->event(d->ud, &ev);
+	forget(d, r);
+}
+
+/* As if delivered: a result that still comes for it is released quietly. */
+static void forget(struct ft_dispatch *d, struct req *r)
+{
 	unassign(d, r);
-	remember_delivered(d, id);
+	remember_delivered(d, r->pub.id);
 	drop_req(d, r);
 }
 
@@ -539,6 +640,7 @@ struct ft_dispatch *ft_dispatch_new(const struct ft_dispatch_conf *conf,
 		d->workers[i].id = conf->worker_ids[i];
 	d->collecting = true;
 	d->collect_deadline_ms = now_ms + conf->limits->collect_timeout_ms;
+	d->now_ms = now_ms;
 	return d;
 }
 

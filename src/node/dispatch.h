@@ -9,7 +9,8 @@
  *   a worker reported it before the gateway (re-)sent it, so there is nothing
  *   to run yet; or it was reassigned before the gateway sent it.
  * - A queued request goes to the least busy worker that is alive, ready (its
- *   inventory is in) and reachable, other than the leader itself, which
+ *   inventory is in), reachable and holds fewer than limits.worker_slots +
+ *   limits.worker_backlog requests, other than the leader itself, which
  *   works only when nobody else can; one it has not failed on yet, if there
  *   is such a one; or the worker the gateway prefers, if it can take it.
  *   Every assignment counts an attempt.
@@ -30,7 +31,9 @@
  *   (a ring of the latest), so that a late result for it is released
  *   quietly instead of being taken for news.
  * - A gateway that submits a request already answered gets the kept answer
- *   again, without a run. */
+ *   again, without a run.
+ * - Overload: the queue holds at most limits.max_queued_requests; a request
+ *   still queued when its gateway gives up on it is dropped, never run. */
 #ifndef FT_NODE_DISPATCH_H
 #define FT_NODE_DISPATCH_H
 
@@ -76,6 +79,8 @@ enum ft_dispatch_event_type {
 	FT_DISPATCH_EV_WORKER_READY,  /* worker's inventory is in; count held there */
 	FT_DISPATCH_EV_GATHERED,      /* gathering ended (timeout: the collect deadline) */
 	FT_DISPATCH_EV_CANCELLED,     /* the gateway cancelled id (worker: where it ran, or -1) */
+	FT_DISPATCH_EV_EXPIRED,	      /* id waited in the queue past its deadline: dropped */
+	FT_DISPATCH_EV_REFUSED,	      /* the queue held count requests: id answered 503 */
 };
 
 struct ft_dispatch_event {
@@ -161,8 +166,12 @@ void ft_dispatch_handed_back(struct ft_dispatch *d, int worker, uint64_t id, con
  * it if it already has one). */
 void ft_dispatch_submit(struct ft_dispatch *d, uint64_t id, void *work);
 /* The same, to worker prefer (0: any) whenever it can take it (alive,
- * ready, reachable, not failed on yet, not the leader), however busy. */
-void ft_dispatch_submit_to(struct ft_dispatch *d, uint64_t id, void *work, int prefer);
+ * ready, reachable, not failed on yet, not the leader), however busy
+ * (waiting at the leader for room there); dropped unrun if still queued at deadline_ms (0: never).  A new
+ * request that finds limits.max_queued_requests queued is answered
+ * "unavailable" at once. */
+void ft_dispatch_submit_to(struct ft_dispatch *d, uint64_t id, void *work, int prefer,
+			   int64_t deadline_ms);
 /* The gateway has id's answer: release it where it is held, forget id. */
 void ft_dispatch_ack(struct ft_dispatch *d, uint64_t id);
 /* The gateway cancelled id (its client was answered "cancelled"): the
@@ -181,7 +190,9 @@ void ft_dispatch_hold(struct ft_dispatch *d, bool held);
 
 /* ---- time ---- */
 
-/* Ends gathering once now_ms reaches the collect deadline. */
+/* Ends gathering once now_ms reaches the collect deadline; drops queued
+ * requests whose deadline passed.  Called at least every 100 ms or so:
+ * nothing expired is assigned after a tick has seen it expire. */
 void ft_dispatch_tick(struct ft_dispatch *d, int64_t now_ms);
 int64_t ft_dispatch_collect_deadline(const struct ft_dispatch *d);
 

@@ -46,7 +46,7 @@ struct ft_leader {
 	size_t n_links;
 	struct ft_conn *gw;
 	struct ft_dispatch *table;
-	sd_event_source *collect_timer;
+	sd_event_source *tick_timer; /* the collect deadline, then every TICK_MS */
 	sd_event_source *lease_timer;
 	int64_t cut_off_since_ms; /* 0: reaching its followers */
 	bool stepped_down;
@@ -54,6 +54,8 @@ struct ft_leader {
 
 /* How often the lease is checked: often enough to act within a tenth of it. */
 #define LEASE_CHECK_MIN_MS 50
+/* How late past its deadline a queued request may be dropped. */
+#define TICK_MS 100
 
 static void link_connect(struct wlink *k);
 
@@ -222,6 +224,19 @@ static void op_event(void *ud, const struct ft_dispatch_event *ev)
 		else
 			ft_log_request(LOG_INFO, ev->id, "cancel",
 				       "request %llu cancelled by the gateway before it ran", id);
+		break;
+	case FT_DISPATCH_EV_EXPIRED:
+		ft_metrics_shed("expired");
+		ft_log_request(LOG_NOTICE, ev->id, "expired",
+			       "request %llu still queued when its gateway gave up: dropped unrun",
+			       id);
+		break;
+	case FT_DISPATCH_EV_REFUSED:
+		ft_metrics_shed("queue_full");
+		ft_log_request(LOG_WARNING, ev->id, "queue_full",
+			       "request %llu refused: %zu requests already queued "
+			       "(limits.max_queued_requests); answering 503",
+			       id, ev->count);
 		break;
 	case FT_DISPATCH_EV_GATHERED:
 		if (ev->timeout)
@@ -444,10 +459,12 @@ static int lease_cb(sd_event_source *s, uint64_t usec, void *ud)
 	return 0;
 }
 
-static int collect_cb(sd_event_source *s, uint64_t usec, void *ud)
+static int tick_cb(sd_event_source *s, uint64_t usec, void *ud)
 {
 	struct ft_leader *l = ud;
 	ft_dispatch_tick(l->table, (int64_t)(usec / 1000));
+	sd_event_source_set_time(s, usec + TICK_MS * 1000);
+	sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 	return 0;
 }
 
@@ -486,7 +503,10 @@ static void on_submit(struct ft_leader *l, const struct ft_frame *f)
 		    json_object_is_type(prefer, json_type_int))
 			prefer_worker = json_object_get_int(prefer);
 	}
-	ft_dispatch_submit_to(l->table, ft_meta_u64(f, "req", 0), w, prefer_worker);
+	/* The gateway's time left, not its clock: hosts' clocks differ. */
+	int64_t ttl_ms = ft_meta_int(f, "ttl_ms", 0);
+	int64_t deadline_ms = ttl_ms > 0 ? ft_now_ms() + ttl_ms : 0;
+	ft_dispatch_submit_to(l->table, ft_meta_u64(f, "req", 0), w, prefer_worker, deadline_ms);
 }
 
 void ft_leader_gateway_frame(struct ft_leader *l, struct ft_conn *c, const struct ft_frame *f)
@@ -570,9 +590,9 @@ struct ft_leader *ft_leader_new(struct ft_node *n, uint64_t epoch)
 		if (alive)
 			link_connect(k);
 	}
-	sd_event_add_time(n->ev, &l->collect_timer, CLOCK_MONOTONIC,
-			  (uint64_t)ft_dispatch_collect_deadline(l->table) * 1000, 10000,
-			  collect_cb, l);
+	sd_event_add_time(n->ev, &l->tick_timer, CLOCK_MONOTONIC,
+			  (uint64_t)ft_dispatch_collect_deadline(l->table) * 1000, 10000, tick_cb,
+			  l);
 	/* The lease counts from the start: a new leader has its links up long
 	 * before it runs out. */
 	sd_event_add_time_relative(n->ev, &l->lease_timer, CLOCK_MONOTONIC, 100 * 1000, 10000,
@@ -594,7 +614,7 @@ void ft_leader_free(struct ft_leader *l)
 		link_drop(&l->links[i]);
 	if (l->gw)
 		ft_conn_close(l->gw, "leader stopping");
-	sd_event_source_disable_unref(l->collect_timer);
+	sd_event_source_disable_unref(l->tick_timer);
 	sd_event_source_disable_unref(l->lease_timer);
 	ft_dispatch_free(l->table);
 	free(l->links);

@@ -1127,7 +1127,8 @@ def test_node_metrics(cluster):
         fams = scrape("http://%s/metrics" % node.http)
         for name in ("ftnode_runs_total", "ftnode_run_duration_seconds", "ftnode_running_jobs",
                      "ftnode_held_results", "ftnode_leader_requests", "ftnode_assignments_total",
-                     "ftnode_reassignments_total", "ftnode_leaderships_total",
+                     "ftnode_reassignments_total", "ftnode_requests_shed_total",
+                     "ftnode_leaderships_total",
                      "ftcluster_gossip_messages_total", "ftcluster_members",
                      "ftcluster_leader", "ftcluster_epoch"):
             assert name in fams, "%s missing from node %d's /metrics" % (name, node_id)

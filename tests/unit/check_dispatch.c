@@ -136,6 +136,10 @@ static void setup(void)
 	memset(&limits, 0, sizeof limits);
 	limits.run_attempts = ATTEMPTS;
 	limits.collect_timeout_ms = COLLECT_MS;
+	/* Room enough that only the overload tests meet the bounds. */
+	limits.worker_slots = 100;
+	limits.worker_backlog = 0;
+	limits.max_queued_requests = 1000;
 	for (int i = 0; i <= SELF; i++)
 		reachable[i] = true;
 	assign_fails = false;
@@ -460,23 +464,23 @@ START_TEST(preferred_worker_chosen_however_busy)
 {
 	gathered();
 	for (uint64_t id = 1; id <= 4; id++)
-		ft_dispatch_submit_to(d, id, work(), 2);
+		ft_dispatch_submit_to(d, id, work(), 2, 0);
 	for (uint64_t id = 1; id <= 4; id++)
 		assert_assigned(id, 2, 1);
 	ck_assert_uint_eq(ft_dispatch_assigned(d, 1), 0);
 	/* A preferred worker that cannot take it is passed over. */
 	reachable[2] = false;
-	ft_dispatch_submit_to(d, 5, work(), 2);
+	ft_dispatch_submit_to(d, 5, work(), 2, 0);
 	assert_assigned(5, 1, 1);
 	reachable[2] = true;
 	ft_dispatch_worker_failed(d, 2, "declared failed");
 	/* Its requests went elsewhere (not back to it), and new ones too. */
 	for (uint64_t id = 1; id <= 4; id++)
 		ck_assert_int_ne(req(id)->worker, 2);
-	ft_dispatch_submit_to(d, 6, work(), 2);
+	ft_dispatch_submit_to(d, 6, work(), 2, 0);
 	ck_assert_int_eq(req(6)->worker, 1);
 	/* The leader is not preferred over the others. */
-	ft_dispatch_submit_to(d, 7, work(), SELF);
+	ft_dispatch_submit_to(d, 7, work(), SELF, 0);
 	ck_assert_int_eq(req(7)->worker, 1);
 }
 END_TEST
@@ -848,6 +852,128 @@ START_TEST(any_answer_dispatches_the_queue)
 }
 END_TEST
 
+/* ---- overload ---- */
+
+/* Slots and backlog bound what a worker holds; the rest waits at the
+ * leader, which does not take it for itself while others only are full. */
+START_TEST(workers_hold_at_most_slots_and_backlog)
+{
+	limits.worker_slots = 1;
+	limits.worker_backlog = 1;
+	gathered();
+	for (uint64_t id = 1; id <= 6; id++)
+		submit(id);
+	ck_assert_uint_eq(ft_dispatch_assigned(d, 1), 2);
+	ck_assert_uint_eq(ft_dispatch_assigned(d, 2), 2);
+	ck_assert_uint_eq(ft_dispatch_assigned(d, SELF), 0);
+	ck_assert_int_eq(req(5)->state, FT_DISPATCH_QUEUED);
+	ck_assert_int_eq(req(6)->state, FT_DISPATCH_QUEUED);
+	/* A slot frees: the oldest waiting request goes there. */
+	answer_from(2, 2);
+	assert_assigned(5, 2, 1);
+	ck_assert_int_eq(req(6)->state, FT_DISPATCH_QUEUED);
+	/* A reload that widens the backlog applies at the next decision. */
+	limits.worker_backlog = 2;
+	answer_from(1, 1);
+	ck_assert_int_eq(req(6)->state, FT_DISPATCH_ASSIGNED);
+	ck_assert_uint_eq(ft_dispatch_assigned(d, SELF), 0);
+	/* A request for the worker that compiled its program waits for room
+	 * there, even with room elsewhere. */
+	limits.worker_backlog = 1;
+	answer_from(2, 5);
+	answer_from(2, 4);
+	ck_assert_uint_eq(ft_dispatch_assigned(d, 1), 2);
+	ck_assert_uint_eq(ft_dispatch_assigned(d, 2), 0);
+	ft_dispatch_submit_to(d, 7, work(), 1, 0);
+	ck_assert_int_eq(req(7)->state, FT_DISPATCH_QUEUED);
+	answer_from(1, 3);
+	assert_assigned(7, 1, 1);
+	/* With no other worker left, the leader works, within its own bound. */
+	ft_dispatch_worker_failed(d, 1, "test");
+	ft_dispatch_worker_failed(d, 2, "test");
+	ck_assert_uint_eq(ft_dispatch_assigned(d, SELF), 2);
+	submit(8);
+	ck_assert_int_eq(req(8)->state, FT_DISPATCH_QUEUED);
+}
+END_TEST
+
+START_TEST(a_waiting_request_does_not_block_the_next)
+{
+	limits.worker_slots = 1;
+	gathered();
+	submit(1);
+	assert_assigned(1, 1, 1);
+	submit(2);
+	assert_assigned(2, 2, 1);
+	/* 1 fails on worker 1 (machinery): worker 2, untried, is full. */
+	ft_dispatch_handed_back(d, 1, 1, "no free uid", true);
+	ck_assert_int_eq(req(1)->state, FT_DISPATCH_QUEUED);
+	submit(3);
+	assert_assigned(3, 1, 1);
+}
+END_TEST
+
+START_TEST(queued_past_its_deadline_dropped_unrun)
+{
+	limits.worker_slots = 1;
+	gathered();
+	ft_dispatch_submit_to(d, 1, work(), 0, 100);
+	ft_dispatch_submit_to(d, 2, work(), 0, 100);
+	ft_dispatch_submit_to(d, 3, work(), 0, 500);
+	ft_dispatch_submit_to(d, 4, work(), 0, 0);
+	assert_assigned(1, 1, 1);
+	assert_assigned(2, 2, 1);
+	clear();
+	/* Running ones are the worker's: the gateway cancels them. */
+	ft_dispatch_tick(d, 200);
+	assert_assigned(1, 1, 1);
+	ck_assert_int_eq(req(3)->state, FT_DISPATCH_QUEUED);
+	ck_assert_uint_eq(count_events(FT_DISPATCH_EV_EXPIRED), 0);
+	ft_dispatch_tick(d, 500);
+	ck_assert_ptr_null(ft_dispatch_find(d, 3));
+	ck_assert(ft_dispatch_delivered(d, 3));
+	const struct ft_dispatch_event *ev = find_event(FT_DISPATCH_EV_EXPIRED);
+	ck_assert_ptr_nonnull(ev);
+	ck_assert_uint_eq(ev->id, 3);
+	ck_assert_uint_eq(count(ANSWER, 3, -1), 0);
+	/* No deadline: waits however long. */
+	ft_dispatch_tick(d, 1000000);
+	ck_assert_int_eq(req(4)->state, FT_DISPATCH_QUEUED);
+	answer_from(1, 1);
+	assert_assigned(4, 1, 1);
+	ck_assert_uint_eq(count(ASSIGN, 3, -1), 0);
+}
+END_TEST
+
+START_TEST(a_full_queue_answers_unavailable_at_once)
+{
+	limits.max_queued_requests = 2;
+	gathered();
+	ft_dispatch_hold(d, true);
+	submit(1);
+	submit(2);
+	clear();
+	submit(3);
+	ck_assert_uint_eq(count(ANSWER, 3, -1), 1);
+	const struct ft_dispatch_req *r = req(3);
+	ck_assert_int_eq(r->state, FT_DISPATCH_DONE);
+	ck_assert_int_eq(r->from_worker, -1);
+	ck_assert_ptr_nonnull(strstr(r->unavailable_body, "limits.max_queued_requests"));
+	const struct ft_dispatch_event *ev = find_event(FT_DISPATCH_EV_REFUSED);
+	ck_assert_ptr_nonnull(ev);
+	ck_assert_uint_eq(ev->count, 2);
+	/* What is already queued is not refused when sent again. */
+	submit(2);
+	ck_assert_int_eq(req(2)->state, FT_DISPATCH_QUEUED);
+	ft_dispatch_ack(d, 3);
+	ck_assert_ptr_null(ft_dispatch_find(d, 3));
+	ft_dispatch_hold(d, false);
+	ck_assert_int_eq(req(1)->state, FT_DISPATCH_ASSIGNED);
+	ck_assert_int_eq(req(2)->state, FT_DISPATCH_ASSIGNED);
+	ck_assert_uint_eq(count(ASSIGN, 3, -1), 0);
+}
+END_TEST
+
 static Suite *dispatch_suite(void)
 {
 	Suite *s = suite_create("leader dispatch");
@@ -866,6 +992,10 @@ static Suite *dispatch_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, least_busy_worker_chosen);
 	tcase_add_test(tc, preferred_worker_chosen_however_busy);
+	tcase_add_test(tc, workers_hold_at_most_slots_and_backlog);
+	tcase_add_test(tc, a_waiting_request_does_not_block_the_next);
+	tcase_add_test(tc, queued_past_its_deadline_dropped_unrun);
+	tcase_add_test(tc, a_full_queue_answers_unavailable_at_once);
 	tcase_add_test(tc, leader_works_only_when_nobody_else_can);
 	tcase_add_test(tc, unready_or_unreachable_workers_get_nothing);
 	tcase_add_test(tc, unsent_assignment_stays_queued);

@@ -23,6 +23,7 @@ struct sent {
 	uint64_t id;
 	bool has_job;
 	char body[128];
+	int64_t ttl_ms;
 };
 
 static struct sent submits[MAX_SENT];
@@ -30,13 +31,16 @@ static size_t n_submits;
 static uint64_t acks[MAX_SENT];
 static size_t n_acks;
 
-static void fake_submit(void *ud, uint64_t id, const char *job, const char *body, size_t len)
+static void fake_submit(void *ud, uint64_t id, const char *job, const char *body, size_t len,
+			int64_t ttl_ms)
 {
 	ck_assert_ptr_eq(ud, &submits);
 	ck_assert_uint_lt(n_submits, MAX_SENT);
 	struct sent *s = &submits[n_submits++];
 	s->id = id;
 	s->has_job = job != NULL;
+	s->ttl_ms = ttl_ms;
+	ck_assert_int_gt(ttl_ms, 0);
 	ck_assert_uint_lt(len, sizeof(s->body));
 	memcpy(s->body, body, len);
 	s->body[len] = '\0';
@@ -222,7 +226,7 @@ static void result(uint64_t id, uint64_t epoch, const char *verdict, const char 
 
 static void hello(uint64_t epoch)
 {
-	ck_assert(gw_core_leader_hello(core, 7, epoch));
+	ck_assert(gw_core_leader_hello(core, 0, 7, epoch));
 }
 
 /* ---- the leader link: holding and re-sending ---- */
@@ -343,13 +347,15 @@ START_TEST(hello_of_older_epoch_refused)
 	struct waiter w = { 0 };
 	submit(program("A"), NULL, &w, 0);
 	gw_core_epoch_seen(core, 8);
-	ck_assert(!gw_core_leader_hello(core, 3, 7));
+	ck_assert(!gw_core_leader_hello(core, 0, 3, 7));
 	uint64_t epoch;
 	ck_assert(!gw_core_link_up(core, &epoch));
 	ck_assert_uint_eq(n_submits, 0);
 	/* The same epoch is the current leader's. */
-	ck_assert(gw_core_leader_hello(core, 4, 8));
+	ck_assert(gw_core_leader_hello(core, 1000, 4, 8));
 	ck_assert_uint_eq(n_submits, 1);
+	/* With the time the gateway still waits, not its clock. */
+	ck_assert_int_eq(submits[0].ttl_ms, TIMEOUT_MS - 1000);
 }
 END_TEST
 
@@ -411,7 +417,7 @@ START_TEST(epoch_named_by_zookeeper_fences_too)
 	ck_assert_uint_eq(gw_core_fenced(core), 1);
 	/* An older epoch never lowers the fence. */
 	gw_core_epoch_seen(core, 4);
-	ck_assert(!gw_core_leader_hello(core, 7, 5));
+	ck_assert(!gw_core_leader_hello(core, 0, 7, 5));
 }
 END_TEST
 

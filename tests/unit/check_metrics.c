@@ -387,7 +387,7 @@ START_TEST(test_standard_family_order)
 		"ftcluster_epoch ftcluster_leader_changes_total ftcluster_handshakes_failed_total "
 		"ftnode_leaderships_total ftnode_runs_total "
 		"ftnode_run_duration_seconds ftnode_assignments_total "
-		"ftnode_reassignments_total ");
+		"ftnode_reassignments_total ftnode_requests_shed_total ");
 	free(order);
 	/* Again: nothing registered twice. */
 	ft_metrics_init("ftnode", 3, NULL);
