@@ -65,6 +65,7 @@ struct ft_limits {
 	int worker_slots;		  /* concurrent runs per worker */
 	int worker_backlog;		  /* leader: requests a worker holds beyond its slots */
 	int max_queued_requests;	  /* leader: requests waiting for a worker */
+	int queue_lifo_ms;		  /* leader: oldest waited this long: newest first */
 	int result_keep_ms;		  /* worker keeps an uncollected result this long */
 	int max_connections;		  /* gateway HTTP connections */
 	int connection_timeout_s;	  /* idle / slow HTTP clients */

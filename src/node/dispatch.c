@@ -14,13 +14,14 @@
 
 struct req {
 	struct ft_dispatch_req pub;
-	struct req *next;
+	struct req *next, *prev;      /* oldest first */
 	int failed_on[FAILED_ON_MAX]; /* workers it failed on (machinery or lost) */
 	int n_failed;
 	int prefer; /* the worker to give it to if it can take it, or 0 */
 	/* When the gateway gives up on it (the caller's clock), or 0: a
 	 * request still queued then is dropped, never run for nobody. */
 	int64_t deadline_ms;
+	int64_t queued_ms; /* when the gateway sent it (the latest tick's time) */
 };
 
 struct worker {
@@ -45,6 +46,7 @@ struct ft_dispatch {
 	bool held; /* ft_dispatch_hold: nothing new is assigned */
 	int64_t collect_deadline_ms;
 	int64_t now_ms; /* the latest ft_dispatch_tick */
+	bool lifo;	/* the newest queued requests go first (standing_queue) */
 	uint64_t delivered[DELIVERED_RING];
 	size_t delivered_next;
 };
@@ -73,6 +75,7 @@ static struct req *new_req(struct ft_dispatch *d, uint64_t id, enum ft_dispatch_
 	r->pub.id = id;
 	r->pub.state = state;
 	r->pub.worker = -1;
+	r->prev = d->tail;
 	if (d->tail)
 		d->tail->next = r;
 	else
@@ -100,18 +103,14 @@ static void free_req(struct ft_dispatch *d, struct req *r)
 
 static void drop_req(struct ft_dispatch *d, struct req *r)
 {
-	struct req *prev = NULL;
-	for (struct req *x = d->reqs; x; prev = x, x = x->next) {
-		if (x != r)
-			continue;
-		if (prev)
-			prev->next = r->next;
-		else
-			d->reqs = r->next;
-		if (d->tail == r)
-			d->tail = prev;
-		break;
-	}
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		d->reqs = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	else
+		d->tail = r->prev;
 	d->n_reqs--;
 	free_req(d, r);
 }
@@ -281,11 +280,34 @@ static bool any_room(struct ft_dispatch *d)
 	return false;
 }
 
+/* Adaptive LIFO: while the oldest waiting request has waited longer than
+ * limits.queue_lifo_ms, the queue is standing, and the newest go first.
+ * Served oldest first, an overloaded cluster would spend every slot on
+ * requests whose clients are about to give up, and answer nobody in time;
+ * newest first, those it answers are answered quickly, and the others
+ * wait for a slot, their client's patience or their deadline. */
+static bool standing_queue(const struct ft_dispatch *d)
+{
+	if (d->limits->queue_lifo_ms <= 0)
+		return false;
+	for (const struct req *r = d->reqs; r; r = r->next)
+		if (r->pub.state == FT_DISPATCH_QUEUED)
+			return d->now_ms - r->queued_ms > d->limits->queue_lifo_ms;
+	return false;
+}
+
 static void dispatch(struct ft_dispatch *d)
 {
 	if (d->collecting || d->held)
 		return;
-	for (struct req *r = d->reqs; r && any_room(d); r = r->next) {
+	bool lifo = standing_queue(d);
+	if (lifo != d->lifo) {
+		d->lifo = lifo;
+		emit(d, &(struct ft_dispatch_event){ .type = FT_DISPATCH_EV_QUEUE_ORDER,
+						     .timeout = lifo });
+	}
+	for (struct req *r = lifo ? d->tail : d->reqs; r && any_room(d);
+	     r = lifo ? r->prev : r->next) {
 		if (r->pub.state != FT_DISPATCH_QUEUED)
 			continue;
 		if (r->deadline_ms && r->deadline_ms <= d->now_ms)
@@ -360,6 +382,7 @@ void ft_dispatch_tick(struct ft_dispatch *d, int64_t now_ms)
 	if (d->collecting && now_ms >= d->collect_deadline_ms)
 		end_collect(d, true);
 	expire(d, now_ms);
+	dispatch(d); /* the queue's order may have turned */
 }
 
 void ft_dispatch_hold(struct ft_dispatch *d, bool held)
@@ -557,17 +580,20 @@ void ft_dispatch_submit_to(struct ft_dispatch *d, uint64_t id, void *work, int p
 				.count = (size_t)d->limits->max_queued_requests });
 		return;
 	}
-	if (!r)
+	if (!r) {
 		r = new_req(d, id, FT_DISPATCH_QUEUED);
+		r->queued_ms = d->now_ms;
+	}
 	r->prefer = prefer;
 	r->deadline_ms = deadline_ms;
 	if (!r->pub.work)
 		r->pub.work = work;
 	else
 		d->ops->drop_work(d->ud, work);
-	if (r->pub.state == FT_DISPATCH_WAITING && r->pub.worker < 0)
+	if (r->pub.state == FT_DISPATCH_WAITING && r->pub.worker < 0) {
 		r->pub.state = FT_DISPATCH_QUEUED;
-	else if (r->pub.worker >= 0)
+		r->queued_ms = d->now_ms;
+	} else if (r->pub.worker >= 0)
 		d->ops->started(d->ud, &r->pub); /* a gateway that reconnected learns it again */
 	emit(d, &(struct ft_dispatch_event){ .type = FT_DISPATCH_EV_SUBMITTED, .id = id });
 	dispatch(d);

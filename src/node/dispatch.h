@@ -33,7 +33,10 @@
  * - A gateway that submits a request already answered gets the kept answer
  *   again, without a run.
  * - Overload: the queue holds at most limits.max_queued_requests; a request
- *   still queued when its gateway gives up on it is dropped, never run. */
+ *   still queued when its gateway gives up on it is dropped, never run.
+ *   Oldest first, but while the oldest has waited longer than
+ *   limits.queue_lifo_ms, newest first (adaptive LIFO), so that an
+ *   overloaded cluster answers clients that still wait. */
 #ifndef FT_NODE_DISPATCH_H
 #define FT_NODE_DISPATCH_H
 
@@ -81,6 +84,7 @@ enum ft_dispatch_event_type {
 	FT_DISPATCH_EV_CANCELLED,     /* the gateway cancelled id (worker: where it ran, or -1) */
 	FT_DISPATCH_EV_EXPIRED,	      /* id waited in the queue past its deadline: dropped */
 	FT_DISPATCH_EV_REFUSED,	      /* the queue held count requests: id answered 503 */
+	FT_DISPATCH_EV_QUEUE_ORDER,   /* newest first from now on (timeout true), or oldest */
 };
 
 struct ft_dispatch_event {

@@ -172,6 +172,7 @@ static void op_cancel(void *ud, int worker, uint64_t id)
 
 static void op_event(void *ud, const struct ft_dispatch_event *ev)
 {
+	struct ft_leader *l = ud;
 	unsigned long long id = (unsigned long long)ev->id;
 	switch (ev->type) {
 	case FT_DISPATCH_EV_SUBMITTED:
@@ -237,6 +238,14 @@ static void op_event(void *ud, const struct ft_dispatch_event *ev)
 			       "request %llu refused: %zu requests already queued "
 			       "(limits.max_queued_requests); answering 503",
 			       id, ev->count);
+		break;
+	case FT_DISPATCH_EV_QUEUE_ORDER:
+		if (ev->timeout)
+			ft_log_notice("leader: requests have waited over %d ms "
+				      "(limits.queue_lifo_ms): serving the newest first",
+				      l->n->cfg.limits.queue_lifo_ms);
+		else
+			ft_log_notice("leader: the queue is short again: serving the oldest first");
 		break;
 	case FT_DISPATCH_EV_GATHERED:
 		if (ev->timeout)

@@ -140,6 +140,7 @@ static void setup(void)
 	limits.worker_slots = 100;
 	limits.worker_backlog = 0;
 	limits.max_queued_requests = 1000;
+	limits.queue_lifo_ms = 0;
 	for (int i = 0; i <= SELF; i++)
 		reachable[i] = true;
 	assign_fails = false;
@@ -913,6 +914,46 @@ START_TEST(a_waiting_request_does_not_block_the_next)
 }
 END_TEST
 
+START_TEST(a_standing_queue_serves_the_newest_first)
+{
+	limits.worker_slots = 1;
+	limits.queue_lifo_ms = 1000;
+	gathered();
+	submit(1);
+	submit(2);
+	submit(3); /* queued at t=0 */
+	ft_dispatch_tick(d, 600);
+	submit(4); /* queued at t=600 */
+	ft_dispatch_tick(d, 900);
+	/* The oldest waited 900 ms: still oldest first. */
+	answer_from(1, 1);
+	assert_assigned(3, 1, 1);
+	ck_assert_uint_eq(count_events(FT_DISPATCH_EV_QUEUE_ORDER), 0);
+	submit(5);
+	ft_dispatch_tick(d, 1700);
+	submit(6); /* queued at t=1700 */
+	/* 4 waited 1100 ms: a standing queue; the newest goes first. */
+	answer_from(2, 2);
+	assert_assigned(6, 2, 1);
+	const struct ft_dispatch_event *ev = find_event(FT_DISPATCH_EV_QUEUE_ORDER);
+	ck_assert_ptr_nonnull(ev);
+	ck_assert(ev->timeout);
+	clear();
+	answer_from(1, 3);
+	assert_assigned(5, 1, 1);
+	/* Only 4 waits, long: it goes next, and the queue turns back once it
+	 * is empty. */
+	answer_from(2, 6);
+	assert_assigned(4, 2, 1);
+	submit(7);
+	ft_dispatch_tick(d, 1800);
+	ev = find_event(FT_DISPATCH_EV_QUEUE_ORDER);
+	ck_assert_ptr_nonnull(ev);
+	ck_assert(!ev->timeout);
+	ck_assert_int_eq(req(7)->state, FT_DISPATCH_QUEUED);
+}
+END_TEST
+
 START_TEST(queued_past_its_deadline_dropped_unrun)
 {
 	limits.worker_slots = 1;
@@ -995,6 +1036,7 @@ static Suite *dispatch_suite(void)
 	tcase_add_test(tc, workers_hold_at_most_slots_and_backlog);
 	tcase_add_test(tc, a_waiting_request_does_not_block_the_next);
 	tcase_add_test(tc, queued_past_its_deadline_dropped_unrun);
+	tcase_add_test(tc, a_standing_queue_serves_the_newest_first);
 	tcase_add_test(tc, a_full_queue_answers_unavailable_at_once);
 	tcase_add_test(tc, leader_works_only_when_nobody_else_can);
 	tcase_add_test(tc, unready_or_unreachable_workers_get_nothing);

@@ -126,6 +126,7 @@ START_TEST(defaults_are_the_documented_values)
 	ck_assert_int_eq(l->worker_slots, 2);
 	ck_assert_int_eq(l->worker_backlog, 2);
 	ck_assert_int_eq(l->max_queued_requests, 4096);
+	ck_assert_int_eq(l->queue_lifo_ms, 1000);
 	ck_assert_int_eq(l->result_keep_ms, 600000);
 	ck_assert_int_eq(l->max_connections, 512);
 	ck_assert_int_eq(l->connection_timeout_s, 30);
@@ -255,6 +256,7 @@ START_TEST(reload_policy_per_key)
 		"limits.worker_slots",
 		"limits.worker_backlog",
 		"limits.max_queued_requests",
+		"limits.queue_lifo_ms",
 		"limits.result_keep_ms",
 		"limits.collect_timeout_ms",
 		"limits.stop_drain_ms",
