@@ -114,7 +114,7 @@ const struct ft_setting ft_config_settings[] = {
 	CFG_INT("limits", "worker_backlog", limits.worker_backlog, 0, 1024, 2, LIVE),
 	CFG_INT("limits", "max_queued_requests", limits.max_queued_requests, 1, 1000000, 4096,
 		LIVE),
-	CFG_INT("limits", "queue_lifo_ms", limits.queue_lifo_ms, 0, 86400000, 1000, LIVE),
+	CFG_INT("limits", "queue_lifo_ms", limits.queue_lifo_ms, 0, 86400000, 200, LIVE),
 	CFG_INT("limits", "result_keep_ms", limits.result_keep_ms, 1, 604800000, 600000, LIVE),
 	/* The HTTP server's. */
 	CFG_INT("limits", "max_connections", limits.max_connections, 1, 1000000, 512, RESTART),

@@ -11,6 +11,9 @@
 #define DELIVERED_RING 4096
 /* Workers a request failed on, remembered to try others first. */
 #define FAILED_ON_MAX 8
+/* Newest first lasts while a client gave up within this many
+ * limits.queue_lifo_ms (2 s at the default 200 ms). */
+#define LIFO_ABANDON_WINDOW 10
 
 struct req {
 	struct ft_dispatch_req pub;
@@ -45,8 +48,9 @@ struct ft_dispatch {
 	bool collecting;
 	bool held; /* ft_dispatch_hold: nothing new is assigned */
 	int64_t collect_deadline_ms;
-	int64_t now_ms; /* the latest ft_dispatch_tick */
-	bool lifo;	/* the newest queued requests go first (standing_queue) */
+	int64_t now_ms;	      /* the latest ft_dispatch_tick */
+	bool lifo;	      /* the newest queued requests go first (standing_queue) */
+	int64_t abandoned_ms; /* when a client last left before its answer, or 0 */
 	uint64_t delivered[DELIVERED_RING];
 	size_t delivered_next;
 };
@@ -281,14 +285,17 @@ static bool any_room(struct ft_dispatch *d)
 }
 
 /* Adaptive LIFO: while the oldest waiting request has waited longer than
- * limits.queue_lifo_ms, the queue is standing, and the newest go first.
+ * limits.queue_lifo_ms and clients are giving up, the newest go first.
  * Served oldest first, an overloaded cluster would spend every slot on
  * requests whose clients are about to give up, and answer nobody in time;
  * newest first, those it answers are answered quickly, and the others
- * wait for a slot, their client's patience or their deadline. */
+ * wait for a slot, their client's patience or their deadline.  Clients
+ * that wait patiently are served oldest first however long the queue:
+ * newest first would starve the oldest of them, for nothing. */
 static bool standing_queue(const struct ft_dispatch *d)
 {
-	if (d->limits->queue_lifo_ms <= 0)
+	if (d->limits->queue_lifo_ms <= 0 || !d->abandoned_ms ||
+	    d->now_ms - d->abandoned_ms > (int64_t)LIFO_ABANDON_WINDOW * d->limits->queue_lifo_ms)
 		return false;
 	for (const struct req *r = d->reqs; r; r = r->next)
 		if (r->pub.state == FT_DISPATCH_QUEUED)
@@ -370,6 +377,7 @@ static void expire(struct ft_dispatch *d, int64_t now_ms)
 							     .req = &r->pub,
 							     .id = r->pub.id,
 							     .worker = -1 });
+			d->abandoned_ms = now_ms ? now_ms : 1;
 			forget(d, r);
 		}
 		r = next;
@@ -628,6 +636,8 @@ void ft_dispatch_cancel(struct ft_dispatch *d, uint64_t id)
 		else
 			d->ops->cancel(d->ud, worker, id);
 	}
+	if (r->pub.state != FT_DISPATCH_DONE)
+		d->abandoned_ms = d->now_ms ? d->now_ms : 1;
 	struct ft_dispatch_event ev = {
 		.type = FT_DISPATCH_EV_CANCELLED, .req = &r->pub, .id = id, .worker = worker
 	};

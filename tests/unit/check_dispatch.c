@@ -931,8 +931,12 @@ START_TEST(a_standing_queue_serves_the_newest_first)
 	ck_assert_uint_eq(count_events(FT_DISPATCH_EV_QUEUE_ORDER), 0);
 	submit(5);
 	ft_dispatch_tick(d, 1700);
-	submit(6); /* queued at t=1700 */
-	/* 4 waited 1100 ms: a standing queue; the newest goes first. */
+	/* 4 waited 1100 ms, but every client still waits: oldest first. */
+	ck_assert_uint_eq(count_events(FT_DISPATCH_EV_QUEUE_ORDER), 0);
+	submit(8);
+	ft_dispatch_cancel(d, 8); /* a client gave up */
+	submit(6);		  /* queued at t=1700 */
+	/* A standing queue, and clients leave it: the newest goes first. */
 	answer_from(2, 2);
 	assert_assigned(6, 2, 1);
 	const struct ft_dispatch_event *ev = find_event(FT_DISPATCH_EV_QUEUE_ORDER);
@@ -951,6 +955,36 @@ START_TEST(a_standing_queue_serves_the_newest_first)
 	ck_assert_ptr_nonnull(ev);
 	ck_assert(!ev->timeout);
 	ck_assert_int_eq(req(7)->state, FT_DISPATCH_QUEUED);
+}
+END_TEST
+
+START_TEST(newest_first_ends_when_clients_stop_giving_up)
+{
+	limits.worker_slots = 1;
+	limits.queue_lifo_ms = 200;
+	gathered();
+	submit(1);
+	submit(2);
+	submit(3);
+	submit(4);
+	submit(9);
+	ft_dispatch_tick(d, 300);
+	ft_dispatch_cancel(d, 9);
+	submit(5);
+	answer_from(1, 1);
+	assert_assigned(5, 1, 1); /* standing, clients leave: newest */
+	/* 2 s (10 x queue_lifo_ms) later nobody else gave up: the oldest
+	 * waiting is not starved any longer. */
+	ft_dispatch_tick(d, 2400);
+	submit(6);
+	answer_from(1, 5);
+	assert_assigned(3, 1, 1);
+	const struct ft_dispatch_event *ev = NULL;
+	for (size_t i = 0; i < n_events; i++)
+		if (events[i].type == FT_DISPATCH_EV_QUEUE_ORDER)
+			ev = &events[i];
+	ck_assert_ptr_nonnull(ev);
+	ck_assert(!ev->timeout);
 }
 END_TEST
 
@@ -1037,6 +1071,7 @@ static Suite *dispatch_suite(void)
 	tcase_add_test(tc, a_waiting_request_does_not_block_the_next);
 	tcase_add_test(tc, queued_past_its_deadline_dropped_unrun);
 	tcase_add_test(tc, a_standing_queue_serves_the_newest_first);
+	tcase_add_test(tc, newest_first_ends_when_clients_stop_giving_up);
 	tcase_add_test(tc, a_full_queue_answers_unavailable_at_once);
 	tcase_add_test(tc, leader_works_only_when_nobody_else_can);
 	tcase_add_test(tc, unready_or_unreachable_workers_get_nothing);

@@ -126,7 +126,7 @@ START_TEST(defaults_are_the_documented_values)
 	ck_assert_int_eq(l->worker_slots, 2);
 	ck_assert_int_eq(l->worker_backlog, 2);
 	ck_assert_int_eq(l->max_queued_requests, 4096);
-	ck_assert_int_eq(l->queue_lifo_ms, 1000);
+	ck_assert_int_eq(l->queue_lifo_ms, 200);
 	ck_assert_int_eq(l->result_keep_ms, 600000);
 	ck_assert_int_eq(l->max_connections, 512);
 	ck_assert_int_eq(l->connection_timeout_s, 30);
