@@ -69,13 +69,16 @@ struct ft_election {
 	sd_event_source *aside; /* standing aside: not registered, not a candidate */
 	int64_t registered_ms;
 	sd_event_source *settle;
-	int leader;	   /* -1 none */
-	bool leader_known; /* a leader read has completed since (re)connect */
-	uint64_t epoch;	   /* czxid of the leader znode */
-	int64_t owner;	   /* its ephemeral owner session */
+	int leader;	      /* -1 none */
+	bool leader_known;    /* a leader read has completed since (re)connect */
+	uint64_t epoch;	      /* czxid of the leader znode */
+	unsigned data_losses; /* ft_election_data_losses */
+	int64_t owner;	      /* its ephemeral owner session */
 	size_t n_members;
 	int members[MAX_MEMBERS];
 	int64_t last_activity_ms;
+	int64_t lost_ms;	 /* when the connection of a session was lost, or 0 */
+	sd_event_source *reopen; /* reopen_cb, while lost */
 	sd_event_source *probe_timer;
 	bool probe_pending;
 	int64_t probe_sent_ms;
@@ -344,32 +347,69 @@ static void consider(struct ft_election *e)
 
 static void open_session(struct ft_election *e);
 
+static void reopen_session(struct ft_election *e)
+{
+	e->connected = false;
+	e->registered = false;
+	e->leader_known = false;
+	e->creating_leader = false;
+	e->lost_ms = 0;
+	e->reopen = sd_event_source_disable_unref(e->reopen);
+	zookeeper_close(e->zh);
+	e->zh = NULL;
+	open_session(e);
+}
+
+/* Out of touch for twice the session timeout: the server has ended the
+ * session, or has none to end.  A server that lost its data (restored from
+ * nothing, a disk replaced) refuses the old handle until its own
+ * transaction id passes the last one the handle saw, which on a quiet
+ * cluster is never; a new handle is refused by nobody.  Members that lost
+ * the server together reopen together, and so register within
+ * limits.election_settle_ms of each other: the highest ID leads again. */
+static int reopen_cb(sd_event_source *s, uint64_t usec, void *ud)
+{
+	struct ft_election *e = ud;
+	e->reopen = sd_event_source_disable_unref(e->reopen);
+	if (!e->zh || e->connected)
+		return 0;
+	ft_log_warn("zookeeper: out of touch for %lld ms, twice the session timeout; "
+		    "opening a new session",
+		    (long long)(ft_now_ms() - e->lost_ms));
+	reopen_session(e);
+	notify(e);
+	return 0;
+}
+
 static void handle_session(struct ft_election *e, int state)
 {
 	if (state == ZOO_CONNECTED_STATE) {
 		bool was = e->connected;
 		e->connected = true;
 		e->leader_known = false;
+		e->lost_ms = 0;
+		e->reopen = sd_event_source_disable_unref(e->reopen);
 		ft_log_info("zookeeper: connected (session 0x%llx)",
 			    (unsigned long long)zoo_client_id(e->zh)->client_id);
 		if (!was)
 			on_connected(e);
 	} else if (state == ZOO_EXPIRED_SESSION_STATE) {
 		ft_log_warn("zookeeper: session expired; opening a new session");
-		e->connected = false;
-		e->registered = false;
-		e->leader_known = false;
-		e->creating_leader = false;
-		zookeeper_close(e->zh);
-		e->zh = NULL;
-		open_session(e);
+		reopen_session(e);
 	} else if (state == ZOO_AUTH_FAILED_STATE) {
 		ft_log_err("zookeeper: authentication failed");
 		e->connected = false;
 	} else {
-		if (e->connected)
+		if (e->connected) {
 			ft_log_warn(
 				"zookeeper: connection lost; leadership suspended until reconnected");
+			e->lost_ms = ft_now_ms();
+			if (!e->reopen)
+				sd_event_add_time_relative(
+					e->ev, &e->reopen, CLOCK_MONOTONIC,
+					2ULL * (uint64_t)e->cfg->zk_session_timeout_ms * 1000,
+					10000, reopen_cb, e);
+		}
 		e->connected = false;
 		e->leader_known = false;
 	}
@@ -422,8 +462,22 @@ static void handle(struct ft_election *e, struct zev *z)
 			e->leader = z->leader;
 			e->leader_known = true;
 			e->owner = z->owner;
-			if ((uint64_t)z->czxid > e->epoch)
+			if ((uint64_t)z->czxid > e->epoch) {
 				e->epoch = (uint64_t)z->czxid;
+			} else if ((uint64_t)z->czxid < e->epoch && z->leader >= 0) {
+				/* Every read of the leader follows a write or a sync of
+				 * this session, or a watch: a server that lags cannot
+				 * answer it, so an older znode is ZooKeeper's data
+				 * gone back, and the cluster follows it. */
+				ft_log_election(LOG_WARNING, (uint64_t)z->czxid, z->leader,
+						"zookeeper: the leader znode's epoch %llu is older "
+						"than epoch %llu seen before: ZooKeeper lost its "
+						"data; following it",
+						(unsigned long long)z->czxid,
+						(unsigned long long)e->epoch);
+				e->epoch = (uint64_t)z->czxid;
+				e->data_losses++;
+			}
 			if (old != e->epoch || old_leader != e->leader)
 				ft_log_election(LOG_NOTICE, e->epoch, e->leader,
 						"zookeeper: leader is %d (epoch %llu)", e->leader,
@@ -628,6 +682,7 @@ void ft_election_free(struct ft_election *e)
 		zookeeper_close(e->zh); /* joins the client threads: no callback after this */
 	sd_event_source_disable_unref(e->wake_src);
 	sd_event_source_disable_unref(e->settle);
+	sd_event_source_disable_unref(e->reopen);
 	sd_event_source_disable_unref(e->aside);
 	sd_event_source_disable_unref(e->probe_timer);
 	if (e->wake_fd >= 0)
@@ -661,6 +716,11 @@ bool ft_election_connected(const struct ft_election *e)
 int ft_election_leader(const struct ft_election *e)
 {
 	return e->leader_known ? e->leader : -1;
+}
+
+unsigned ft_election_data_losses(const struct ft_election *e)
+{
+	return e->data_losses;
 }
 
 uint64_t ft_election_epoch(const struct ft_election *e)

@@ -40,6 +40,11 @@ bool ft_election_connected(const struct ft_election *e);
 /* Leader ID, or -1 when none is known. */
 int ft_election_leader(const struct ft_election *e);
 uint64_t ft_election_epoch(const struct ft_election *e);
+/* How many times the leader znode was found older than one seen before:
+ * ZooKeeper lost its data (restored from nothing, a disk replaced), and its
+ * epochs start again lower.  Those who keep the newest epoch seen must
+ * follow ft_election_epoch() down when this changes. */
+unsigned ft_election_data_losses(const struct ft_election *e);
 /* Read the leader znode again, after a sync so that the answer is at least
  * as new as anything another session has seen; the change callback runs
  * when it arrives.  Nothing while disconnected (reconnecting reads it). */

@@ -379,6 +379,11 @@ void gw_core_epoch_seen(struct gw_core *c, uint64_t epoch)
 		c->max_epoch = epoch;
 }
 
+void gw_core_epoch_follow(struct gw_core *c, uint64_t epoch)
+{
+	c->max_epoch = epoch;
+}
+
 bool gw_core_leader_hello(struct gw_core *c, int64_t now_ms, int leader, uint64_t epoch)
 {
 	if (epoch < c->max_epoch)

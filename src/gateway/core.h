@@ -166,6 +166,9 @@ void gw_core_stop(struct gw_core *c, int64_t now_ms);
 /* ZooKeeper names a leadership of this epoch: results from older ones are
  * fenced off from now on. */
 void gw_core_epoch_seen(struct gw_core *c, uint64_t epoch);
+/* ZooKeeper lost its data: epochs start again at epoch, lower than the
+ * newest seen; results are accepted from links of that epoch on. */
+void gw_core_epoch_follow(struct gw_core *c, uint64_t epoch);
 /* Leader `leader` said HELLO: false (nothing changes) if its epoch is
  * below the highest seen, and the link must be dropped; else the link is
  * up and every pending request is sent, oldest first. */

@@ -20,7 +20,8 @@ struct gw_link {
 	struct ft_conn *conn;
 	int leader; /* the node conn goes to */
 	sd_event_source *retry;
-	int retry_ms; /* grows while the named leader does not answer */
+	int retry_ms;	      /* grows while the named leader does not answer */
+	unsigned data_losses; /* ft_election_data_losses followed */
 };
 
 static void send_submit(void *ud, uint64_t id, const char *job, const char *body, size_t len,
@@ -153,13 +154,18 @@ static void connect_leader(struct gw_link *l)
 {
 	int leader = ft_election_leader(l->election);
 	uint64_t epoch = ft_election_epoch(l->election), link_epoch;
+	bool lost_data = ft_election_data_losses(l->election) != l->data_losses;
+	if (lost_data) {
+		l->data_losses = ft_election_data_losses(l->election);
+		gw_core_epoch_follow(l->core, epoch);
+	}
 	gw_core_epoch_seen(l->core, epoch);
 	/* An unknown leader (ZooKeeper out of reach, or between two leaders)
 	 * is no reason to drop a working link: a dead leader's link ends by
 	 * its own silence (limits.link_timeout_ms). */
 	if (l->conn && leader >= 0 &&
-	    (l->leader != leader ||
-	     (gw_core_link_up(l->core, &link_epoch) && link_epoch < epoch))) {
+	    (l->leader != leader || (gw_core_link_up(l->core, &link_epoch) &&
+				     (link_epoch < epoch || (lost_data && link_epoch != epoch))))) {
 		struct ft_conn *old = l->conn;
 		l->conn = NULL;
 		gw_core_link_lost(l->core);

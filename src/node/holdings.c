@@ -80,6 +80,11 @@ uint64_t ft_holdings_epoch(const struct ft_holdings *h)
 	return h->max_epoch;
 }
 
+void ft_holdings_follow_epoch(struct ft_holdings *h, uint64_t epoch)
+{
+	h->max_epoch = epoch;
+}
+
 enum ft_assign_outcome ft_holdings_assign(struct ft_holdings *h, uint64_t req, uint64_t epoch,
 					  void *work)
 {

@@ -55,6 +55,9 @@ void ft_holdings_free(struct ft_holdings *h);
 bool ft_holdings_leader(struct ft_holdings *h, uint64_t epoch);
 /* The newest epoch seen. */
 uint64_t ft_holdings_epoch(const struct ft_holdings *h);
+/* ZooKeeper lost its data: its epochs start again at epoch, lower than the
+ * newest seen, and only those are served from now on. */
+void ft_holdings_follow_epoch(struct ft_holdings *h, uint64_t epoch);
 
 enum ft_assign_outcome {
 	FT_ASSIGN_QUEUED,	/* new: taken, waits for a slot */

@@ -53,6 +53,7 @@ struct ft_worker {
 	uint64_t unconfirmed_epoch;
 	sd_event_source *confirm_timer;
 	sd_event_source *sweep;
+	unsigned data_losses; /* ft_election_data_losses followed */
 	char jar[FT_PATH_MAX + 32];
 	char work_dir[FT_PATH_MAX + 32];
 	char uid_lock_dir[FT_PATH_MAX + 32];
@@ -436,6 +437,14 @@ void ft_worker_leader_hello(struct ft_worker *w, struct ft_conn *c, const struct
 
 void ft_worker_election_changed(struct ft_worker *w)
 {
+	const struct ft_election *e = w->n->election;
+	if (e && ft_election_data_losses(e) != w->data_losses) {
+		w->data_losses = ft_election_data_losses(e);
+		ft_log_warn("worker: ZooKeeper's epochs started again at %llu (newest served %llu)",
+			    (unsigned long long)ft_election_epoch(e),
+			    (unsigned long long)ft_holdings_epoch(w->held));
+		ft_holdings_follow_epoch(w->held, ft_election_epoch(e));
+	}
 	reconsider(w);
 }
 

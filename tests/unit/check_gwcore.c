@@ -421,6 +421,26 @@ START_TEST(epoch_named_by_zookeeper_fences_too)
 }
 END_TEST
 
+START_TEST(epochs_followed_down_after_zookeeper_lost_its_data)
+{
+	struct waiter w = { 0 };
+	hello(900);
+	uint64_t id = submit(program("A"), NULL, &w, 0);
+	gw_core_link_lost(core);
+	/* ZooKeeper came back empty: its new leadership has epoch 20. */
+	ck_assert(!gw_core_leader_hello(core, 0, 7, 20));
+	gw_core_epoch_follow(core, 20);
+	gw_core_epoch_seen(core, 20);
+	ck_assert(gw_core_leader_hello(core, 0, 7, 20));
+	result(id, 20, "ok", "after the loss", 10);
+	ck_assert_int_eq(w.calls, 1);
+	ck_assert_str_eq(w.body, "after the loss");
+	/* And fencing goes on from there. */
+	gw_core_epoch_seen(core, 21);
+	ck_assert(!gw_core_leader_hello(core, 0, 7, 20));
+}
+END_TEST
+
 START_TEST(result_answers_every_waiter_exactly_once)
 {
 	struct waiter w1 = { 0 }, w2 = { 0 }, w3 = { 0 };
@@ -1071,6 +1091,7 @@ static Suite *gwcore_suite(void)
 	tcase_add_checked_fixture(res, setup, teardown);
 	tcase_add_test(res, result_of_older_epoch_ignored);
 	tcase_add_test(res, epoch_named_by_zookeeper_fences_too);
+	tcase_add_test(res, epochs_followed_down_after_zookeeper_lost_its_data);
 	tcase_add_test(res, result_answers_every_waiter_exactly_once);
 	tcase_add_test(res, second_result_acked_never_answers_again);
 	tcase_add_test(res, result_for_unknown_request_acked);

@@ -108,6 +108,21 @@ START_TEST(stale_leader_refused)
 }
 END_TEST
 
+START_TEST(epochs_followed_down_after_zookeeper_lost_its_data)
+{
+	ck_assert(ft_holdings_leader(h, EPOCH + 100));
+	ck_assert(!ft_holdings_leader(h, EPOCH));
+	ft_holdings_follow_epoch(h, EPOCH);
+	ck_assert_uint_eq(ft_holdings_epoch(h), EPOCH);
+	ck_assert(ft_holdings_leader(h, EPOCH));
+	ck_assert_int_eq(assign(1, EPOCH), FT_ASSIGN_QUEUED);
+	/* Fencing goes on from there. */
+	ck_assert(ft_holdings_leader(h, EPOCH + 1));
+	ck_assert(!ft_holdings_leader(h, EPOCH));
+	ck_assert_int_eq(assign(2, EPOCH), FT_ASSIGN_STALE);
+}
+END_TEST
+
 START_TEST(stale_epoch_assign_refused)
 {
 	ck_assert_int_eq(assign(1, EPOCH - 1), FT_ASSIGN_STALE);
@@ -366,6 +381,7 @@ static Suite *holdings_suite(void)
 	TCase *tc = tcase_create("epochs");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, stale_leader_refused);
+	tcase_add_test(tc, epochs_followed_down_after_zookeeper_lost_its_data);
 	tcase_add_test(tc, stale_epoch_assign_refused);
 	tcase_add_test(tc, stale_epoch_refused_even_for_a_held_id);
 	suite_add_tcase(s, tc);
