@@ -30,10 +30,22 @@ static struct {
 	int self_id;
 	int level;
 	bool journal;
+	bool stdout_journal; /* stdout is the journal stream itself */
 	size_t max_file_bytes;
 	int rejected_per_second;
 	struct hb_file summary, verbose;
 } L = { .daemon = "ft", .level = LOG_INFO, .rejected_per_second = 10 };
+
+/* Is fd the stream systemd named in $JOURNAL_STREAM ("device:inode")? */
+static bool is_journal_stream(int fd)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	if (!js || sscanf(js, "%llu:%llu", &dev, &ino) != 2 || fstat(fd, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
 
 static int open_hb_file(struct hb_file *h, const char *dir, const char *name)
 {
@@ -55,6 +67,7 @@ int ft_log_open(const char *daemon, int self_id, const char *hb_dir, size_t max_
 	/* Under systemd stderr already reaches the journal; send structured
 	 * entries instead of duplicating plain ones. */
 	L.journal = getenv("JOURNAL_STREAM") != NULL;
+	L.stdout_journal = is_journal_stream(STDOUT_FILENO);
 	if (!hb_dir)
 		return 0;
 	if (ft_mkdir_p(hb_dir, 0755) < 0 || open_hb_file(&L.summary, hb_dir, "summary.log") < 0 ||
@@ -197,6 +210,11 @@ void ft_log_file_line(enum ft_log_file file, const char *line)
 bool ft_log_journal(void)
 {
 	return L.journal;
+}
+
+bool ft_log_stdout_is_journal(void)
+{
+	return L.stdout_journal;
 }
 
 int ft_log_self_id(void)

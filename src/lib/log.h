@@ -44,6 +44,10 @@ enum ft_log_file { FT_LOG_SUMMARY, FT_LOG_VERBOSE };
 void ft_log_file_line(enum ft_log_file file, const char *line);
 /* Whether entries go to journald (structured) rather than to stderr. */
 bool ft_log_journal(void);
+/* True when standard output is the journal stream itself (systemd's
+ * StandardOutput=journal): a line printed there would repeat the structured
+ * entry sent for it. */
+bool ft_log_stdout_is_journal(void);
 /* The member ID ft_log_open was given: the "<id>:" prefix, FT_NODE. */
 int ft_log_self_id(void);
 /* msg to stderr as "<daemon>[<id>] <level>: msg", whatever the log level,

@@ -934,9 +934,21 @@ def test_journal(ns):
         assert m, f"MESSAGE is not the contract's wording: {e.get('MESSAGE')!r}"
         assert (m.group(1), m.group(2)) == (e["FT_PEER"], e["FT_HEARTBEAT"]), e
         assert e.get("FT_SOURCE") == m.group(3), e
+        # Kept, but below `journalctl -p info` (issue 17: a quiet journal).
+        assert e.get("PRIORITY") == "7", e
         peers.add(int(e["FT_PEER"]))
     assert peers <= {0, 1, 3} and len(peers) >= 2, f"heartbeats about {sorted(peers)}"
     log(f"journal: {len(entries)} heartbeat entries of ftnode@2, about members {sorted(peers)}")
+    # A line the contract prints on stdout is in the journal once: stdout is
+    # the journal here, so only the structured entry is written.
+    switches = [e for e in ns.journal("-u", "ftnode@2", "-n", "2000")
+                if str(e.get("MESSAGE", "")).startswith("2: switching from ")]
+    assert switches, "no state switch of ftnode@2 in the journal"
+    plain = [e["MESSAGE"] for e in switches if e.get("MESSAGE_ID") != mid_of("MID_SWITCH")]
+    assert not plain, f"state switches in the journal without their fields (stdout copies): {plain}"
+    assert not [e for e in ns.journal("-u", "ftnode@2", "-p", "info", "-n", "2000")
+                if e.get("FT_EVENT") == "heartbeat"], "heartbeat updates shown at -p info"
+    log(f"journal: {len(switches)} state switches of ftnode@2, each once, with its fields")
     # The catalog explains them (journalctl -x), once indexed (into the
     # namespace's private /var).
     ns.run("journalctl", "--update-catalog")
