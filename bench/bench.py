@@ -1415,6 +1415,10 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     return a
 
 
+# The shipped logging level (the harness's default is debug, for the tests).
+SHIPPED_LOGGING = {"level": "info"}
+
+
 def gossip_from_shipped_config() -> Dict[str, int]:
     """The gossip block of etc/ftcluster.yaml (the settings a real cluster uses)."""
     out: Dict[str, int] = {}
@@ -1480,7 +1484,8 @@ def main(argv: List[str]) -> int:
         limits = {"max_output_bytes": a.max_output_bytes,
                   "max_frame_bytes": max(4 * MIB, 3 * a.max_output_bytes + MIB)}
         cluster = ftharness.Cluster(work / "cluster", zk.connect, nodes=a.nodes, gossip=gossip,
-                                    limits=limits, name="bench%s" % NONCE)
+                                    limits=limits, name="bench%s" % NONCE,
+                                    logging=SHIPPED_LOGGING)
         cluster.start(leader_timeout=60)
         obj = cluster.wait_leader(
             timeout=60,

@@ -172,7 +172,7 @@ def run_size(zk: ftharness.ZkServer, workdir: Path, nodes: int, gossip: Dict[str
              steady_s: float) -> Dict:
     fail_s = gossip["fail_ms"] / 1000.0
     c = ftharness.Cluster(workdir / ("n%d" % nodes), zk.connect, nodes=nodes, gossip=gossip,
-                          session_timeout_ms=4000)
+                          session_timeout_ms=4000, logging={"level": "info"})  # as shipped
     try:
         c.start(leader_timeout=60 + nodes, register_timeout=30)
         wait_full(c, timeout=30 + nodes)

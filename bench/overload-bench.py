@@ -248,7 +248,7 @@ def main(argv: List[str]) -> int:
         zk = ftharness.ZkServer(work / "zookeeper").start()
         cluster = ftharness.Cluster(work / "cluster", zk.connect, nodes=a.nodes,
                                     gossip=B.gossip_from_shipped_config(),
-                                    name="overload%s" % B.NONCE)
+                                    name="overload%s" % B.NONCE, logging=B.SHIPPED_LOGGING)
         cluster.start(leader_timeout=60)
         cluster.wait_leader(timeout=60, predicate=lambda o: sum(
             1 for n in o.get("nodes", []) if n.get("id")) >= a.nodes)

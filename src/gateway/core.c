@@ -269,7 +269,7 @@ enum gw_submit_status gw_core_submit(struct gw_core *c, int64_t now_ms,
 		p = ft_pending_add(&c->pending, next_id(c), src, len, job_text, idem_key, now_ms,
 				   now_ms + c->lim->request_timeout_ms);
 		memcpy(p->fp, fp, sizeof(fp));
-		ft_log_request(LOG_INFO, p->id, "accepted",
+		ft_log_request(LOG_DEBUG, p->id, "accepted",
 			       "request %" PRIu64 " accepted (%zu bytes, class %s)", p->id, len,
 			       cls);
 		if (c->link_up)

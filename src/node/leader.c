@@ -176,18 +176,19 @@ static void op_event(void *ud, const struct ft_dispatch_event *ev)
 	unsigned long long id = (unsigned long long)ev->id;
 	switch (ev->type) {
 	case FT_DISPATCH_EV_SUBMITTED:
-		ft_log_request(LOG_INFO, ev->id, "submit", "request %llu received from the gateway",
-			       id);
+		ft_log_request(LOG_DEBUG, ev->id, "submit",
+			       "request %llu received from the gateway", id);
 		break;
 	case FT_DISPATCH_EV_ASSIGNED:
 		ft_metrics_assigned();
-		ft_log_request(LOG_INFO, ev->id, "assign",
+		ft_log_request(LOG_DEBUG, ev->id, "assign",
 			       "request %llu assigned to worker %d (attempt %d)", id, ev->worker,
 			       ev->req->attempts);
 		break;
 	case FT_DISPATCH_EV_ANSWERED:
-		ft_log_request(LOG_INFO, ev->id, "result", "request %llu answered by worker %d: %s",
-			       id, ev->worker, answer_verdict(ev->req->result));
+		ft_log_request(LOG_DEBUG, ev->id, "result",
+			       "request %llu answered by worker %d: %s", id, ev->worker,
+			       answer_verdict(ev->req->result));
 		break;
 	case FT_DISPATCH_EV_LATE:
 		ft_log_request(
@@ -223,7 +224,7 @@ static void op_event(void *ud, const struct ft_dispatch_event *ev)
 				"request %llu cancelled by the gateway; worker %d told to stop", id,
 				ev->worker);
 		else
-			ft_log_request(LOG_INFO, ev->id, "cancel",
+			ft_log_request(LOG_DEBUG, ev->id, "cancel",
 				       "request %llu cancelled by the gateway before it ran", id);
 		break;
 	case FT_DISPATCH_EV_EXPIRED:

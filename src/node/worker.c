@@ -187,7 +187,7 @@ static void job_done(void *ud, uint64_t req, const struct ft_run_result *res)
 	} else if (held) {
 		const struct ft_held *j =
 			ft_holdings_finished(w->held, req, outcome_of(res), ft_now_ms());
-		ft_log_request(LOG_INFO, req, "done", "request %llu done: %s in %lld ms",
+		ft_log_request(LOG_DEBUG, req, "done", "request %llu done: %s in %lld ms",
 			       (unsigned long long)req, ft_verdict_name(res->verdict),
 			       (long long)res->wall_ms);
 		if (j)
@@ -245,7 +245,7 @@ static void start_queued(struct ft_worker *w)
 	const struct ft_held *j;
 	while ((j = ft_holdings_start_next(w->held)) != NULL) {
 		uint64_t req = j->req;
-		ft_log_request(LOG_INFO, req, "run", "running request %llu",
+		ft_log_request(LOG_DEBUG, req, "run", "running request %llu",
 			       (unsigned long long)req);
 		char why[256];
 		if (start_job(w, j, why, sizeof(why)) < 0) {
@@ -469,7 +469,7 @@ static void on_assign(struct ft_worker *w, struct ft_conn *c, const struct ft_fr
 	case FT_ASSIGN_QUEUED:
 		break;
 	}
-	ft_log_request(LOG_INFO, req, "assigned", "assigned request %llu (%zu bytes)",
+	ft_log_request(LOG_DEBUG, req, "assigned", "assigned request %llu (%zu bytes)",
 		       (unsigned long long)req, f->blob_len);
 	start_queued(w);
 }
@@ -480,11 +480,11 @@ static void on_cancel(struct ft_worker *w, uint64_t req)
 {
 	switch (ft_holdings_cancel(w->held, req)) {
 	case FT_CANCEL_DROPPED:
-		ft_log_request(LOG_INFO, req, "cancel", "request %llu cancelled before it ran",
+		ft_log_request(LOG_DEBUG, req, "cancel", "request %llu cancelled before it ran",
 			       (unsigned long long)req);
 		break;
 	case FT_CANCEL_RUNNING:
-		ft_log_request(LOG_INFO, req, "cancel", "request %llu cancelled: stopping it",
+		ft_log_request(LOG_DEBUG, req, "cancel", "request %llu cancelled: stopping it",
 			       (unsigned long long)req);
 		(void)ft_runner_cancel(w->runner, req);
 		break;

@@ -966,7 +966,9 @@ class Cluster:
         self.limits = dict(DEFAULT_LIMITS, **(limits or {}))
         self.session_timeout_ms = session_timeout_ms
         self.env = dict(env or {})
-        self.logging = dict(logging or {})
+        # Debug: the tests read every step of a request from the logs
+        # (a request is one INFO line at the gateway, its steps DEBUG).
+        self.logging = {"level": "debug", **(logging or {})}
         self.sandbox = dict(default_sandbox(), **(sandbox or {}))
         self.extra_paths = dict(paths or {})
         # Further sections as written (values are YAML text: quote strings);
