@@ -71,7 +71,7 @@ const struct ft_setting ft_config_settings[] = {
 	CFG_INT("gateway", "max_connections_per_address", gw_access.max_connections_per_address, 0,
 		1000000, 0, RESTART),
 
-	CFG_INT("leader", "lease_ms", leader.lease_ms, 0, 3600000, 5000, LIVE),
+	CFG_INT("leader", "lease_ms", leader.lease_ms, 0, 3600000, 3500, LIVE),
 	CFG_INT("leader", "hold_off_ms", leader.hold_off_ms, 0, 86400000, 10000, LIVE),
 	CFG_INT("gossip", "interval_ms", gossip.interval_ms, 1, 60000, 200, RESTART),
 	CFG_INT("gossip", "fail_ms", gossip.fail_ms, 1, 3600000, 2000, RESTART),

@@ -387,6 +387,11 @@ int ft_conn_send(struct ft_conn *c, int type, struct json_object *meta, const vo
 	return c->closing ? -1 : 0;
 }
 
+int64_t ft_conn_last_heard_ms(const struct ft_conn *c)
+{
+	return c->last_rx_ms;
+}
+
 bool ft_conn_is_open(const struct ft_conn *c)
 {
 	return c && !c->closing;

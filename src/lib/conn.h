@@ -59,6 +59,8 @@ int ft_conn_send(struct ft_conn *c, int type, struct json_object *meta, const vo
 void ft_conn_close(struct ft_conn *c, const char *why);
 
 bool ft_conn_is_open(const struct ft_conn *c);
+/* Monotonic ms of the last byte received (or of the connection's start). */
+int64_t ft_conn_last_heard_ms(const struct ft_conn *c);
 /* Connected, and the handshake done. */
 bool ft_conn_is_connected(const struct ft_conn *c);
 /* Closed because the peer failed the cluster key handshake. */

@@ -37,6 +37,7 @@ struct wlink {
 	int id;
 	struct ft_conn *c;
 	sd_event_source *retry;
+	int64_t heard_ms; /* last byte of its last closed connection, or 0 */
 };
 
 struct ft_leader {
@@ -49,6 +50,7 @@ struct ft_leader {
 	sd_event_source *tick_timer; /* the collect deadline, then every TICK_MS */
 	sd_event_source *lease_timer;
 	int64_t cut_off_since_ms; /* 0: reaching its followers */
+	int64_t gw_heard_ms;	  /* last byte of the gateway's last closed link, or 0 */
 	bool stepped_down;
 };
 
@@ -377,6 +379,7 @@ static void link_closed(struct ft_conn *c, const char *why, void *ud)
 	if (!k)
 		return;
 	struct ft_leader *l = k->l;
+	k->heard_ms = ft_conn_last_heard_ms(c);
 	k->c = NULL;
 	ft_dispatch_link_closed(l->table, k->id, why);
 	if (ft_dispatch_alive(l->table, k->id) && !k->retry)
@@ -413,24 +416,36 @@ static void link_drop(struct wlink *k)
  * a gateway cut from the leader alone still counts as alive), and more
  * than half of the workers gossip says are alive, itself included.
  * Explains in why what is missing. */
-static bool reaches_followers(const struct ft_leader *l, char *why, size_t len)
+/* False, with why and since when, if the gateway or more than half the
+ * live workers are not linked.  The time is when the link that went last
+ * was last heard from: its silence started the outage, not the close that
+ * limits.link_timeout_ms later noticed it. */
+static bool reaches_followers(const struct ft_leader *l, char *why, size_t len, int64_t *since_ms)
 {
 	const struct ft_membership *tab = ft_gossip_table(l->n->gossip);
+	int64_t now = ft_now_ms();
 	if (ft_membership_alive(tab, FT_GATEWAY_ID) && !ft_conn_is_open(l->gw)) {
 		snprintf(why, len, "the gateway is alive but not linked");
+		*since_ms = l->gw_heard_ms ? l->gw_heard_ms : now;
 		return false;
 	}
 	size_t alive = 0, ready = 0;
+	int64_t last = 0;
 	for (size_t i = 0; i < l->n_links; i++) {
 		int id = l->links[i].id;
 		if (id != l->n->self->id && !ft_membership_alive(tab, id))
 			continue;
 		alive++;
-		if (ft_dispatch_ready(l->table, id))
+		if (ft_dispatch_ready(l->table, id)) {
 			ready++;
+		} else {
+			int64_t heard = l->links[i].heard_ms ? l->links[i].heard_ms : now;
+			last = heard > last ? heard : last;
+		}
 	}
 	if (ready * 2 <= alive) {
 		snprintf(why, len, "linked to %zu of %zu live workers", ready, alive);
+		*since_ms = last ? last : now;
 		return false;
 	}
 	return true;
@@ -443,7 +458,8 @@ static int lease_cb(sd_event_source *s, uint64_t usec, void *ud)
 	int period = lease / 10 > LEASE_CHECK_MIN_MS ? lease / 10 : LEASE_CHECK_MIN_MS;
 	sd_event_source_set_time_relative(s, (uint64_t)period * 1000);
 	char why[96];
-	if (lease <= 0 || l->stepped_down || reaches_followers(l, why, sizeof(why))) {
+	int64_t since = 0;
+	if (lease <= 0 || l->stepped_down || reaches_followers(l, why, sizeof(why), &since)) {
 		if (l->cut_off_since_ms && !l->stepped_down)
 			ft_log_info("leader: reaching its followers again");
 		l->cut_off_since_ms = 0;
@@ -451,10 +467,10 @@ static int lease_cb(sd_event_source *s, uint64_t usec, void *ud)
 	}
 	int64_t now = ft_now_ms();
 	if (!l->cut_off_since_ms) {
-		l->cut_off_since_ms = now;
-		ft_log_warn(
-			"leader: %s; stepping down in %d ms unless that mends (leader.lease_ms)",
-			why, lease);
+		l->cut_off_since_ms = since < now ? since : now;
+		ft_log_warn("leader: %s (last heard %lld ms ago); stepping down %lld ms after "
+			    "that unless it mends (leader.lease_ms)",
+			    why, (long long)(now - l->cut_off_since_ms), (long long)lease);
 		return 0;
 	}
 	if (now - l->cut_off_since_ms < lease)
@@ -535,8 +551,10 @@ void ft_leader_gateway_frame(struct ft_leader *l, struct ft_conn *c, const struc
 
 void ft_leader_gateway_closed(struct ft_leader *l, struct ft_conn *c)
 {
-	if (l->gw == c)
+	if (l->gw == c) {
+		l->gw_heard_ms = ft_conn_last_heard_ms(c);
 		l->gw = NULL;
+	}
 }
 
 /* ---- membership ---- */

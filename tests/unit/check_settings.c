@@ -146,7 +146,7 @@ START_TEST(defaults_are_the_documented_values)
 	ck_assert_int_eq(l->connect_timeout_ms, 2000);
 	ck_assert_int_eq(l->max_unidentified_per_address, 16);
 	ck_assert_int_eq(l->leader_confirm_ms, 2000);
-	ck_assert_int_eq(cfg.leader.lease_ms, 5000);
+	ck_assert_int_eq(cfg.leader.lease_ms, 3500);
 	ck_assert_int_eq(cfg.leader.hold_off_ms, 10000);
 
 	ck_assert_str_eq(cfg.log_level, "info");
