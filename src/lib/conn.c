@@ -23,6 +23,7 @@ struct ft_conn {
 	int fd;
 	bool connecting;
 	bool closing;
+	bool silent; /* closed for silence: ft_conn_went_silent */
 	char why[128];
 	char peer[64];
 	struct ft_conn_limits lim;
@@ -117,6 +118,7 @@ static int live_cb(sd_event_source *s, uint64_t usec, void *ud)
 		snprintf(why, sizeof(why), "silent for %lld ms (limits.link_timeout_ms %d)",
 			 (long long)(now - c->last_rx_ms), c->lim.timeout_ms);
 		ft_log_warn("closing the link with %s: %s", c->peer, why);
+		c->silent = true;
 		ft_conn_close(c, why);
 		return 0;
 	}
@@ -313,6 +315,7 @@ static void do_read(struct ft_conn *c)
 		} else if (errno != EAGAIN && errno != EINTR) {
 			char why[128];
 			snprintf(why, sizeof(why), "read error: %s", strerror(errno));
+			c->silent = errno == ETIMEDOUT; /* TCP_USER_TIMEOUT, keepalive */
 			ft_conn_close(c, why);
 		}
 		return;
@@ -385,6 +388,11 @@ int ft_conn_send(struct ft_conn *c, int type, struct json_object *meta, const vo
 	ft_buf_consume(&c->plain_out, c->plain_out.len);
 	do_write(c);
 	return c->closing ? -1 : 0;
+}
+
+bool ft_conn_went_silent(const struct ft_conn *c)
+{
+	return c->silent;
 }
 
 int64_t ft_conn_last_heard_ms(const struct ft_conn *c)

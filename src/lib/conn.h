@@ -59,6 +59,9 @@ int ft_conn_send(struct ft_conn *c, int type, struct json_object *meta, const vo
 void ft_conn_close(struct ft_conn *c, const char *why);
 
 bool ft_conn_is_open(const struct ft_conn *c);
+/* Closed because the peer fell silent (limits.link_timeout_ms, or TCP
+ * giving up), not because it closed or reset the connection. */
+bool ft_conn_went_silent(const struct ft_conn *c);
 /* Monotonic ms of the last byte received (or of the connection's start). */
 int64_t ft_conn_last_heard_ms(const struct ft_conn *c);
 /* Connected, and the handshake done. */

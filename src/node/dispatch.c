@@ -198,7 +198,7 @@ static bool has_failed_on(const struct req *r, int worker)
 }
 
 /* Everything a lost worker held goes back to the queue. */
-static void reclaim(struct ft_dispatch *d, struct worker *k, const char *why)
+static void reclaim(struct ft_dispatch *d, struct worker *k, const char *why, bool blame)
 {
 	size_t n = 0;
 	for (struct req *r = d->reqs; r; r = r->next) {
@@ -207,9 +207,17 @@ static void reclaim(struct ft_dispatch *d, struct worker *k, const char *why)
 		r->pub.worker = -1;
 		requeue(r);
 		/* A program that takes its worker down with it must not take
-		 * every worker down in turn. */
-		if (failed_on(d, r, k->id, why))
+		 * every worker down in turn.  A link that fell silent is no such
+		 * sign: charged, a partition of the leader from every worker
+		 * would spend all of a request's attempts in one moment. */
+		if (!blame) {
+			if (r->pub.attempts > 0)
+				r->pub.attempts--;
+			if (r->n_failed < FAILED_ON_MAX)
+				r->failed_on[r->n_failed++] = k->id;
+		} else if (failed_on(d, r, k->id, why)) {
 			continue;
+		}
 		n++;
 	}
 	k->assigned = 0;
@@ -481,19 +489,29 @@ void ft_dispatch_worker_failed(struct ft_dispatch *d, int worker, const char *wh
 	if (!k)
 		return;
 	k->alive = false;
-	reclaim(d, k, why);
+	reclaim(d, k, why, true);
 	dispatch(d);
 }
 
-void ft_dispatch_link_closed(struct ft_dispatch *d, int worker, const char *why)
+static void link_lost(struct ft_dispatch *d, int worker, const char *why, bool blame)
 {
 	struct worker *k = find_worker(d, worker);
 	if (!k)
 		return;
 	k->linked = false;
-	reclaim(d, k, why);
+	reclaim(d, k, why, blame);
 	maybe_end_collect(d);
 	dispatch(d);
+}
+
+void ft_dispatch_link_closed(struct ft_dispatch *d, int worker, const char *why)
+{
+	link_lost(d, worker, why, true);
+}
+
+void ft_dispatch_link_silent(struct ft_dispatch *d, int worker, const char *why)
+{
+	link_lost(d, worker, why, false);
 }
 
 void ft_dispatch_result(struct ft_dispatch *d, int worker, uint64_t id, void *result)

@@ -156,6 +156,10 @@ void ft_dispatch_inventory(struct ft_dispatch *d, int worker, const uint64_t *ru
 void ft_dispatch_worker_failed(struct ft_dispatch *d, int worker, const char *why);
 /* The connection to worker is gone: what it held goes elsewhere. */
 void ft_dispatch_link_closed(struct ft_dispatch *d, int worker, const char *why);
+/* The same for a link closed because it fell silent (a partition, a pause):
+ * nothing shows that its requests took the worker down, so they are not
+ * charged an attempt (limits.run_attempts). */
+void ft_dispatch_link_silent(struct ft_dispatch *d, int worker, const char *why);
 /* A result for id from worker.  The table takes result (it may free it at
  * once: a second answer, or one already delivered). */
 void ft_dispatch_result(struct ft_dispatch *d, int worker, uint64_t id, void *result);

@@ -381,7 +381,10 @@ static void link_closed(struct ft_conn *c, const char *why, void *ud)
 	struct ft_leader *l = k->l;
 	k->heard_ms = ft_conn_last_heard_ms(c);
 	k->c = NULL;
-	ft_dispatch_link_closed(l->table, k->id, why);
+	if (ft_conn_went_silent(c))
+		ft_dispatch_link_silent(l->table, k->id, why);
+	else
+		ft_dispatch_link_closed(l->table, k->id, why);
 	if (ft_dispatch_alive(l->table, k->id) && !k->retry)
 		sd_event_add_time_relative(l->n->ev, &k->retry, CLOCK_MONOTONIC,
 					   RECONNECT_MS * 1000, 10000, retry_cb, k);

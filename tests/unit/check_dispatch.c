@@ -615,6 +615,30 @@ START_TEST(lost_connection_reassigns_and_awaits_inventory)
 }
 END_TEST
 
+START_TEST(silent_links_cost_no_attempt)
+{
+	limits.run_attempts = 2;
+	gathered();
+	submit(1);
+	assert_assigned(1, 1, 1);
+	/* The leader cut off from every worker: each link falls silent in
+	 * turn, and the request follows them, as a partition is no sign that
+	 * it took a worker down. */
+	ft_dispatch_link_silent(d, 1, "silent for 3000 ms");
+	assert_assigned(1, 2, 1);
+	ft_dispatch_link_silent(d, 2, "silent for 3000 ms");
+	assert_assigned(1, 3, 1);
+	ft_dispatch_link_silent(d, 3, "silent for 3000 ms");
+	const struct ft_dispatch_req *r = req(1);
+	ck_assert_int_eq(r->state, FT_DISPATCH_QUEUED);
+	ck_assert_uint_eq(count(ANSWER, 1, -1), 0);
+	/* Worker 1 back: it runs there, still its first attempt. */
+	ft_dispatch_link(d, 1, true);
+	ft_dispatch_inventory(d, 1, NULL, 0, NULL, 0);
+	assert_assigned(1, 1, 1);
+}
+END_TEST
+
 START_TEST(worker_deaths_bounded_by_run_attempts)
 {
 	limits.run_attempts = 2;
@@ -1084,6 +1108,7 @@ static Suite *dispatch_suite(void)
 	tcase_add_test(tc, worker_dies_holding_work_reassigned);
 	tcase_add_test(tc, lost_connection_reassigns_and_awaits_inventory);
 	tcase_add_test(tc, worker_deaths_bounded_by_run_attempts);
+	tcase_add_test(tc, silent_links_cost_no_attempt);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("hand-backs");
