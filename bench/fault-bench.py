@@ -282,12 +282,9 @@ def main(argv: List[str]) -> int:
     try:
         lab.open()
         lab.wait_reachable()
-        specs = ["%s:2181:2888:3888:%s" % (lab.addr("zk%d" % i), lab.ns("zk%d" % i))
-                 for i in range(1, N_ZK + 1)]
+        specs, hosts, netns = hostlab.cluster_places(lab)
         ens = ftharness.ZkEnsemble(work / "zk", N_ZK, specs)
         ens.start()
-        hosts = {0: lab.addr("gw"), **{i: lab.addr("n%d" % i) for i in range(1, N_NODES + 1)}}
-        netns = {0: lab.ns("gw"), **{i: lab.ns("n%d" % i) for i in range(1, N_NODES + 1)}}
         c = ftharness.Cluster(work / "cluster", ens.connect, nodes=N_NODES, build=build,
                               hosts=hosts, netns=netns, gossip=B.gossip_from_shipped_config(),
                               limits={"run_wall_ms": 60000}, name="fault%s" % B.NONCE,

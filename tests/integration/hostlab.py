@@ -23,6 +23,7 @@ also at interpreter exit as a last resort.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import ipaddress
 import os
 import random
@@ -232,3 +233,27 @@ def leftovers(lab: Lab) -> List[str]:
     """Namespaces of this lab still present (none after close())."""
     return [l for l in _ip("netns", "list", check=False).stdout.splitlines()
             if "ftmh" + lab.tag in l]
+
+
+@contextlib.contextmanager
+def opened(lab: Lab):
+    """The lab open and reachable; closed at the end, leaving nothing."""
+    try:
+        lab.open()
+        lab.wait_reachable()
+        yield lab
+    finally:
+        lab.close()
+        left = leftovers(lab)
+        assert not left, "namespaces left behind: %s" % left
+
+
+def cluster_places(lab: Lab) -> Tuple[List[str], Dict[int, str], Dict[int, str]]:
+    """For a cluster_lab: (ZooKeeper ensemble specs for ftharness.ZkEnsemble,
+    {member ID: address}, {member ID: namespace}) for ftharness.Cluster."""
+    zks = sorted(int(n[2:]) for n in lab.hosts if n.startswith("zk"))
+    nodes = sorted(int(n[1:]) for n in lab.hosts if n.startswith("n"))
+    specs = ["%s:2181:2888:3888:%s" % (lab.addr("zk%d" % i), lab.ns("zk%d" % i)) for i in zks]
+    hosts = {0: lab.addr("gw"), **{i: lab.addr("n%d" % i) for i in nodes}}
+    netns = {0: lab.ns("gw"), **{i: lab.ns("n%d" % i) for i in nodes}}
+    return specs, hosts, netns

@@ -35,7 +35,7 @@ from typing import List, Optional, Tuple
 import pytest
 
 import ftharness
-from hostlab import Lab, cluster_lab, leftovers, netns_unavailable
+from hostlab import Lab, cluster_lab, cluster_places, netns_unavailable, opened
 
 N_NODES = 4
 N_ZK = 3
@@ -55,15 +55,8 @@ def lab():
     why = netns_unavailable()
     if why:
         pytest.skip(why)
-    lab = cluster_lab(N_ZK, N_NODES)
-    try:
-        lab.open()
-        lab.wait_reachable()
+    with opened(cluster_lab(N_ZK, N_NODES)) as lab:
         yield lab
-    finally:
-        lab.close()
-        left = leftovers(lab)
-        assert not left, "namespaces left behind: %s" % left
 
 
 class Traffic:
@@ -161,16 +154,13 @@ class Scenario:
 
 def run_scenario(lab: Lab, tmp: Path, build: ftharness.Build) -> Scenario:
     o = Scenario()
-    specs = ["%s:2181:2888:3888:%s" % (lab.addr("zk%d" % i), lab.ns("zk%d" % i))
-             for i in range(1, N_ZK + 1)]
+    specs, hosts, netns = cluster_places(lab)
     ens = ftharness.ZkEnsemble(tmp / "zk", N_ZK, specs)
     cluster: Optional[ftharness.Cluster] = None
     traffic: Optional[Traffic] = None
     try:
         ens.start()
         say("ZooKeeper ensemble up: %s (leader: zk%s)" % (ens.connect, ens.leader_member()))
-        hosts = {0: lab.addr("gw"), **{i: lab.addr("n%d" % i) for i in range(1, N_NODES + 1)}}
-        netns = {0: lab.ns("gw"), **{i: lab.ns("n%d" % i) for i in range(1, N_NODES + 1)}}
         cluster = ftharness.Cluster(tmp / "cluster", ens.connect, nodes=N_NODES, build=build,
                                     hosts=hosts, netns=netns,
                                     limits={"run_wall_ms": 60000})

@@ -34,7 +34,7 @@ import pytest
 
 import ftharness
 import history
-from hostlab import Lab, cluster_lab, leftovers, netns_unavailable
+from hostlab import Lab, cluster_lab, cluster_places, netns_unavailable, opened
 
 N_NODES = 4
 N_ZK = 3
@@ -53,15 +53,8 @@ def lab():
     why = netns_unavailable()
     if why:
         pytest.skip(why)
-    lab = cluster_lab(N_ZK, N_NODES)
-    try:
-        lab.open()
-        lab.wait_reachable()
+    with opened(cluster_lab(N_ZK, N_NODES)) as lab:
         yield lab
-    finally:
-        lab.close()
-        left = leftovers(lab)
-        assert not left, "namespaces left behind: %s" % left
 
 
 class Nemesis:
@@ -206,11 +199,8 @@ class Nemesis:
 
 
 def test_history_under_a_nemesis(lab, tmp_path: Path, ft_build):
-    specs = ["%s:2181:2888:3888:%s" % (lab.addr("zk%d" % i), lab.ns("zk%d" % i))
-             for i in range(1, N_ZK + 1)]
+    specs, hosts, netns = cluster_places(lab)
     ens = ftharness.ZkEnsemble(tmp_path / "zk", N_ZK, specs)
-    hosts = {0: lab.addr("gw"), **{i: lab.addr("n%d" % i) for i in range(1, N_NODES + 1)}}
-    netns = {0: lab.ns("gw"), **{i: lab.ns("n%d" % i) for i in range(1, N_NODES + 1)}}
     c = clients = None
     h = history.History()
     try:
