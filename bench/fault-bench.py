@@ -172,7 +172,11 @@ class Bench:
 
     def wait_steady(self) -> None:
         def ok() -> bool:
+            # Every ZooKeeper server serving again (not only started): a
+            # trial kills one, and one still syncing would make it two.
             return (all(self.c.running(m) for m in [0, *self.c.nodes]) and self.ens.running()
+                    and all(self.ens.mode(i) in ("leader", "follower")
+                            for i in range(1, N_ZK + 1))
                     and len(self.c.member_roles()) == N_NODES + 1 and self.p.steady())
         ftharness.wait_until(ok, 120, what="a steady cluster")
         time.sleep(1.0)
@@ -235,6 +239,8 @@ class Bench:
         rx = re.compile(pat)
         marks = {s: self.c.output_sizes(s) for s in ("stderr", "stdout")}
         t0 = time.monotonic()
+        log("%s: injecting at %s (leader %s)" % (kind, time.strftime("%H:%M:%S"),
+                                                self.leader()))
         inject()
         detected = None
         # Held at least MIN_HOLD_S[kind], and until noticed and new work is
@@ -250,6 +256,7 @@ class Bench:
                 break
             time.sleep(0.05)
         t_heal = time.monotonic()
+        log("%s: healing at %s, %.1f s in" % (kind, time.strftime("%H:%M:%S"), t_heal - t0))
         heal()
         def done():
             r = self.p.resumed(t0, t_heal)
@@ -262,6 +269,8 @@ def main(argv: List[str]) -> int:
     ap = argparse.ArgumentParser(description="ftcluster fault benchmark; see the docstring.")
     ap.add_argument("--trials", type=int, default=5)
     ap.add_argument("--kinds", default=",".join(KINDS))
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the work directory (members' logs) and log at debug level")
     a = ap.parse_args(argv)
     kinds = [k for k in a.kinds.split(",") if k]
     if not 1 <= a.trials <= 50 or any(k not in KINDS for k in kinds):
@@ -288,7 +297,8 @@ def main(argv: List[str]) -> int:
         c = ftharness.Cluster(work / "cluster", ens.connect, nodes=N_NODES, build=build,
                               hosts=hosts, netns=netns, gossip=B.gossip_from_shipped_config(),
                               limits={"run_wall_ms": 60000}, name="fault%s" % B.NONCE,
-                              logging=B.SHIPPED_LOGGING)
+                              logging=({"level": "debug"} if a.keep
+                                       else B.SHIPPED_LOGGING))
         c.start()
         c.wait_leader(timeout=60)
         probes = Probes(c).start()
@@ -318,7 +328,10 @@ def main(argv: List[str]) -> int:
         if ens is not None:
             ens.stop()
         lab.close()
-        shutil.rmtree(work, ignore_errors=True)
+        if a.keep:
+            log("kept %s" % work)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
     def cell(xs: List[Optional[float]], f) -> str:
         got = [x for x in xs if x is not None]

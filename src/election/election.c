@@ -67,6 +67,9 @@ struct ft_election {
 	bool registered;
 	bool creating_leader;
 	sd_event_source *aside; /* standing aside: not registered, not a candidate */
+	int64_t aside_since_ms;
+	int aside_min_ms;	      /* ...and may end it early after this long */
+	sd_event_source *aside_check; /* at aside_min_ms: is the seat empty? */
 	int64_t registered_ms;
 	sd_event_source *settle;
 	int leader;	      /* -1 none */
@@ -251,17 +254,49 @@ static void gone(int rc, const void *data)
 
 static void do_register(struct ft_election *e);
 
+static void end_aside(struct ft_election *e)
+{
+	e->aside = sd_event_source_disable_unref(e->aside);
+	e->aside_check = sd_event_source_disable_unref(e->aside_check);
+	if (e->zh && e->connected && !e->registered)
+		do_register(e);
+}
+
 static int aside_over_cb(sd_event_source *s, uint64_t usec, void *ud)
 {
 	struct ft_election *e = ud;
-	e->aside = sd_event_source_disable_unref(e->aside);
 	ft_log_info("zookeeper: standing aside over; registering again");
-	if (e->zh && e->connected && !e->registered)
-		do_register(e);
+	end_aside(e);
 	return 0;
 }
 
-void ft_election_step_aside(struct ft_election *e, int hold_ms)
+/* Standing aside keeps a node whose links fail from taking leadership back,
+ * on the bet that another will lead.  When no other does (every candidate
+ * stood aside too, after faults moved leadership round them all), the bet
+ * is lost and the cluster would sit without a leader until a hold-off ran
+ * out: a node that has stood aside for aside_min_ms then registers again. */
+static void check_vacancy(struct ft_election *e)
+{
+	if (!e->aside || !e->connected || !e->leader_known || e->leader >= 0 || e->n_members > 0)
+		return;
+	int64_t aside_ms = ft_now_ms() - e->aside_since_ms;
+	if (aside_ms < e->aside_min_ms)
+		return;
+	ft_log_notice("zookeeper: no leader and no other candidate; standing aside ended after "
+		      "%lld ms",
+		      (long long)aside_ms);
+	end_aside(e);
+}
+
+static int aside_check_cb(sd_event_source *s, uint64_t usec, void *ud)
+{
+	struct ft_election *e = ud;
+	e->aside_check = sd_event_source_disable_unref(e->aside_check);
+	check_vacancy(e);
+	return 0;
+}
+
+void ft_election_step_aside(struct ft_election *e, int hold_ms, int min_ms)
 {
 	if (e->self_id == FT_GATEWAY_ID || !e->zh)
 		return;
@@ -276,6 +311,11 @@ void ft_election_step_aside(struct ft_election *e, int hold_ms)
 	e->aside = sd_event_source_disable_unref(e->aside);
 	sd_event_add_time_relative(e->ev, &e->aside, CLOCK_MONOTONIC, (uint64_t)hold_ms * 1000,
 				   10000, aside_over_cb, e);
+	e->aside_since_ms = ft_now_ms();
+	e->aside_min_ms = min_ms < hold_ms ? min_ms : hold_ms;
+	e->aside_check = sd_event_source_disable_unref(e->aside_check);
+	sd_event_add_time_relative(e->ev, &e->aside_check, CLOCK_MONOTONIC,
+				   (uint64_t)e->aside_min_ms * 1000, 10000, aside_check_cb, e);
 }
 
 static void do_register(struct ft_election *e)
@@ -445,6 +485,7 @@ static void handle(struct ft_election *e, struct zev *z)
 		if (z->rc == ZOK) {
 			set_members(e, z->ids, z->n_ids);
 			consider(e);
+			check_vacancy(e);
 			notify(e);
 		}
 		return;
@@ -456,6 +497,7 @@ static void handle(struct ft_election *e, struct zev *z)
 			zoo_awexists(e->zh, e->leader_path, global_watcher, cur_ctx(e),
 				     leader_exists_done, cur_ctx(e));
 			consider(e);
+			check_vacancy(e);
 		} else if (z->rc == ZOK) {
 			uint64_t old = e->epoch;
 			int old_leader = e->leader;
@@ -684,6 +726,7 @@ void ft_election_free(struct ft_election *e)
 	sd_event_source_disable_unref(e->settle);
 	sd_event_source_disable_unref(e->reopen);
 	sd_event_source_disable_unref(e->aside);
+	sd_event_source_disable_unref(e->aside_check);
 	sd_event_source_disable_unref(e->probe_timer);
 	if (e->wake_fd >= 0)
 		close(e->wake_fd);

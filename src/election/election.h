@@ -55,8 +55,9 @@ void ft_election_refresh(struct ft_election *e);
 bool ft_election_unsure(const struct ft_election *e);
 /* Give leadership up (delete the leader znode if ours) and stand aside for
  * hold_ms: the member znode is deleted, so that the others elect among the
- * rest, and created again afterwards. */
-void ft_election_step_aside(struct ft_election *e, int hold_ms);
+ * rest, and created again afterwards; or after min_ms already, when no
+ * leader and no candidate is left. */
+void ft_election_step_aside(struct ft_election *e, int hold_ms, int min_ms);
 /* True only while connected and holding the leader znode in this session. */
 bool ft_election_is_leader(const struct ft_election *e);
 /* IDs registered in ZooKeeper (live sessions), ascending. */

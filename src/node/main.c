@@ -287,7 +287,10 @@ void ft_node_step_down(struct ft_node *n)
 	ft_log_notice("standing aside for %lld ms (leader.hold_off_ms, step-down %u in a row): "
 		      "the next highest ID leads; serving as a worker meanwhile",
 		      (long long)hold, n->step_downs + 1);
-	ft_election_step_aside(n->election, hold > INT32_MAX ? INT32_MAX : (int)hold);
+	/* Stood aside as long as the fault it left for had lasted, it is as good
+	 * a candidate as any when no other is left. */
+	ft_election_step_aside(n->election, hold > INT32_MAX ? INT32_MAX : (int)hold,
+			       n->cfg.leader.lease_ms);
 }
 
 static int unsure_too_long(sd_event_source *s, uint64_t usec, void *ud)

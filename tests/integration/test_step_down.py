@@ -99,3 +99,52 @@ def test_a_leader_that_loses_one_worker_of_three_keeps_leading(new_cluster):
         assert hello(c, "still led by 3")[:2] == (200, "still led by 3")
     finally:
         relay.close()
+
+
+def test_a_cluster_where_every_node_stood_aside_still_gets_a_leader(new_cluster):
+    """Standing aside bets that another node leads.  Faults that move
+    leadership round every node would otherwise leave none to lead until a
+    hold-off ran out: a node that stood aside at least leader.lease_ms
+    registers again as soon as no leader and no candidate is left."""
+    hold_off_ms = 60000
+    c = new_cluster(nodes=2, start=False, sections={
+        "leader": {"lease_ms": LEASE_MS, "hold_off_ms": hold_off_ms}})
+    real = dict(c.nodes)
+    # The gateway reaches each node through a relay; the nodes reach each
+    # other directly.
+    relays = {i: ftharness.TcpRelay(tuple((lambda h, p: (h, int(p)))(
+        *real[i].work.rsplit(":", 1)))) for i in (1, 2)}
+    try:
+        for i in (1, 2):
+            c.node_configs[i] = c.write_config(c.dir / ("node-%d.yaml" % i))
+        for i in (1, 2):
+            c.nodes[i] = dataclasses.replace(real[i], work=relays[i].addr)
+        c.start()
+        assert c.zk_leader()[0] == 2
+        assert hello(c, "before")[:2] == (200, "before")
+
+        # Node 2 loses the gateway and stands aside for a minute: 1 leads.
+        relays[2].blackhole(later=True)
+        assert hello(c, "led by 1")[:2] == (200, "led by 1")
+        assert c.zk_leader()[0] == 1
+        assert c.grep(r"standing aside for %d ms" % hold_off_ms, [2])
+
+        # Node 2's link mends; node 1 loses the gateway and stands aside
+        # too.  Node 2, aside for longer than the lease, leads at once
+        # rather than a minute later.
+        relays[2].cut()
+        t_cut = time.monotonic()
+        relays[1].blackhole(later=True)
+        status, body, took = hello(c, "led by 2 again")
+        assert (status, body) == (200, "led by 2 again")
+        print("answered %.1f s after the cut" % took)
+        assert took < 3 + LEASE_MS / 1000 + 8, took
+        assert time.monotonic() - t_cut < hold_off_ms / 1000 / 2
+        assert c.zk_leader()[0] == 2
+        assert c.grep(r"standing aside for %d ms" % hold_off_ms, [1])
+        assert c.grep(r"no leader and no other candidate; standing aside ended after \d+ ms",
+                      [2])
+        assert not c.grep(r"no other candidate", [1])
+    finally:
+        for r in relays.values():
+            r.close()
