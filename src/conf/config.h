@@ -139,6 +139,7 @@ struct ft_config {
 
 	char zk_connect[256];
 	int zk_session_timeout_ms;
+	int zk_start_wait_ms;
 	char zk_auth_file[FT_PATH_MAX]; /* digest credential, or "" (open ACLs) */
 
 	struct ft_addr gw_http;	  /* client-facing HTTP (default port 8888) */

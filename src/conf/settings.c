@@ -50,6 +50,8 @@ const struct ft_setting ft_config_settings[] = {
 	CFG_TEXT(ZK_CONNECT, "zookeeper", "connect", zk_connect, "127.0.0.1:2181", RESTART),
 	CFG_INT("zookeeper", "session_timeout_ms", zk_session_timeout_ms, 1000, 3600000, 2000,
 		RESTART),
+	/* Read once, at start. */
+	CFG_INT("zookeeper", "start_wait_ms", zk_start_wait_ms, 0, 3600000, 10000, RESTART),
 	/* Read by the election at start. */
 	CFG_TEXT(TEXT, "zookeeper", "auth_file", zk_auth_file, "", RESTART),
 

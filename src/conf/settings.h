@@ -13,7 +13,7 @@
 #include "conf/config.h"
 #include "conf/schema.h"
 
-#define FT_CONFIG_N_SETTINGS 85
+#define FT_CONFIG_N_SETTINGS 86
 #define FT_NODE_N_SETTINGS 4
 
 /* Every key but the nodes', in the order the documentation lists them. */

@@ -81,6 +81,7 @@ struct ft_election {
 	int members[MAX_MEMBERS];
 	int64_t last_activity_ms;
 	int64_t lost_ms;	 /* when the connection of a session was lost, or 0 */
+	int64_t unconnected_ms;	 /* since when without a connection (start or loss), or 0 */
 	sd_event_source *reopen; /* reopen_cb, while lost */
 	sd_event_source *probe_timer;
 	bool probe_pending;
@@ -389,6 +390,8 @@ static void open_session(struct ft_election *e);
 
 static void reopen_session(struct ft_election *e)
 {
+	if (!e->unconnected_ms)
+		e->unconnected_ms = ft_now_ms();
 	e->connected = false;
 	e->registered = false;
 	e->leader_known = false;
@@ -428,6 +431,7 @@ static void handle_session(struct ft_election *e, int state)
 		e->connected = true;
 		e->leader_known = false;
 		e->lost_ms = 0;
+		e->unconnected_ms = 0;
 		e->reopen = sd_event_source_disable_unref(e->reopen);
 		ft_log_info("zookeeper: connected (session 0x%llx)",
 			    (unsigned long long)zoo_client_id(e->zh)->client_id);
@@ -438,12 +442,15 @@ static void handle_session(struct ft_election *e, int state)
 		reopen_session(e);
 	} else if (state == ZOO_AUTH_FAILED_STATE) {
 		ft_log_err("zookeeper: authentication failed");
+		if (e->connected)
+			e->unconnected_ms = ft_now_ms();
 		e->connected = false;
 	} else {
 		if (e->connected) {
 			ft_log_warn(
 				"zookeeper: connection lost; leadership suspended until reconnected");
 			e->lost_ms = ft_now_ms();
+			e->unconnected_ms = e->lost_ms;
 			if (!e->reopen)
 				sd_event_add_time_relative(
 					e->ev, &e->reopen, CLOCK_MONOTONIC,
@@ -675,6 +682,7 @@ struct ft_election *ft_election_new(sd_event *ev, const struct ft_config *cfg, i
 	e->ud = ud;
 	e->leader = -1;
 	e->last_activity_ms = ft_now_ms();
+	e->unconnected_ms = e->last_activity_ms;
 	pthread_mutex_init(&e->lock, NULL);
 	snprintf(e->root, sizeof(e->root), "/ftcluster/%s", cfg->cluster);
 	snprintf(e->nodes_path, sizeof(e->nodes_path), "%s/nodes", e->root);
@@ -749,6 +757,17 @@ void ft_election_free(struct ft_election *e)
 	}
 	pthread_mutex_destroy(&e->lock);
 	free(e);
+}
+
+const char *ft_election_describe(const struct ft_election *e, char *buf, size_t len)
+{
+	if (e->connected) {
+		snprintf(buf, len, "zookeeper connected");
+	} else {
+		long long s = (ft_now_ms() - e->unconnected_ms) / 1000;
+		snprintf(buf, len, "waiting for ZooKeeper at %s (%lld s)", e->cfg->zk_connect, s);
+	}
+	return buf;
 }
 
 bool ft_election_connected(const struct ft_election *e)

@@ -37,6 +37,9 @@ struct ft_election *ft_election_new(sd_event *ev, const struct ft_config *cfg, i
 void ft_election_free(struct ft_election *e);
 
 bool ft_election_connected(const struct ft_election *e);
+/* "zookeeper connected", or "waiting for ZooKeeper at CONNECT (N s)": for
+ * STATUS= and logs.  Returns buf. */
+const char *ft_election_describe(const struct ft_election *e, char *buf, size_t len);
 /* Leader ID, or -1 when none is known. */
 int ft_election_leader(const struct ft_election *e);
 uint64_t ft_election_epoch(const struct ft_election *e);

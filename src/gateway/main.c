@@ -64,7 +64,7 @@ struct gw {
 	struct gw_guard *guard;
 	sd_event_source *sweep;
 	const char *role;
-	bool ready; /* told systemd */
+	int64_t started_ms; /* for zookeeper.start_wait_ms */
 };
 
 static void usage(FILE *to)
@@ -92,20 +92,36 @@ static void set_role(struct gw *g, const char *role)
 	g->role = role;
 }
 
+/* STATUS= and READY=1 (HTTP is served from start; with ZooKeeper the
+ * gateway also finds the leader): on every election change and every
+ * second. */
+static void report_to_systemd(struct gw *g)
+{
+	bool connected = ft_election_connected(g->election);
+	if (ft_sd_ready_when(connected, g->started_ms, ft_now_ms(), g->cfg.zk_start_wait_ms))
+		ft_log_warn("zookeeper: no session within %d ms (zookeeper.start_wait_ms) at %s; "
+			    "ready anyway and still trying; requests wait for a leader meanwhile",
+			    g->cfg.zk_start_wait_ms, g->cfg.zk_connect);
+	char zk[FT_PATH_MAX];
+	ft_sd_status("leader %d, epoch %" PRIu64 "; %zu request(s) pending; %" PRIu64
+		     " answered; %s",
+		     ft_election_leader(g->election), ft_election_epoch(g->election),
+		     gw_core_pending(g->core), gw_core_answered(g->core),
+		     ft_election_describe(g->election, zk, sizeof(zk)));
+}
+
+static void status_tick(void *ud)
+{
+	report_to_systemd(ud);
+}
+
 static void on_election_change(void *ud)
 {
 	struct gw *g = ud;
-	if (!g->ready && ft_election_connected(g->election)) {
-		/* Serving HTTP since start; now it also knows the membership. */
-		g->ready = true;
-		ft_sd_ready();
-	}
 	ft_metrics_election(ft_election_leader(g->election), ft_election_epoch(g->election));
 	set_role(g, ft_election_connected(g->election) ? "OBSERVER" : "LOOKING");
 	gw_link_follow(g->link, g->election);
-	ft_sd_status("leader %d, epoch %" PRIu64 "; %zu request(s) pending; %" PRIu64 " answered",
-		     ft_election_leader(g->election), ft_election_epoch(g->election),
-		     gw_core_pending(g->core), gw_core_answered(g->core));
+	report_to_systemd(g);
 }
 
 /* Deadlines. */
@@ -212,8 +228,10 @@ static int run(struct gw *g)
 		.on_stop = on_signal,
 		.ud = g,
 	};
+	g->started_ms = ft_now_ms();
 	if (ft_daemon_start(&d, &g->cfg, &g->ev) != FT_EXIT_OK)
 		return FT_EXIT_SETUP;
+	ft_sd_status("starting");
 	g->role = "LOOKING";
 	make_core(g);
 	g->cluster = (struct gw_cluster){ .cfg = &g->cfg };
@@ -293,6 +311,8 @@ static int run(struct gw *g)
 	 * request timeout was swept once, at start, and never again. */
 	sd_event_source_set_enabled(g->sweep, SD_EVENT_ON);
 	ft_sd_watchdog_start(g->ev, healthy, g);
+	ft_sd_status_timer(g->ev, 1000, status_tick, g);
+	report_to_systemd(g);
 	ft_log_notice("gateway up: %s %s, gossip %s, zookeeper %s", https ? "https" : "http",
 		      g->cfg.gw_http.text, g->cfg.gw_gossip.text, g->cfg.zk_connect);
 	int r = sd_event_loop(g->ev);

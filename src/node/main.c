@@ -239,14 +239,26 @@ static int accept_cb(sd_event_source *s, int fd, uint32_t revents, void *ud)
 
 /* ---- roles ---- */
 
-static void update_status(struct ft_node *n)
+/* STATUS= and READY=1: called on every election change and every second. */
+static void report_to_systemd(struct ft_node *n)
 {
-	int leader = ft_election_leader(n->election);
+	bool connected = ft_election_connected(n->election);
+	if (ft_sd_ready_when(connected, n->started_ms, ft_now_ms(), n->cfg.zk_start_wait_ms))
+		ft_log_warn("zookeeper: no session within %d ms (zookeeper.start_wait_ms) at %s; "
+			    "ready anyway, serving gossip and HTTP, and still trying; the node "
+			    "leads or runs work once connected",
+			    n->cfg.zk_start_wait_ms, n->cfg.zk_connect);
+	char zk[FT_PATH_MAX];
 	ft_sd_status("%s; leader %d, epoch %llu; %zu running, %zu results held; %s", n->role,
-		     leader, (unsigned long long)ft_election_epoch(n->election),
+		     ft_election_leader(n->election),
+		     (unsigned long long)ft_election_epoch(n->election),
 		     ft_worker_running(n->worker), ft_worker_held(n->worker),
-		     ft_election_connected(n->election) ? "zookeeper connected"
-							: "zookeeper disconnected");
+		     ft_election_describe(n->election, zk, sizeof(zk)));
+}
+
+static void status_tick(void *ud)
+{
+	report_to_systemd(ud);
 }
 
 static void set_role(struct ft_node *n, const char *role)
@@ -354,19 +366,13 @@ static void on_election_change(void *ud)
 	}
 	if (n->worker)
 		ft_worker_election_changed(n->worker);
-	if (!n->ready && ft_election_connected(n->election)) {
-		/* Gossip runs from start; with a ZooKeeper session the node can
-		 * do its job. */
-		n->ready = true;
-		ft_sd_ready();
-	}
 	if (n->leader)
 		set_role(n, "LEADING");
 	else if (ft_election_connected(n->election) && ft_election_leader(n->election) >= 0)
 		set_role(n, "FOLLOWING");
 	else
 		set_role(n, "LOOKING");
-	update_status(n);
+	report_to_systemd(n);
 }
 
 static void on_member_event(void *ud, const struct ft_member_event_info *ev)
@@ -507,8 +513,10 @@ static int run(struct ft_node *n)
 		.on_stop = on_signal,
 		.ud = n,
 	};
+	n->started_ms = ft_now_ms();
 	if (ft_daemon_start(&d, &n->cfg, &n->ev) != FT_EXIT_OK)
 		return FT_EXIT_SETUP;
+	ft_sd_status("starting");
 
 	n->conn_limits.max_frame_bytes = n->cfg.limits.max_frame_bytes;
 	n->conn_limits.max_out_bytes = 16 * n->cfg.limits.max_frame_bytes;
@@ -560,11 +568,12 @@ static int run(struct ft_node *n)
 	if (!n->election)
 		return FT_EXIT_SETUP;
 	ft_sd_watchdog_start(n->ev, healthy, n);
+	ft_sd_status_timer(n->ev, 1000, status_tick, n);
 	ft_log_notice("node %d up: gossip %s, work %s, http %s, zookeeper %s", n->self->id,
 		      n->self->gossip.text, n->self->work.text, n->self->http.text,
 		      n->cfg.zk_connect);
 	ft_log_info("heartbeat logs: %s and %s", ft_log_summary_path(), ft_log_verbose_path());
-	update_status(n);
+	report_to_systemd(n);
 	int r = sd_event_loop(n->ev);
 
 	if (n->leader)

@@ -35,8 +35,8 @@ struct ft_node {
 	unsigned step_downs; /* in a row, each within STEP_DOWN_MEMORY_MS of the last */
 	int64_t last_step_down_ms;
 	struct ft_httpd *httpd;
-	const char *role; /* LOOKING, FOLLOWING, LEADING */
-	bool ready;	  /* READY=1 sent */
+	const char *role;   /* LOOKING, FOLLOWING, LEADING */
+	int64_t started_ms; /* for zookeeper.start_wait_ms */
 	bool stopping;
 	int64_t drain_deadline_ms;
 	int listen_fd;

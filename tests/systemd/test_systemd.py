@@ -156,6 +156,7 @@ cluster: systemd-test
 zookeeper:
   connect: 127.0.0.1:{zk}
   session_timeout_ms: 2000
+  start_wait_ms: 3000         # test_start_without_zookeeper waits this long
 gateway:
   http: 127.0.0.1:8888
   gossip: 127.0.0.1:7000
@@ -915,6 +916,34 @@ def test_reload(ns, unit):
     log(f"reload {unit}: PID {pid} kept, logged {entries[-1]['MESSAGE']!r}")
 
 
+@pytest.mark.parametrize("unit", ["ftnode@1", "ftgw"])
+def test_reload_of_a_bad_file_fails(ns, unit):
+    """systemctl reload of a file the daemon would refuse exits non-zero
+    with the error, and the daemon runs on unchanged."""
+    need_cluster(ns)
+    before = ns.show(unit, "MainPID", "NRestarts")
+    cursor = ns.cursor()
+    ns.run("cp", ns.config_path, ns.config_path + ".good")
+    try:
+        ns.run("sh", "-c", 'printf "limits:\n  run_wall_ms: often\n" >>"$1"', "sh", ns.config_path)
+        r = ns.run("systemctl", "reload", unit, check=False, timeout=30)
+        assert r.returncode != 0, f"systemctl reload {unit} of a bad file exited 0"
+        st = ns.run("systemctl", "status", "--no-pager", "-n", "20", unit, check=False).stdout
+        msgs = [e.get("MESSAGE", "") for e in ns.journal(f"--after-cursor={cursor}",
+                                                          "-u", f"{unit}.service")]
+        assert any(re.search(r"ftcluster\.yaml:\d+:\d+: .*run_wall_ms", m) for m in msgs), \
+            f"the error is not in {unit}'s journal:\n" + "\n".join(msgs[-20:]) + "\n" + st
+    finally:
+        ns.run("mv", ns.config_path + ".good", ns.config_path)
+    after = ns.show(unit, "MainPID", "NRestarts", "ActiveState", "SubState")
+    assert after["MainPID"] == before["MainPID"] and after["NRestarts"] == before["NRestarts"]
+    assert (after["ActiveState"], after["SubState"]) == ("active", "running"), after
+    assert not [e for e in ns.journal(f"--after-cursor={cursor}", "-u", f"{unit}.service",
+                                      f"_PID={before['MainPID']}")
+                if e.get("MESSAGE", "").startswith("reloaded ")], "the daemon reloaded anyway"
+    log(f"reload {unit} of a bad file: exit {r.returncode}, PID {before['MainPID']} unchanged")
+
+
 def test_journal(ns):
     """Heartbeat events carry FT_NODE, FT_PEER, FT_HEARTBEAT and the heartbeat MESSAGE_ID."""
     need_cluster(ns)
@@ -992,6 +1021,34 @@ def test_stop(ns):
             log(f"{u}: {len(left)} leftover sandbox process(es) SIGKILLed after the daemon's exit")
         log(f"{u}: STOPPING=1, exit 0, inactive")
     ns.run("systemctl", "stop", "zookeeper", check=False, timeout=30)
+
+
+def test_start_without_zookeeper(ns):
+    """With ZooKeeper down (test_stop stopped it) ftgw says so in STATUS=
+    from its first second, and is ready after zookeeper.start_wait_ms
+    (3 s here) rather than hanging in "activating" until systemd gives up."""
+    need_cluster(ns)
+    assert ns.show("zookeeper", "ActiveState")["ActiveState"] != "active"
+    cursor = ns.cursor()
+    t0 = time.monotonic()
+    ns.run("systemctl", "start", "--no-block", "ftgw", timeout=30)
+    st = ns.wait("ftgw to say it waits for ZooKeeper",
+                 lambda: (lambda s: s if "waiting for ZooKeeper at 127.0.0.1:%d" % ZK_PORT
+                          in s["StatusText"] else None)(
+                     ns.show("ftgw", "ActiveState", "StatusText")), 10)
+    seen = time.monotonic() - t0
+    log(f"ftgw {st['ActiveState']} after {seen:.1f}s: STATUS={st['StatusText']!r}")
+    assert seen < 2.5 and st["ActiveState"] == "activating", (seen, st)
+    st = ns.wait("ftgw active without ZooKeeper",
+                 lambda: (lambda s: s if s["ActiveState"] == "active" else None)(
+                     ns.show("ftgw", "ActiveState", "SubState", "StatusText", "NRestarts")), 30)
+    took = time.monotonic() - t0
+    assert took >= 2.5 and took < 20, f"ready after {took:.1f}s (start_wait_ms 3000)"
+    assert st["SubState"] == "running" and st["NRestarts"] == "0", st
+    msgs = [e.get("MESSAGE", "") for e in ns.journal(f"--after-cursor={cursor}", "-u", "ftgw.service")]
+    assert any("zookeeper.start_wait_ms" in m for m in msgs), "\n".join(msgs[-20:])
+    log(f"ftgw active after {took:.1f}s without ZooKeeper: STATUS={st['StatusText']!r}")
+    ns.run("systemctl", "stop", "ftgw", timeout=60)
 
 
 def test_host_untouched(ns):

@@ -98,6 +98,7 @@ START_TEST(defaults_are_the_documented_values)
 	ck_assert_str_eq(cfg.cluster, "ftcluster");
 	ck_assert_str_eq(cfg.zk_connect, "127.0.0.1:2181");
 	ck_assert_int_eq(cfg.zk_session_timeout_ms, 2000);
+	ck_assert_int_eq(cfg.zk_start_wait_ms, 10000);
 	ck_assert_str_eq(cfg.gw_http.text, "127.0.0.1:8888");
 	ck_assert_str_eq(cfg.gw_gossip.text, "127.0.0.1:7000");
 	ck_assert_int_eq(cfg.gossip.interval_ms, 200);
